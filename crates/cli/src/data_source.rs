@@ -1,0 +1,44 @@
+//! The `--data-dir` / `--offline` arguments shared by every subcommand that reads the data set.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use fmnist_io::{FashionMnist, Locator, Provenance};
+
+use crate::progress::LocateProgress;
+
+/// Where the data set comes from.
+#[derive(Debug, Clone, Args)]
+pub struct DataSourceArgs {
+    /// Directory holding the four IDX files (plain or .gz). When given, it is the only place
+    /// looked at and where missing Fashion-MNIST files are downloaded to; any other IDX data
+    /// set in it is used as a custom, unverified data set. [default: ./data/fashion-mnist,
+    /// then /usr/share/datasets/fashion-mnist, then download]
+    #[arg(long, env = "FMNIST_DATA", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Never download: use only files already on disk.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+impl DataSourceArgs {
+    /// The locator these arguments describe.
+    pub fn locator(&self) -> Locator {
+        let locator = Locator::new().data_dir(self.data_dir.clone());
+        if self.offline {
+            locator.offline()
+        } else {
+            locator
+        }
+    }
+
+    /// Locates (downloading if needed, with progress on stderr), reads and verifies the data set.
+    pub fn load(&self) -> Result<(FashionMnist, Provenance)> {
+        let mut progress = LocateProgress::new();
+        let located = self.locator().locate(&mut |event| progress.on_event(event))?;
+        progress.finish();
+        Ok(located.load()?)
+    }
+}
