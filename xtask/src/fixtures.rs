@@ -25,7 +25,12 @@ pub fn regenerate(locator: Locator) -> Result<()> {
     let dir = root.join(FIXTURE_DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for (set, n, images, labels) in [
-        (&data.train, TRAIN, DataFile::TrainImages, DataFile::TrainLabels),
+        (
+            &data.train,
+            TRAIN,
+            DataFile::TrainImages,
+            DataFile::TrainLabels,
+        ),
         (&data.test, TEST, DataFile::TestImages, DataFile::TestLabels),
     ] {
         let subset = stratified_subset(set, n)?;
@@ -39,7 +44,10 @@ pub fn regenerate(locator: Locator) -> Result<()> {
     }
     let names = data.train.class_names().join("\n") + "\n";
     std::fs::write(dir.join(fmnist_io::CLASS_NAMES_FILE), names)?;
-    eprintln!("wrote {TRAIN} training and {TEST} test images to {}", dir.display());
+    eprintln!(
+        "wrote {TRAIN} training and {TEST} test images to {}",
+        dir.display()
+    );
     Ok(())
 }
 

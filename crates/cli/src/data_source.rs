@@ -37,7 +37,9 @@ impl DataSourceArgs {
     /// Locates (downloading if needed, with progress on stderr), reads and verifies the data set.
     pub fn load(&self) -> Result<(FashionMnist, Provenance)> {
         let mut progress = LocateProgress::new();
-        let located = self.locator().locate(&mut |event| progress.on_event(event))?;
+        let located = self
+            .locator()
+            .locate(&mut |event| progress.on_event(event))?;
         progress.finish();
         Ok(located.load()?)
     }

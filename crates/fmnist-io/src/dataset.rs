@@ -355,7 +355,13 @@ mod tests {
         let flat = IdxTensor::new(vec![2, 1], vec![0, 0]).unwrap();
         let labels = IdxTensor::new(vec![2], vec![0, 0]).unwrap();
         assert!(matches!(
-            Dataset::from_idx(flat, Path::new("img"), labels, Path::new("lab"), numbered_class_names(1)),
+            Dataset::from_idx(
+                flat,
+                Path::new("img"),
+                labels,
+                Path::new("lab"),
+                numbered_class_names(1)
+            ),
             Err(Error::Idx {
                 problem: IdxProblem::WrongRank {
                     expected: 3,

@@ -114,7 +114,9 @@ pub enum IdxProblem {
         found: u32,
     },
     /// The data-type byte is not 0x08 (unsigned byte).
-    #[error("unsupported IDX data type {code:#04x} ({name}); only unsigned byte (0x08) is supported")]
+    #[error(
+        "unsupported IDX data type {code:#04x} ({name}); only unsigned byte (0x08) is supported"
+    )]
     UnsupportedType {
         /// The type byte.
         code: u8,

@@ -182,12 +182,10 @@ fn unpack_debian_package(
         .prefix(".apt-")
         .tempdir_in(dir)
         .map_err(|e| Error::io(dir, e))?;
-    run(
-        Command::new("apt-get")
-            .arg("download")
-            .arg(package)
-            .current_dir(work.path()),
-    )
+    run(Command::new("apt-get")
+        .arg("download")
+        .arg(package)
+        .current_dir(work.path()))
     .map_err(&failed)?;
     let deb = std::fs::read_dir(work.path())
         .map_err(|e| Error::io(work.path(), e))?

@@ -73,8 +73,14 @@ mod tests {
 
     #[test]
     fn tiles_images_in_place() {
-        let ds = Dataset::new(vec![1, 2, 3, 4, 5, 6, 7, 8], vec![0, 1], 2, 2, numbered_class_names(2))
-            .unwrap();
+        let ds = Dataset::new(
+            vec![1, 2, 3, 4, 5, 6, 7, 8],
+            vec![0, 1],
+            2,
+            2,
+            numbered_class_names(2),
+        )
+        .unwrap();
         let grid = ds.tile(&[vec![1], vec![0, 1]], 1).unwrap();
         assert_eq!((grid.width, grid.height), (7, 7));
         assert_eq!(&grid.pixels[7 + 1..7 + 3], &[5, 6]);

@@ -161,7 +161,12 @@ fn read_idx_from(mut source: impl Read, len_hint: Option<u64>, path: &Path) -> R
         let decoder = MultiGzDecoder::new(prefix.chain(source));
         read_plain(HashingReader::new(decoder), None, path, true)
     } else {
-        read_plain(HashingReader::new(prefix.chain(source)), len_hint, path, false)
+        read_plain(
+            HashingReader::new(prefix.chain(source)),
+            len_hint,
+            path,
+            false,
+        )
     }
 }
 
@@ -382,7 +387,10 @@ mod tests {
         let plain = IdxTensor::from_bytes(&tensor.to_bytes(false), "a").unwrap();
         let gz = IdxTensor::from_bytes(&tensor.to_bytes(true), "b").unwrap();
         assert_eq!(plain.payload_sha256, gz.payload_sha256);
-        assert_eq!(plain.payload_sha256, hex(&Sha256::digest(tensor.to_bytes(false))));
+        assert_eq!(
+            plain.payload_sha256,
+            hex(&Sha256::digest(tensor.to_bytes(false)))
+        );
     }
 
     #[test]
@@ -467,7 +475,9 @@ mod tests {
 
     #[test]
     fn corrupt_gzip_is_reported_as_such() {
-        let mut gz = IdxTensor::new(vec![100], vec![9; 100]).unwrap().to_bytes(true);
+        let mut gz = IdxTensor::new(vec![100], vec![9; 100])
+            .unwrap()
+            .to_bytes(true);
         let n = gz.len();
         gz.truncate(n - 12);
         assert!(matches!(
@@ -480,6 +490,47 @@ mod tests {
             problem(IdxTensor::from_bytes(&garbage, "x")),
             IdxProblem::Gzip(_) | IdxProblem::TruncatedHeader { .. }
         ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn write_then_read_gives_the_same_tensor(
+            dims in proptest::collection::vec(0usize..6, 1..5),
+            gzip: bool,
+            seed: u8,
+        ) {
+            let len: usize = dims.iter().product();
+            let data: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect();
+            let tensor = IdxTensor::new(dims, data).unwrap();
+            let read = IdxTensor::from_bytes(&tensor.to_bytes(gzip), "mem").unwrap();
+            proptest::prop_assert_eq!(read.tensor, tensor);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            // Most arbitrary inputs are invalid; whatever they are, the answer is a value, not a panic.
+            let _ = IdxTensor::from_bytes(&bytes, "fuzz");
+        }
+
+        #[test]
+        fn valid_headers_with_wrong_payload_sizes_are_errors(
+            dims in proptest::collection::vec(1u32..5, 1..4),
+            delta in -3i64..=3,
+            gzip: bool,
+        ) {
+            let len: i64 = dims.iter().map(|&d| i64::from(d)).product();
+            let mut bytes = header(0x08, &dims);
+            bytes.extend(std::iter::repeat_n(1u8, (len + delta).max(0) as usize));
+            let bytes = if gzip {
+                let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+                e.write_all(&bytes).unwrap();
+                e.finish().unwrap()
+            } else {
+                bytes
+            };
+            let result = IdxTensor::from_bytes(&bytes, "x");
+            proptest::prop_assert_eq!(result.is_ok(), delta == 0);
+        }
     }
 
     #[test]

@@ -40,8 +40,8 @@ mod split;
 
 pub use dataset::{Dataset, FashionMnist, fashion_mnist_class_names, numbered_class_names};
 pub use error::{Error, IdxProblem, Result};
-pub use fs::write_atomically;
 pub use fetch::DownloadSource;
+pub use fs::write_atomically;
 pub use grid::GrayImage;
 pub use idx::{IdxFile, IdxTensor};
 pub use known::{CLASS_NAMES, DataFile};

@@ -358,8 +358,8 @@ impl Located {
             .map(|(f, r)| (f.file_name().to_string(), r.payload_sha256.clone()))
             .collect();
 
-        let [train_images, train_labels, test_images, test_labels] = <[IdxFile; 4]>::try_from(read)
-            .expect("four files were read");
+        let [train_images, train_labels, test_images, test_labels] =
+            <[IdxFile; 4]>::try_from(read).expect("four files were read");
         let class_names = self.class_names(
             verified,
             train_labels
@@ -370,8 +370,12 @@ impl Located {
                 .max()
                 .copied(),
         )?;
-        let [train_images_path, train_labels_path, test_images_path, test_labels_path] =
-            &self.files;
+        let [
+            train_images_path,
+            train_labels_path,
+            test_images_path,
+            test_labels_path,
+        ] = &self.files;
         let train = Dataset::from_idx(
             train_images.tensor,
             train_images_path,
@@ -410,7 +414,8 @@ impl Located {
     fn class_names(&self, verified: bool, max_label: Option<u8>) -> Result<Vec<String>> {
         let names_path = self.dir.join(CLASS_NAMES_FILE);
         if names_path.is_file() {
-            let text = std::fs::read_to_string(&names_path).map_err(|e| Error::io(&names_path, e))?;
+            let text =
+                std::fs::read_to_string(&names_path).map_err(|e| Error::io(&names_path, e))?;
             let names: Vec<String> = text
                 .lines()
                 .map(str::trim)
@@ -428,7 +433,9 @@ impl Located {
         if verified && self.checksums.is_fashion_mnist() {
             return Ok(fashion_mnist_class_names());
         }
-        Ok(numbered_class_names(max_label.map_or(1, |m| usize::from(m) + 1)))
+        Ok(numbered_class_names(
+            max_label.map_or(1, |m| usize::from(m) + 1),
+        ))
     }
 }
 

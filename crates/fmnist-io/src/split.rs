@@ -189,8 +189,18 @@ mod tests {
 
     #[test]
     fn fraction_out_of_range_is_an_error() {
-        assert!(StratifiedSplit::new().validation_fraction(1.5).split(&[0u8]).is_err());
-        assert!(StratifiedSplit::new().validation_fraction(f64::NAN).split(&[0u8]).is_err());
+        assert!(
+            StratifiedSplit::new()
+                .validation_fraction(1.5)
+                .split(&[0u8])
+                .is_err()
+        );
+        assert!(
+            StratifiedSplit::new()
+                .validation_fraction(f64::NAN)
+                .split(&[0u8])
+                .is_err()
+        );
     }
 
     proptest! {

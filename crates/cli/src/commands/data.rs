@@ -130,7 +130,10 @@ fn info(args: InfoArgs) -> Result<()> {
     println!("train      {}", info.train);
     println!("test       {}", info.test);
     println!();
-    println!("{:>5}  {:<14} {:>7} {:>7}", "label", "class", "train", "test");
+    println!(
+        "{:>5}  {:<14} {:>7} {:>7}",
+        "label", "class", "train", "test"
+    );
     for (label, name) in info.classes.iter().enumerate() {
         println!(
             "{label:>5}  {name:<14} {:>7} {:>7}",
