@@ -10,7 +10,7 @@ usage: cargo xtask <task> [options]
 tasks:
   download [--data-dir DIR]   obtain and verify Fashion-MNIST (same as `fmnist data fetch`)
   fixtures [--data-dir DIR]   regenerate fixtures/fashion-mnist-small from the full data set
-  reproduce                   run the whole study (lands with the pipeline issue)
+  reproduce [--data-dir DIR]  run the whole study (so far: obtains and verifies the data)
 ";
 
 fn main() -> ExitCode {
@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         }
         Some("download") => data_dir_option(&args[1..]).and_then(download),
         Some("fixtures") => data_dir_option(&args[1..]).and_then(fixtures::regenerate),
+        Some("reproduce") => data_dir_option(&args[1..]).and_then(reproduce),
         Some(other) => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
     };
     match result {
@@ -58,4 +59,26 @@ fn download(locator: fmnist_io::Locator) -> anyhow::Result<()> {
     );
     println!("{}", provenance.dir.display());
     Ok(())
+}
+
+/// The study's stages, in the order `reproduce` will run them.
+const STAGES: [&str; 7] = [
+    "obtain and verify Fashion-MNIST; stratified 48,000 / 12,000 split (seed 0)",
+    "PCA, 40 components: explained-variance table and figures",
+    "kmeans-raw: K-Means (k 10, n_init 10) on raw pixels",
+    "autoencoder: 10 epochs, batch 128; encode train / validation / test",
+    "ae-kmeans and ae-gmm: K-Means and GMM on the 784-value bottleneck",
+    "Random Forests (100 trees): replace, add, and pixels only",
+    "results.json, REPORT.md and figures in report/",
+];
+
+/// Runs the stages that exist so far and says which are still to come.
+fn reproduce(locator: fmnist_io::Locator) -> anyhow::Result<()> {
+    eprintln!("stage 1/{}: {}", STAGES.len(), STAGES[0]);
+    download(locator)?;
+    eprintln!("\nnot yet implemented (the pipeline issue composes them):");
+    for (i, stage) in STAGES.iter().enumerate().skip(1) {
+        eprintln!("  stage {}/{}: {stage}", i + 1, STAGES.len());
+    }
+    anyhow::bail!("the full reproduction is not available yet; only the data stage ran")
 }
