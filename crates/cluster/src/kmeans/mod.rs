@@ -1,0 +1,310 @@
+//! K-Means: parameters ([`KMeans`]), the fitted model ([`FittedKMeans`]) and how to start
+//! ([`Init`]).
+
+mod init;
+mod lloyd;
+
+use nalgebra::DMatrix;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ClusterError, Result};
+use crate::linalg::{CHUNK, Rows, map_groups, sq_distances, sq_norm};
+use crate::validate::{check_cluster_count, check_data, check_features, check_finite};
+use lloyd::Assignment;
+
+/// How the centres of each run are chosen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Init {
+    /// Greedy k-means++ with `2 + ln k` local trials per centre, as scikit-learn (default).
+    #[default]
+    KMeansPlusPlus,
+    /// `k` distinct samples drawn uniformly at random.
+    Random,
+    /// These centres (`k x features`); the fit then makes a single run whatever `n_init` says.
+    Centroids(DMatrix<f32>),
+}
+
+/// K-Means parameters: `KMeans::params(k)`, then builder methods, then [`KMeans::fit`].
+///
+/// Each of `n_init` runs starts from its own initial centres and iterates Lloyd's algorithm;
+/// the run with the lowest inertia wins. A run stops when no label changes, when the centres
+/// move by at most `tol` times the mean feature variance (total squared distance, scikit-learn's
+/// rule), or after `max_iter` iterations.
+///
+/// ```
+/// use fmnist_cluster::KMeans;
+/// use nalgebra::DMatrix;
+///
+/// // Two well-separated blobs.
+/// let x = DMatrix::from_row_slice(6, 2, &[0.0, 0.1, 0.2, 0.0, 0.1, 0.2,
+///                                        5.0, 5.1, 5.2, 5.0, 5.1, 5.2]);
+/// let km = KMeans::params(2).n_init(3).seed(0).fit(&x)?;
+/// let labels = km.labels();
+/// assert_eq!(labels[0], labels[2]);
+/// assert_ne!(labels[0], labels[5]);
+/// assert_eq!(km.predict(&x)?, labels);
+/// # Ok::<(), fmnist_cluster::ClusterError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeans {
+    k: usize,
+    n_init: usize,
+    max_iter: usize,
+    tol: f64,
+    init: Init,
+    seed: u64,
+}
+
+impl KMeans {
+    /// Parameters for `k` clusters: `n_init` 10, `max_iter` 300, `tol` 1e-4, k-means++, seed 0.
+    pub fn params(k: usize) -> Self {
+        Self {
+            k,
+            n_init: 10,
+            max_iter: 300,
+            tol: 1e-4,
+            init: Init::KMeansPlusPlus,
+            seed: 0,
+        }
+    }
+
+    /// Number of runs from different initial centres; the best by inertia is kept (default 10).
+    pub fn n_init(mut self, n_init: usize) -> Self {
+        self.n_init = n_init;
+        self
+    }
+
+    /// Most Lloyd iterations per run (default 300).
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+
+    /// Convergence tolerance relative to the mean variance of the features, as scikit-learn's
+    /// `tol` (default 1e-4; 0 iterates until the labels stop changing).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// How initial centres are chosen (default [`Init::KMeansPlusPlus`]).
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// Seed of every random choice (default 0). The same seed gives the same model on any
+    /// number of threads.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Number of clusters.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Fits the model to `x` (samples x features). Runs in the current rayon thread pool.
+    ///
+    /// # Errors
+    /// [`ClusterError::EmptyInput`] / [`ClusterError::NoFeatures`] for an empty matrix,
+    /// [`ClusterError::InvalidClusterCount`] unless `1 <= k <= samples`,
+    /// [`ClusterError::NonFinite`] for a NaN or infinite value,
+    /// [`ClusterError::InvalidParameter`] for `n_init` or `max_iter` 0 or a negative or
+    /// non-finite `tol`, and for given centroids of the wrong shape or with non-finite values
+    /// ([`ClusterError::FeatureMismatch`] for the wrong number of columns).
+    pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedKMeans> {
+        self.check(x)?;
+        let (n, d) = x.shape();
+        let mean: Vec<f32> = x
+            .column_iter()
+            .map(|col| (col.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64) as f32)
+            .collect();
+        let rows = Rows::from_matrix(x, &mean);
+        let norms = rows.sq_norms();
+        let mean_variance = norms.iter().map(|&v| f64::from(v)).sum::<f64>() / (n * d) as f64;
+        let tol = self.tol * mean_variance;
+        let n_init = if matches!(self.init, Init::Centroids(_)) {
+            1
+        } else {
+            self.n_init
+        };
+        let mut seeds = ChaCha8Rng::seed_from_u64(self.seed);
+        let mut best: Option<lloyd::Run> = None;
+        for _ in 0..n_init {
+            let mut rng = ChaCha8Rng::seed_from_u64(seeds.random());
+            let centres = match &self.init {
+                Init::KMeansPlusPlus => init::plus_plus(&rows, &norms, self.k, &mut rng),
+                Init::Random => init::random(&rows, self.k, &mut rng),
+                Init::Centroids(c) => Rows::from_matrix(c, &mean).data,
+            };
+            let run = lloyd::run(&rows, &norms, centres, self.max_iter, tol);
+            if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
+                best = Some(run);
+            }
+        }
+        let best = best.expect("n_init >= 1 makes at least one run");
+        Ok(FittedKMeans {
+            n_features: d,
+            centred: best.centres,
+            mean,
+            labels: best.assignments.iter().map(|a| a.label as usize).collect(),
+            inertia: best.inertia,
+            n_iter: best.n_iter,
+            converged: best.converged,
+            inertia_history: best.history,
+        })
+    }
+
+    fn check(&self, x: &DMatrix<f32>) -> Result<()> {
+        check_data(x)?;
+        check_cluster_count(self.k, x.nrows())?;
+        let invalid = |msg: String| Err(ClusterError::InvalidParameter(msg));
+        if self.n_init == 0 {
+            return invalid("n_init must be at least 1".into());
+        }
+        if self.max_iter == 0 {
+            return invalid("max_iter must be at least 1".into());
+        }
+        if !(self.tol >= 0.0 && self.tol.is_finite()) {
+            return invalid(format!(
+                "tol must be finite and non-negative, got {}",
+                self.tol
+            ));
+        }
+        if let Init::Centroids(c) = &self.init {
+            check_features(c, x.ncols())?;
+            if c.nrows() != self.k {
+                return invalid(format!(
+                    "{} initial centroids given for k = {}",
+                    c.nrows(),
+                    self.k
+                ));
+            }
+            check_finite(c)?;
+        }
+        Ok(())
+    }
+}
+
+/// A fitted K-Means model: centroids, training labels, inertia and convergence.
+///
+/// Serialisable with serde; [`FittedKMeans::predict`], [`FittedKMeans::transform`] and
+/// [`FittedKMeans::score`] apply it to new data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedKMeans {
+    n_features: usize,
+    /// Centroids minus `mean`, `k x n_features` row-major: distances are computed on data
+    /// centred by the training mean, which keeps the expansion ‖x‖² − 2·x·c + ‖c‖² accurate.
+    centred: Vec<f32>,
+    mean: Vec<f32>,
+    labels: Vec<usize>,
+    inertia: f64,
+    n_iter: usize,
+    converged: bool,
+    inertia_history: Vec<f64>,
+}
+
+impl FittedKMeans {
+    /// Number of clusters.
+    pub fn k(&self) -> usize {
+        self.centred.len() / self.n_features
+    }
+
+    /// Number of features the model was fitted on.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// The centroids, `k x features`.
+    pub fn centroids(&self) -> DMatrix<f32> {
+        let d = self.n_features;
+        DMatrix::from_fn(self.k(), d, |j, t| self.centred[j * d + t] + self.mean[t])
+    }
+
+    /// The cluster of every training sample, in `0..k`.
+    pub fn labels(&self) -> &[usize] {
+        &self.labels
+    }
+
+    /// Sum of squared distances of the training samples to their centroids.
+    pub fn inertia(&self) -> f64 {
+        self.inertia
+    }
+
+    /// Lloyd iterations of the winning run.
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    /// Whether the winning run met the convergence rule before `max_iter`.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// Inertia at the assignment step of each iteration of the winning run (non-increasing up
+    /// to rounding); the final [`FittedKMeans::inertia`] is at most the last of them.
+    pub fn inertia_history(&self) -> &[f64] {
+        &self.inertia_history
+    }
+
+    /// The nearest centroid of every row of `x`.
+    ///
+    /// # Errors
+    /// [`ClusterError::FeatureMismatch`] for the wrong number of columns,
+    /// [`ClusterError::EmptyInput`], [`ClusterError::NonFinite`].
+    pub fn predict(&self, x: &DMatrix<f32>) -> Result<Vec<usize>> {
+        let (rows, norms) = self.prepare(x)?;
+        let mut assignments = vec![Assignment::NONE; rows.n];
+        lloyd::assign(&rows, &norms, &self.centred, &mut assignments, false);
+        Ok(assignments.iter().map(|a| a.label as usize).collect())
+    }
+
+    /// Euclidean distances of every row of `x` to every centroid (`samples x k`).
+    ///
+    /// # Errors
+    /// As [`FittedKMeans::predict`].
+    pub fn transform(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        let (rows, norms) = self.prepare(x)?;
+        let d = self.n_features;
+        let k = self.k();
+        let centre_norms: Vec<f32> = self
+            .centred
+            .chunks_exact(d)
+            .map(|c| sq_norm(c) as f32)
+            .collect();
+        let mut dist = vec![0f32; rows.n * k];
+        map_groups(&rows, &norms, &mut dist, k, |_, group, group_norms, out| {
+            for ((chunk, chunk_norms), out) in group
+                .chunks(CHUNK * d)
+                .zip(group_norms.chunks(CHUNK))
+                .zip(out.chunks_mut(CHUNK * k))
+            {
+                sq_distances(chunk, chunk_norms, &self.centred, &centre_norms, d, out);
+            }
+        });
+        Ok(DMatrix::from_fn(rows.n, k, |i, j| dist[i * k + j].sqrt()))
+    }
+
+    /// Minus the inertia of `x` under this model (higher is better), as scikit-learn's `score`.
+    ///
+    /// # Errors
+    /// As [`FittedKMeans::predict`].
+    pub fn score(&self, x: &DMatrix<f32>) -> Result<f64> {
+        let (rows, norms) = self.prepare(x)?;
+        let mut assignments = vec![Assignment::NONE; rows.n];
+        lloyd::assign(&rows, &norms, &self.centred, &mut assignments, false);
+        Ok(-lloyd::inertia(&rows, &self.centred, &assignments))
+    }
+
+    fn prepare(&self, x: &DMatrix<f32>) -> Result<(Rows, Vec<f32>)> {
+        check_features(x, self.n_features)?;
+        check_data(x)?;
+        let rows = Rows::from_matrix(x, &self.mean);
+        let norms = rows.sq_norms();
+        Ok((rows, norms))
+    }
+}

@@ -1,0 +1,30 @@
+//! Clustering of dense `f32` data: [`KMeans`] (k-means++ or random starts, `n_init` runs,
+//! Lloyd iterations whose distance step is a blocked matrix product), in the estimator shape
+//! of the fmnist-cluster workspace: parameters with builder methods, `fit` returning a
+//! serialisable fitted model, errors instead of panics.
+//!
+//! Data is a nalgebra `DMatrix<f32>` with one row per sample (`DMatrix::from_row_slice(n, d,
+//! &data)` from a row-major buffer). Work runs in parallel in the current rayon thread pool;
+//! every random choice takes a seed, and the same seed gives the same model on any number of
+//! threads.
+//!
+//! ```
+//! use fmnist_cluster::{Init, KMeans};
+//! use nalgebra::DMatrix;
+//!
+//! let x = DMatrix::from_row_slice(4, 2, &[0.0, 0.0, 0.0, 1.0, 10.0, 10.0, 10.0, 11.0]);
+//! let start = DMatrix::from_row_slice(2, 2, &[0.0, 0.0, 10.0, 10.0]);
+//! let km = KMeans::params(2).init(Init::Centroids(start)).fit(&x)?;
+//! assert_eq!(km.labels(), &[0, 0, 1, 1]);
+//! assert_eq!(km.centroids()[(1, 1)], 10.5);
+//! assert_eq!(km.inertia(), 1.0);
+//! # Ok::<(), fmnist_cluster::ClusterError>(())
+//! ```
+
+mod error;
+mod kmeans;
+mod linalg;
+mod validate;
+
+pub use error::{ClusterError, Result};
+pub use kmeans::{FittedKMeans, Init, KMeans};

@@ -1,0 +1,165 @@
+//! The dense kernels every estimator of the crate builds on: a row-major copy of the data, the
+//! blocked product `A · Bᵀ` through the workspace's GEMM (faer, with run-time SIMD dispatch),
+//! squared norms, squared Euclidean distances by the expansion ‖x‖² − 2·x·c + ‖c‖², and a
+//! deterministic parallel pass over fixed groups of rows.
+//!
+//! Why this shape: a distance step over n samples and k centres is a skinny matrix product
+//! whose cost is reading the data once. Rows are processed in chunks of [`CHUNK`] rows: the
+//! chunk's products with all centres come from one single-threaded GEMM call, and whatever the
+//! caller does next with the chunk (argmin, accumulating sums) reads it again from cache. Rayon
+//! parallelises over *groups* of [`GROUP`] rows whose size does not depend on the thread count;
+//! per-group partial results are combined in group order, so that every result is bit-identical
+//! on any number of threads.
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+/// Rows per GEMM call: a 256 x 784 `f32` chunk (800 KB) stays in a core's L2 cache.
+pub(crate) const CHUNK: usize = 256;
+
+/// Rows per unit of parallel work and per partial result (16 chunks).
+pub(crate) const GROUP: usize = 16 * CHUNK;
+
+/// A row-major `f32` matrix: sample `i` is `data[i * d..(i + 1) * d]`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Rows {
+    pub data: Vec<f32>,
+    pub n: usize,
+    pub d: usize,
+}
+
+impl Rows {
+    /// The rows of `x` (samples x features, column-major) minus `shift` (one value per feature),
+    /// laid out row-major. Blocked and parallel: reads and writes both stay in cache.
+    pub fn from_matrix(x: &DMatrix<f32>, shift: &[f32]) -> Self {
+        let (n, d) = x.shape();
+        debug_assert_eq!(shift.len(), d);
+        const BLOCK: usize = 64;
+        let src = x.as_slice();
+        let mut data = vec![0f32; n * d];
+        data.par_chunks_mut(BLOCK * d.max(1))
+            .enumerate()
+            .for_each(|(b, out)| {
+                let r0 = b * BLOCK;
+                let rows = out.len() / d.max(1);
+                for (j, &s) in shift.iter().enumerate() {
+                    let col = &src[j * n + r0..j * n + r0 + rows];
+                    for (r, &v) in col.iter().enumerate() {
+                        out[r * d + j] = v - s;
+                    }
+                }
+            });
+        Self { data, n, d }
+    }
+
+    /// Sample `i`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.d..(i + 1) * self.d]
+    }
+
+    /// Squared Euclidean norm of every row, summed in `f64`.
+    pub fn sq_norms(&self) -> Vec<f32> {
+        let mut norms = vec![0f32; self.n];
+        norms
+            .par_chunks_mut(GROUP)
+            .zip(self.data.par_chunks(GROUP * self.d))
+            .for_each(|(out, rows)| {
+                for (o, row) in out.iter_mut().zip(rows.chunks_exact(self.d)) {
+                    *o = sq_norm(row) as f32;
+                }
+            });
+        norms
+    }
+}
+
+/// Squared Euclidean norm of one vector, accumulated in `f64`.
+pub(crate) fn sq_norm(v: &[f32]) -> f64 {
+    v.iter().map(|&a| f64::from(a) * f64::from(a)).sum()
+}
+
+/// `out (m x k) = a (m x d) · b (k x d)ᵀ`, all row-major, on the calling thread.
+pub(crate) fn dot_rows(a: &[f32], b: &[f32], d: usize, out: &mut [f32]) {
+    let m = a.len() / d;
+    let k = b.len() / d;
+    debug_assert_eq!(out.len(), m * k);
+    let a = MatRef::from_row_major_slice(a, m, d);
+    let b = MatRef::from_row_major_slice(b, k, d);
+    let out = MatMut::from_row_major_slice_mut(out, m, k);
+    matmul(out, Accum::Replace, a, b.transpose(), 1.0f32, Par::Seq);
+}
+
+/// Squared distances of the rows of a chunk to `k` centres: `out[r * k + j]` =
+/// ‖x_r‖² − 2·x_r·c_j + ‖c_j‖², clamped at 0 (rounding can make the expansion negative).
+pub(crate) fn sq_distances(
+    chunk: &[f32],
+    chunk_norms: &[f32],
+    centres: &[f32],
+    centre_norms: &[f32],
+    d: usize,
+    out: &mut [f32],
+) {
+    let k = centre_norms.len();
+    dot_rows(chunk, centres, d, out);
+    for (row, &xn) in out.chunks_exact_mut(k).zip(chunk_norms) {
+        for (v, &cn) in row.iter_mut().zip(centre_norms) {
+            *v = (xn + cn - 2.0 * *v).max(0.0);
+        }
+    }
+}
+
+/// Runs `work(group_index, rows, norms, out)` on every group of [`GROUP`] rows in parallel,
+/// where `out` is the group's share of `out` (`per_row` values per row), and returns the
+/// per-group results in group order.
+pub(crate) fn map_groups<T, O, F>(
+    x: &Rows,
+    norms: &[f32],
+    out: &mut [O],
+    per_row: usize,
+    work: F,
+) -> Vec<T>
+where
+    T: Send,
+    O: Send,
+    F: Fn(usize, &[f32], &[f32], &mut [O]) -> T + Sync,
+{
+    debug_assert_eq!(out.len(), x.n * per_row);
+    x.data
+        .par_chunks(GROUP * x.d)
+        .zip(norms.par_chunks(GROUP))
+        .zip(out.par_chunks_mut(GROUP * per_row))
+        .enumerate()
+        .map(|(g, ((rows, norms), out))| work(g, rows, norms, out))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_major_copy_subtracts_the_shift() {
+        let x = DMatrix::from_fn(130, 3, |i, j| (i * 10 + j) as f32);
+        let rows = Rows::from_matrix(&x, &[1.0, 2.0, 3.0]);
+        assert_eq!(rows.row(129), &[1289.0, 1289.0, 1289.0]);
+        assert_eq!(rows.row(0), &[-1.0, -1.0, -1.0]);
+    }
+
+    #[test]
+    fn distances_match_the_definition() {
+        let d = 5;
+        let a: Vec<f32> = (0..3 * d).map(|v| (v as f32 * 0.37).sin()).collect();
+        let c: Vec<f32> = (0..2 * d).map(|v| (v as f32 * 0.11).cos()).collect();
+        let an: Vec<f32> = a.chunks(d).map(|r| sq_norm(r) as f32).collect();
+        let cn: Vec<f32> = c.chunks(d).map(|r| sq_norm(r) as f32).collect();
+        let mut out = vec![0.0; 6];
+        sq_distances(&a, &an, &c, &cn, d, &mut out);
+        for i in 0..3 {
+            for j in 0..2 {
+                let direct: f32 = (0..d).map(|t| (a[i * d + t] - c[j * d + t]).powi(2)).sum();
+                assert!((out[i * 2 + j] - direct).abs() < 1e-5);
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Checks of input data shared by the estimators: non-empty, finite, right width.
+
+use nalgebra::DMatrix;
+
+use crate::error::{ClusterError, Result};
+
+/// Checks that `x` has at least one row and one column and only finite values.
+pub(crate) fn check_data(x: &DMatrix<f32>) -> Result<()> {
+    if x.nrows() == 0 {
+        return Err(ClusterError::EmptyInput);
+    }
+    if x.ncols() == 0 {
+        return Err(ClusterError::NoFeatures);
+    }
+    check_finite(x)
+}
+
+/// Checks that every value of `x` is finite, naming the first offender (column-major order).
+pub(crate) fn check_finite(x: &DMatrix<f32>) -> Result<()> {
+    match x.as_slice().iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(at) => Err(ClusterError::NonFinite {
+            row: at % x.nrows(),
+            col: at / x.nrows(),
+            value: x.as_slice()[at],
+        }),
+    }
+}
+
+/// Checks that `x` has `expected` columns.
+pub(crate) fn check_features(x: &DMatrix<f32>, expected: usize) -> Result<()> {
+    if x.ncols() == expected {
+        Ok(())
+    } else {
+        Err(ClusterError::FeatureMismatch {
+            expected,
+            found: x.ncols(),
+        })
+    }
+}
+
+/// Checks `1 <= k <= n_samples`.
+pub(crate) fn check_cluster_count(k: usize, n_samples: usize) -> Result<()> {
+    if k == 0 || k > n_samples {
+        Err(ClusterError::InvalidClusterCount { k, n_samples })
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_non_finite_value_is_located() {
+        let mut x = DMatrix::<f32>::zeros(3, 2);
+        x[(2, 1)] = f32::NAN;
+        x[(1, 1)] = f32::INFINITY;
+        let err = check_data(&x).unwrap_err();
+        assert!(matches!(
+            err,
+            ClusterError::NonFinite { row: 1, col: 1, value } if value.is_infinite()
+        ));
+    }
+
+    #[test]
+    fn empty_and_narrow_inputs_are_errors() {
+        assert_eq!(
+            check_data(&DMatrix::zeros(0, 3)),
+            Err(ClusterError::EmptyInput)
+        );
+        assert_eq!(
+            check_data(&DMatrix::zeros(3, 0)),
+            Err(ClusterError::NoFeatures)
+        );
+        assert!(check_features(&DMatrix::zeros(2, 3), 4).is_err());
+        assert!(check_cluster_count(0, 5).is_err());
+        assert!(check_cluster_count(6, 5).is_err());
+        assert!(check_cluster_count(5, 5).is_ok());
+    }
+}

@@ -1,0 +1,41 @@
+//! Shared by the integration tests: the fixture subset and its golden values.
+
+#![allow(dead_code)]
+
+use nalgebra::DMatrix;
+
+pub fn fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+/// The 1,000 training and 200 test images of the fixture subset, scaled to [0, 1].
+pub fn fixture_data() -> (DMatrix<f32>, DMatrix<f32>) {
+    let (data, _) = fmnist_io::Locator::new()
+        .data_dir(Some(fixtures().join("fashion-mnist-small")))
+        .offline()
+        .load()
+        .expect("the fixture subset loads");
+    (data.train.all_features(), data.test.all_features())
+}
+
+pub fn golden() -> serde_json::Value {
+    let text = std::fs::read_to_string(fixtures().join("cluster/kmeans_golden.json"))
+        .expect("fixtures/cluster/kmeans_golden.json exists");
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+pub fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+pub fn indices(v: &serde_json::Value) -> Vec<usize> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .collect()
+}
