@@ -1,0 +1,258 @@
+//! The trained model: encoding, reconstruction, saving and loading.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Architecture;
+use crate::error::{Error, Result};
+use crate::model::{Mode, Network};
+use crate::ops::Kernels;
+use crate::train::{History, TrainParams};
+
+/// Images per forward pass when encoding, reconstructing or validating.
+const EVAL_BATCH: usize = 256;
+
+/// Tag written into the configuration file, checked on load.
+const FORMAT: &str = "fmnist-autoencoder/1";
+
+/// Images as row-major `f32` data (one image after another), checked against an architecture.
+pub(crate) struct Images {
+    data: Vec<f32>,
+    pixels: usize,
+    shape: (usize, usize, usize),
+}
+
+impl Images {
+    /// Takes a matrix with one row per image; `what` names it in errors.
+    pub fn new(x: &DMatrix<f32>, arch: &Architecture, what: &str) -> Result<Self> {
+        let pixels = arch.image_len();
+        if x.nrows() == 0 {
+            return Err(Error::Input(format!("{what}: no images")));
+        }
+        if x.ncols() != pixels {
+            return Err(Error::Input(format!(
+                "{what}: images have {} values, the model expects {} x {} x {} = {pixels}",
+                x.ncols(),
+                arch.channels,
+                arch.height,
+                arch.width
+            )));
+        }
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Input(format!(
+                "{what}: value at image {}, pixel {} is not finite",
+                i % x.nrows(),
+                i / x.nrows()
+            )));
+        }
+        Ok(Self {
+            data: x.transpose().as_slice().to_vec(),
+            pixels,
+            shape: (arch.channels, arch.height, arch.width),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.data.len() / self.pixels
+    }
+
+    pub fn pixels(&self) -> usize {
+        self.pixels
+    }
+
+    /// The images at `indices` as an `n x c x h x w` tensor.
+    pub fn batch(&self, indices: &[usize], device: &Device) -> Result<Tensor> {
+        let mut data = Vec::with_capacity(indices.len() * self.pixels);
+        for &i in indices {
+            data.extend_from_slice(&self.data[i * self.pixels..(i + 1) * self.pixels]);
+        }
+        let (c, h, w) = self.shape;
+        Ok(Tensor::from_vec(data, (indices.len(), c, h, w), device)?)
+    }
+
+    /// Consecutive index ranges of at most `EVAL_BATCH` images.
+    pub fn eval_batches(&self) -> impl Iterator<Item = Vec<usize>> + '_ {
+        (0..self.len())
+            .step_by(EVAL_BATCH)
+            .map(|start| (start..(start + EVAL_BATCH).min(self.len())).collect())
+    }
+}
+
+/// The configuration file saved beside the weights.
+#[derive(Serialize, Deserialize)]
+struct SavedConfig {
+    format: String,
+    architecture: Architecture,
+    history: History,
+}
+
+/// A trained (or loaded) autoencoder.
+///
+/// ```no_run
+/// use fmnist_autoencoder::{Architecture, Autoencoder};
+/// # let x = nalgebra::DMatrix::<f32>::zeros(256, 784);
+/// let model = Autoencoder::params(Architecture::paper()).epochs(10).seed(0).fit(&x)?;
+/// let codes = model.encode(&x)?; // 256 x 784 bottleneck values
+/// model.save("model.safetensors")?;
+/// # Ok::<(), fmnist_autoencoder::Error>(())
+/// ```
+pub struct Autoencoder {
+    network: Network,
+    history: History,
+}
+
+impl Autoencoder {
+    /// Training parameters for `architecture`, with the study's defaults (10 epochs, batch 128,
+    /// learning rate 1e-3, seed 0, CPU).
+    pub fn params(architecture: Architecture) -> TrainParams {
+        TrainParams::new(architecture)
+    }
+
+    /// A freshly initialised, untrained model (weights drawn from `seed`).
+    pub fn untrained(architecture: &Architecture, device: &Device, seed: u64) -> Result<Self> {
+        let network = Network::new(architecture, device, Kernels::for_device(device), seed)?;
+        Ok(Self::from_parts(network, History::default()))
+    }
+
+    pub(crate) fn from_parts(network: Network, history: History) -> Self {
+        Self { network, history }
+    }
+
+    /// The architecture.
+    pub fn architecture(&self) -> &Architecture {
+        self.network.architecture()
+    }
+
+    /// `(trainable, non-trainable)` parameter counts of the network's tensors
+    /// (`(12_385, 192)` for the study's architecture).
+    pub fn parameter_counts(&self) -> (usize, usize) {
+        let mut counts = (0, 0);
+        for (name, var) in self.network.named_vars() {
+            if name.contains(".running_") {
+                counts.1 += var.elem_count();
+            } else {
+                counts.0 += var.elem_count();
+            }
+        }
+        counts
+    }
+
+    /// Every tensor's values by name (running statistics included), in a fixed order.
+    pub fn tensors(&self) -> Result<Vec<(String, Vec<f32>)>> {
+        self.network
+            .named_vars()
+            .into_iter()
+            .map(|(name, var)| Ok((name, var.flatten_all()?.to_vec1::<f32>()?)))
+            .collect()
+    }
+
+    /// The loss history of training (empty for an untrained model).
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// The flattened bottleneck (evaluation mode) of each image: one row per row of `x`,
+    /// [`Architecture::bottleneck_len`] columns (channel-major: channel, then row, then column).
+    pub fn encode(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        self.map(x, self.architecture().bottleneck_len(), |net, t| {
+            net.encode(t, &mut Mode::Eval)
+        })
+    }
+
+    /// The reconstruction of each image (evaluation mode), values in `[0, 1]`.
+    pub fn reconstruct(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        self.map(x, self.architecture().image_len(), |net, t| {
+            net.forward(t, &mut Mode::Eval)
+        })
+    }
+
+    /// Per-pixel mean squared reconstruction error of `x` in evaluation mode.
+    pub fn mse(&self, x: &DMatrix<f32>) -> Result<f32> {
+        let images = Images::new(x, self.architecture(), "images")?;
+        crate::train::mean_squared_error(&self.network, &images)
+    }
+
+    fn map(
+        &self,
+        x: &DMatrix<f32>,
+        width: usize,
+        f: impl Fn(&Network, &Tensor) -> Result<Tensor>,
+    ) -> Result<DMatrix<f32>> {
+        let images = Images::new(x, self.architecture(), "images")?;
+        let mut out = Vec::with_capacity(images.len() * width);
+        for batch in images.eval_batches() {
+            let t = images.batch(&batch, self.network.device())?;
+            out.extend(f(&self.network, &t)?.flatten_all()?.to_vec1::<f32>()?);
+        }
+        Ok(DMatrix::from_row_slice(images.len(), width, &out))
+    }
+
+    /// The configuration file that goes with a weights file: the same path with `.json`.
+    pub fn config_path(weights: &Path) -> PathBuf {
+        weights.with_extension("json")
+    }
+
+    /// Saves the weights (safetensors, running statistics included) to `path` and the
+    /// architecture with the loss history to [`Autoencoder::config_path`].
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let tensors: HashMap<String, Tensor> = self
+            .network
+            .named_vars()
+            .into_iter()
+            .map(|(name, var)| (name, var.as_tensor().clone()))
+            .collect();
+        candle_core::safetensors::save(&tensors, path)?;
+        let config = SavedConfig {
+            format: FORMAT.into(),
+            architecture: self.architecture().clone(),
+            history: self.history.clone(),
+        };
+        let json = serde_json::to_string_pretty(&config).map_err(|source| Error::Config {
+            path: Self::config_path(path),
+            source,
+        })?;
+        std::fs::write(Self::config_path(path), json).map_err(|source| Error::Io {
+            path: Self::config_path(path),
+            source,
+        })
+    }
+
+    /// Loads a model saved by [`Autoencoder::save`] onto `device`. A weights file that does not
+    /// match the architecture in its configuration file is an [`Error::Mismatch`].
+    pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let path = path.as_ref();
+        let config_path = Self::config_path(path);
+        let text = std::fs::read_to_string(&config_path).map_err(|source| Error::Io {
+            path: config_path.clone(),
+            source,
+        })?;
+        let config: SavedConfig = serde_json::from_str(&text).map_err(|source| Error::Config {
+            path: config_path.clone(),
+            source,
+        })?;
+        if config.format != FORMAT {
+            return Err(Error::Mismatch {
+                path: config_path,
+                reason: format!("format {:?}, expected {FORMAT:?}", config.format),
+            });
+        }
+        if !path.exists() {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        let tensors = candle_core::safetensors::load(path, device)?;
+        let network = Network::new(&config.architecture, device, Kernels::for_device(device), 0)?;
+        network.assign(&tensors).map_err(|reason| Error::Mismatch {
+            path: path.to_path_buf(),
+            reason: format!("does not match the architecture in its configuration: {reason}"),
+        })?;
+        Ok(Self::from_parts(network, config.history))
+    }
+}

@@ -1,0 +1,45 @@
+//! The fmnist-cluster study's convolutional autoencoder, on candle, with fast CPU kernels.
+//!
+//! - [`Architecture`]: the network as a plain configuration (the study's by default: 12,385
+//!   trainable parameters + 192 BatchNorm running statistics, a 7 x 7 x 16 = 784-value
+//!   bottleneck), with a Keras-like [`Architecture::summary`].
+//! - [`Autoencoder::params`] -> [`TrainParams`]: Adam (learning rate 1e-3), MSE, batch 128,
+//!   seeded shuffling and dropout, validation loss per epoch, optional early stopping, progress
+//!   callback, [`History`].
+//! - [`Autoencoder`]: [`encode`](Autoencoder::encode) (flattened bottleneck),
+//!   [`reconstruct`](Autoencoder::reconstruct), [`save`](Autoencoder::save) /
+//!   [`load`](Autoencoder::load) (safetensors + JSON configuration).
+//!
+//! On the CPU the layers run as candle custom ops with their own forward and backward kernels
+//! ([`Kernels::Custom`]: im2col + GEMM convolutions, fused BatchNorm + ReLU, max-pool routing
+//! gradients to the argmax, block-sum upsample backward); on GPUs (`cuda` / `metal` features)
+//! candle's stock ops run ([`Kernels::Reference`]). Results are identical on any number of
+//! threads for a given seed.
+//!
+//! ```
+//! use fmnist_autoencoder::{Architecture, Autoencoder};
+//! use nalgebra::DMatrix;
+//!
+//! // A small network on 8 x 8 images, one epoch on 32 random images.
+//! let arch = Architecture::paper().image_size(8, 8).widths(vec![4, 2], vec![2, 4]);
+//! let x = DMatrix::from_fn(32, 64, |i, j| ((i * 7 + j * 3) % 11) as f32 / 10.0);
+//! let model = Autoencoder::params(arch).epochs(1).batch_size(16).seed(0).fit(&x)?;
+//! let codes = model.encode(&x)?;
+//! assert_eq!(codes.shape(), (32, 2 * 2 * 2));
+//! assert_eq!(model.reconstruct(&x)?.shape(), (32, 64));
+//! # Ok::<(), fmnist_autoencoder::Error>(())
+//! ```
+
+mod autoencoder;
+mod config;
+mod error;
+mod model;
+mod ops;
+mod train;
+
+pub use autoencoder::Autoencoder;
+pub use candle_core::Device;
+pub use config::{Architecture, Layer, LayerKind};
+pub use error::{Error, Result};
+pub use ops::Kernels;
+pub use train::{History, Progress, TrainParams};

@@ -1,0 +1,239 @@
+//! The network: its tensors (trainable and running statistics) and its forward pass.
+
+use std::collections::HashMap;
+
+use candle_core::{DType, Device, Tensor, Var};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::Architecture;
+use crate::error::Result;
+use crate::ops::Kernels;
+
+/// A convolution's kernel (`o x c x k x k`, Glorot-uniform initialised) and bias (zeros).
+struct Conv {
+    weight: Var,
+    bias: Var,
+}
+
+/// Conv + BatchNorm + ReLU, the body of every encoder and decoder block.
+struct Block {
+    conv: Conv,
+    gamma: Var,
+    beta: Var,
+    running_mean: Var,
+    running_var: Var,
+}
+
+/// Training mode draws dropout masks from the given generator and updates running statistics.
+pub(crate) enum Mode<'a> {
+    Train(&'a mut ChaCha8Rng),
+    Eval,
+}
+
+/// The autoencoder's tensors and forward pass.
+pub(crate) struct Network {
+    arch: Architecture,
+    kernels: Kernels,
+    device: Device,
+    encoder: Vec<Block>,
+    decoder: Vec<Block>,
+    output: Conv,
+}
+
+impl Network {
+    /// A freshly initialised network (Keras's initialisers), deterministic in `seed`.
+    pub fn new(arch: &Architecture, device: &Device, kernels: Kernels, seed: u64) -> Result<Self> {
+        arch.validate()?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let k = arch.kernel_size;
+        let mut conv = |c_in: usize, c_out: usize| -> Result<Conv> {
+            let limit = (6.0 / ((c_in + c_out) * k * k) as f64).sqrt() as f32;
+            let data: Vec<f32> = (0..c_out * c_in * k * k)
+                .map(|_| rng.random_range(-limit..limit))
+                .collect();
+            Ok(Conv {
+                weight: Var::from_tensor(&Tensor::from_vec(data, (c_out, c_in, k, k), device)?)?,
+                bias: Var::zeros(c_out, DType::F32, device)?,
+            })
+        };
+        let mut block = |c_in: usize, c_out: usize| -> Result<Block> {
+            Ok(Block {
+                conv: conv(c_in, c_out)?,
+                gamma: Var::ones(c_out, DType::F32, device)?,
+                beta: Var::zeros(c_out, DType::F32, device)?,
+                running_mean: Var::zeros(c_out, DType::F32, device)?,
+                running_var: Var::ones(c_out, DType::F32, device)?,
+            })
+        };
+        let mut c = arch.channels;
+        let mut encoder = Vec::new();
+        for &out in &arch.encoder {
+            encoder.push(block(c, out)?);
+            c = out;
+        }
+        let mut decoder = Vec::new();
+        for &out in &arch.decoder {
+            decoder.push(block(c, out)?);
+            c = out;
+        }
+        let output = conv(c, arch.channels)?;
+        Ok(Self {
+            arch: arch.clone(),
+            kernels,
+            device: device.clone(),
+            encoder,
+            decoder,
+            output,
+        })
+    }
+
+    pub fn architecture(&self) -> &Architecture {
+        &self.arch
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Every tensor by name, running statistics included (what is saved).
+    pub fn named_vars(&self) -> Vec<(String, &Var)> {
+        let mut out = Vec::new();
+        let blocks = self.encoder.iter().map(|b| ("encoder", b));
+        let blocks = blocks.chain(self.decoder.iter().map(|b| ("decoder", b)));
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for (part, b) in blocks {
+            let i = index.entry(part).or_default();
+            let p = format!("{part}.{i}");
+            *i += 1;
+            out.push((format!("{p}.conv.weight"), &b.conv.weight));
+            out.push((format!("{p}.conv.bias"), &b.conv.bias));
+            out.push((format!("{p}.bn.gamma"), &b.gamma));
+            out.push((format!("{p}.bn.beta"), &b.beta));
+            out.push((format!("{p}.bn.running_mean"), &b.running_mean));
+            out.push((format!("{p}.bn.running_var"), &b.running_var));
+        }
+        out.push(("output.conv.weight".into(), &self.output.weight));
+        out.push(("output.conv.bias".into(), &self.output.bias));
+        out
+    }
+
+    /// The tensors the optimiser updates: everything but the BatchNorm running statistics.
+    pub fn trainable_vars(&self) -> Vec<Var> {
+        self.named_vars()
+            .into_iter()
+            .filter(|(name, _)| !name.contains(".running_"))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Conv + BatchNorm + ReLU of one block, updating running statistics in training mode.
+    fn block(&self, b: &Block, x: &Tensor, mode: &Mode<'_>) -> Result<Tensor> {
+        let y = self.kernels.conv2d_same(x, &b.conv.weight, &b.conv.bias)?;
+        let eps = self.arch.batch_norm_epsilon;
+        match mode {
+            Mode::Train(_) => {
+                let (y, mean, var) = self.kernels.batch_norm_relu(&y, &b.gamma, &b.beta, eps)?;
+                let m = self.arch.batch_norm_momentum as f64;
+                b.running_mean
+                    .set(&((b.running_mean.as_tensor() * m)? + (mean * (1.0 - m))?)?)?;
+                b.running_var
+                    .set(&((b.running_var.as_tensor() * m)? + (var * (1.0 - m))?)?)?;
+                Ok(y)
+            }
+            Mode::Eval => {
+                let c = b.gamma.dim(0)?;
+                let scale =
+                    (b.gamma.as_tensor() / (b.running_var.as_tensor() + eps as f64)?.sqrt()?)?;
+                let shift = (b.beta.as_tensor() - (b.running_mean.as_tensor() * &scale)?)?;
+                Ok(y.broadcast_mul(&scale.reshape((1, c, 1, 1))?)?
+                    .broadcast_add(&shift.reshape((1, c, 1, 1))?)?
+                    .relu()?)
+            }
+        }
+    }
+
+    /// Inverted dropout in training mode (mask drawn from the mode's generator); identity in
+    /// evaluation mode.
+    fn dropout(&self, x: Tensor, mode: &mut Mode<'_>) -> Result<Tensor> {
+        let p = self.arch.dropout;
+        let Mode::Train(rng) = mode else {
+            return Ok(x);
+        };
+        if p == 0.0 {
+            return Ok(x);
+        }
+        let threshold = (p as f64 * 4_294_967_296.0) as u64;
+        let keep = 1.0 / (1.0 - p);
+        let mask: Vec<f32> = (0..x.elem_count())
+            .map(|_| {
+                if (rng.next_u32() as u64) < threshold {
+                    0.0
+                } else {
+                    keep
+                }
+            })
+            .collect();
+        let mask = Tensor::from_vec(mask, x.shape(), &self.device)?;
+        Ok((x * mask)?)
+    }
+
+    /// Images `n x c x h x w` -> bottleneck `n x c' x h' x w'`.
+    pub fn encode(&self, x: &Tensor, mode: &mut Mode<'_>) -> Result<Tensor> {
+        let mut h = x.clone();
+        for b in &self.encoder {
+            h = self.block(b, &h, mode)?;
+            h = self.kernels.max_pool2(&h)?;
+            h = self.dropout(h, mode)?;
+        }
+        Ok(h)
+    }
+
+    /// Bottleneck -> reconstructed images in `[0, 1]`.
+    pub fn decode(&self, z: &Tensor, mode: &mut Mode<'_>) -> Result<Tensor> {
+        let mut h = z.clone();
+        for b in &self.decoder {
+            h = self.block(b, &h, mode)?;
+            h = self.kernels.upsample2(&h)?;
+            h = self.dropout(h, mode)?;
+        }
+        let y = self
+            .kernels
+            .conv2d_same(&h, &self.output.weight, &self.output.bias)?;
+        Ok(candle_nn::ops::sigmoid(&y)?)
+    }
+
+    /// Reconstruction of `x`.
+    pub fn forward(&self, x: &Tensor, mode: &mut Mode<'_>) -> Result<Tensor> {
+        let z = self.encode(x, mode)?;
+        self.decode(&z, mode)
+    }
+
+    /// Replaces every tensor by the one of the same name in `tensors`, checking names and shapes.
+    /// Returns a description of the first problem.
+    pub fn assign(&self, tensors: &HashMap<String, Tensor>) -> std::result::Result<(), String> {
+        let vars = self.named_vars();
+        for (name, var) in &vars {
+            let Some(t) = tensors.get(name) else {
+                return Err(format!("tensor {name} is missing"));
+            };
+            if t.shape() != var.shape() {
+                return Err(format!(
+                    "tensor {name} has shape {:?}, the architecture needs {:?}",
+                    t.dims(),
+                    var.dims()
+                ));
+            }
+            var.set(
+                &t.to_dtype(DType::F32)
+                    .and_then(|t| t.to_device(&self.device))
+                    .map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?;
+        }
+        if let Some(extra) = tensors.keys().find(|k| !vars.iter().any(|(n, _)| n == *k)) {
+            return Err(format!("tensor {extra} is not part of the architecture"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,260 @@
+//! Training parameters, the training loop, its progress events and loss history.
+
+use std::time::Instant;
+
+use candle_core::Device;
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::autoencoder::{Autoencoder, Images};
+use crate::config::Architecture;
+use crate::error::{Error, Result};
+use crate::model::{Mode, Network};
+use crate::ops::Kernels;
+
+/// Losses per epoch, as Keras's `History`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// Mean training loss (per-pixel MSE, dropout active) of each epoch.
+    pub train_loss: Vec<f32>,
+    /// Validation loss (per-pixel MSE, evaluation mode) after each epoch; empty without
+    /// validation data.
+    pub validation_loss: Vec<f32>,
+    /// Wall-clock seconds of each epoch (training and validation).
+    pub seconds: Vec<f64>,
+}
+
+/// What the training loop reports through the progress callback.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// After each optimisation step.
+    Step {
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Total epochs.
+        epochs: usize,
+        /// Step within the epoch, from 1.
+        step: usize,
+        /// Steps per epoch.
+        steps: usize,
+        /// This batch's loss.
+        loss: f32,
+        /// Training images per second so far in this epoch.
+        images_per_second: f64,
+    },
+    /// After each epoch (and its validation).
+    Epoch {
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Total epochs.
+        epochs: usize,
+        /// Mean training loss of the epoch.
+        train_loss: f32,
+        /// Validation loss, when validation data were given.
+        validation_loss: Option<f32>,
+        /// Seconds the epoch took.
+        seconds: f64,
+    },
+}
+
+/// How to train an [`Autoencoder`]; build with [`Autoencoder::params`].
+#[derive(Debug, Clone)]
+pub struct TrainParams {
+    architecture: Architecture,
+    epochs: usize,
+    batch_size: usize,
+    learning_rate: f64,
+    seed: u64,
+    patience: Option<usize>,
+    device: Device,
+    kernels: Option<Kernels>,
+}
+
+impl TrainParams {
+    pub(crate) fn new(architecture: Architecture) -> Self {
+        Self {
+            architecture,
+            epochs: 10,
+            batch_size: 128,
+            learning_rate: 1e-3,
+            seed: 0,
+            patience: None,
+            device: Device::Cpu,
+            kernels: None,
+        }
+    }
+
+    /// Passes over the training data. Default 10.
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+
+    /// Images per optimisation step. Default 128.
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Adam's learning rate (AdamW with weight decay 0, betas 0.9 / 0.999, epsilon 1e-7 as
+    /// Keras). Default 1e-3.
+    pub fn learning_rate(mut self, learning_rate: f64) -> Self {
+        self.learning_rate = learning_rate;
+        self
+    }
+
+    /// Seed of the initial weights, the shuffling and the dropout masks. Default 0.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Stop when the validation loss has not improved for `patience` epochs (the last weights
+    /// are kept, as Keras's default). Default `None`: run every epoch.
+    pub fn early_stopping(mut self, patience: Option<usize>) -> Self {
+        self.patience = patience;
+        self
+    }
+
+    /// Where tensors live. Default `Device::Cpu`.
+    pub fn device(mut self, device: Device) -> Self {
+        self.device = device;
+        self
+    }
+
+    /// Which layer implementation to run. Default: [`Kernels::for_device`] (custom ops on CPU).
+    pub fn kernels(mut self, kernels: Kernels) -> Self {
+        self.kernels = Some(kernels);
+        self
+    }
+
+    /// The architecture being trained.
+    pub fn architecture(&self) -> &Architecture {
+        &self.architecture
+    }
+
+    /// Trains on `train` (one row per image, `c·h·w` values in `[0, 1]`) without validation or
+    /// progress reports.
+    pub fn fit(&self, train: &DMatrix<f32>) -> Result<Autoencoder> {
+        self.fit_with(train, None, &mut |_| {})
+    }
+
+    /// Trains on `train`, computing the validation loss after every epoch when `validation` is
+    /// given, and reporting through `progress`.
+    pub fn fit_with(
+        &self,
+        train: &DMatrix<f32>,
+        validation: Option<&DMatrix<f32>>,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Autoencoder> {
+        if self.epochs == 0 || self.batch_size == 0 {
+            return Err(Error::Parameter(format!(
+                "epochs ({}) and batch size ({}) must be positive",
+                self.epochs, self.batch_size
+            )));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(Error::Parameter(format!(
+                "learning rate {} must be positive",
+                self.learning_rate
+            )));
+        }
+        if self.patience.is_some() && validation.is_none() {
+            return Err(Error::Parameter(
+                "early stopping needs validation data".into(),
+            ));
+        }
+        let arch = &self.architecture;
+        let kernels = self
+            .kernels
+            .unwrap_or_else(|| Kernels::for_device(&self.device));
+        let network = Network::new(arch, &self.device, kernels, self.seed)?;
+        let train = Images::new(train, arch, "training data")?;
+        let validation = validation
+            .map(|v| Images::new(v, arch, "validation data"))
+            .transpose()?;
+        let mut optimizer = AdamW::new(
+            network.trainable_vars(),
+            ParamsAdamW {
+                lr: self.learning_rate,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-7,
+                weight_decay: 0.0,
+            },
+        )?;
+        let mut shuffle_rng = ChaCha8Rng::seed_from_u64(self.seed);
+        shuffle_rng.set_stream(1);
+        let mut dropout_rng = ChaCha8Rng::seed_from_u64(self.seed);
+        dropout_rng.set_stream(2);
+
+        let mut history = History::default();
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        let steps = train.len().div_ceil(self.batch_size);
+        let (mut best, mut since_best) = (f32::INFINITY, 0);
+        for epoch in 1..=self.epochs {
+            let start = Instant::now();
+            order.shuffle(&mut shuffle_rng);
+            let mut total = 0f64;
+            for (step, batch) in order.chunks(self.batch_size).enumerate() {
+                let x = train.batch(batch, &self.device)?;
+                let y = network.forward(&x, &mut Mode::Train(&mut dropout_rng))?;
+                let loss = (y - &x)?.sqr()?.mean_all()?;
+                optimizer.backward_step(&loss)?;
+                let loss = loss.to_scalar::<f32>()?;
+                total += loss as f64 * batch.len() as f64;
+                let done = (step * self.batch_size + batch.len()) as f64;
+                progress(&Progress::Step {
+                    epoch,
+                    epochs: self.epochs,
+                    step: step + 1,
+                    steps,
+                    loss,
+                    images_per_second: done / start.elapsed().as_secs_f64().max(1e-9),
+                });
+            }
+            let train_loss = (total / train.len() as f64) as f32;
+            let validation_loss = validation
+                .as_ref()
+                .map(|v| mean_squared_error(&network, v))
+                .transpose()?;
+            let seconds = start.elapsed().as_secs_f64();
+            history.train_loss.push(train_loss);
+            history.validation_loss.extend(validation_loss);
+            history.seconds.push(seconds);
+            progress(&Progress::Epoch {
+                epoch,
+                epochs: self.epochs,
+                train_loss,
+                validation_loss,
+                seconds,
+            });
+            if let (Some(patience), Some(loss)) = (self.patience, validation_loss) {
+                if loss < best {
+                    (best, since_best) = (loss, 0);
+                } else {
+                    since_best += 1;
+                    if since_best >= patience {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(Autoencoder::from_parts(network, history))
+    }
+}
+
+/// Per-pixel mean squared reconstruction error in evaluation mode.
+pub(crate) fn mean_squared_error(network: &Network, images: &Images) -> Result<f32> {
+    let mut total = 0f64;
+    for batch in images.eval_batches() {
+        let x = images.batch(&batch, network.device())?;
+        let y = network.forward(&x, &mut Mode::Eval)?;
+        total += (y - &x)?.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+    }
+    Ok((total / (images.len() * images.pixels()) as f64) as f32)
+}

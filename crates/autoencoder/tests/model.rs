@@ -1,0 +1,187 @@
+//! The model's contract: parameter counts, shapes, learning, determinism, persistence.
+
+use fmnist_autoencoder::{Architecture, Autoencoder, Device, Error};
+use fmnist_io::Locator;
+use nalgebra::DMatrix;
+
+fn fixture_images(n: usize) -> DMatrix<f32> {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/fashion-mnist-small"
+    );
+    let (data, _) = Locator::new()
+        .data_dir(Some(dir.into()))
+        .offline()
+        .load()
+        .expect("fixture data set");
+    let indices: Vec<usize> = (0..n).collect();
+    data.train.features(&indices).expect("features")
+}
+
+/// A narrower network that trains quickly in tests.
+fn small() -> Architecture {
+    Architecture::paper().widths(vec![8, 4], vec![4, 8])
+}
+
+#[test]
+fn the_paper_network_has_12577_parameters() {
+    let model = Autoencoder::untrained(&Architecture::paper(), &Device::Cpu, 0).unwrap();
+    assert_eq!(model.parameter_counts(), (12_385, 192));
+    let summary = model.architecture().summary();
+    assert!(summary.contains("Total params: 12,577"));
+    assert!(summary.contains("Trainable params: 12,385"));
+    assert!(summary.contains("Non-trainable params: 192"));
+}
+
+#[test]
+fn shapes_for_28_and_32_pixel_images() {
+    for (side, code) in [(28, 7 * 7 * 16), (32, 8 * 8 * 16)] {
+        let arch = Architecture::paper().image_size(side, side);
+        let model = Autoencoder::untrained(&arch, &Device::Cpu, 0).unwrap();
+        let x = DMatrix::from_fn(3, side * side, |i, j| ((i + j) % 5) as f32 / 4.0);
+        assert_eq!(model.encode(&x).unwrap().shape(), (3, code));
+        let y = model.reconstruct(&x).unwrap();
+        assert_eq!(y.shape(), (3, side * side));
+        assert!(y.iter().all(|v| (0.0..=1.0).contains(v)), "sigmoid output");
+    }
+}
+
+#[test]
+fn wrong_image_size_is_a_clear_error() {
+    let model = Autoencoder::untrained(&Architecture::paper(), &Device::Cpu, 0).unwrap();
+    let err = model.encode(&DMatrix::zeros(2, 100)).unwrap_err();
+    assert!(matches!(err, Error::Input(_)));
+    assert!(err.to_string().contains("784"), "{err}");
+}
+
+#[test]
+fn loss_decreases_when_overfitting_256_images() {
+    let x = fixture_images(256);
+    let model = Autoencoder::params(small().dropout(0.0))
+        .epochs(6)
+        .batch_size(32)
+        .learning_rate(3e-3)
+        .seed(1)
+        .fit_with(&x, Some(&x), &mut |_| {})
+        .unwrap();
+    let h = model.history();
+    assert_eq!(h.train_loss.len(), 6);
+    assert_eq!(h.validation_loss.len(), 6);
+    assert!(
+        h.train_loss[5] < 0.6 * h.train_loss[0],
+        "training loss {:?}",
+        h.train_loss
+    );
+    assert!(h.validation_loss[5] < h.validation_loss[0]);
+    let mse = model.mse(&x).unwrap();
+    assert!((mse - h.validation_loss[5]).abs() < 1e-6);
+}
+
+fn train_on_threads(threads: usize, x: &DMatrix<f32>) -> Vec<Vec<f32>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let model = Autoencoder::params(small())
+            .epochs(2)
+            .batch_size(32)
+            .seed(7)
+            .fit(x)
+            .unwrap();
+        model
+            .tensors()
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    })
+}
+
+#[test]
+fn same_seed_gives_identical_weights_on_1_and_2_threads() {
+    let x = fixture_images(96);
+    let one = train_on_threads(1, &x);
+    let two = train_on_threads(2, &x);
+    assert_eq!(one, two);
+    let other_seed = Autoencoder::params(small())
+        .epochs(2)
+        .batch_size(32)
+        .seed(8)
+        .fit(&x)
+        .unwrap();
+    assert_ne!(
+        one,
+        other_seed
+            .tensors()
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn save_then_load_gives_identical_encodings() {
+    let x = fixture_images(64);
+    let model = Autoencoder::params(small())
+        .epochs(1)
+        .batch_size(32)
+        .fit_with(&x, Some(&x), &mut |_| {})
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    model.save(&path).unwrap();
+    let loaded = Autoencoder::load(&path, &Device::Cpu).unwrap();
+    assert_eq!(loaded.architecture(), model.architecture());
+    assert_eq!(loaded.history(), model.history());
+    assert_eq!(loaded.encode(&x).unwrap(), model.encode(&x).unwrap());
+    assert_eq!(
+        loaded.reconstruct(&x).unwrap(),
+        model.reconstruct(&x).unwrap()
+    );
+}
+
+#[test]
+fn loading_weights_of_another_architecture_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    Autoencoder::untrained(&small(), &Device::Cpu, 0)
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    // Pretend the weights belong to the paper's (wider) network.
+    let config_path = Autoencoder::config_path(&path);
+    let text = std::fs::read_to_string(&config_path).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["architecture"]["encoder"] = serde_json::json!([32, 16]);
+    json["architecture"]["decoder"] = serde_json::json!([16, 32]);
+    std::fs::write(&config_path, json.to_string()).unwrap();
+    let err = Autoencoder::load(&path, &Device::Cpu)
+        .err()
+        .expect("mismatch");
+    assert!(matches!(err, Error::Mismatch { .. }), "{err}");
+    let message = err.to_string();
+    assert!(message.contains("encoder.0.conv.weight"), "{message}");
+
+    let missing = Autoencoder::load(dir.path().join("none.safetensors"), &Device::Cpu);
+    assert!(matches!(missing, Err(Error::Io { .. })));
+}
+
+#[test]
+fn invalid_training_parameters_are_rejected() {
+    let x = DMatrix::zeros(4, 784);
+    let params = Autoencoder::params(Architecture::paper());
+    assert!(matches!(
+        params.clone().epochs(0).fit(&x),
+        Err(Error::Parameter(_))
+    ));
+    assert!(matches!(
+        params.clone().learning_rate(-1.0).fit(&x),
+        Err(Error::Parameter(_))
+    ));
+    assert!(matches!(
+        params.early_stopping(Some(2)).fit(&x),
+        Err(Error::Parameter(_))
+    ));
+}
