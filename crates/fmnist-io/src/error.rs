@@ -76,7 +76,7 @@ pub enum Error {
     },
 
     /// No location held the data set and every way of fetching it failed.
-    #[error("Fashion-MNIST not found and could not be fetched:\n{}", attempts.join("\n"))]
+    #[error("data set not found and could not be fetched:\n{}", attempts.join("\n"))]
     NotFound {
         /// One line per place looked at or source tried, with why it did not work.
         attempts: Vec<String>,
@@ -159,7 +159,7 @@ pub enum IdxProblem {
         what: &'static str,
     },
     /// The gzip stream is corrupt.
-    #[error("corrupt gzip stream: {0}")]
+    #[error("corrupt or truncated gzip stream: {0}")]
     Gzip(String),
 }
 

@@ -32,21 +32,21 @@ mod dataset;
 mod error;
 mod fetch;
 mod fs;
-mod grid;
 mod idx;
 mod known;
 mod locate;
+mod sample;
 mod split;
 
 pub use dataset::{Dataset, FashionMnist, fashion_mnist_class_names, numbered_class_names};
 pub use error::{Error, IdxProblem, Result};
 pub use fetch::DownloadSource;
 pub use fs::write_atomically;
-pub use grid::GrayImage;
 pub use idx::{IdxFile, IdxTensor};
 pub use known::{CLASS_NAMES, DataFile};
 pub use locate::{
     CLASS_NAMES_FILE, Checksums, DEBIAN_PACKAGE, Event, LOCAL_DIR, Located, Locator, Origin,
     Provenance, SYSTEM_DIR, UPSTREAM_URL,
 };
+pub use sample::sample_per_group;
 pub use split::{Split, StratifiedSplit};

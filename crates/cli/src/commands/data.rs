@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
-use fmnist_io::{Dataset, GrayImage, Provenance};
+use fmnist_io::Provenance;
+use fmnist_pipeline::figures::{GridRow, ImageGrid, gray_pixels};
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
@@ -149,20 +150,36 @@ fn info(args: InfoArgs) -> Result<()> {
 
 fn show(args: ShowArgs) -> Result<()> {
     let (data, provenance) = args.source.load()?;
-    let set: &Dataset = match args.split {
-        Part::Train => &data.train,
-        Part::Test => &data.test,
+    let (set, part) = match args.split {
+        Part::Train => (&data.train, "training"),
+        Part::Test => (&data.test, "test"),
     };
     let groups = set.sample_by_class(args.per_class, args.seed);
-    let grid = set.tile(&groups, 2)?;
-    write_png(&args.out, &grid, args.scale)?;
+    let grid = ImageGrid {
+        title: format!("{} images per class, {part} set", args.per_class),
+        height: set.rows(),
+        width: set.cols(),
+        scale: args.scale as usize,
+        rows: groups
+            .iter()
+            .zip(set.class_names())
+            .map(|(indices, name)| GridRow {
+                label: name.clone(),
+                images: indices
+                    .iter()
+                    .filter_map(|&i| set.image(i))
+                    .map(gray_pixels)
+                    .collect(),
+            })
+            .collect(),
+    };
+    grid.draw(&args.out)?;
     eprintln!(
-        "wrote {} ({} classes x {} images, {}; rows in label order: {})",
+        "wrote {} ({} classes x {} images, {})",
         args.out.display(),
         groups.len(),
         args.per_class,
         describe_source(&provenance),
-        set.class_names().join(", ")
     );
     Ok(())
 }
@@ -178,34 +195,4 @@ fn describe_source(provenance: &Provenance) -> String {
         provenance.origin,
         provenance.dir.display()
     )
-}
-
-/// Writes a grey-scale PNG, each pixel magnified `scale` times, atomically.
-fn write_png(path: &Path, image: &GrayImage, scale: u32) -> Result<()> {
-    let s = scale as usize;
-    let (width, height) = (image.width * s, image.height * s);
-    let mut pixels = Vec::with_capacity(width * height);
-    for line in image.pixels.chunks_exact(image.width.max(1)) {
-        let wide: Vec<u8> = line
-            .iter()
-            .flat_map(|&p| std::iter::repeat_n(p, s))
-            .collect();
-        for _ in 0..s {
-            pixels.extend_from_slice(&wide);
-        }
-    }
-    let (width, height) = (
-        u32::try_from(width).context("image too wide")?,
-        u32::try_from(height).context("image too tall")?,
-    );
-    fmnist_io::write_atomically(path, |file| {
-        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
-        encoder.set_color(png::ColorType::Grayscale);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header()?;
-        writer.write_image_data(&pixels)?;
-        writer.finish()?;
-        Ok(())
-    })?;
-    Ok(())
 }
