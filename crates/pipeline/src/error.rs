@@ -1,5 +1,7 @@
 //! The pipeline's error type.
 
+use std::path::PathBuf;
+
 /// What can go wrong while running the study or writing its outputs.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -9,6 +11,22 @@ pub enum Error {
     /// A figure could not be drawn.
     #[error("figure: {0}")]
     Figure(String),
+    /// A JSON file could not be written or parsed.
+    #[error("{}: {source}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// What serde_json reported.
+        source: serde_json::Error,
+    },
+    /// A results file of another schema version.
+    #[error("{}: results of schema {found}, this version reads schema {}", path.display(), crate::results::SCHEMA_VERSION)]
+    Schema {
+        /// The file.
+        path: PathBuf,
+        /// The version found.
+        found: u32,
+    },
 }
 
 /// Shorthand for `Result<T, fmnist_pipeline::Error>`.

@@ -9,5 +9,7 @@
 
 mod error;
 pub mod figures;
+pub mod paper;
+pub mod results;
 
 pub use error::{Error, Result};

@@ -1,0 +1,212 @@
+//! `results.json`: every number of a run, in one versioned, serde-serialisable structure.
+//!
+//! The field names are the project's vocabulary: the `fmnist` subcommands print the same names
+//! with `--json` (`ami`, `nmi`, `ari`, `accuracy`, `train` / `validation` / `test`, `seconds`).
+//! Apart from the fields named `seconds`, `seconds_total` and `environment`, two runs with the
+//! same seed and data give identical files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use fmnist_eval::{ClassificationReport, ClusteringScores};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The version of this schema, written as `schema`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything a run of the study produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// [`SCHEMA_VERSION`].
+    pub schema: u32,
+    /// The seed every random step was derived from.
+    pub seed: u64,
+    /// Whether this was a `--quick` run on a small subset.
+    pub quick: bool,
+    /// The data the run used.
+    pub dataset: DatasetSummary,
+    /// PCA on the training split.
+    pub pca: PcaSummary,
+    /// The autoencoder's training.
+    pub autoencoder: AutoencoderSummary,
+    /// One entry per clustering pipeline (`kmeans-raw`, `ae-kmeans`, `ae-gmm`).
+    pub pipelines: Vec<PipelineResult>,
+    /// The control the study lacks: a forest on the pixels alone.
+    pub forest_pixels_only: ForestResult,
+    /// Wall time of the whole run.
+    pub seconds_total: f64,
+    /// Where the run happened.
+    pub environment: Environment,
+}
+
+/// The data a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    /// Rows of the training split.
+    pub train: usize,
+    /// Rows of the validation split.
+    pub validation: usize,
+    /// Rows of the test set.
+    pub test: usize,
+    /// `fashion-mnist` (verified), or `custom, unverified`.
+    pub source: String,
+    /// SHA-256 of each decompressed file.
+    pub sha256: BTreeMap<String, String>,
+}
+
+/// PCA on the training split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PcaSummary {
+    /// Components kept.
+    pub components: usize,
+    /// Explained-variance ratio of each kept component.
+    pub explained_variance_ratio: Vec<f64>,
+    /// Their sum.
+    pub cumulative: f64,
+    /// Wall time of the fit.
+    pub seconds: f64,
+}
+
+/// The autoencoder's training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoencoderSummary {
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Parameters, BatchNorm running statistics included (12,577 for the study's network).
+    pub params: usize,
+    /// Mean training loss (per-pixel MSE) of each epoch.
+    pub train_loss: Vec<f64>,
+    /// Validation loss after each epoch.
+    pub val_loss: Vec<f64>,
+    /// Wall time of training and encoding.
+    pub seconds: f64,
+}
+
+/// One clustering pipeline and the forests trained on its clusters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineResult {
+    /// `kmeans-raw`, `ae-kmeans` or `ae-gmm`.
+    pub name: String,
+    /// Cluster quality against the true classes.
+    pub clustering: SplitScores,
+    /// Forests on the cluster labels.
+    pub forest: ForestModes,
+    /// Wall time of each stage of the pipeline (`cluster`, `forest_replace`, `forest_add`).
+    pub seconds: BTreeMap<String, f64>,
+}
+
+/// Clustering scores on each part of the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitScores {
+    /// On the training split the clustering was fitted on.
+    pub train: ClusteringScores,
+    /// On the validation split.
+    pub validation: ClusteringScores,
+    /// On the held-out test set.
+    pub test: ClusteringScores,
+}
+
+/// The study's two ways of using cluster labels in a classifier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForestModes {
+    /// The cluster label alone as the only feature.
+    pub replace: ForestResult,
+    /// The pixels plus the cluster label.
+    pub add: ForestResult,
+}
+
+/// A Random Forest evaluated on the test set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForestResult {
+    /// Test accuracy.
+    pub accuracy: f64,
+    /// Per-class precision, recall, F1 and support, with averages.
+    pub report: ClassificationReport,
+    /// Rows: true class; columns: predicted class.
+    pub confusion: Vec<Vec<u64>>,
+    /// Wall time of fit and prediction.
+    pub seconds: f64,
+}
+
+/// Where a run happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    /// CPU model as the operating system names it.
+    pub cpu: String,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Operating system and architecture.
+    pub os: String,
+    /// Version of this crate.
+    pub version: String,
+}
+
+impl Environment {
+    /// The machine this process runs on, with `threads` worker threads.
+    pub fn current(threads: usize) -> Self {
+        Self {
+            cpu: cpu_model().unwrap_or_else(|| "unknown".to_string()),
+            threads,
+            os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, name)| name.trim().to_string())
+}
+
+impl Results {
+    /// Writes the results as pretty-printed JSON, atomically.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be written.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Json {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        fmnist_io::write_atomically(path, |file| {
+            use std::io::Write;
+            file.write_all(&json)?;
+            file.write_all(b"\n")
+        })?;
+        Ok(())
+    }
+
+    /// Reads results written by [`Results::write`].
+    ///
+    /// # Errors
+    /// [`Error::Json`] if the file is not results of this schema; [`Error::Io`] if unreadable.
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::Io(fmnist_io::Error::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })
+        })?;
+        let results: Results = serde_json::from_slice(&bytes).map_err(|e| Error::Json {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        if results.schema != SCHEMA_VERSION {
+            return Err(Error::Schema {
+                path: path.to_path_buf(),
+                found: results.schema,
+            });
+        }
+        Ok(results)
+    }
+
+    /// The pipeline called `name`, if the run has it.
+    pub fn pipeline(&self, name: &str) -> Option<&PipelineResult> {
+        self.pipelines.iter().find(|p| p.name == name)
+    }
+}
