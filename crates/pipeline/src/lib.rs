@@ -10,6 +10,7 @@
 mod error;
 pub mod figures;
 pub mod paper;
+pub mod report;
 pub mod results;
 
 pub use error::{Error, Result};

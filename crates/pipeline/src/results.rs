@@ -210,3 +210,125 @@ impl Results {
         self.pipelines.iter().find(|p| p.name == name)
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small but complete set of results, for tests of everything that reads them.
+    pub(crate) fn sample_results() -> Results {
+        let truth: Vec<u8> = vec![0, 0, 1, 1, 2, 2];
+        let pred: Vec<u8> = vec![0, 1, 1, 1, 2, 0];
+        let forest = |seconds| ForestResult {
+            accuracy: 4.0 / 6.0,
+            report: ClassificationReport::new(&truth, &pred).unwrap(),
+            confusion: vec![vec![1, 1, 0], vec![0, 2, 0], vec![1, 0, 1]],
+            seconds,
+        };
+        let scores = ClusteringScores::compute(&truth, &pred).unwrap();
+        Results {
+            schema: SCHEMA_VERSION,
+            seed: 0,
+            quick: true,
+            dataset: DatasetSummary {
+                train: 4,
+                validation: 1,
+                test: 1,
+                source: "custom, unverified".into(),
+                sha256: BTreeMap::from([("a".into(), "00".into())]),
+            },
+            pca: PcaSummary {
+                components: 2,
+                explained_variance_ratio: vec![0.5, 0.25],
+                cumulative: 0.75,
+                seconds: 0.1,
+            },
+            autoencoder: AutoencoderSummary {
+                epochs: 2,
+                params: 12_577,
+                train_loss: vec![0.05, 0.03],
+                val_loss: vec![0.04, 0.02],
+                seconds: 1.0,
+            },
+            pipelines: ["kmeans-raw", "ae-gmm"]
+                .into_iter()
+                .map(|name| PipelineResult {
+                    name: name.into(),
+                    clustering: SplitScores {
+                        train: scores.clone(),
+                        validation: scores.clone(),
+                        test: scores.clone(),
+                    },
+                    forest: ForestModes {
+                        replace: forest(0.5),
+                        add: forest(0.7),
+                    },
+                    seconds: BTreeMap::from([("cluster".into(), 0.2)]),
+                })
+                .collect(),
+            forest_pixels_only: forest(0.6),
+            seconds_total: 3.0,
+            environment: Environment::current(2),
+        }
+    }
+
+    #[test]
+    fn results_round_trip_through_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let results = sample_results();
+        results.write(&path).unwrap();
+        assert_eq!(Results::read(&path).unwrap(), results);
+        assert!(results.pipeline("ae-gmm").is_some());
+        assert!(results.pipeline("nope").is_none());
+    }
+
+    #[test]
+    fn the_issue_schema_keys_are_present() {
+        let value = serde_json::to_value(sample_results()).unwrap();
+        for key in [
+            "schema",
+            "seed",
+            "dataset",
+            "pca",
+            "autoencoder",
+            "pipelines",
+            "forest_pixels_only",
+            "seconds_total",
+        ] {
+            assert!(value.get(key).is_some(), "{key}");
+        }
+        for key in ["train", "validation", "test", "source", "sha256"] {
+            assert!(value["dataset"].get(key).is_some(), "dataset.{key}");
+        }
+        let pipeline = &value["pipelines"][0];
+        for split in ["train", "validation", "test"] {
+            for metric in ["ami", "nmi", "ari", "accuracy"] {
+                assert!(
+                    pipeline["clustering"][split].get(metric).is_some(),
+                    "{split}.{metric}"
+                );
+            }
+        }
+        for mode in ["replace", "add"] {
+            for key in ["accuracy", "report", "confusion"] {
+                assert!(pipeline["forest"][mode].get(key).is_some(), "{mode}.{key}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_schemas_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let mut results = sample_results();
+        results.schema = 99;
+        results.write(&path).unwrap();
+        assert!(matches!(
+            Results::read(&path),
+            Err(Error::Schema { found: 99, .. })
+        ));
+        std::fs::write(&path, "{").unwrap();
+        assert!(matches!(Results::read(&path), Err(Error::Json { .. })));
+    }
+}
