@@ -255,9 +255,9 @@ pub(crate) mod tests {
                 .map(|name| PipelineResult {
                     name: name.into(),
                     clustering: SplitScores {
-                        train: scores.clone(),
-                        validation: scores.clone(),
-                        test: scores.clone(),
+                        train: scores,
+                        validation: scores,
+                        test: scores,
                     },
                     forest: ForestModes {
                         replace: forest(0.5),
