@@ -46,6 +46,18 @@ pub enum ClusterError {
         found: usize,
     },
 
+    /// A mixture component's covariance stopped being positive definite (too few samples, or
+    /// samples that coincide along some direction); a larger `reg_covar` keeps it invertible.
+    #[error(
+        "mixture component {component} collapsed: its covariance is not positive definite (too few or identical samples); increase reg_covar (now {reg_covar:e}) or reduce the number of components"
+    )]
+    CollapsedComponent {
+        /// Index of the collapsed component.
+        component: usize,
+        /// The `reg_covar` the fit used.
+        reg_covar: f64,
+    },
+
     /// A parameter is out of its valid range; the message says which and why.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),

@@ -22,9 +22,11 @@
 //! ```
 
 mod error;
+mod gmm;
 mod kmeans;
 mod linalg;
 mod validate;
 
 pub use error::{ClusterError, Result};
+pub use gmm::{Covariance, FittedGaussianMixture, GaussianMixture, GmmInit};
 pub use kmeans::{FittedKMeans, Init, KMeans};

@@ -4,6 +4,8 @@
 mod init;
 mod lloyd;
 
+pub(crate) use init::plus_plus;
+
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

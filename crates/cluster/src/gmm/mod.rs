@@ -1,0 +1,494 @@
+//! Gaussian mixtures fitted by EM: parameters ([`GaussianMixture`]), the fitted model
+//! ([`FittedGaussianMixture`]), the covariance structure ([`Covariance`]) and how to start
+//! ([`GmmInit`]), with scikit-learn's `GaussianMixture` semantics.
+
+mod components;
+mod em;
+mod estep;
+mod init;
+mod mstep;
+mod rows;
+mod sample;
+
+use nalgebra::DMatrix;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ClusterError, Result};
+use crate::validate::{check_cluster_count, check_data, check_features, check_finite};
+use components::Components;
+use rows::{Rows64, column_means};
+
+/// The structure of the components' covariance matrices (scikit-learn's `covariance_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Covariance {
+    /// Each component has its own general covariance matrix (default).
+    #[default]
+    Full,
+    /// All components share one general covariance matrix.
+    Tied,
+    /// Each component has its own diagonal covariance matrix.
+    Diag,
+    /// Each component has its own single variance.
+    Spherical,
+}
+
+impl Covariance {
+    /// scikit-learn's name: `full`, `tied`, `diag` or `spherical`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Tied => "tied",
+            Self::Diag => "diag",
+            Self::Spherical => "spherical",
+        }
+    }
+}
+
+impl std::str::FromStr for Covariance {
+    type Err = ClusterError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "full" => Ok(Self::Full),
+            "tied" => Ok(Self::Tied),
+            "diag" => Ok(Self::Diag),
+            "spherical" => Ok(Self::Spherical),
+            other => Err(ClusterError::InvalidParameter(format!(
+                "unknown covariance type {other:?} (expected full, tied, diag or spherical)"
+            ))),
+        }
+    }
+}
+
+/// How each EM run starts (scikit-learn's `init_params`, plus given starts and warm start).
+///
+/// Every start except [`GmmInit::Fitted`] gives initial responsibilities, from which a first
+/// M-step estimates weights, means and covariances.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum GmmInit {
+    /// Hard labels of the crate's own [`crate::KMeans`] (one k-means++ run, seeded from the
+    /// mixture's seed) (default; scikit-learn's `'kmeans'`).
+    #[default]
+    KMeans,
+    /// Each component starts on one k-means++ seed sample (scikit-learn's `'k-means++'`).
+    KMeansPlusPlus,
+    /// Uniform random responsibilities, normalised per sample (scikit-learn's `'random'`).
+    Random,
+    /// Each component starts on one distinct random sample (`'random_from_data'`).
+    RandomFromData,
+    /// These responsibilities (`samples x k`, non-negative), used as given; a single run.
+    Responsibilities(DMatrix<f64>),
+    /// Hard assignment of every sample to the nearest of these means (`k x features`); a
+    /// single run.
+    Means(DMatrix<f32>),
+    /// Warm start: EM continues from this model's parameters (same `k`, features and
+    /// covariance type); a single run.
+    Fitted(Box<FittedGaussianMixture>),
+}
+
+/// Gaussian-mixture parameters: `GaussianMixture::params(k)`, then builder methods, then
+/// [`GaussianMixture::fit`].
+///
+/// Each of `n_init` runs starts from its own initial responsibilities and iterates EM until the
+/// mean log-likelihood per sample (the lower bound) changes by less than `tol`, or `max_iter`
+/// times; the run with the highest lower bound wins. Responsibilities are computed in log space
+/// (log-sum-exp), so tight or far-away components give no NaN or −∞; a covariance that stops
+/// being positive definite is an error naming the component.
+///
+/// ```
+/// use fmnist_cluster::{Covariance, GaussianMixture};
+/// use nalgebra::DMatrix;
+///
+/// // Two blobs, the second one stretched along the first feature.
+/// let x = DMatrix::from_row_slice(8, 2, &[0.0, 0.1, 0.1, 0.0, -0.1, 0.0, 0.0, -0.1,
+///                                        5.0, 5.0, 7.0, 5.1, 3.0, 4.9, 5.0, 5.0]);
+/// let gmm = GaussianMixture::params(2).covariance(Covariance::Diag).fit(&x)?;
+/// let labels = gmm.predict(&x)?;
+/// assert_eq!(labels[0], labels[3]);
+/// assert_ne!(labels[0], labels[4]);
+/// let proba = gmm.predict_proba(&x)?;
+/// assert!((proba.row(4).sum() - 1.0).abs() < 1e-12);
+/// assert!(gmm.converged());
+/// # Ok::<(), fmnist_cluster::ClusterError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaussianMixture {
+    k: usize,
+    covariance: Covariance,
+    tol: f64,
+    reg_covar: f64,
+    max_iter: usize,
+    n_init: usize,
+    init: GmmInit,
+    seed: u64,
+}
+
+impl GaussianMixture {
+    /// Parameters for `k` components: full covariances, `tol` 1e-3, `reg_covar` 1e-6,
+    /// `max_iter` 100, `n_init` 1, K-Means start, seed 0 (scikit-learn's defaults).
+    pub fn params(k: usize) -> Self {
+        Self {
+            k,
+            covariance: Covariance::Full,
+            tol: 1e-3,
+            reg_covar: 1e-6,
+            max_iter: 100,
+            n_init: 1,
+            init: GmmInit::KMeans,
+            seed: 0,
+        }
+    }
+
+    /// The covariance structure (default [`Covariance::Full`]).
+    pub fn covariance(mut self, covariance: Covariance) -> Self {
+        self.covariance = covariance;
+        self
+    }
+
+    /// Convergence threshold on the change of the mean log-likelihood per sample between
+    /// iterations (default 1e-3; 0 runs all `max_iter` iterations).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Non-negative value added to the diagonal of every covariance, keeping it positive
+    /// definite (default 1e-6).
+    pub fn reg_covar(mut self, reg_covar: f64) -> Self {
+        self.reg_covar = reg_covar;
+        self
+    }
+
+    /// Most EM iterations per run (default 100).
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+
+    /// Number of runs; the one with the highest lower bound is kept (default 1).
+    pub fn n_init(mut self, n_init: usize) -> Self {
+        self.n_init = n_init;
+        self
+    }
+
+    /// How runs start (default [`GmmInit::KMeans`]).
+    pub fn init(mut self, init: GmmInit) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// Seed of every random choice (default 0). The same seed gives the same model on any
+    /// number of threads.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Number of components.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Fits the mixture to `x` (samples x features). Runs in the current rayon thread pool.
+    ///
+    /// # Errors
+    /// [`ClusterError::EmptyInput`] / [`ClusterError::NoFeatures`] for an empty matrix,
+    /// [`ClusterError::InvalidClusterCount`] unless `1 <= k <= samples`,
+    /// [`ClusterError::NonFinite`] for a NaN or infinite value,
+    /// [`ClusterError::InvalidParameter`] for `n_init` or `max_iter` 0, a negative or
+    /// non-finite `tol` or `reg_covar`, or a given start of the wrong shape or with bad
+    /// values ([`ClusterError::FeatureMismatch`] for the wrong number of columns),
+    /// [`ClusterError::CollapsedComponent`] where a component's covariance stops being
+    /// positive definite (a larger `reg_covar` helps).
+    pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedGaussianMixture> {
+        self.check(x)?;
+        let settings = em::Settings {
+            max_iter: self.max_iter,
+            tol: self.tol,
+            reg_covar: self.reg_covar,
+        };
+        if let GmmInit::Fitted(model) = &self.init {
+            let rows = Rows64::from_matrix(x, &model.offset);
+            let run = em::run(&rows, model.components.clone(), settings)?;
+            return Ok(FittedGaussianMixture::from_run(model.offset.clone(), run));
+        }
+        let offset = column_means(x);
+        let rows = Rows64::from_matrix(x, &offset);
+        let n_init = match self.init {
+            GmmInit::Responsibilities(_) | GmmInit::Means(_) => 1,
+            _ => self.n_init,
+        };
+        let mut seeds = ChaCha8Rng::seed_from_u64(self.seed);
+        let mut best: Option<em::Run> = None;
+        for _ in 0..n_init {
+            let mut rng = ChaCha8Rng::seed_from_u64(seeds.random());
+            let resp = init::responsibilities(&self.init, x, &rows, &offset, self.k, &mut rng)?;
+            let start = mstep::estimate(&rows, &resp, self.k, self.covariance, self.reg_covar)?;
+            let run = em::run(&rows, start, settings)?;
+            if best
+                .as_ref()
+                .is_none_or(|b| run.lower_bound > b.lower_bound)
+            {
+                best = Some(run);
+            }
+        }
+        let best = best.expect("n_init >= 1 makes at least one run");
+        Ok(FittedGaussianMixture::from_run(offset, best))
+    }
+
+    fn check(&self, x: &DMatrix<f32>) -> Result<()> {
+        check_data(x)?;
+        check_cluster_count(self.k, x.nrows())?;
+        let invalid = |msg: String| Err(ClusterError::InvalidParameter(msg));
+        if self.n_init == 0 {
+            return invalid("n_init must be at least 1".into());
+        }
+        if self.max_iter == 0 {
+            return invalid("max_iter must be at least 1".into());
+        }
+        if !(self.tol >= 0.0 && self.tol.is_finite()) {
+            return invalid(format!(
+                "tol must be finite and non-negative, got {}",
+                self.tol
+            ));
+        }
+        if !(self.reg_covar >= 0.0 && self.reg_covar.is_finite()) {
+            return invalid(format!(
+                "reg_covar must be finite and non-negative, got {}",
+                self.reg_covar
+            ));
+        }
+        match &self.init {
+            GmmInit::Responsibilities(r) => {
+                if r.shape() != (x.nrows(), self.k) {
+                    return invalid(format!(
+                        "initial responsibilities are {} x {}, expected {} x {} (samples x k)",
+                        r.nrows(),
+                        r.ncols(),
+                        x.nrows(),
+                        self.k
+                    ));
+                }
+                if let Some(at) = r.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+                    return invalid(format!(
+                        "initial responsibility at row {}, column {} is {}; responsibilities must be finite and non-negative",
+                        at % r.nrows(),
+                        at / r.nrows(),
+                        r.as_slice()[at]
+                    ));
+                }
+            }
+            GmmInit::Means(m) => {
+                check_features(m, x.ncols())?;
+                if m.nrows() != self.k {
+                    return invalid(format!(
+                        "{} initial means given for k = {}",
+                        m.nrows(),
+                        self.k
+                    ));
+                }
+                check_finite(m)?;
+            }
+            GmmInit::Fitted(model) => {
+                check_features(x, model.n_features())?;
+                if model.k() != self.k || model.covariance_type() != self.covariance {
+                    return invalid(format!(
+                        "warm start from a model with k = {} and {} covariances, but the parameters ask for k = {} and {}",
+                        model.k(),
+                        model.covariance_type().name(),
+                        self.k,
+                        self.covariance.name()
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A fitted Gaussian mixture: weights, means, covariances and precision Cholesky factors,
+/// convergence and lower bound.
+///
+/// Serialisable with serde. [`FittedGaussianMixture::predict`],
+/// [`FittedGaussianMixture::predict_proba`], [`FittedGaussianMixture::score_samples`] and
+/// friends apply it to new data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedGaussianMixture {
+    /// The training mean; the components live in coordinates centred by it.
+    offset: Vec<f64>,
+    components: Components,
+    converged: bool,
+    n_iter: usize,
+    lower_bound: f64,
+    lower_bound_history: Vec<f64>,
+}
+
+impl FittedGaussianMixture {
+    fn from_run(offset: Vec<f64>, run: em::Run) -> Self {
+        Self {
+            offset,
+            components: run.components,
+            converged: run.converged,
+            n_iter: run.n_iter,
+            lower_bound: run.lower_bound,
+            lower_bound_history: run.history,
+        }
+    }
+
+    /// Number of components.
+    pub fn k(&self) -> usize {
+        self.components.k()
+    }
+
+    /// Number of features the model was fitted on.
+    pub fn n_features(&self) -> usize {
+        self.components.d
+    }
+
+    /// The covariance structure.
+    pub fn covariance_type(&self) -> Covariance {
+        self.components.kind
+    }
+
+    /// Mixing weights (sum 1).
+    pub fn weights(&self) -> &[f64] {
+        &self.components.weights
+    }
+
+    /// Component means, `k x features`.
+    pub fn means(&self) -> DMatrix<f64> {
+        let d = self.n_features();
+        DMatrix::from_fn(self.k(), d, |j, t| {
+            self.components.mean(j)[t] + self.offset[t]
+        })
+    }
+
+    /// Covariances in scikit-learn's `covariances_` layout, row-major: `Full` k·d·d, `Tied`
+    /// d·d, `Diag` k·d, `Spherical` k values.
+    pub fn covariances(&self) -> &[f64] {
+        &self.components.covariances
+    }
+
+    /// Component `j`'s covariance as a dense `features x features` matrix, whatever the
+    /// covariance type (`None` for `j >= k`).
+    pub fn covariance(&self, j: usize) -> Option<DMatrix<f64>> {
+        let d = self.n_features();
+        (j < self.k()).then(|| DMatrix::from_row_slice(d, d, &self.components.dense_covariance(j)))
+    }
+
+    /// Cholesky factors of the precisions in scikit-learn's `precisions_cholesky_` layout
+    /// (as [`FittedGaussianMixture::covariances`]; `Full`/`Tied` factors are upper triangular
+    /// `U` with `U Uᵀ = Σ⁻¹`).
+    pub fn precisions_cholesky(&self) -> &[f64] {
+        &self.components.precisions_cholesky
+    }
+
+    /// Whether the best run met the convergence rule before `max_iter`.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// EM iterations of the best run.
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    /// Mean log-likelihood per training sample at the last E-step of the best run
+    /// (scikit-learn's `lower_bound_`).
+    pub fn lower_bound(&self) -> f64 {
+        self.lower_bound
+    }
+
+    /// The lower bound at every iteration of the best run (non-decreasing up to rounding).
+    pub fn lower_bound_history(&self) -> &[f64] {
+        &self.lower_bound_history
+    }
+
+    /// Number of free parameters (weights, means, covariances).
+    pub fn n_parameters(&self) -> usize {
+        self.components.n_parameters()
+    }
+
+    /// `ln w_j + ln N(x_i | μ_j, Σ_j)`, `samples x k`, row-major.
+    fn weighted_log_prob(&self, x: &DMatrix<f32>) -> Result<Vec<f64>> {
+        check_features(x, self.n_features())?;
+        check_data(x)?;
+        let rows = Rows64::from_matrix(x, &self.offset);
+        let mut out = vec![0.0; rows.n * self.k()];
+        estep::weighted_log_prob(&rows, &self.components, &mut out);
+        Ok(out)
+    }
+
+    /// The most probable component of every row of `x`.
+    ///
+    /// # Errors
+    /// [`ClusterError::FeatureMismatch`] for the wrong number of columns,
+    /// [`ClusterError::EmptyInput`], [`ClusterError::NonFinite`].
+    pub fn predict(&self, x: &DMatrix<f32>) -> Result<Vec<usize>> {
+        let k = self.k();
+        Ok(self
+            .weighted_log_prob(x)?
+            .chunks_exact(k)
+            .map(|row| (1..k).fold(0, |b, j| if row[j] > row[b] { j } else { b }))
+            .collect())
+    }
+
+    /// The posterior probability of every component for every row of `x` (`samples x k`,
+    /// rows sum to 1).
+    ///
+    /// # Errors
+    /// As [`FittedGaussianMixture::predict`].
+    pub fn predict_proba(&self, x: &DMatrix<f32>) -> Result<DMatrix<f64>> {
+        let k = self.k();
+        let mut w = self.weighted_log_prob(x)?;
+        estep::normalise(&mut w, k);
+        Ok(DMatrix::from_row_slice(x.nrows(), k, &w))
+    }
+
+    /// The log-likelihood `ln p(x_i)` of every row of `x`.
+    ///
+    /// # Errors
+    /// As [`FittedGaussianMixture::predict`].
+    pub fn score_samples(&self, x: &DMatrix<f32>) -> Result<Vec<f64>> {
+        let k = self.k();
+        let mut w = self.weighted_log_prob(x)?;
+        Ok(estep::normalise(&mut w, k))
+    }
+
+    /// The mean log-likelihood per row of `x`.
+    ///
+    /// # Errors
+    /// As [`FittedGaussianMixture::predict`].
+    pub fn score(&self, x: &DMatrix<f32>) -> Result<f64> {
+        Ok(estep::mean(&self.score_samples(x)?))
+    }
+
+    /// Bayesian information criterion on `x`: `−2 · n · score + parameters · ln n` (lower is
+    /// better).
+    ///
+    /// # Errors
+    /// As [`FittedGaussianMixture::predict`].
+    pub fn bic(&self, x: &DMatrix<f32>) -> Result<f64> {
+        let n = x.nrows() as f64;
+        Ok(-2.0 * self.score(x)? * n + self.n_parameters() as f64 * n.ln())
+    }
+
+    /// Akaike information criterion on `x`: `−2 · n · score + 2 · parameters` (lower is
+    /// better).
+    ///
+    /// # Errors
+    /// As [`FittedGaussianMixture::predict`].
+    pub fn aic(&self, x: &DMatrix<f32>) -> Result<f64> {
+        let n = x.nrows() as f64;
+        Ok(-2.0 * self.score(x)? * n + 2.0 * self.n_parameters() as f64)
+    }
+
+    /// `n` samples drawn from the mixture with `seed`, grouped by component, and the component
+    /// of each.
+    pub fn sample(&self, n: usize, seed: u64) -> (DMatrix<f32>, Vec<usize>) {
+        sample::draw(&self.components, &self.offset, n, seed)
+    }
+}
