@@ -13,7 +13,9 @@ pub struct HomogeneityCompleteness {
     pub homogeneity: f64,
     /// All members of a class are in the same cluster: `I(C; K) / H(K)` (1 if `H(K) = 0`).
     pub completeness: f64,
-    /// `(1 + beta) h c / (beta h + c)` (0 if `h + c = 0`).
+    /// `(1 + beta) h c / (beta h + c)` (0 if `h + c = 0`, and 0 if `beta h + c = 0`, which
+    /// happens only for `beta = 0` with a single true class and where scikit-learn raises
+    /// `ZeroDivisionError`).
     pub v_measure: f64,
 }
 
@@ -87,10 +89,11 @@ impl Contingency {
         let mi = self.mutual_info();
         let homogeneity = if h_true != 0.0 { mi / h_true } else { 1.0 };
         let completeness = if h_pred != 0.0 { mi / h_pred } else { 1.0 };
-        let v_measure = if homogeneity + completeness == 0.0 {
+        let denominator = beta * homogeneity + completeness;
+        let v_measure = if homogeneity + completeness == 0.0 || denominator == 0.0 {
             0.0
         } else {
-            (1.0 + beta) * homogeneity * completeness / (beta * homogeneity + completeness)
+            (1.0 + beta) * homogeneity * completeness / denominator
         };
         HomogeneityCompleteness {
             homogeneity,
