@@ -2,7 +2,11 @@
 //! accumulation of the new centres, scikit-learn's convergence rules and its relocation of
 //! empty clusters.
 
-use crate::linalg::{CHUNK, Rows, map_groups, sq_distances, sq_norm};
+use rayon::prelude::*;
+
+use crate::linalg::{
+    CHUNK, GROUP, Rows, map_groups, multiversion, sq_distance, sq_distances, sq_norm,
+};
 
 /// The cluster of one sample and its squared distance to that cluster's centre.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,6 +44,17 @@ struct Partial {
     inertia: f64,
 }
 
+impl Partial {
+    fn new(k: usize, d: usize, accumulate: bool) -> Self {
+        Self {
+            sums: vec![0.0; if accumulate { k * d } else { 0 }],
+            counts: vec![0; k],
+            changed: 0,
+            inertia: 0.0,
+        }
+    }
+}
+
 /// Assigns every row to its nearest centre (ties to the lower index), writing `assignments`.
 /// With `accumulate`, also returns the per-cluster sums and counts of the new assignment;
 /// always returns the number of changed labels and the summed squared distances.
@@ -54,13 +69,10 @@ pub(crate) fn assign(
     let k = centres.len() / d;
     let centre_norms: Vec<f32> = centres.chunks_exact(d).map(|c| sq_norm(c) as f32).collect();
     let partials = map_groups(x, norms, assignments, 1, |_, rows, norms, out| {
-        let mut partial = Partial {
-            sums: vec![0.0; if accumulate { k * d } else { 0 }],
-            counts: vec![0; k],
-            changed: 0,
-            inertia: 0.0,
-        };
+        let mut partial = Partial::new(k, d, accumulate);
         let mut dist = vec![0f32; CHUNK.min(norms.len()) * k];
+        // Per-chunk sums in f32 (at most CHUNK rows each), folded into the f64 group sums.
+        let mut chunk_sums = vec![0f32; if accumulate { k * d } else { 0 }];
         for ((chunk, chunk_norms), out) in rows
             .chunks(CHUNK * d)
             .zip(norms.chunks(CHUNK))
@@ -68,33 +80,17 @@ pub(crate) fn assign(
         {
             let dist = &mut dist[..chunk_norms.len() * k];
             sq_distances(chunk, chunk_norms, centres, &centre_norms, d, dist);
-            for ((row, dists), slot) in chunk.chunks_exact(d).zip(dist.chunks_exact(k)).zip(out) {
-                let (label, best) = argmin(dists);
-                if slot.label != label as u32 {
-                    partial.changed += 1;
-                }
-                *slot = Assignment {
-                    label: label as u32,
-                    dist: best,
-                };
-                partial.inertia += f64::from(best);
-                partial.counts[label] += 1;
-                if accumulate {
-                    let sum = &mut partial.sums[label * d..(label + 1) * d];
-                    for (s, &v) in sum.iter_mut().zip(row) {
-                        *s += f64::from(v);
-                    }
-                }
+            let (changed, inertia) =
+                assign_chunk(chunk, dist, out, &mut chunk_sums, &mut partial.counts);
+            partial.changed += changed;
+            partial.inertia += inertia;
+            if accumulate {
+                fold_sums(&mut partial.sums, &mut chunk_sums);
             }
         }
         partial
     });
-    let mut total = Partial {
-        sums: vec![0.0; if accumulate { k * d } else { 0 }],
-        counts: vec![0; k],
-        changed: 0,
-        inertia: 0.0,
-    };
+    let mut total = Partial::new(k, d, accumulate);
     for p in partials {
         for (t, s) in total.sums.iter_mut().zip(&p.sums) {
             *t += s;
@@ -108,7 +104,52 @@ pub(crate) fn assign(
     (total.sums, total.counts, total.changed, total.inertia)
 }
 
+multiversion! {
+    /// Assigns the rows of one chunk from their squared distances (`rows x k`), counting them
+    /// per cluster and, when `sums` is not empty, adding each row to its cluster's sum.
+    /// Returns the number of changed labels and the summed distances.
+    fn assign_chunk(
+        rows: &[f32],
+        dists: &[f32],
+        out: &mut [Assignment],
+        sums: &mut [f32],
+        counts: &mut [u64],
+    ) -> (usize, f64) {
+        let k = counts.len();
+        let d = rows.len() / out.len();
+        let mut changed = 0;
+        let mut inertia = 0.0;
+        for ((row, dists), slot) in rows.chunks_exact(d).zip(dists.chunks_exact(k)).zip(out) {
+            let (label, best) = argmin(dists);
+            changed += usize::from(slot.label != label as u32);
+            *slot = Assignment {
+                label: label as u32,
+                dist: best,
+            };
+            inertia += f64::from(best);
+            counts[label] += 1;
+            if !sums.is_empty() {
+                for (s, &v) in sums[label * d..(label + 1) * d].iter_mut().zip(row) {
+                    *s += v;
+                }
+            }
+        }
+        (changed, inertia)
+    }
+}
+
+multiversion! {
+    /// `total += chunk` (widened to f64), then `chunk = 0`.
+    fn fold_sums(total: &mut [f64], chunk: &mut [f32]) {
+        for (t, c) in total.iter_mut().zip(chunk.iter_mut()) {
+            *t += f64::from(*c);
+            *c = 0.0;
+        }
+    }
+}
+
 /// Index and value of the smallest entry (the first one on ties).
+#[inline(always)]
 fn argmin(values: &[f32]) -> (usize, f32) {
     let mut best = (0, values[0]);
     for (j, &v) in values.iter().enumerate().skip(1) {
@@ -121,29 +162,25 @@ fn argmin(values: &[f32]) -> (usize, f32) {
 
 /// Σ ‖x_i − c_{label_i}‖², computed from the differences (not the expansion) in `f64`.
 pub(crate) fn inertia(x: &Rows, centres: &[f32], assignments: &[Assignment]) -> f64 {
-    use rayon::prelude::*;
     let d = x.d;
     x.data
-        .par_chunks(crate::linalg::GROUP * d)
-        .zip(assignments.par_chunks(crate::linalg::GROUP))
-        .map(|(rows, assignments)| {
-            rows.chunks_exact(d)
-                .zip(assignments)
-                .map(|(row, a)| {
-                    let c = &centres[a.label as usize * d..][..d];
-                    row.iter()
-                        .zip(c)
-                        .map(|(&v, &m)| {
-                            let diff = f64::from(v) - f64::from(m);
-                            diff * diff
-                        })
-                        .sum::<f64>()
-                })
-                .sum::<f64>()
-        })
+        .par_chunks(GROUP * d)
+        .zip(assignments.par_chunks(GROUP))
+        .map(|(rows, assignments)| group_inertia(rows, centres, assignments))
         .collect::<Vec<f64>>()
         .iter()
         .sum()
+}
+
+multiversion! {
+    /// Σ ‖row_i − c_{label_i}‖² over one group.
+    fn group_inertia(rows: &[f32], centres: &[f32], assignments: &[Assignment]) -> f64 {
+        let d = rows.len() / assignments.len();
+        rows.chunks_exact(d)
+            .zip(assignments)
+            .map(|(row, a)| sq_distance(row, &centres[a.label as usize * d..][..d]))
+            .sum()
+    }
 }
 
 /// Runs Lloyd's algorithm from `centres` (k x d, row-major) until the labels stop changing,

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
-use crate::linalg::{CHUNK, Rows, map_groups, sq_distances, sq_norm};
+use crate::linalg::{CHUNK, Rows, column_means, map_groups, sq_distances, sq_norm};
 use crate::validate::{check_cluster_count, check_data, check_features, check_finite};
 use lloyd::Assignment;
 
@@ -121,10 +121,7 @@ impl KMeans {
     pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedKMeans> {
         self.check(x)?;
         let (n, d) = x.shape();
-        let mean: Vec<f32> = x
-            .column_iter()
-            .map(|col| (col.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64) as f32)
-            .collect();
+        let mean = column_means(x);
         let rows = Rows::from_matrix(x, &mean);
         let norms = rows.sq_norms();
         let mean_variance = norms.iter().map(|&v| f64::from(v)).sum::<f64>() / (n * d) as f64;
