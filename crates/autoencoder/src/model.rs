@@ -141,41 +141,37 @@ impl Network {
                     .set(&((b.running_var.as_tensor() * m)? + (var * (1.0 - m))?)?)?;
                 Ok(y)
             }
-            Mode::Eval => {
-                let c = b.gamma.dim(0)?;
-                let scale =
-                    (b.gamma.as_tensor() / (b.running_var.as_tensor() + eps as f64)?.sqrt()?)?;
-                let shift = (b.beta.as_tensor() - (b.running_mean.as_tensor() * &scale)?)?;
-                Ok(y.broadcast_mul(&scale.reshape((1, c, 1, 1))?)?
-                    .broadcast_add(&shift.reshape((1, c, 1, 1))?)?
-                    .relu()?)
-            }
+            Mode::Eval => Ok(self.kernels.batch_norm_relu_eval(
+                &y,
+                [&b.gamma, &b.beta, &b.running_mean, &b.running_var],
+                eps,
+            )?),
         }
     }
 
-    /// Inverted dropout in training mode (mask drawn from the mode's generator); identity in
-    /// evaluation mode.
-    fn dropout(&self, x: Tensor, mode: &mut Mode<'_>) -> Result<Tensor> {
+    /// An inverted-dropout mask (0 or `1 / (1 - p)`) for `len` values in training mode, drawn
+    /// from the mode's generator; `None` in evaluation mode or with rate 0.
+    fn dropout_mask(&self, len: usize, mode: &mut Mode<'_>) -> Option<Vec<f32>> {
         let p = self.arch.dropout;
         let Mode::Train(rng) = mode else {
-            return Ok(x);
+            return None;
         };
         if p == 0.0 {
-            return Ok(x);
+            return None;
         }
         let threshold = (p as f64 * 4_294_967_296.0) as u64;
         let keep = 1.0 / (1.0 - p);
-        let mask: Vec<f32> = (0..x.elem_count())
-            .map(|_| {
-                if (rng.next_u32() as u64) < threshold {
-                    0.0
-                } else {
-                    keep
-                }
-            })
-            .collect();
-        let mask = Tensor::from_vec(mask, x.shape(), &self.device)?;
-        Ok((x * mask)?)
+        Some(
+            (0..len)
+                .map(|_| {
+                    if (rng.next_u32() as u64) < threshold {
+                        0.0
+                    } else {
+                        keep
+                    }
+                })
+                .collect(),
+        )
     }
 
     /// Images `n x c x h x w` -> bottleneck `n x c' x h' x w'`.
@@ -183,8 +179,8 @@ impl Network {
         let mut h = x.clone();
         for b in &self.encoder {
             h = self.block(b, &h, mode)?;
-            h = self.kernels.max_pool2(&h)?;
-            h = self.dropout(h, mode)?;
+            let mask = self.dropout_mask(h.elem_count() / 4, mode);
+            h = self.kernels.max_pool2(&h, mask)?;
         }
         Ok(h)
     }
@@ -194,8 +190,8 @@ impl Network {
         let mut h = z.clone();
         for b in &self.decoder {
             h = self.block(b, &h, mode)?;
-            h = self.kernels.upsample2(&h)?;
-            h = self.dropout(h, mode)?;
+            let mask = self.dropout_mask(h.elem_count() * 4, mode);
+            h = self.kernels.upsample2(&h, mask)?;
         }
         let y = self
             .kernels

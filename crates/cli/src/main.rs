@@ -6,6 +6,7 @@
 
 mod commands;
 mod data_source;
+mod npy;
 mod progress;
 
 use std::process::ExitCode;
@@ -30,12 +31,18 @@ enum Command {
     /// Obtain, verify, describe and show the data set.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
+    /// Train the study's convolutional autoencoder (--summary prints its layers).
+    TrainAe(commands::train_ae::TrainAeArgs),
+    /// Encode images with a trained autoencoder into a .npy feature matrix.
+    Encode(commands::encode::EncodeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(command) => commands::data::run(command),
+        Command::TrainAe(args) => commands::train_ae::run(args),
+        Command::Encode(args) => commands::encode::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,8 @@ mod matmul;
 mod pool;
 mod upsample;
 
+use std::sync::Arc;
+
 use candle_core::{CpuStorage, Device, Layout, Result, Tensor};
 
 use batch_norm::{BatchNormRelu, ChannelMoments, batch_norm_relu_reference};
@@ -46,19 +48,24 @@ impl Kernels {
         }
     }
 
-    /// 2 x 2 max pooling, stride 2.
-    pub fn max_pool2(self, x: &Tensor) -> Result<Tensor> {
+    /// 2 x 2 max pooling, stride 2, then (when given) multiplication by a dropout mask of the
+    /// output's size.
+    pub fn max_pool2(self, x: &Tensor, mask: Option<Vec<f32>>) -> Result<Tensor> {
         match self {
-            Self::Custom => x.contiguous()?.apply_op1(MaxPool2),
-            Self::Reference => max_pool2_reference(x),
+            Self::Custom => x.contiguous()?.apply_op1(MaxPool2 {
+                mask: mask.map(Arc::new),
+            }),
+            Self::Reference => masked_reference(max_pool2_reference(x)?, mask),
         }
     }
 
-    /// 2 x 2 nearest-neighbour upsampling.
-    pub fn upsample2(self, x: &Tensor) -> Result<Tensor> {
+    /// 2 x 2 nearest-neighbour upsampling, then (when given) multiplication by a dropout mask.
+    pub fn upsample2(self, x: &Tensor, mask: Option<Vec<f32>>) -> Result<Tensor> {
         match self {
-            Self::Custom => x.contiguous()?.apply_op1(Upsample2),
-            Self::Reference => upsample2_reference(x),
+            Self::Custom => x.contiguous()?.apply_op1(Upsample2 {
+                mask: mask.map(Arc::new),
+            }),
+            Self::Reference => masked_reference(upsample2_reference(x)?, mask),
         }
     }
 
@@ -89,6 +96,44 @@ impl Kernels {
                 Ok((y, mean.detach(), var.detach()))
             }
         }
+    }
+}
+
+impl Kernels {
+    /// Evaluation-mode BatchNorm + ReLU with running statistics:
+    /// `relu(gamma · (x − mean) / sqrt(var + eps) + beta)`, `[gamma, beta, mean, var]` per channel.
+    pub fn batch_norm_relu_eval(self, x: &Tensor, stats: [&Tensor; 4], eps: f32) -> Result<Tensor> {
+        let [gamma, beta, mean, var] = stats;
+        match self {
+            Self::Custom => {
+                let op = BatchNormRelu {
+                    mean: mean.to_vec1()?,
+                    var: var.to_vec1()?,
+                    eps,
+                };
+                x.contiguous()?
+                    .apply_op3_no_bwd(&gamma.contiguous()?, &beta.contiguous()?, &op)
+            }
+            Self::Reference => {
+                let c = gamma.dim(0)?;
+                let scale = (gamma / (var + eps as f64)?.sqrt()?)?;
+                let shift = (beta - (mean * &scale)?)?;
+                x.broadcast_mul(&scale.reshape((1, c, 1, 1))?)?
+                    .broadcast_add(&shift.reshape((1, c, 1, 1))?)?
+                    .relu()
+            }
+        }
+    }
+}
+
+/// `x * mask` with candle's stock ops.
+fn masked_reference(x: Tensor, mask: Option<Vec<f32>>) -> Result<Tensor> {
+    match mask {
+        Some(mask) => {
+            let mask = Tensor::from_vec(mask, x.shape(), x.device())?;
+            x * mask
+        }
+        None => Ok(x),
     }
 }
 

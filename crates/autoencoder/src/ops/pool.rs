@@ -3,6 +3,8 @@
 //! candle 0.11's own `max_pool2d` backward scales gradients by 1/4; this op recomputes the
 //! argmax (first maximum in row-major window order) from the input in the backward pass.
 
+use std::sync::Arc;
+
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -29,8 +31,11 @@ fn argmax(plane: &[f32], w: usize, y: usize, x: usize) -> (usize, f32) {
     best
 }
 
-/// `n x c x h x w` -> `n x c x h/2 x w/2`.
-pub(crate) struct MaxPool2;
+/// `n x c x h x w` -> `n x c x h/2 x w/2`, each output multiplied by `mask` when given (fused
+/// dropout: the mask holds 0 or the keep-scale for every output value).
+pub(crate) struct MaxPool2 {
+    pub mask: Option<Arc<Vec<f32>>>,
+}
 
 impl CustomOp1 for MaxPool2 {
     fn name(&self) -> &'static str {
@@ -42,6 +47,7 @@ impl CustomOp1 for MaxPool2 {
         let x = f32_slice(s, l)?;
         let (ho, wo) = (h / 2, w / 2);
         let mut y = vec![0f32; n * c * ho * wo];
+        check_mask(&self.mask, y.len())?;
         y.par_chunks_mut(ho * wo)
             .zip(x.par_chunks(h * w))
             .for_each(|(out, plane)| {
@@ -51,13 +57,16 @@ impl CustomOp1 for MaxPool2 {
                     }
                 }
             });
+        apply_mask(&mut y, &self.mask);
         Ok((CpuStorage::F32(y), Shape::from((n, c, ho, wo))))
     }
 
     fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(
-            x.apply_op2_no_bwd(&grad.contiguous()?, &MaxPool2Grad)?,
-        ))
+        let mut grad = grad.contiguous()?;
+        if let Some(mask) = &self.mask {
+            grad = grad.apply_op1_no_bwd(&Masked(mask.clone()))?;
+        }
+        Ok(Some(x.apply_op2_no_bwd(&grad, &MaxPool2Grad)?))
     }
 }
 
@@ -93,6 +102,44 @@ impl CustomOp2 for MaxPool2Grad {
                 }
             });
         Ok((CpuStorage::F32(dx), l1.shape().clone()))
+    }
+}
+
+/// Checks that a dropout mask covers `len` values.
+pub(crate) fn check_mask(mask: &Option<Arc<Vec<f32>>>, len: usize) -> Result<()> {
+    match mask {
+        Some(m) if m.len() != len => Err(invalid(format!(
+            "dropout mask of {} values for {len} outputs",
+            m.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Multiplies `values` by the mask, in parallel.
+pub(crate) fn apply_mask(values: &mut [f32], mask: &Option<Arc<Vec<f32>>>) {
+    if let Some(mask) = mask {
+        values
+            .par_chunks_mut(4096)
+            .zip(mask.par_chunks(4096))
+            .for_each(|(v, m)| v.iter_mut().zip(m).for_each(|(v, m)| *v *= m));
+    }
+}
+
+/// Elementwise product with a fixed mask (the backward of a fused dropout).
+pub(crate) struct Masked(pub Arc<Vec<f32>>);
+
+impl CustomOp1 for Masked {
+    fn name(&self) -> &'static str {
+        "masked"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let mut values = f32_slice(s, l)?.to_vec();
+        let mask = Some(self.0.clone());
+        check_mask(&mask, values.len())?;
+        apply_mask(&mut values, &mask);
+        Ok((CpuStorage::F32(values), l.shape().clone()))
     }
 }
 

@@ -16,6 +16,13 @@ fn random(shape: &[usize], seed: u64) -> Var {
     Var::from_tensor(&Tensor::from_vec(data, shape, &Device::Cpu).unwrap()).unwrap()
 }
 
+/// A dropout mask (rate 1/3, keep-scale 1.5) of `len` values.
+fn mask(len: usize) -> Vec<f32> {
+    (0..len)
+        .map(|i| if i % 3 == 1 { 0.0 } else { 1.5 })
+        .collect()
+}
+
 /// `sum(op(inputs) * weights)` in f64, the scalar whose gradients are compared.
 fn objective(op: &Op, kernels: Kernels, inputs: &[Var], weights: &Tensor) -> Tensor {
     let ts: Vec<Tensor> = inputs.iter().map(|v| v.as_tensor().clone()).collect();
@@ -122,14 +129,18 @@ fn conv2d_same_with_more_images_than_a_gradient_chunk() {
 
 #[test]
 fn max_pool2_matches_reference_and_finite_differences() {
-    let pool: &Op = &|k, t| k.max_pool2(&t[0]);
+    let pool: &Op = &|k, t| k.max_pool2(&t[0], None);
     check(pool, &[&[2, 3, 6, 8]]);
+    let dropped: &Op = &|k, t| k.max_pool2(&t[0], Some(mask(2 * 3 * 3 * 4)));
+    check(dropped, &[&[2, 3, 6, 8]]);
 }
 
 #[test]
 fn upsample2_matches_reference_and_finite_differences() {
-    let up: &Op = &|k, t| k.upsample2(&t[0]);
+    let up: &Op = &|k, t| k.upsample2(&t[0], None);
     check(up, &[&[2, 3, 3, 5]]);
+    let dropped: &Op = &|k, t| k.upsample2(&t[0], Some(mask(2 * 3 * 6 * 10)));
+    check(dropped, &[&[2, 3, 3, 5]]);
 }
 
 #[test]
@@ -154,6 +165,28 @@ fn batch_norm_relu_matches_reference_and_finite_differences() {
 }
 
 #[test]
+fn batch_norm_relu_eval_matches_reference() {
+    let x = random(&[3, 4, 5, 5], 5);
+    let gamma = random(&[4], 6);
+    let beta = random(&[4], 7);
+    let mean = random(&[4], 8);
+    let var = Var::from_tensor(&(random(&[4], 9).abs().unwrap() + 0.1).unwrap()).unwrap();
+    let stats = [
+        gamma.as_tensor(),
+        beta.as_tensor(),
+        mean.as_tensor(),
+        var.as_tensor(),
+    ];
+    let custom = Kernels::Custom
+        .batch_norm_relu_eval(x.as_tensor(), stats, 1e-3)
+        .unwrap();
+    let reference = Kernels::Reference
+        .batch_norm_relu_eval(x.as_tensor(), stats, 1e-3)
+        .unwrap();
+    assert!(max_diff(&custom, &reference) < 1e-5);
+}
+
+#[test]
 fn candle_max_pool_gradient_is_still_wrong_so_we_avoid_it() {
     // Documents why the reference pooling is reshape + max: candle 0.11's max_pool2d backward
     // scales the routed gradient by 1/4.
@@ -167,7 +200,7 @@ fn candle_max_pool_gradient_is_still_wrong_so_we_avoid_it() {
         .backward()
         .unwrap();
     let g_ours = Kernels::Custom
-        .max_pool2(x.as_tensor())
+        .max_pool2(x.as_tensor(), None)
         .unwrap()
         .sum_all()
         .unwrap()

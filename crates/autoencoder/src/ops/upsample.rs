@@ -1,13 +1,18 @@
 //! 2 x 2 nearest-neighbour upsampling whose backward sums each 2 x 2 block (candle's own
 //! backward runs a grouped convolution).
 
+use std::sync::Arc;
+
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::pool::{Masked, apply_mask, check_mask};
 use super::{f32_slice, invalid};
 
-/// `n x c x h x w` -> `n x c x 2h x 2w`.
-pub(crate) struct Upsample2;
+/// `n x c x h x w` -> `n x c x 2h x 2w`, multiplied by `mask` when given (fused dropout).
+pub(crate) struct Upsample2 {
+    pub mask: Option<Arc<Vec<f32>>>,
+}
 
 impl CustomOp1 for Upsample2 {
     fn name(&self) -> &'static str {
@@ -18,6 +23,7 @@ impl CustomOp1 for Upsample2 {
         let (n, c, h, w) = l.shape().dims4()?;
         let x = f32_slice(s, l)?;
         let mut y = vec![0f32; n * c * 4 * h * w];
+        check_mask(&self.mask, y.len())?;
         y.par_chunks_mut(4 * h * w)
             .zip(x.par_chunks(h * w))
             .for_each(|(out, plane)| {
@@ -30,11 +36,16 @@ impl CustomOp1 for Upsample2 {
                     bottom.copy_from_slice(top);
                 }
             });
+        apply_mask(&mut y, &self.mask);
         Ok((CpuStorage::F32(y), Shape::from((n, c, 2 * h, 2 * w))))
     }
 
     fn bwd(&self, _x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(grad.contiguous()?.apply_op1_no_bwd(&Upsample2Grad)?))
+        let mut grad = grad.contiguous()?;
+        if let Some(mask) = &self.mask {
+            grad = grad.apply_op1_no_bwd(&Masked(mask.clone()))?;
+        }
+        Ok(Some(grad.apply_op1_no_bwd(&Upsample2Grad)?))
     }
 }
 

@@ -1,0 +1,74 @@
+//! `fmnist encode`: the bottleneck features of a trained autoencoder, as a `.npy` file.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use fmnist_autoencoder::Autoencoder;
+use serde_json::json;
+
+use super::device::DeviceArg;
+use crate::data_source::DataSourceArgs;
+use crate::npy::write_npy;
+
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    #[command(flatten)]
+    source: DataSourceArgs,
+    /// The weights written by `fmnist train-ae` (its .json configuration beside it).
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// Where to write the features: a float32 array of shape (images, bottleneck) for numpy.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Which images to encode.
+    #[arg(long, value_enum, default_value_t = Part::Train)]
+    split: Part,
+    /// Where to run.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    device: DeviceArg,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Part {
+    /// All 60,000 training images, in file order.
+    Train,
+    /// The 10,000 test images.
+    Test,
+}
+
+pub fn run(args: EncodeArgs) -> Result<()> {
+    let device = args.device.open()?;
+    let model = Autoencoder::load(&args.model, &device)?;
+    let (data, _) = args.source.load()?;
+    let set = match args.split {
+        Part::Train => &data.train,
+        Part::Test => &data.test,
+    };
+    let indices: Vec<usize> = (0..set.len()).collect();
+    let x = set.features(&indices)?;
+    let start = Instant::now();
+    let features = model.encode(&x)?;
+    let seconds = start.elapsed().as_secs_f64();
+    write_npy(&args.out, &features).context("saving the features")?;
+    eprintln!(
+        "encoded {} images into {} features each in {seconds:.2} s: {}",
+        features.nrows(),
+        features.ncols(),
+        args.out.display()
+    );
+    if args.json {
+        let report = json!({
+            "images": features.nrows(),
+            "features": features.ncols(),
+            "seconds": seconds,
+            "out": args.out,
+        });
+        println!("{report}");
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! `fmnist train-ae`: train the study's convolutional autoencoder on the training split.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use fmnist_autoencoder::{Architecture, Autoencoder, Progress};
+use fmnist_io::StratifiedSplit;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use super::device::DeviceArg;
+use crate::data_source::DataSourceArgs;
+
+#[derive(Debug, Args)]
+pub struct TrainAeArgs {
+    #[command(flatten)]
+    source: DataSourceArgs,
+    /// Passes over the 48,000 training images.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Images per optimisation step.
+    #[arg(long, default_value_t = 128)]
+    batch: usize,
+    /// Dropout rate after every pooling and upsampling layer.
+    #[arg(long, default_value_t = 0.25)]
+    dropout: f32,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    learning_rate: f64,
+    /// Seed of the initial weights, the shuffling and the dropout masks.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Stop when the validation loss has not improved for this many epochs.
+    #[arg(long, value_name = "EPOCHS")]
+    patience: Option<usize>,
+    /// Train on the first N images of the training split only (quick runs).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Where to save the weights (the configuration goes beside it, as .json).
+    #[arg(long, default_value = "model.safetensors")]
+    out: PathBuf,
+    /// Where to train.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    device: DeviceArg,
+    /// Print the network's Keras-like summary and exit.
+    #[arg(long)]
+    summary: bool,
+    /// Print one JSON object on stdout (losses, seconds, model path).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: TrainAeArgs) -> Result<()> {
+    let arch = Architecture::paper().dropout(args.dropout);
+    arch.validate()?;
+    if args.summary {
+        print!("{}", arch.summary());
+        return Ok(());
+    }
+    let device = args.device.open()?;
+    let (data, _) = args.source.load()?;
+    let split = StratifiedSplit::new().split(data.train.labels())?;
+    let mut train_rows = split.train;
+    if let Some(limit) = args.limit {
+        train_rows.truncate(limit.max(1));
+    }
+    let train = data.train.features(&train_rows)?;
+    let validation = data.train.features(&split.validation)?;
+    eprintln!(
+        "training on {} images, validating on {} ({} epochs, batch {})",
+        train.nrows(),
+        validation.nrows(),
+        args.epochs,
+        args.batch
+    );
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("epoch {prefix} {wide_bar} {pos}/{len} {msg}")
+            .expect("the template is valid"),
+    );
+    let start = Instant::now();
+    let model = Autoencoder::params(arch)
+        .epochs(args.epochs)
+        .batch_size(args.batch)
+        .learning_rate(args.learning_rate)
+        .seed(args.seed)
+        .early_stopping(args.patience)
+        .device(device)
+        .fit_with(&train, Some(&validation), &mut |event| match *event {
+            Progress::Step {
+                epoch,
+                epochs,
+                step,
+                steps,
+                loss,
+                images_per_second,
+            } => {
+                bar.set_prefix(format!("{epoch}/{epochs}"));
+                bar.set_length(steps as u64);
+                bar.set_position(step as u64);
+                bar.set_message(format!("loss {loss:.5}, {images_per_second:.0} images/s"));
+            }
+            Progress::Epoch {
+                epoch,
+                epochs,
+                train_loss,
+                validation_loss,
+                seconds,
+            } => {
+                bar.suspend(|| {
+                    eprintln!(
+                        "epoch {epoch}/{epochs}: loss {train_loss:.5}, validation loss {:.5}, {seconds:.1} s",
+                        validation_loss.unwrap_or(f32::NAN)
+                    )
+                });
+            }
+        })?;
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    model
+        .save(&args.out)
+        .with_context(|| format!("saving the model to {}", args.out.display()))?;
+    eprintln!("saved {} ({seconds:.1} s)", args.out.display());
+    if args.json {
+        let history = model.history();
+        let report = json!({
+            "train": { "loss": history.train_loss, "images": train.nrows() },
+            "validation": { "loss": history.validation_loss, "images": validation.nrows() },
+            "epoch_seconds": history.seconds,
+            "seconds": seconds,
+            "model": args.out,
+        });
+        println!("{report}");
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! `fmnist train-ae` and `fmnist encode` on the fixture subset.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/fashion-mnist-small"
+);
+
+fn fmnist() -> Command {
+    let mut command = Command::cargo_bin("fmnist").unwrap();
+    command.env_remove("FMNIST_DATA");
+    command
+}
+
+#[test]
+fn summary_lists_the_papers_parameter_counts() {
+    fmnist()
+        .args(["train-ae", "--summary"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Total params: 12,577"))
+        .stdout(predicate::str::contains("Trainable params: 12,385"));
+}
+
+#[test]
+fn train_then_encode_writes_a_npy_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.safetensors");
+    let out = fmnist()
+        .args(["train-ae", "--data-dir", FIXTURES, "--offline", "--json"])
+        .args(["--epochs", "1", "--limit", "128", "--batch", "64"])
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["train"]["loss"].as_array().unwrap().len(), 1);
+    assert!(report["validation"]["loss"][0].as_f64().unwrap() > 0.0);
+    assert!(model.exists() && model.with_extension("json").exists());
+
+    let features = dir.path().join("features.npy");
+    let out = fmnist()
+        .args([
+            "encode",
+            "--data-dir",
+            FIXTURES,
+            "--offline",
+            "--json",
+            "--split",
+            "test",
+        ])
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(&features)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["images"], 200);
+    assert_eq!(report["features"], 784);
+    let bytes = std::fs::read(&features).unwrap();
+    assert!(bytes.starts_with(b"\x93NUMPY"));
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert_eq!(bytes.len(), 10 + header_len + 200 * 784 * 4);
+}
+
+#[test]
+fn encode_with_a_missing_model_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    fmnist()
+        .args(["encode", "--data-dir", FIXTURES, "--offline"])
+        .arg("--model")
+        .arg(dir.path().join("none.safetensors"))
+        .arg("--out")
+        .arg(dir.path().join("f.npy"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("none.json"));
+}
