@@ -31,6 +31,9 @@ enum Command {
     /// Obtain, verify, describe and show the data set.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
+    /// Clustering metrics (AMI, NMI, ARI, V-measure, accuracy, ...) or, with --classification,
+    /// the classification report of two label files.
+    Metrics(commands::metrics::MetricsArgs),
     /// Train the study's convolutional autoencoder (--summary prints its layers).
     TrainAe(commands::train_ae::TrainAeArgs),
     /// Encode images with a trained autoencoder into a .npy feature matrix.
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(command) => commands::data::run(command),
+        Command::Metrics(args) => commands::metrics::run(args),
         Command::TrainAe(args) => commands::train_ae::run(args),
         Command::Encode(args) => commands::encode::run(args),
     };

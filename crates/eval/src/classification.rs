@@ -39,33 +39,35 @@ impl<L: Label> ConfusionMatrix<L> {
         self.matrix.iter().flatten().sum()
     }
 
-    /// The matrix as text, rows labelled by `names` (one per label) or by the label values.
+    /// The matrix as text: rows labelled by `names` (one per label) or by the label values,
+    /// columns by the label values.
     pub fn render(&self, names: Option<&[String]>) -> String {
-        let names: Vec<String> = match names {
-            Some(names) if names.len() == self.labels.len() => names.to_vec(),
-            _ => self.labels.iter().map(ToString::to_string).collect(),
+        let values: Vec<String> = self.labels.iter().map(ToString::to_string).collect();
+        let rows = match names {
+            Some(names) if names.len() == self.labels.len() => names,
+            _ => values.as_slice(),
         };
         let corner = "true \\ pred";
-        let row_width = names
+        let row_width = rows
             .iter()
             .map(|s| s.chars().count())
             .max()
             .unwrap_or(0)
             .max(corner.len());
         let max_count = self.matrix.iter().flatten().max().copied().unwrap_or(0);
-        let col_width = names
+        let col_width = values
             .iter()
-            .map(|s| s.chars().count())
+            .map(String::len)
             .max()
             .unwrap_or(0)
             .max(max_count.to_string().len())
             .max(3);
         let mut out = format!("{corner:>row_width$}");
-        for name in &names {
-            out += &format!(" {name:>col_width$}");
+        for value in &values {
+            out += &format!(" {value:>col_width$}");
         }
         out.push('\n');
-        for (name, row) in names.iter().zip(&self.matrix) {
+        for (name, row) in rows.iter().zip(&self.matrix) {
             out += &format!("{name:>row_width$}");
             for count in row {
                 out += &format!(" {count:>col_width$}");
@@ -652,6 +654,15 @@ weighted avg       0.70      0.60      0.61         5
         assert!(report.undefined().is_empty());
         let cm = confusion_matrix(&t, &p, &[]).unwrap();
         assert_eq!(cm.matrix(), &[vec![1, 0, 0], vec![1, 0, 0], vec![0, 1, 2]]);
+        let names = [
+            "class 0".to_owned(),
+            "class 1".to_owned(),
+            "class 2".to_owned(),
+        ];
+        assert_eq!(
+            cm.render(Some(&names)),
+            "true \\ pred   0   1   2\n    class 0   1   0   0\n    class 1   1   0   0\n    class 2   0   1   2\n"
+        );
     }
 
     #[test]

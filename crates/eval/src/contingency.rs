@@ -1,7 +1,7 @@
 //! The contingency table of two labelings, in sparse (CSR) form.
 
 use crate::EvalError;
-use crate::label::{Label, check_pair, encode};
+use crate::label::{Label, check_pair, encode, value_range};
 
 /// Counts of samples per (true class, predicted cluster) pair.
 ///
@@ -31,6 +31,85 @@ impl Contingency {
     /// [`EvalError::LengthMismatch`] if the lengths differ, [`EvalError::Empty`] if they are 0.
     pub fn new<A: Label, B: Label>(truth: &[A], pred: &[B]) -> Result<Self, EvalError> {
         check_pair(truth.len(), pred.len())?;
+        let (lo_t, span_t) = value_range(truth);
+        let (lo_p, span_p) = value_range(pred);
+        let n = truth.len();
+        if u128::from(span_t) * u128::from(span_p) <= (4 * n as u128).max(1 << 16) {
+            Ok(Self::from_small_values(
+                truth,
+                pred,
+                lo_t,
+                span_t as usize,
+                lo_p,
+                span_p as usize,
+            ))
+        } else {
+            Ok(Self::from_codes(truth, pred))
+        }
+    }
+
+    /// One counting pass over a grid indexed by the label values themselves (label ranges whose
+    /// product is O(n), the usual case), then the empty rows and columns are dropped.
+    fn from_small_values<A: Label, B: Label>(
+        truth: &[A],
+        pred: &[B],
+        lo_t: u64,
+        span_t: usize,
+        lo_p: u64,
+        span_p: usize,
+    ) -> Self {
+        let mut grid = vec![0u32; span_t * span_p];
+        for (&t, &p) in truth.iter().zip(pred) {
+            grid[(t.to_u64() - lo_t) as usize * span_p + (p.to_u64() - lo_p) as usize] += 1;
+        }
+        let mut col_sums = vec![0u64; span_p];
+        let mut row_sums = vec![0u64; span_t];
+        for (row, sum) in grid.chunks_exact(span_p).zip(&mut row_sums) {
+            for (&count, col) in row.iter().zip(&mut col_sums) {
+                *sum += u64::from(count);
+                *col += u64::from(count);
+            }
+        }
+        let mut col_code = vec![u32::MAX; span_p];
+        let (mut clusters, mut cluster_sizes) = (Vec::new(), Vec::new());
+        for (offset, &size) in col_sums.iter().enumerate() {
+            if size > 0 {
+                col_code[offset] = clusters.len() as u32;
+                clusters.push(lo_p + offset as u64);
+                cluster_sizes.push(size);
+            }
+        }
+        let (mut classes, mut class_sizes) = (Vec::new(), Vec::new());
+        let (mut indptr, mut indices, mut counts) = (vec![0], Vec::new(), Vec::new());
+        for (offset, (row, &size)) in grid.chunks_exact(span_p).zip(&row_sums).enumerate() {
+            if size == 0 {
+                continue;
+            }
+            classes.push(lo_t + offset as u64);
+            class_sizes.push(size);
+            for (col, &count) in row.iter().enumerate() {
+                if count != 0 {
+                    indices.push(col_code[col]);
+                    counts.push(u64::from(count));
+                }
+            }
+            indptr.push(indices.len());
+        }
+        Contingency {
+            n_samples: truth.len() as u64,
+            classes,
+            clusters,
+            class_sizes,
+            cluster_sizes,
+            indptr,
+            indices,
+            counts,
+        }
+    }
+
+    /// Labels re-coded as ranks, then a dense count if the table is small or a sort of the
+    /// (row, column) keys otherwise (all-distinct labelings: O(n log n) time, O(n) memory).
+    fn from_codes<A: Label, B: Label>(truth: &[A], pred: &[B]) -> Self {
         let t = encode(truth);
         let p = encode(pred);
         let (r, c) = (t.values.len(), p.values.len());
@@ -85,7 +164,7 @@ impl Contingency {
             }
         }
         debug_assert_eq!(indptr.len(), r + 1);
-        Ok(Contingency {
+        Contingency {
             n_samples: n as u64,
             classes: t.values,
             clusters: p.values,
@@ -94,7 +173,7 @@ impl Contingency {
             indptr,
             indices,
             counts,
-        })
+        }
     }
 
     /// Number of samples.
@@ -198,6 +277,13 @@ mod tests {
         assert_eq!(c.cluster_sizes(), &[3, 3, 1]);
         assert_eq!(c.get(2, 0), 2);
         assert_eq!(c.get(1, 0), 0);
+
+        // spread-out labels with a small table take the ranked dense path
+        let spread: Vec<u64> = truth.iter().map(|&t| u64::from(t) * 1_000_003).collect();
+        let d = Contingency::new(&spread, &pred).unwrap();
+        assert_eq!(d.to_dense(), c.to_dense());
+        assert_eq!(d.cluster_sizes(), c.cluster_sizes());
+        assert_eq!(d.classes(), &[0, 1_000_003, 2_000_006]);
 
         // all-distinct labels take the sparse path (n^2 cells > 4n)
         let n = 100_000u32;

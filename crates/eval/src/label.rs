@@ -75,6 +75,21 @@ pub(crate) fn check_len(n: usize) -> Result<(), EvalError> {
     Ok(())
 }
 
+/// The smallest label value and the number of values from it to the largest (saturating);
+/// `(0, 0)` for no labels.
+pub(crate) fn value_range<L: Label>(labels: &[L]) -> (u64, u64) {
+    if labels.is_empty() {
+        return (0, 0);
+    }
+    let (mut lo, mut hi) = (u64::MAX, 0u64);
+    for &l in labels {
+        let v = l.to_u64();
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    (lo, (hi - lo).saturating_add(1))
+}
+
 /// A labeling re-coded as `0..k` in increasing order of label value.
 #[derive(Debug, Clone)]
 pub(crate) struct Encoded {
