@@ -216,23 +216,7 @@ impl Dataset {
     /// # Errors
     /// [`Error::IndexOutOfRange`] for an index `>= len()`.
     pub fn features(&self, indices: &[usize]) -> Result<DMatrix<f32>> {
-        self.check_indices(indices)?;
-        let n = indices.len();
-        let d = self.pixels_per_image();
-        // nalgebra is column-major: fill blocks of rows so that reads (one image) and writes
-        // (one column run per block) both stay in cache.
-        const BLOCK: usize = 64;
-        let mut data = vec![0f32; n * d];
-        for (block_index, block) in indices.chunks(BLOCK).enumerate() {
-            let first_row = block_index * BLOCK;
-            for (offset, &i) in block.iter().enumerate() {
-                let image = &self.images[i * d..(i + 1) * d];
-                for (j, &pixel) in image.iter().enumerate() {
-                    data[j * n + first_row + offset] = f32::from(pixel) / 255.0;
-                }
-            }
-        }
-        Ok(DMatrix::from_vec(n, d, data))
+        self.gather(indices, |pixel| f32::from(pixel) / 255.0)
     }
 
     /// Every image as a samples x pixels `f32` matrix scaled to `[0, 1]`.
@@ -240,6 +224,40 @@ impl Dataset {
         let all: Vec<usize> = (0..self.len()).collect();
         self.features(&all)
             .expect("every index below len() is in range")
+    }
+
+    /// The images at `indices` as a samples x pixels matrix of the raw bytes, one row per
+    /// index in order (what a histogram-based forest wants).
+    ///
+    /// # Errors
+    /// [`Error::IndexOutOfRange`] for an index `>= len()`.
+    pub fn pixels(&self, indices: &[usize]) -> Result<DMatrix<u8>> {
+        self.gather(indices, |pixel| pixel)
+    }
+
+    /// One row per index, one column per pixel, each pixel mapped by `map`.
+    fn gather<T: nalgebra::Scalar + Copy>(
+        &self,
+        indices: &[usize],
+        map: impl Fn(u8) -> T,
+    ) -> Result<DMatrix<T>> {
+        self.check_indices(indices)?;
+        let n = indices.len();
+        let d = self.pixels_per_image();
+        // nalgebra is column-major: fill blocks of rows so that reads (one image) and writes
+        // (one column run per block) both stay in cache.
+        const BLOCK: usize = 64;
+        let mut data = vec![map(0); n * d];
+        for (block_index, block) in indices.chunks(BLOCK).enumerate() {
+            let first_row = block_index * BLOCK;
+            for (offset, &i) in block.iter().enumerate() {
+                let image = &self.images[i * d..(i + 1) * d];
+                for (j, &pixel) in image.iter().enumerate() {
+                    data[j * n + first_row + offset] = map(pixel);
+                }
+            }
+        }
+        Ok(DMatrix::from_vec(n, d, data))
     }
 
     fn check_indices(&self, indices: &[usize]) -> Result<()> {
@@ -292,6 +310,8 @@ mod tests {
         assert_eq!(x[(0, 3)], 0.8);
         assert_eq!(x[(1, 2)], 1.0);
         assert_eq!(ds.all_features().row(0).sum(), 0.0);
+        let p = ds.pixels(&[2, 1]).unwrap();
+        assert_eq!((p[(0, 0)], p[(0, 3)], p[(1, 2)]), (51, 204, 255));
     }
 
     #[test]
