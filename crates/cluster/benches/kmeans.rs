@@ -1,1 +1,45 @@
-fn main() {}
+//! K-Means on the study's 48,000 x 784 training split (the full Fashion-MNIST must be on disk:
+//! `cargo xtask download`). `cargo xtask bench` runs this beside scikit-learn
+//! (`benches/sklearn_kmeans.py`) and prints the ratios; one Lloyd iteration is
+//! `(lloyd_21_iter − lloyd_1_iter) / 20`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use fmnist_cluster::{Init, KMeans};
+use fmnist_io::{Locator, StratifiedSplit};
+use nalgebra::DMatrix;
+
+fn kmeans(c: &mut Criterion) {
+    let Ok((data, _)) = Locator::new().offline().load() else {
+        eprintln!(
+            "Fashion-MNIST not found (run `cargo xtask download`): skipping the K-Means benches"
+        );
+        return;
+    };
+    let split = StratifiedSplit::new()
+        .split(data.train.labels())
+        .expect("split");
+    let x = data.train.features(&split.train).expect("features");
+    // The first ten rows as a fixed start (scikit-learn's side uses the same).
+    let start = DMatrix::from_fn(10, x.ncols(), |j, t| x[(j, t)]);
+    let mut group = c.benchmark_group("kmeans");
+    group.sample_size(10);
+    for iterations in [1, 21] {
+        let params = KMeans::params(10)
+            .init(Init::Centroids(start.clone()))
+            .max_iter(iterations)
+            .tol(0.0);
+        group.bench_function(format!("lloyd_{iterations}_iter"), |b| {
+            b.iter(|| params.fit(&x).unwrap())
+        });
+    }
+    group.bench_function("raw_n_init1", |b| {
+        b.iter(|| KMeans::params(10).n_init(1).seed(0).fit(&x).unwrap())
+    });
+    group.bench_function("raw_n_init10", |b| {
+        b.iter(|| KMeans::params(10).n_init(10).seed(0).fit(&x).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, kmeans);
+criterion_main!(benches);

@@ -1,1 +1,30 @@
-fn main() {}
+//! PCA-40 on the study's 48,000 x 784 training split (the full Fashion-MNIST must be on disk:
+//! `cargo xtask download`). `cargo xtask bench` runs this beside scikit-learn
+//! (`benches/sklearn_pca.py`) and prints the ratio.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use fmnist_decomp::{Method, Pca};
+use fmnist_io::{Locator, StratifiedSplit};
+
+fn pca(c: &mut Criterion) {
+    let Ok((data, _)) = Locator::new().offline().load() else {
+        eprintln!("Fashion-MNIST not found (run `cargo xtask download`): skipping the PCA benches");
+        return;
+    };
+    let split = StratifiedSplit::new()
+        .split(data.train.labels())
+        .expect("split");
+    let x = data.train.features(&split.train).expect("features");
+    let mut group = c.benchmark_group("pca");
+    group.sample_size(10);
+    group.bench_function("pca40_covariance", |b| {
+        b.iter(|| Pca::params(40).method(Method::Covariance).fit(&x).unwrap())
+    });
+    group.bench_function("pca40_randomized", |b| {
+        b.iter(|| Pca::params(40).method(Method::Randomized).fit(&x).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, pca);
+criterion_main!(benches);

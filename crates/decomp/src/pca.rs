@@ -1,0 +1,397 @@
+//! PCA: parameters ([`Pca`]), solver choice ([`Method`]) and the fitted model ([`FittedPca`]).
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+use crate::covariance::{centre_rows, column_means, covariance_lower};
+use crate::error::{DecompError, Result};
+use crate::randomized::randomized_svd;
+
+/// How the principal axes are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Method {
+    /// [`Method::Covariance`] for up to 1,000 features, else [`Method::Randomized`] (default).
+    #[default]
+    Auto,
+    /// The `features x features` covariance (one matrix product, accumulated in `f64`) and its
+    /// symmetric eigendecomposition: exact, and fastest when features are few. scikit-learn's
+    /// `covariance_eigh`. Gives the explained variance ratio of every component.
+    Covariance,
+    /// Randomized truncated SVD of the centred data (scikit-learn's `randomized`): for many
+    /// features; approximate, seeded.
+    Randomized,
+}
+
+/// PCA parameters: `Pca::params(n_components)`, then builder methods, then [`Pca::fit`].
+///
+/// ```
+/// use fmnist_decomp::Pca;
+/// use nalgebra::DMatrix;
+///
+/// // Points on the line y = 2x, plus a little noise in y.
+/// let x = DMatrix::from_row_slice(4, 2, &[0.0, 0.1, 1.0, 1.9, 2.0, 4.1, 3.0, 5.9]);
+/// let pca = Pca::params(1).fit(&x)?;
+/// assert!(pca.explained_variance_ratio()[0] > 0.99);
+/// let z = pca.transform(&x)?; // 4 x 1
+/// let back = pca.inverse_transform(&z)?; // 4 x 2, close to x
+/// assert!((back[(3, 1)] - 5.9).abs() < 0.1);
+/// # Ok::<(), fmnist_decomp::DecompError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pca {
+    n_components: usize,
+    whiten: bool,
+    method: Method,
+    n_oversamples: usize,
+    n_power_iter: Option<usize>,
+    seed: u64,
+}
+
+impl Pca {
+    /// Parameters for `n_components` components: no whitening, [`Method::Auto`], and for the
+    /// randomized method 10 oversamples, scikit-learn's automatic power iterations, seed 0.
+    pub fn params(n_components: usize) -> Self {
+        Self {
+            n_components,
+            whiten: false,
+            method: Method::Auto,
+            n_oversamples: 10,
+            n_power_iter: None,
+            seed: 0,
+        }
+    }
+
+    /// Whether [`FittedPca::transform`] scales each component to unit variance (default false).
+    pub fn whiten(mut self, whiten: bool) -> Self {
+        self.whiten = whiten;
+        self
+    }
+
+    /// The solver (default [`Method::Auto`]).
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Extra sketch columns of the randomized method (default 10).
+    pub fn n_oversamples(mut self, n_oversamples: usize) -> Self {
+        self.n_oversamples = n_oversamples;
+        self
+    }
+
+    /// Power iterations of the randomized method (default: 7 when `n_components` is below 10 %
+    /// of `min(samples, features)`, else 4, as scikit-learn).
+    pub fn n_power_iter(mut self, n_power_iter: usize) -> Self {
+        self.n_power_iter = Some(n_power_iter);
+        self
+    }
+
+    /// Seed of the randomized method's sketch (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Fits the model to `x` (samples x features). Runs in the current rayon thread pool.
+    ///
+    /// # Errors
+    /// [`DecompError::EmptyInput`], [`DecompError::NonFinite`],
+    /// [`DecompError::InvalidComponentCount`] unless `1 <= n_components <= min(samples,
+    /// features)`, [`DecompError::NoConvergence`] if the decomposition fails.
+    pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedPca> {
+        let (n, d) = x.shape();
+        if n == 0 || d == 0 {
+            return Err(DecompError::EmptyInput { rows: n, cols: d });
+        }
+        check_finite(x)?;
+        let k = self.n_components;
+        let rank = n.min(d);
+        if k == 0 || k > rank {
+            return Err(DecompError::InvalidComponentCount {
+                n_components: k,
+                n_samples: n,
+                n_features: d,
+            });
+        }
+        let mean = column_means(x);
+        let method = match self.method {
+            Method::Auto if d <= 1000 => Method::Covariance,
+            Method::Auto => Method::Randomized,
+            m => m,
+        };
+        let dof = (n.max(2) - 1) as f64;
+        let (mut axes, variances, total_variance) = if method == Method::Covariance {
+            let cov = covariance_lower(x, &mean);
+            let total: f64 = (0..d).map(|j| cov[(j, j)]).sum();
+            let eig = cov
+                .self_adjoint_eigen(Side::Lower)
+                .map_err(|_| DecompError::NoConvergence("symmetric eigendecomposition"))?;
+            // Ascending from faer: reverse, clamp rounding below 0, keep the rank's worth.
+            let variances: Vec<f64> = (0..rank).map(|i| eig.S()[d - 1 - i].max(0.0)).collect();
+            let axes = Mat::<f64>::from_fn(k, d, |c, j| eig.U()[(j, d - 1 - c)]);
+            (axes, variances, total)
+        } else {
+            let mut centred = vec![0f32; n * d];
+            centre_rows(x, &mean, 0, &mut centred);
+            let total: f64 = centred
+                .chunks_exact(n)
+                .map(|col| {
+                    col.iter()
+                        .map(|&v| f64::from(v) * f64::from(v))
+                        .sum::<f64>()
+                        / dof
+                })
+                .sum();
+            let l = (k + self.n_oversamples).min(rank);
+            let n_iter = self
+                .n_power_iter
+                .unwrap_or(if (k as f64) < 0.1 * rank as f64 { 7 } else { 4 });
+            let a = MatRef::from_column_major_slice(&centred, n, d);
+            let svd = randomized_svd(a, l, n_iter, self.seed)?;
+            let axes = Mat::<f64>::from_fn(k, d, |c, j| svd.vt[(c, j)]);
+            let variances: Vec<f64> = svd.s.iter().map(|s| s * s / dof).collect();
+            (axes, variances, total)
+        };
+        flip_signs(axes.as_mut());
+        let ratio = |v: &f64| {
+            if total_variance > 0.0 {
+                v / total_variance
+            } else {
+                0.0
+            }
+        };
+        let explained_variance = variances[..k].to_vec();
+        let noise_variance = if k < rank {
+            match method {
+                Method::Covariance => variances[k..].iter().sum::<f64>() / (rank - k) as f64,
+                _ => {
+                    (total_variance - explained_variance.iter().sum::<f64>()).max(0.0)
+                        / (rank - k) as f64
+                }
+            }
+        } else {
+            0.0
+        };
+        Ok(FittedPca {
+            n_features: d,
+            n_samples: n,
+            whiten: self.whiten,
+            method,
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            components: (0..k * d).map(|i| axes[(i / d, i % d)] as f32).collect(),
+            singular_values: explained_variance
+                .iter()
+                .map(|v| (v * dof).sqrt())
+                .collect(),
+            explained_variance_ratio: explained_variance.iter().map(ratio).collect(),
+            all_explained_variance_ratio: variances.iter().map(ratio).collect(),
+            explained_variance,
+            noise_variance,
+        })
+    }
+}
+
+/// scikit-learn's `svd_flip(u_based_decision=False)`: each axis (row) is negated if needed so
+/// that its entry of largest magnitude (the first of equals) is positive.
+fn flip_signs(mut axes: MatMut<'_, f64>) {
+    for c in 0..axes.nrows() {
+        let mut at = 0;
+        for j in 1..axes.ncols() {
+            if axes[(c, j)].abs() > axes[(c, at)].abs() {
+                at = j;
+            }
+        }
+        if axes[(c, at)] < 0.0 {
+            for j in 0..axes.ncols() {
+                axes[(c, j)] = -axes[(c, j)];
+            }
+        }
+    }
+}
+
+fn check_finite(x: &DMatrix<f32>) -> Result<()> {
+    match x.as_slice().iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(at) => Err(DecompError::NonFinite {
+            row: at % x.nrows(),
+            col: at / x.nrows(),
+            value: x.as_slice()[at],
+        }),
+    }
+}
+
+/// A fitted PCA: the mean, the principal axes and the variance each explains.
+///
+/// Serialisable with serde. Field meanings follow scikit-learn's `PCA` attributes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedPca {
+    n_features: usize,
+    n_samples: usize,
+    whiten: bool,
+    method: Method,
+    mean: Vec<f32>,
+    /// `n_components x n_features`, row-major, unit rows.
+    components: Vec<f32>,
+    singular_values: Vec<f64>,
+    explained_variance: Vec<f64>,
+    explained_variance_ratio: Vec<f64>,
+    all_explained_variance_ratio: Vec<f64>,
+    noise_variance: f64,
+}
+
+impl FittedPca {
+    /// Number of components kept.
+    pub fn n_components(&self) -> usize {
+        self.explained_variance.len()
+    }
+
+    /// Number of features of the data the model was fitted on.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Number of samples the model was fitted on.
+    pub fn n_samples(&self) -> usize {
+        self.n_samples
+    }
+
+    /// The solver that was used ([`Method::Auto`] resolved).
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// Whether `transform` whitens.
+    pub fn whitened(&self) -> bool {
+        self.whiten
+    }
+
+    /// Per-feature mean of the training data.
+    pub fn mean(&self) -> &[f32] {
+        &self.mean
+    }
+
+    /// The principal axes, `n_components x features`, unit rows, largest variance first; each
+    /// axis's entry of largest magnitude is positive (scikit-learn's sign convention).
+    pub fn components(&self) -> DMatrix<f32> {
+        DMatrix::from_row_slice(self.n_components(), self.n_features, &self.components)
+    }
+
+    /// Singular values of the centred training data for the kept components.
+    pub fn singular_values(&self) -> &[f64] {
+        &self.singular_values
+    }
+
+    /// Variance along each kept component (sample variance, divided by `n − 1`).
+    pub fn explained_variance(&self) -> &[f64] {
+        &self.explained_variance
+    }
+
+    /// Fraction of the total variance explained by each kept component.
+    pub fn explained_variance_ratio(&self) -> &[f64] {
+        &self.explained_variance_ratio
+    }
+
+    /// Fraction of the total variance explained by every component up to `min(samples,
+    /// features)` — the "cutoff" curve. The covariance method knows them all; the randomized
+    /// one only the kept components (and a few oversamples).
+    pub fn all_explained_variance_ratio(&self) -> &[f64] {
+        &self.all_explained_variance_ratio
+    }
+
+    /// Cumulative explained variance ratio of the kept components.
+    pub fn cumulative_explained_variance_ratio(&self) -> f64 {
+        self.explained_variance_ratio.iter().sum()
+    }
+
+    /// The probabilistic-PCA noise variance: mean variance of the discarded directions.
+    pub fn noise_variance(&self) -> f64 {
+        self.noise_variance
+    }
+
+    /// Coordinates of the rows of `x` on the components (`samples x n_components`), divided
+    /// by the components' standard deviations when whitening.
+    ///
+    /// # Errors
+    /// [`DecompError::ShapeMismatch`] if `x` does not have the fitted feature count,
+    /// [`DecompError::NonFinite`].
+    pub fn transform(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        check_columns(x, self.n_features)?;
+        check_finite(x)?;
+        let (n, d) = x.shape();
+        let k = self.n_components();
+        let mean: Vec<f64> = self.mean.iter().map(|&m| f64::from(m)).collect();
+        let mut centred = vec![0f32; n * d];
+        centre_rows(x, &mean, 0, &mut centred);
+        let a = MatRef::from_column_major_slice(&centred, n, d);
+        let w = MatRef::from_row_major_slice(&self.components, k, d);
+        let mut z = DMatrix::<f32>::zeros(n, k);
+        let out = MatMut::from_column_major_slice_mut(z.as_mut_slice(), n, k);
+        matmul(out, Accum::Replace, a, w.transpose(), 1.0f32, Par::rayon(0));
+        if self.whiten {
+            for (mut col, &v) in z.column_iter_mut().zip(&self.explained_variance) {
+                col /= v.sqrt().max(f64::MIN_POSITIVE) as f32;
+            }
+        }
+        Ok(z)
+    }
+
+    /// Rows of feature space from component coordinates (`samples x n_components` in,
+    /// `samples x features` out): the mean plus the combination of the axes.
+    ///
+    /// # Errors
+    /// [`DecompError::ShapeMismatch`] if `z` does not have `n_components` columns,
+    /// [`DecompError::NonFinite`].
+    pub fn inverse_transform(&self, z: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        let k = self.n_components();
+        check_columns(z, k)?;
+        check_finite(z)?;
+        let n = z.nrows();
+        let d = self.n_features;
+        let mut scaled = z.clone();
+        if self.whiten {
+            for (mut col, &v) in scaled.column_iter_mut().zip(&self.explained_variance) {
+                col *= v.sqrt() as f32;
+            }
+        }
+        let a = MatRef::from_column_major_slice(scaled.as_slice(), n, k);
+        let w = MatRef::from_row_major_slice(&self.components, k, d);
+        let mut x = DMatrix::<f32>::from_fn(n, d, |_, j| self.mean[j]);
+        let out = MatMut::from_column_major_slice_mut(x.as_mut_slice(), n, d);
+        matmul(out, Accum::Add, a, w, 1.0f32, Par::rayon(0));
+        Ok(x)
+    }
+
+    /// Mean over the rows of `x` of the squared distance between a row and its reconstruction
+    /// from the kept components (`inverse_transform(transform(x))`).
+    ///
+    /// # Errors
+    /// As [`FittedPca::transform`].
+    pub fn reconstruction_error(&self, x: &DMatrix<f32>) -> Result<f64> {
+        let back = self.inverse_transform(&self.transform(x)?)?;
+        let total: f64 = x
+            .as_slice()
+            .iter()
+            .zip(back.as_slice())
+            .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+            .sum();
+        Ok(total / x.nrows() as f64)
+    }
+}
+
+fn check_columns(x: &DMatrix<f32>, expected: usize) -> Result<()> {
+    if x.ncols() == expected && x.nrows() > 0 {
+        Ok(())
+    } else if x.nrows() == 0 {
+        Err(DecompError::EmptyInput {
+            rows: 0,
+            cols: x.ncols(),
+        })
+    } else {
+        Err(DecompError::ShapeMismatch {
+            expected,
+            found: x.ncols(),
+        })
+    }
+}
