@@ -1,0 +1,716 @@
+//! One decision tree, grown on binned features (`u8`, column-major) with per-feature histograms.
+//!
+//! The split search follows scikit-learn's `BestSplitter` step by step: the same random drawing
+//! of features (features found constant in a node are remembered for its descendants and do not
+//! count towards `max_features`), the same criteria and the same tie rule (the first best split
+//! wins), so that a tree on the same data grows the same way. Where scikit-learn sorts the node's
+//! samples by each drawn feature, this tree fills a 256-bin histogram of class counts and sweeps
+//! the bins that are occupied (a 256-bit mask finds them in order): O(node size + occupied bins)
+//! per feature, no sort, and no allocation per node (all buffers live in a [`Workspace`] reused
+//! across the trees a thread grows).
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::features::MAX_BINS;
+use crate::params::Criterion;
+
+/// `feature` of a leaf node.
+const LEAF: u32 = u32::MAX;
+
+/// A node, in pre-order: the left child of an internal node is the next node.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Node {
+    /// The feature tested, or [`LEAF`].
+    feature: u32,
+    /// Samples whose bin is `<= threshold` go left.
+    threshold: u8,
+    /// Index of the right child, or of the leaf's probabilities for a leaf.
+    right: u32,
+}
+
+/// A fitted decision tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tree {
+    nodes: Vec<Node>,
+    /// Class probabilities of each leaf, `n_classes` per leaf.
+    leaf_proba: Vec<f32>,
+    depth: usize,
+}
+
+impl Tree {
+    /// Number of nodes, leaves included.
+    pub fn n_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Number of leaves.
+    pub fn n_leaves(&self) -> usize {
+        self.nodes.iter().filter(|n| n.feature == LEAF).count()
+    }
+
+    /// Depth of the deepest leaf (the root alone has depth 0).
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Every node in pre-order (a node, its left subtree, its right subtree) with its depth and
+    /// its split: `Some((feature, threshold))` sends the samples whose bin of `feature` is at most
+    /// `threshold` to the left, `None` is a leaf.
+    pub fn structure(&self) -> Vec<(usize, Option<(usize, u8)>)> {
+        let mut out = Vec::with_capacity(self.nodes.len());
+        let mut stack = vec![(0usize, 0usize)];
+        while let Some((i, depth)) = stack.pop() {
+            let node = self.nodes[i];
+            if node.feature == LEAF {
+                out.push((depth, None));
+            } else {
+                out.push((depth, Some((node.feature as usize, node.threshold))));
+                stack.push((node.right as usize, depth + 1));
+                stack.push((i + 1, depth + 1));
+            }
+        }
+        out
+    }
+
+    /// The leaf that the sample whose bin of feature `j` is `bin(j)` falls into.
+    #[inline]
+    pub(crate) fn leaf(&self, bin: impl Fn(usize) -> u8) -> usize {
+        let mut i = 0;
+        loop {
+            let node = self.nodes[i];
+            if node.feature == LEAF {
+                return node.right as usize;
+            }
+            i = if bin(node.feature as usize) <= node.threshold {
+                i + 1
+            } else {
+                node.right as usize
+            };
+        }
+    }
+
+    /// The class probabilities of leaf `leaf`.
+    #[inline]
+    pub(crate) fn proba(&self, leaf: usize, n_classes: usize) -> &[f32] {
+        &self.leaf_proba[leaf * n_classes..(leaf + 1) * n_classes]
+    }
+
+    /// The largest feature index tested plus one (0 for a single leaf).
+    pub(crate) fn features_used(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| n.feature != LEAF)
+            .map(|n| n.feature as usize + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Whether the leaf references and child links are consistent with `n_classes`.
+    pub(crate) fn is_consistent(&self, n_classes: usize) -> bool {
+        let n_leaves = self.n_leaves();
+        self.leaf_proba.len() == n_leaves * n_classes
+            && self.nodes.iter().enumerate().all(|(i, n)| {
+                if n.feature == LEAF {
+                    (n.right as usize) < n_leaves
+                } else {
+                    i + 1 < self.nodes.len()
+                        && (n.right as usize) > i + 1
+                        && (n.right as usize) < self.nodes.len()
+                }
+            })
+    }
+}
+
+/// The training data of a tree: binned features and class indices.
+pub(crate) struct TrainingData<'a> {
+    /// `n_rows x n_features` bins, column-major: each feature contiguous, for large nodes.
+    pub x: &'a [u8],
+    /// The same bins row-major: each row contiguous, copied from when a node is small.
+    pub rows: &'a [u8],
+    pub n_rows: usize,
+    pub n_features: usize,
+    /// Class index (`< n_classes`) of each row.
+    pub y: &'a [u32],
+    pub n_classes: usize,
+    /// Weight of each class in the impurity.
+    pub class_weight: &'a [f64],
+}
+
+/// Nodes with at most this many distinct samples copy their rows into a row-major block that
+/// stays in the core's cache for the whole subtree (the columns of all features do not fit: each
+/// access to a small node's sample would otherwise miss).
+pub(crate) const LOCAL_MAX: usize = 1024;
+
+/// Bins seen through strides: `data[row * row_stride + feature * feature_stride]`.
+#[derive(Debug, Clone, Copy)]
+struct View<'a> {
+    data: &'a [u8],
+    row_stride: usize,
+    feature_stride: usize,
+}
+
+/// The growth limits of a tree, resolved against the data.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub criterion: Criterion,
+    pub max_features: usize,
+    pub max_depth: usize,
+    pub min_samples_split: usize,
+    pub min_samples_leaf: usize,
+    /// Nodes of at most this many distinct samples are grown from a row-major copy
+    /// ([`LOCAL_MAX`]; the tree is the same for any value).
+    pub local_max: usize,
+}
+
+/// A distinct training row in a node, with its class and its bootstrap count.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    /// The row in the current [`View`].
+    row: u32,
+    class: u32,
+    weight: u32,
+}
+
+/// A node waiting to be grown: its samples are `samples[start..end]`.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    start: usize,
+    end: usize,
+    depth: usize,
+    n_constants: usize,
+    /// The node whose right child this is, if it is one.
+    right_of: Option<usize>,
+}
+
+/// The best split found so far in a node.
+#[derive(Debug, Clone, Copy)]
+struct Best {
+    proxy: f64,
+    feature: usize,
+    threshold: u8,
+}
+
+/// The buffers of tree growing, reused from tree to tree on one thread.
+#[derive(Debug, Default)]
+pub(crate) struct Workspace {
+    samples: Vec<Sample>,
+    stack: Vec<Frame>,
+    /// Row-major bins of the small subtree being grown.
+    local: Vec<u8>,
+    split: SplitBuffers,
+}
+
+/// The buffers of the split search.
+#[derive(Debug, Default)]
+struct SplitBuffers {
+    features: Vec<u32>,
+    constant_features: Vec<u32>,
+    /// 256 bins x `stride` counts: the classes' weights, then (if tracked) distinct samples.
+    hist: Vec<u32>,
+    /// Weighted class totals of the node, of the left side in a sweep, of the best left side.
+    total: Vec<f64>,
+    left: Vec<f64>,
+    best_left: Vec<f64>,
+}
+
+/// Impurity of weighted class counts summing to `w`, as scikit-learn computes it.
+fn impurity(criterion: Criterion, counts: &[f64], w: f64) -> f64 {
+    match criterion {
+        Criterion::Gini => {
+            let sq: f64 = counts.iter().map(|c| c * c).sum();
+            1.0 - sq / (w * w)
+        }
+        Criterion::Entropy => counts
+            .iter()
+            .filter(|&&c| c > 0.0)
+            .map(|&c| {
+                let p = c / w;
+                -p * p.log2()
+            })
+            .sum(),
+    }
+}
+
+/// Grows one tree on the rows with a non-zero `weights` entry (bootstrap counts), adding each
+/// split's weighted impurity decrease to `importances` (one entry per feature).
+pub(crate) fn grow(
+    data: &TrainingData<'_>,
+    limits: &Limits,
+    weights: &[u32],
+    rng: &mut ChaCha8Rng,
+    ws: &mut Workspace,
+    importances: &mut [f64],
+) -> Tree {
+    let n_classes = data.n_classes;
+    let n_features = data.n_features;
+    // A sample drawn twice counts once for min_samples_leaf, as in scikit-learn; histograms
+    // count distinct samples only where that can matter.
+    let track_distinct = limits.min_samples_leaf > 1 && weights.iter().any(|&w| w > 1);
+    let stride = n_classes + usize::from(track_distinct);
+    let Workspace {
+        samples,
+        stack,
+        local,
+        split: buffers,
+    } = ws;
+    buffers.hist.clear();
+    buffers.hist.resize(MAX_BINS * stride, 0);
+    for buffer in [
+        &mut buffers.total,
+        &mut buffers.left,
+        &mut buffers.best_left,
+    ] {
+        buffer.clear();
+        buffer.resize(n_classes, 0.0);
+    }
+    buffers.features.clear();
+    buffers.features.extend(0..n_features as u32);
+    buffers.constant_features.clone_from(&buffers.features);
+    samples.clear();
+    samples.extend(
+        weights
+            .iter()
+            .enumerate()
+            .filter(|&(_, &w)| w > 0)
+            .map(|(row, &weight)| Sample {
+                row: row as u32,
+                class: data.y[row],
+                weight,
+            }),
+    );
+    stack.clear();
+    stack.push(Frame {
+        start: 0,
+        end: samples.len(),
+        depth: 0,
+        n_constants: 0,
+        right_of: None,
+    });
+
+    let mut tree = Tree {
+        nodes: Vec::new(),
+        leaf_proba: Vec::new(),
+        depth: 0,
+    };
+    let mut searcher = Searcher {
+        n_classes,
+        class_weight: data.class_weight,
+        limits,
+        stride,
+        track_distinct,
+        rng,
+    };
+    let global = View {
+        data: data.x,
+        row_stride: 1,
+        feature_stride: data.n_rows,
+    };
+    // Frames at stack positions >= local_floor belong to the subtree copied into `local`.
+    let mut local_floor: Option<usize> = None;
+    while let Some(frame) = stack.pop() {
+        let index = tree.nodes.len();
+        if let Some(parent) = frame.right_of {
+            tree.nodes[parent].right = index as u32;
+        }
+        tree.depth = tree.depth.max(frame.depth);
+        let n_node = frame.end - frame.start;
+        if local_floor.is_some_and(|floor| stack.len() < floor) {
+            local_floor = None;
+        }
+        if local_floor.is_none() && n_node <= limits.local_max {
+            local.clear();
+            for (i, s) in samples[frame.start..frame.end].iter_mut().enumerate() {
+                let row = s.row as usize;
+                local.extend_from_slice(&data.rows[row * n_features..(row + 1) * n_features]);
+                s.row = i as u32;
+            }
+            // Rows now index `local`, for this frame and its whole subtree.
+            local_floor = Some(stack.len());
+        }
+        let view = match local_floor {
+            Some(_) => View {
+                data: local,
+                row_stride: n_features,
+                feature_stride: 1,
+            },
+            None => global,
+        };
+
+        let node_samples = &samples[frame.start..frame.end];
+        let total = &mut buffers.total;
+        total.fill(0.0);
+        let mut raw_total = 0u64;
+        for s in node_samples {
+            total[s.class as usize] += f64::from(s.weight);
+            raw_total += u64::from(s.weight);
+        }
+        for (t, &cw) in total.iter_mut().zip(data.class_weight) {
+            *t *= cw;
+        }
+        let weighted: f64 = total.iter().sum();
+        let node_impurity = impurity(limits.criterion, total, weighted);
+        let is_leaf = frame.depth >= limits.max_depth
+            || n_node < limits.min_samples_split
+            || n_node < 2 * limits.min_samples_leaf
+            || node_impurity <= f64::EPSILON;
+        let count = if track_distinct {
+            n_node as u64
+        } else {
+            raw_total
+        };
+        let split = if is_leaf {
+            None
+        } else {
+            searcher.find_split(buffers, node_samples, view, &frame, count)
+        };
+        match split {
+            None => {
+                let leaf = tree.leaf_proba.len() / n_classes.max(1);
+                tree.nodes.push(Node {
+                    feature: LEAF,
+                    threshold: 0,
+                    right: leaf as u32,
+                });
+                tree.leaf_proba
+                    .extend(buffers.total.iter().map(|&c| (c / weighted) as f32));
+            }
+            Some((best, n_constants)) => {
+                let left_weight: f64 = buffers.best_left.iter().sum();
+                let right_weight = weighted - left_weight;
+                // The right side's totals, in the sweep buffer that is free now.
+                for ((r, &t), &l) in buffers
+                    .left
+                    .iter_mut()
+                    .zip(&buffers.total)
+                    .zip(&buffers.best_left)
+                {
+                    *r = t - l;
+                }
+                importances[best.feature] += weighted * node_impurity
+                    - left_weight * impurity(limits.criterion, &buffers.best_left, left_weight)
+                    - right_weight * impurity(limits.criterion, &buffers.left, right_weight);
+
+                let base = best.feature * view.feature_stride;
+                let node_samples = &mut samples[frame.start..frame.end];
+                let mut mid = 0;
+                let mut end = node_samples.len();
+                while mid < end {
+                    let row = node_samples[mid].row as usize;
+                    if view.data[base + row * view.row_stride] <= best.threshold {
+                        mid += 1;
+                    } else {
+                        end -= 1;
+                        node_samples.swap(mid, end);
+                    }
+                }
+                tree.nodes.push(Node {
+                    feature: best.feature as u32,
+                    threshold: best.threshold,
+                    right: 0,
+                });
+                let child = |start, end, right_of| Frame {
+                    start,
+                    end,
+                    depth: frame.depth + 1,
+                    n_constants,
+                    right_of,
+                };
+                let mid = frame.start + mid;
+                stack.push(child(mid, frame.end, Some(index)));
+                stack.push(child(frame.start, mid, None));
+            }
+        }
+    }
+    tree
+}
+
+/// What the split search needs besides its buffers.
+struct Searcher<'a> {
+    n_classes: usize,
+    class_weight: &'a [f64],
+    limits: &'a Limits,
+    stride: usize,
+    track_distinct: bool,
+    rng: &'a mut ChaCha8Rng,
+}
+
+impl Searcher<'_> {
+    /// The best split of a node (whose class totals are in `buffers.total` and whose sample
+    /// count, distinct or weighted as `min_samples_leaf` wants, is `count`), with the number of
+    /// constant features known to its children; the best left totals are left in
+    /// `buffers.best_left`. `None` if every feature is constant in the node.
+    fn find_split(
+        &mut self,
+        buffers: &mut SplitBuffers,
+        samples: &[Sample],
+        view: View<'_>,
+        frame: &Frame,
+        count: u64,
+    ) -> Option<(Best, usize)> {
+        let n_features = buffers.features.len();
+        let n_known_constants = frame.n_constants;
+        let mut n_found_constants = 0;
+        let mut n_drawn_constants = 0;
+        let mut n_total_constants = n_known_constants;
+        let mut n_visited = 0;
+        let mut f_i = n_features;
+        let mut best: Option<Best> = None;
+        // scikit-learn's drawing: Fisher-Yates over the features not known to be constant,
+        // until max_features non-constant ones have been evaluated.
+        while f_i > n_total_constants
+            && (n_visited < self.limits.max_features
+                || n_visited <= n_found_constants + n_drawn_constants)
+        {
+            n_visited += 1;
+            let f_j = self
+                .rng
+                .random_range(n_drawn_constants as u32..(f_i - n_found_constants) as u32)
+                as usize;
+            if f_j < n_known_constants {
+                buffers.features.swap(n_drawn_constants, f_j);
+                n_drawn_constants += 1;
+                continue;
+            }
+            let f_j = f_j + n_found_constants;
+            let feature = buffers.features[f_j] as usize;
+            if !self.evaluate(buffers, samples, view, count, feature, &mut best) {
+                buffers.features.swap(f_j, n_total_constants);
+                n_found_constants += 1;
+                n_total_constants += 1;
+                continue;
+            }
+            f_i -= 1;
+            buffers.features.swap(f_i, f_j);
+        }
+        buffers.features[..n_known_constants]
+            .copy_from_slice(&buffers.constant_features[..n_known_constants]);
+        buffers.constant_features[n_known_constants..n_total_constants]
+            .copy_from_slice(&buffers.features[n_known_constants..n_total_constants]);
+        best.map(|b| (b, n_total_constants))
+    }
+
+    /// Fills the histogram of `feature` over the node and sweeps it, updating `best` (and
+    /// `buffers.best_left`). Returns `false` if the feature is constant in the node.
+    fn evaluate(
+        &mut self,
+        buffers: &mut SplitBuffers,
+        samples: &[Sample],
+        view: View<'_>,
+        count: u64,
+        feature: usize,
+        best: &mut Option<Best>,
+    ) -> bool {
+        let n_classes = self.n_classes;
+        let stride = self.stride;
+        let base = feature * view.feature_stride;
+        let row_stride = view.row_stride;
+        let data = view.data;
+        let hist = &mut buffers.hist[..MAX_BINS * stride];
+        let mut occupied = [0u64; MAX_BINS / 64];
+        if self.track_distinct {
+            for s in samples {
+                let bin = usize::from(data[base + s.row as usize * row_stride]);
+                hist[bin * stride + s.class as usize] += s.weight;
+                hist[bin * stride + n_classes] += 1;
+                occupied[bin >> 6] |= 1 << (bin & 63);
+            }
+        } else {
+            for s in samples {
+                let bin = usize::from(data[base + s.row as usize * row_stride]);
+                hist[bin * stride + s.class as usize] += s.weight;
+                occupied[bin >> 6] |= 1 << (bin & 63);
+            }
+        }
+        let n_occupied: u32 = occupied.iter().map(|w| w.count_ones()).sum();
+        if n_occupied <= 1 {
+            // One occupied bin (a node has samples): clear it and report the feature constant.
+            if let Some((word_index, word)) = occupied.iter().enumerate().find(|(_, w)| **w != 0) {
+                let bin = word_index * 64 + word.trailing_zeros() as usize;
+                hist[bin * stride..(bin + 1) * stride].fill(0);
+            }
+            return false;
+        }
+
+        let class_weight = self.class_weight;
+        let criterion = self.limits.criterion;
+        let min_leaf = self.limits.min_samples_leaf as u64;
+        let total = &buffers.total;
+        let left = &mut buffers.left;
+        let weighted: f64 = total.iter().sum();
+        left.fill(0.0);
+        let mut left_count = 0u64;
+        let mut seen = 0;
+        for (word_index, &word) in occupied.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let bin = word_index * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                seen += 1;
+                let cell = &mut hist[bin * stride..(bin + 1) * stride];
+                for c in 0..n_classes {
+                    if cell[c] != 0 {
+                        left[c] += f64::from(cell[c]) * class_weight[c];
+                        if !self.track_distinct {
+                            left_count += u64::from(cell[c]);
+                        }
+                    }
+                }
+                if self.track_distinct {
+                    left_count += u64::from(cell[n_classes]);
+                }
+                cell.fill(0);
+                if seen == n_occupied {
+                    break;
+                }
+                if left_count < min_leaf || count - left_count < min_leaf {
+                    continue;
+                }
+                let proxy = proxy_improvement(criterion, left, total, weighted);
+                if best.is_none_or(|b| proxy > b.proxy) {
+                    // Halfway to the next occupied bin, as scikit-learn's threshold: the same
+                    // partition of the node, the same side for values unseen in it.
+                    let next = word_index * 64
+                        + if word != 0 {
+                            word.trailing_zeros() as usize
+                        } else {
+                            64 + next_occupied(&occupied, word_index + 1)
+                        };
+                    *best = Some(Best {
+                        proxy,
+                        feature,
+                        threshold: ((bin + next) / 2) as u8,
+                    });
+                    buffers.best_left.copy_from_slice(left);
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Offset, from the start of word `from`, of the first occupied bin at or after that word
+/// (there is one: the sweep stops before the last occupied bin).
+fn next_occupied(occupied: &[u64], from: usize) -> usize {
+    let mut offset = 0;
+    for &word in &occupied[from..] {
+        if word != 0 {
+            return offset + word.trailing_zeros() as usize;
+        }
+        offset += 64;
+    }
+    offset
+}
+
+/// scikit-learn's `proxy_impurity_improvement`: `-w_right * impurity_right - w_left *
+/// impurity_left`, larger is better.
+#[inline]
+fn proxy_improvement(criterion: Criterion, left: &[f64], total: &[f64], weighted: f64) -> f64 {
+    let w_left: f64 = left.iter().sum();
+    let w_right = weighted - w_left;
+    match criterion {
+        Criterion::Gini => {
+            let mut sq_left = 0.0;
+            let mut sq_right = 0.0;
+            for (&l, &t) in left.iter().zip(total) {
+                let r = t - l;
+                sq_left += l * l;
+                sq_right += r * r;
+            }
+            -w_right * (1.0 - sq_right / (w_right * w_right))
+                - w_left * (1.0 - sq_left / (w_left * w_left))
+        }
+        Criterion::Entropy => {
+            let mut entropy_left = 0.0;
+            let mut entropy_right = 0.0;
+            for (&l, &t) in left.iter().zip(total) {
+                let r = t - l;
+                if l > 0.0 {
+                    let p = l / w_left;
+                    entropy_left -= p * p.log2();
+                }
+                if r > 0.0 {
+                    let p = r / w_right;
+                    entropy_right -= p * p.log2();
+                }
+            }
+            -w_right * entropy_right - w_left * entropy_left
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// Random bins of few values (many ties and constant features) and classes.
+    fn random_data(n_rows: usize, n_features: usize, seed: u64) -> (Vec<u8>, Vec<u8>, Vec<u32>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let x: Vec<u8> = (0..n_rows * n_features)
+            .map(|i| {
+                if i % 7 == 0 {
+                    0
+                } else {
+                    rng.random_range(0..12u8)
+                }
+            })
+            .collect();
+        let mut rows = vec![0u8; x.len()];
+        for r in 0..n_rows {
+            for j in 0..n_features {
+                rows[r * n_features + j] = x[j * n_rows + r];
+            }
+        }
+        let y = (0..n_rows)
+            .map(|r| (u32::from(x[r]) + u32::from(x[n_rows + r]) + rng.random_range(0..2u32)) % 3)
+            .collect();
+        (x, rows, y)
+    }
+
+    #[test]
+    fn the_row_major_copy_of_small_nodes_changes_nothing() {
+        let (n_rows, n_features) = (3_000, 9);
+        let (x, rows, y) = random_data(n_rows, n_features, 1);
+        let class_weight = [1.0; 3];
+        let data = TrainingData {
+            x: &x,
+            rows: &rows,
+            n_rows,
+            n_features,
+            y: &y,
+            n_classes: 3,
+            class_weight: &class_weight,
+        };
+        let weights: Vec<u32> = (0..n_rows as u32).map(|i| i % 3).collect();
+        let grow_with = |local_max| {
+            let limits = Limits {
+                criterion: Criterion::Gini,
+                max_features: 3,
+                max_depth: usize::MAX,
+                min_samples_split: 2,
+                min_samples_leaf: 2,
+                local_max,
+            };
+            let mut importances = vec![0.0; n_features];
+            let mut rng = ChaCha8Rng::seed_from_u64(5);
+            let tree = grow(
+                &data,
+                &limits,
+                &weights,
+                &mut rng,
+                &mut Workspace::default(),
+                &mut importances,
+            );
+            (tree, importances)
+        };
+        let (global, global_importances) = grow_with(0);
+        assert!(global.n_nodes() > 100 && global.is_consistent(3));
+        for local_max in [64, 500, usize::MAX] {
+            let (tree, importances) = grow_with(local_max);
+            assert_eq!(tree, global);
+            assert_eq!(importances, global_importances);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Invariants of fitted forests on generated data.
+
+use fmnist_forest::{Error, FittedRandomForest, MaxFeatures, RandomForest};
+use nalgebra::DMatrix;
+use proptest::prelude::*;
+
+/// `n` rows of `d` small features and labels of `k` classes.
+fn dataset(d: usize, k: u8) -> impl Strategy<Value = (DMatrix<u8>, Vec<u8>)> {
+    (4usize..60).prop_flat_map(move |n| {
+        (
+            proptest::collection::vec(0u8..8, n * d),
+            proptest::collection::vec(0u8..k, n),
+        )
+            .prop_map(move |(x, y)| (DMatrix::from_vec(n, d, x), y))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn probabilities_sum_to_one((x, y) in dataset(4, 3), seed in any::<u64>()) {
+        let forest = RandomForest::params().n_trees(7).seed(seed).fit(&x, &y).unwrap();
+        let proba = forest.predict_proba(&x).unwrap();
+        prop_assert_eq!(proba.ncols(), forest.classes().len());
+        for row in proba.row_iter() {
+            // Leaf frequencies are stored as f32.
+            prop_assert!((row.sum() - 1.0).abs() < 1e-6);
+            prop_assert!(row.iter().all(|&p| (0.0..=1.0).contains(&p)));
+        }
+    }
+
+    #[test]
+    fn separable_data_is_learnt_exactly(n in 20usize..200, feature in 0usize..5, seed in any::<u64>()) {
+        // The class decides one feature, with a margin: below 100 or above 155.
+        let y: Vec<u8> = (0..n).map(|r| u8::from(r % 3 == 0)).collect();
+        let x = DMatrix::from_fn(n, 5, |r, j| {
+            let noise = ((r * (j + 3) * 37 + j * 11) % 100) as u8;
+            if j == feature && y[r] == 1 { 156 + noise } else { noise }
+        });
+        let forest = RandomForest::params().n_trees(15).seed(seed).fit(&x, &y).unwrap();
+        let predicted = forest.predict(&x).unwrap();
+        prop_assert!(predicted.iter().zip(&y).all(|(&p, &t)| p == u32::from(t)));
+    }
+
+    #[test]
+    fn without_bootstrap_the_row_order_does_not_matter((x, y) in dataset(5, 4), seed in any::<u64>(), shift in 1usize..50) {
+        let n = x.nrows();
+        let order: Vec<usize> = (0..n).map(|i| (i + shift) % n).collect();
+        let x2 = DMatrix::from_fn(n, x.ncols(), |r, j| x[(order[r], j)]);
+        let y2: Vec<u8> = order.iter().map(|&i| y[i]).collect();
+        let params = RandomForest::params().n_trees(5).bootstrap(false).seed(seed);
+        let a = params.fit(&x, &y).unwrap();
+        let b = params.fit(&x2, &y2).unwrap();
+        prop_assert_eq!(a.predict(&x).unwrap(), b.predict(&x).unwrap());
+        prop_assert_eq!(a.trees(), b.trees());
+    }
+}
+
+fn fit_on_threads(threads: usize, x: &DMatrix<u8>, y: &[u8]) -> FittedRandomForest {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(|| {
+            RandomForest::params()
+                .n_trees(12)
+                .oob_score(true)
+                .seed(42)
+                .fit(x, y)
+                .unwrap()
+        })
+}
+
+fn sample_data() -> (DMatrix<u8>, Vec<u8>) {
+    let x = DMatrix::from_fn(300, 6, |r, j| ((r * 7919 + j * 104_729) % 97) as u8);
+    let y = (0..300)
+        .map(|r| (x[(r, 0)] / 30 + x[(r, 3)] / 50) % 3)
+        .collect();
+    (x, y)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_forest_on_one_or_two_threads() {
+    let (x, y) = sample_data();
+    let one = fit_on_threads(1, &x, &y);
+    let two = fit_on_threads(2, &x, &y);
+    assert_eq!(one, two);
+    let oob = one.oob_score().unwrap();
+    assert!(oob > 0.5 && oob <= 1.0, "{oob}");
+    let importances: f64 = one.feature_importances().iter().sum();
+    assert!((importances - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_forest_survives_serde() {
+    let (x, y) = sample_data();
+    let forest = fit_on_threads(2, &x, &y);
+    let text = serde_json::to_string(&forest).unwrap();
+    let back: FittedRandomForest = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, forest);
+    assert_eq!(back.predict(&x).unwrap(), forest.predict(&x).unwrap());
+    // A tampered tree is refused, not followed into a panic.
+    let broken = text.replacen("\"right\":", "\"right\":4000000000,\"x\":", 1);
+    assert!(serde_json::from_str::<FittedRandomForest>(&broken).is_err());
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    let (x, y) = sample_data();
+    let params = RandomForest::params().n_trees(3);
+    let empty = DMatrix::<u8>::zeros(0, 3);
+    assert!(matches!(
+        params.fit(&empty, &[] as &[u8]),
+        Err(Error::EmptyData { .. })
+    ));
+    assert!(matches!(
+        params.fit(&x, &y[1..]),
+        Err(Error::LabelCountMismatch {
+            rows: 300,
+            labels: 299
+        })
+    ));
+    let mut nan = x.map(f32::from);
+    nan[(4, 2)] = f32::NAN;
+    assert_eq!(
+        params.fit(&nan, &y).unwrap_err(),
+        Error::NotANumber { row: 4, col: 2 }
+    );
+    let forest = params.fit(&x, &y).unwrap();
+    assert!(matches!(
+        forest.predict(&DMatrix::<u8>::zeros(2, 5)),
+        Err(Error::FeatureCountMismatch {
+            expected: 6,
+            found: 5
+        })
+    ));
+    assert!(matches!(
+        forest.predict(&x.map(f32::from)),
+        Err(Error::FeatureKindMismatch { .. })
+    ));
+    assert!(
+        params
+            .max_features(MaxFeatures::Count(7))
+            .fit(&x, &y)
+            .is_err()
+    );
+}
+
+#[test]
+fn one_class_gives_a_constant_predictor() {
+    let (x, _) = sample_data();
+    let y = vec![4u32; x.nrows()];
+    let forest = RandomForest::params().n_trees(3).fit(&x, &y).unwrap();
+    assert_eq!(forest.classes(), &[4]);
+    assert!(forest.predict(&x).unwrap().iter().all(|&c| c == 4));
+    assert_eq!(forest.tree_stats().max_depth, 0);
+    assert!(forest.feature_importances().iter().all(|&i| i == 0.0));
+}
