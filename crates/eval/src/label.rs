@@ -90,6 +90,20 @@ pub(crate) fn value_range<L: Label>(labels: &[L]) -> (u64, u64) {
     (lo, (hi - lo).saturating_add(1))
 }
 
+/// How many samples carry each distinct label, in increasing label order.
+pub(crate) fn label_counts<L: Label>(labels: &[L]) -> Vec<u64> {
+    let (lo, span) = value_range(labels);
+    if span > (2 * labels.len() as u64).max(1 << 12) {
+        return encode(labels).counts;
+    }
+    let mut counts = vec![0u64; span as usize];
+    for &l in labels {
+        counts[(l.to_u64() - lo) as usize] += 1;
+    }
+    counts.retain(|&c| c > 0);
+    counts
+}
+
 /// A labeling re-coded as `0..k` in increasing order of label value.
 #[derive(Debug, Clone)]
 pub(crate) struct Encoded {
@@ -189,6 +203,8 @@ mod tests {
         let x = encode(&extreme);
         assert_eq!(x.values, vec![0, u64::MAX]);
         assert_eq!(x.codes, vec![1, 0, 1]);
+        assert_eq!(label_counts(&extreme), vec![1, 2]);
+        assert_eq!(label_counts(&small), vec![3, 2, 1]);
     }
 
     #[test]
