@@ -1,5 +1,6 @@
 //! Project tasks, run as `cargo xtask <task>` (the alias is in `.cargo/config.toml`).
 
+mod bench;
 mod fixtures;
 
 use std::process::ExitCode;
@@ -10,7 +11,12 @@ usage: cargo xtask <task> [options]
 tasks:
   download [--data-dir DIR]   obtain and verify Fashion-MNIST (same as `fmnist data fetch`)
   fixtures [--data-dir DIR]   regenerate fixtures/fashion-mnist-small from the full data set
-  reproduce [--data-dir DIR]  run the whole study (so far: obtains and verifies the data)
+  bench [--data-dir DIR] [NAME] run the criterion benches (all, or one bench/package NAME) beside
+                              scikit-learn (python3, or $PYTHON) on the real data; print the ratios
+  reproduce [OPTIONS]         the whole study: results.json, REPORT.md and figures in report/
+                              (builds and runs `fmnist reproduce`; see its --help:
+                              --out DIR --seed N --data-dir DIR --quick --threads N
+                              --device cpu|cuda|metal --quiet --json)
 ";
 
 fn main() -> ExitCode {
@@ -22,7 +28,8 @@ fn main() -> ExitCode {
         }
         Some("download") => data_dir_option(&args[1..]).and_then(download),
         Some("fixtures") => data_dir_option(&args[1..]).and_then(fixtures::regenerate),
-        Some("reproduce") => data_dir_option(&args[1..]).and_then(reproduce),
+        Some("bench") => bench_args(&args[1..]),
+        Some("reproduce") => reproduce(&args[1..]),
         Some(other) => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
     };
     match result {
@@ -32,6 +39,17 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `bench [--data-dir DIR] [NAME]`.
+fn bench_args(args: &[String]) -> anyhow::Result<()> {
+    let (only, rest) = match args.last() {
+        Some(last) if !last.starts_with("--") && args.len() % 2 == 1 => {
+            (Some(last.as_str()), &args[..args.len() - 1])
+        }
+        _ => (None, args),
+    };
+    bench::run(data_dir_option(rest)?, only)
 }
 
 /// Parses the only option the data tasks take: `--data-dir DIR` (else `$FMNIST_DATA`).
@@ -61,24 +79,22 @@ fn download(locator: fmnist_io::Locator) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The study's stages, in the order `reproduce` will run them.
-const STAGES: [&str; 7] = [
-    "obtain and verify Fashion-MNIST; stratified 48,000 / 12,000 split (seed 0)",
-    "PCA, 40 components: explained-variance table and figures",
-    "kmeans-raw: K-Means (k 10, n_init 10) on raw pixels",
-    "autoencoder: 10 epochs, batch 128; encode train / validation / test",
-    "ae-kmeans and ae-gmm: K-Means and GMM on the 784-value bottleneck",
-    "Random Forests (100 trees): replace, add, and pixels only",
-    "results.json, REPORT.md and figures in report/",
-];
-
-/// Runs the stages that exist so far and says which are still to come.
-fn reproduce(locator: fmnist_io::Locator) -> anyhow::Result<()> {
-    eprintln!("stage 1/{}: {}", STAGES.len(), STAGES[0]);
-    download(locator)?;
-    eprintln!("\nnot yet implemented (the pipeline issue composes them):");
-    for (i, stage) in STAGES.iter().enumerate().skip(1) {
-        eprintln!("  stage {}/{}: {stage}", i + 1, STAGES.len());
-    }
-    anyhow::bail!("the full reproduction is not available yet; only the data stage ran")
+/// Builds the `fmnist` binary in release mode and runs `fmnist reproduce` with `args`.
+fn reproduce(args: &[String]) -> anyhow::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "fmnist-cli",
+            "--",
+            "reproduce",
+        ])
+        .args(args)
+        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .status()?;
+    anyhow::ensure!(status.success(), "fmnist reproduce failed");
+    Ok(())
 }

@@ -50,3 +50,75 @@ impl LocateProgress {
         }
     }
 }
+
+/// The study's progress on stderr: one bar per long stage (hidden when stderr is not a
+/// terminal), and one line per finished stage unless quiet.
+pub struct StudyProgress {
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+    quiet: bool,
+}
+
+impl StudyProgress {
+    pub fn new(quiet: bool) -> Self {
+        Self {
+            bar: std::sync::Mutex::new(None),
+            quiet,
+        }
+    }
+
+    fn with_bar(&self, f: impl FnOnce(&mut Option<ProgressBar>)) {
+        let mut bar = self
+            .bar
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut bar);
+    }
+}
+
+impl fmnist_pipeline::Progress for StudyProgress {
+    fn begin(&self, stage: &str, total: u64) {
+        if self.quiet {
+            return;
+        }
+        let bar = if total > 0 {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>28} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}",
+                )
+                .expect("the template is valid"),
+            );
+            bar
+        } else {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{prefix:>28} [{elapsed_precise}] {spinner} {msg}")
+                    .expect("the template is valid"),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        };
+        bar.set_prefix(stage.to_string());
+        self.with_bar(|slot| *slot = Some(bar));
+    }
+
+    fn update(&self, done: u64, detail: &str) {
+        self.with_bar(|slot| {
+            if let Some(bar) = slot {
+                bar.set_position(done);
+                bar.set_message(detail.to_string());
+            }
+        });
+    }
+
+    fn end(&self, stage: &str, seconds: f64, summary: &str) {
+        self.with_bar(|slot| {
+            if let Some(bar) = slot.take() {
+                bar.finish_and_clear();
+            }
+        });
+        if !self.quiet {
+            eprintln!("{stage:>28}  {seconds:7.1} s  {summary}");
+        }
+    }
+}

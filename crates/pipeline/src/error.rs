@@ -8,6 +8,21 @@ pub enum Error {
     /// Reading or writing data or outputs.
     #[error(transparent)]
     Io(#[from] fmnist_io::Error),
+    /// A metric could not be computed.
+    #[error(transparent)]
+    Eval(#[from] fmnist_eval::EvalError),
+    /// PCA failed.
+    #[error("PCA: {0}")]
+    Decomp(#[from] fmnist_decomp::DecompError),
+    /// K-Means or the Gaussian mixture failed.
+    #[error("clustering: {0}")]
+    Cluster(#[from] fmnist_cluster::ClusterError),
+    /// A Random Forest failed.
+    #[error("random forest: {0}")]
+    Forest(#[from] fmnist_forest::Error),
+    /// The autoencoder failed.
+    #[error("autoencoder: {0}")]
+    Autoencoder(#[from] fmnist_autoencoder::Error),
     /// A figure could not be drawn.
     #[error("figure: {0}")]
     Figure(String),

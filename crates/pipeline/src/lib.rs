@@ -7,10 +7,17 @@
 //! # Ok::<(), fmnist_pipeline::Error>(())
 //! ```
 
+mod config;
 mod error;
 pub mod figures;
 pub mod paper;
+mod progress;
 pub mod report;
 pub mod results;
+mod study;
 
+pub use config::{GmmFeatures, StudyConfig};
 pub use error::{Error, Result};
+pub use progress::{Progress, Silent};
+pub use results::Results;
+pub use study::{REPORT_FILE, RESULTS_FILE, run};

@@ -1,0 +1,99 @@
+//! The study's settings: the paper's by default, reduced ones for a quick run.
+
+use fmnist_autoencoder::Device;
+use fmnist_cluster::Covariance;
+
+/// Which features the `ae-gmm` pipeline's mixture is fitted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GmmFeatures {
+    /// The autoencoder's 784-value bottleneck as is (the study's setup; with full covariance
+    /// this costs minutes per run, since every EM step multiplies 784 x 784 matrices).
+    Bottleneck,
+    /// The bottleneck projected on its first `n` principal components (fitted on the training
+    /// split), which keeps full covariance cheap.
+    BottleneckPca(usize),
+}
+
+impl GmmFeatures {
+    /// A short description for the report.
+    pub fn describe(self) -> String {
+        match self {
+            GmmFeatures::Bottleneck => "the 784-value bottleneck".to_string(),
+            GmmFeatures::BottleneckPca(n) => {
+                format!("the first {n} principal components of the bottleneck")
+            }
+        }
+    }
+}
+
+/// Everything a run of the study can be told.
+#[derive(Debug, Clone)]
+pub struct StudyConfig {
+    /// Seed of every random step (default 0).
+    pub seed: u64,
+    /// Marks a reduced run in the outputs (default false).
+    pub quick: bool,
+    /// Fraction of the training images held out for validation (default 0.2).
+    pub validation_fraction: f64,
+    /// PCA components (default 40).
+    pub pca_components: usize,
+    /// Clusters in every pipeline (default 10).
+    pub clusters: usize,
+    /// K-Means restarts (default 10, as the study).
+    pub n_init: usize,
+    /// Autoencoder epochs (default 10).
+    pub epochs: usize,
+    /// Autoencoder batch size (default 128).
+    pub batch_size: usize,
+    /// Autoencoder dropout rate (default 0.25).
+    pub dropout: f32,
+    /// Trees per Random Forest (default 100).
+    pub trees: usize,
+    /// Covariance of the `ae-gmm` mixture (default full, scikit-learn's default as the study used).
+    pub gmm_covariance: Covariance,
+    /// Features of the `ae-gmm` mixture (default: 40 principal components of the bottleneck).
+    pub gmm_features: GmmFeatures,
+    /// Where the autoencoder runs (default CPU).
+    pub device: Device,
+}
+
+impl Default for StudyConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            quick: false,
+            validation_fraction: 0.2,
+            pca_components: 40,
+            clusters: 10,
+            n_init: 10,
+            epochs: 10,
+            batch_size: 128,
+            dropout: 0.25,
+            trees: 100,
+            gmm_covariance: Covariance::Full,
+            gmm_features: GmmFeatures::BottleneckPca(40),
+            device: Device::Cpu,
+        }
+    }
+}
+
+impl StudyConfig {
+    /// The study's settings.
+    pub fn paper() -> Self {
+        Self::default()
+    }
+
+    /// Reduced settings that run the same code in seconds on a small subset: 3 K-Means
+    /// restarts, 2 epochs, 20 trees, 10 PCA components.
+    pub fn quick() -> Self {
+        Self {
+            quick: true,
+            pca_components: 10,
+            n_init: 3,
+            epochs: 2,
+            trees: 20,
+            gmm_features: GmmFeatures::BottleneckPca(10),
+            ..Self::default()
+        }
+    }
+}

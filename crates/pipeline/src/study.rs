@@ -1,0 +1,592 @@
+//! The whole study: split, PCA, the three clustering pipelines, the forests, and the outputs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use fmnist_autoencoder::{Architecture, Autoencoder, Progress as AeProgress};
+use fmnist_cluster::{GaussianMixture, KMeans};
+use fmnist_decomp::{FittedPca, Pca};
+use fmnist_eval::{ClassificationReport, ClusteringScores, clustering_accuracy, confusion_matrix};
+use fmnist_forest::{RandomForest, add_label_column, label_column};
+use fmnist_io::{Checksums, Dataset, FashionMnist, Provenance, StratifiedSplit};
+use nalgebra::DMatrix;
+
+use crate::config::{GmmFeatures, StudyConfig};
+use crate::error::Result;
+use crate::figures::{self, GridRow, ImageGrid, diverging_pixels, gray_pixels};
+use crate::progress::Progress;
+use crate::report::{self, figure_files};
+use crate::results::{
+    AutoencoderSummary, DatasetSummary, Environment, ForestModes, ForestResult, PcaSummary,
+    PipelineResult, Results, SCHEMA_VERSION, SplitScores,
+};
+
+/// The file the results are written to inside the output directory.
+pub const RESULTS_FILE: &str = "results.json";
+/// The report's file name inside the output directory.
+pub const REPORT_FILE: &str = "REPORT.md";
+/// Images per cluster (and per class) in the image grids.
+const GRID_COLUMNS: usize = 10;
+
+/// The data of a run, split and converted once.
+struct Parts<'a> {
+    data: &'a FashionMnist,
+    train_index: Vec<usize>,
+    validation_index: Vec<usize>,
+    x_train: DMatrix<f32>,
+    x_validation: DMatrix<f32>,
+    x_test: DMatrix<f32>,
+    y_train: Vec<u8>,
+    y_validation: Vec<u8>,
+    y_test: Vec<u8>,
+}
+
+impl<'a> Parts<'a> {
+    fn new(data: &'a FashionMnist, config: &StudyConfig) -> Result<Self> {
+        let split = StratifiedSplit::new()
+            .validation_fraction(config.validation_fraction)
+            .seed(config.seed)
+            .split(data.train.labels())?;
+        let labels = |set: &Dataset, index: &[usize]| -> Vec<u8> {
+            index.iter().map(|&i| set.labels()[i]).collect()
+        };
+        Ok(Self {
+            x_train: data.train.features(&split.train)?,
+            x_validation: data.train.features(&split.validation)?,
+            x_test: data.test.all_features(),
+            y_train: labels(&data.train, &split.train),
+            y_validation: labels(&data.train, &split.validation),
+            y_test: data.test.labels().to_vec(),
+            train_index: split.train,
+            validation_index: split.validation,
+            data,
+        })
+    }
+
+    fn class_names(&self) -> &[String] {
+        self.data.train.class_names()
+    }
+}
+
+/// Cluster labels of the three parts of the data.
+struct Clustering {
+    train: Vec<u32>,
+    validation: Vec<u32>,
+    test: Vec<u32>,
+}
+
+impl Clustering {
+    fn from_usize(train: &[usize], validation: &[usize], test: &[usize]) -> Self {
+        let narrow = |labels: &[usize]| labels.iter().map(|&l| l as u32).collect();
+        Self {
+            train: narrow(train),
+            validation: narrow(validation),
+            test: narrow(test),
+        }
+    }
+
+    fn scores(&self, parts: &Parts<'_>) -> Result<SplitScores> {
+        Ok(SplitScores {
+            train: ClusteringScores::compute(&parts.y_train, &self.train)?,
+            validation: ClusteringScores::compute(&parts.y_validation, &self.validation)?,
+            test: ClusteringScores::compute(&parts.y_test, &self.test)?,
+        })
+    }
+}
+
+/// Runs the study on `data`, writing `results.json`, `REPORT.md` and the figures into `out`.
+///
+/// # Errors
+/// Any stage's error (bad data, a parameter out of range, a model that cannot be fitted) and
+/// [`crate::Error::Io`] when the outputs cannot be written. Outputs are written atomically, so
+/// an earlier run's files are only replaced by complete new ones.
+pub fn run(
+    config: &StudyConfig,
+    data: &FashionMnist,
+    provenance: &Provenance,
+    out: &Path,
+    progress: &dyn Progress,
+) -> Result<Results> {
+    let started = Instant::now();
+    std::fs::create_dir_all(out).map_err(|e| fmnist_io::Error::Io {
+        path: out.to_path_buf(),
+        source: e,
+    })?;
+    let parts = Parts::new(data, config)?;
+    draw_samples(&parts, out)?;
+
+    // PCA on raw pixels: the study's explained-variance table and figures.
+    let (pca, pca_seconds) = timed(progress, "pca", 0, |_| {
+        let pca = Pca::params(config.pca_components)
+            .seed(config.seed)
+            .fit(&parts.x_train)?;
+        let summary = format!(
+            "{} components explain {:.4} of the variance",
+            pca.n_components(),
+            pca.cumulative_explained_variance_ratio()
+        );
+        Ok((pca, summary))
+    })?;
+    draw_pca(&pca, &parts, out)?;
+    let pca_result = PcaSummary {
+        components: pca.n_components(),
+        explained_variance_ratio: pca.explained_variance_ratio().to_vec(),
+        cumulative: pca.cumulative_explained_variance_ratio(),
+        seconds: pca_seconds,
+    };
+
+    // The forests need the raw bytes; the same matrices serve every pipeline.
+    let pixels_train = data.train.pixels(&parts.train_index)?;
+    let all_test: Vec<usize> = (0..data.test.len()).collect();
+    let pixels_test = data.test.pixels(&all_test)?;
+    let forests = Forests {
+        config,
+        parts: &parts,
+        pixels_train: &pixels_train,
+        pixels_test: &pixels_test,
+        progress,
+    };
+
+    let mut pipelines = Vec::new();
+
+    // Pipeline 1: K-Means on raw pixels.
+    let (kmeans_raw, cluster_seconds) = timed(progress, "kmeans-raw: K-Means", 0, |_| {
+        let km = KMeans::params(config.clusters)
+            .n_init(config.n_init)
+            .seed(config.seed)
+            .fit(&parts.x_train)?;
+        let clustering = Clustering::from_usize(
+            km.labels(),
+            &km.predict(&parts.x_validation)?,
+            &km.predict(&parts.x_test)?,
+        );
+        let summary = format!(
+            "inertia {:.1} after {} iterations",
+            km.inertia(),
+            km.n_iter()
+        );
+        Ok((clustering, summary))
+    })?;
+    pipelines.push(forests.pipeline("kmeans-raw", &kmeans_raw, cluster_seconds, out)?);
+
+    // The autoencoder, trained on the training split and validated on the validation split.
+    let (encoded, ae_summary) = train_autoencoder(config, &parts, out, progress)?;
+
+    // Pipeline 2: K-Means on the bottleneck.
+    let (ae_kmeans, cluster_seconds) = timed(progress, "ae-kmeans: K-Means", 0, |_| {
+        let km = KMeans::params(config.clusters)
+            .n_init(config.n_init)
+            .seed(config.seed)
+            .fit(&encoded.train)?;
+        let clustering = Clustering::from_usize(
+            km.labels(),
+            &km.predict(&encoded.validation)?,
+            &km.predict(&encoded.test)?,
+        );
+        let summary = format!(
+            "inertia {:.1} after {} iterations",
+            km.inertia(),
+            km.n_iter()
+        );
+        Ok((clustering, summary))
+    })?;
+    pipelines.push(forests.pipeline("ae-kmeans", &ae_kmeans, cluster_seconds, out)?);
+
+    // Pipeline 3: a Gaussian mixture on the bottleneck.
+    let (ae_gmm, cluster_seconds) = timed(progress, "ae-gmm: Gaussian mixture", 0, |_| {
+        let (train, validation, test) = match config.gmm_features {
+            GmmFeatures::Bottleneck => (
+                encoded.train.clone(),
+                encoded.validation.clone(),
+                encoded.test.clone(),
+            ),
+            GmmFeatures::BottleneckPca(n) => {
+                let pca = Pca::params(n).seed(config.seed).fit(&encoded.train)?;
+                (
+                    pca.transform(&encoded.train)?,
+                    pca.transform(&encoded.validation)?,
+                    pca.transform(&encoded.test)?,
+                )
+            }
+        };
+        let gmm = GaussianMixture::params(config.clusters)
+            .covariance(config.gmm_covariance)
+            .seed(config.seed)
+            .fit(&train)?;
+        let clustering = Clustering::from_usize(
+            &gmm.predict(&train)?,
+            &gmm.predict(&validation)?,
+            &gmm.predict(&test)?,
+        );
+        let summary = format!(
+            "{} covariance on {}: lower bound {:.4}, {} iterations{}",
+            config.gmm_covariance.name(),
+            config.gmm_features.describe(),
+            gmm.lower_bound(),
+            gmm.n_iter(),
+            if gmm.converged() {
+                ""
+            } else {
+                " (not converged)"
+            }
+        );
+        Ok((clustering, summary))
+    })?;
+    pipelines.push(forests.pipeline("ae-gmm", &ae_gmm, cluster_seconds, out)?);
+
+    // The control the study lacks: a forest on the pixels alone.
+    let forest_pixels_only =
+        forests.evaluate("forest: pixels only", &pixels_train, &pixels_test)?;
+
+    let results = Results {
+        schema: SCHEMA_VERSION,
+        seed: config.seed,
+        quick: config.quick,
+        dataset: DatasetSummary {
+            train: parts.train_index.len(),
+            validation: parts.validation_index.len(),
+            test: data.test.len(),
+            source: provenance
+                .source_label(&Checksums::fashion_mnist())
+                .to_string(),
+            sha256: provenance.sha256.clone(),
+        },
+        pca: pca_result,
+        autoencoder: ae_summary,
+        pipelines,
+        forest_pixels_only,
+        seconds_total: started.elapsed().as_secs_f64(),
+        environment: Environment::current(rayon::current_num_threads()),
+    };
+    results.write(&out.join(RESULTS_FILE))?;
+    report::write(&results, &out.join(REPORT_FILE))?;
+    Ok(results)
+}
+
+/// Runs `work` as a stage called `name`, returning its value and its wall time.
+fn timed<T>(
+    progress: &dyn Progress,
+    name: &str,
+    total: u64,
+    work: impl FnOnce(&dyn Progress) -> Result<(T, String)>,
+) -> Result<(T, f64)> {
+    progress.begin(name, total);
+    let started = Instant::now();
+    let (value, summary) = work(progress)?;
+    let seconds = started.elapsed().as_secs_f64();
+    progress.end(name, seconds, &summary);
+    Ok((value, seconds))
+}
+
+/// The bottleneck codes of the three parts.
+struct Encoded {
+    train: DMatrix<f32>,
+    validation: DMatrix<f32>,
+    test: DMatrix<f32>,
+}
+
+fn train_autoencoder(
+    config: &StudyConfig,
+    parts: &Parts<'_>,
+    out: &Path,
+    progress: &dyn Progress,
+) -> Result<(Encoded, AutoencoderSummary)> {
+    let data = parts.data;
+    let architecture = Architecture::paper()
+        .image_size(data.train.rows(), data.train.cols())
+        .dropout(config.dropout);
+    let steps = parts.x_train.nrows().div_ceil(config.batch_size.max(1));
+    let total = (steps * config.epochs) as u64;
+    let ((autoencoder, encoded), seconds) = timed(progress, "autoencoder", total, |progress| {
+        let autoencoder = Autoencoder::params(architecture)
+            .epochs(config.epochs)
+            .batch_size(config.batch_size)
+            .seed(config.seed)
+            .device(config.device.clone())
+            .fit_with(
+                &parts.x_train,
+                Some(&parts.x_validation),
+                &mut |event| match event {
+                    AeProgress::Step {
+                        epoch,
+                        epochs,
+                        step,
+                        steps,
+                        loss,
+                        images_per_second,
+                    } => progress.update(
+                        ((epoch - 1) * steps + step) as u64,
+                        &format!(
+                            "epoch {epoch}/{epochs} loss {loss:.5} {images_per_second:.0} img/s"
+                        ),
+                    ),
+                    AeProgress::Epoch { .. } => {}
+                },
+            )?;
+        let encoded = Encoded {
+            train: autoencoder.encode(&parts.x_train)?,
+            validation: autoencoder.encode(&parts.x_validation)?,
+            test: autoencoder.encode(&parts.x_test)?,
+        };
+        let history = autoencoder.history();
+        let summary = format!(
+            "validation loss {}",
+            history
+                .validation_loss
+                .last()
+                .map_or("–".to_string(), |v| format!("{v:.5}"))
+        );
+        Ok(((autoencoder, encoded), summary))
+    })?;
+    let history = autoencoder.history();
+    let widen = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+    let summary = AutoencoderSummary {
+        epochs: history.train_loss.len(),
+        params: {
+            let (trainable, running) = autoencoder.parameter_counts();
+            trainable + running
+        },
+        train_loss: widen(&history.train_loss),
+        val_loss: widen(&history.validation_loss),
+        seconds,
+    };
+    figures::loss_curves(
+        &out.join(figure_files::AE_LOSS),
+        "Autoencoder: loss per epoch",
+        &summary.train_loss,
+        &summary.val_loss,
+    )?;
+    draw_reconstructions(&autoencoder, parts, out)?;
+    Ok((encoded, summary))
+}
+
+/// What every forest of a run shares.
+struct Forests<'a> {
+    config: &'a StudyConfig,
+    parts: &'a Parts<'a>,
+    pixels_train: &'a DMatrix<u8>,
+    pixels_test: &'a DMatrix<u8>,
+    progress: &'a dyn Progress,
+}
+
+impl Forests<'_> {
+    /// Scores a clustering, trains its two forests and draws its figures.
+    fn pipeline(
+        &self,
+        name: &str,
+        clustering: &Clustering,
+        cluster_seconds: f64,
+        out: &Path,
+    ) -> Result<PipelineResult> {
+        let replace = self.evaluate(
+            &format!("{name}: forest, replace"),
+            &label_column(&clustering.train)?,
+            &label_column(&clustering.test)?,
+        )?;
+        let add = self.evaluate(
+            &format!("{name}: forest, add"),
+            &add_label_column(self.pixels_train, &clustering.train)?,
+            &add_label_column(self.pixels_test, &clustering.test)?,
+        )?;
+        let names = self.parts.class_names();
+        for (mode, forest) in [("replace", &replace), ("add", &add)] {
+            figures::confusion_heatmap(
+                &out.join(figure_files::confusion(name, mode)),
+                &format!(
+                    "{name}: Random Forest, {mode} (accuracy {:.4})",
+                    forest.accuracy
+                ),
+                &forest.confusion,
+                names,
+            )?;
+        }
+        draw_clusters(name, clustering, self.parts, out)?;
+        Ok(PipelineResult {
+            name: name.to_string(),
+            clustering: clustering.scores(self.parts)?,
+            seconds: BTreeMap::from([
+                ("cluster".to_string(), cluster_seconds),
+                ("forest_replace".to_string(), replace.seconds),
+                ("forest_add".to_string(), add.seconds),
+            ]),
+            forest: ForestModes { replace, add },
+        })
+    }
+
+    /// Trains a forest on `train` (rows of the training split) and evaluates it on `test`.
+    fn evaluate(
+        &self,
+        stage: &str,
+        train: &DMatrix<u8>,
+        test: &DMatrix<u8>,
+    ) -> Result<ForestResult> {
+        let trees = self.config.trees;
+        let ((accuracy, report, confusion), seconds) =
+            timed(self.progress, stage, trees as u64, |progress| {
+                let forest = RandomForest::params()
+                    .n_trees(trees)
+                    .seed(self.config.seed)
+                    .fit_with_progress(train, &self.parts.y_train, |done| {
+                        progress.update(done as u64, "trees")
+                    })?;
+                let predicted: Vec<u8> =
+                    forest.predict(test)?.into_iter().map(|c| c as u8).collect();
+                let truth = &self.parts.y_test;
+                let classes: Vec<u8> = (0..self.parts.class_names().len() as u8).collect();
+                let report = ClassificationReport::with_options(
+                    truth,
+                    &predicted,
+                    &fmnist_eval::ReportOptions::new()
+                        .labels(&classes)
+                        .target_names(self.parts.class_names()),
+                )?;
+                let confusion = confusion_matrix(truth, &predicted, &classes)?
+                    .matrix()
+                    .to_vec();
+                let accuracy = report.accuracy();
+                Ok((
+                    (accuracy, report, confusion),
+                    format!("accuracy {accuracy:.4}"),
+                ))
+            })?;
+        Ok(ForestResult {
+            accuracy,
+            report,
+            confusion,
+            seconds,
+        })
+    }
+}
+
+fn draw_samples(parts: &Parts<'_>, out: &Path) -> Result<()> {
+    let set = &parts.data.train;
+    let groups = set.sample_by_class(GRID_COLUMNS, 0);
+    let rows = groups
+        .iter()
+        .zip(set.class_names())
+        .map(|(indices, name)| GridRow {
+            label: name.clone(),
+            images: indices
+                .iter()
+                .filter_map(|&i| set.image(i))
+                .map(gray_pixels)
+                .collect(),
+        })
+        .collect();
+    ImageGrid {
+        title: "Training images, one row per class".into(),
+        height: set.rows(),
+        width: set.cols(),
+        scale: 2,
+        rows,
+    }
+    .draw(&out.join(figure_files::SAMPLES))
+}
+
+fn draw_pca(pca: &FittedPca, parts: &Parts<'_>, out: &Path) -> Result<()> {
+    let set = &parts.data.train;
+    figures::explained_variance(
+        &out.join(figure_files::PCA_VARIANCE),
+        pca.all_explained_variance_ratio(),
+        pca.n_components(),
+    )?;
+    let components = pca.components();
+    let eigen: Vec<Vec<[u8; 3]>> = (0..components.nrows())
+        .map(|c| {
+            let row: Vec<f32> = components.row(c).iter().copied().collect();
+            diverging_pixels(&row)
+        })
+        .collect();
+    ImageGrid {
+        title: format!(
+            "The {} principal components (red positive, blue negative)",
+            eigen.len()
+        ),
+        height: set.rows(),
+        width: set.cols(),
+        scale: 2,
+        rows: eigen
+            .chunks(GRID_COLUMNS)
+            .enumerate()
+            .map(|(r, chunk)| GridRow {
+                label: format!("PC {}-", r * GRID_COLUMNS + 1),
+                images: chunk.to_vec(),
+            })
+            .collect(),
+    }
+    .draw(&out.join(figure_files::EIGEN_IMAGES))?;
+    let projected = pca.transform(&parts.x_test)?;
+    if projected.ncols() >= 2 {
+        let points: Vec<(f32, f32)> = (0..projected.nrows())
+            .map(|i| (projected[(i, 0)], projected[(i, 1)]))
+            .collect();
+        figures::scatter(
+            &out.join(figure_files::PCA_SCATTER),
+            "Test images on the first two principal components",
+            ("PC1", "PC2"),
+            &points,
+            &parts.y_test,
+            parts.class_names(),
+        )?;
+    }
+    Ok(())
+}
+
+fn draw_reconstructions(autoencoder: &Autoencoder, parts: &Parts<'_>, out: &Path) -> Result<()> {
+    let set = &parts.data.test;
+    let picked: Vec<usize> = set.sample_by_class(1, 0).into_iter().flatten().collect();
+    let originals = set.features(&picked)?;
+    let rebuilt = autoencoder.reconstruct(&originals)?;
+    let as_bytes = |m: &DMatrix<f32>, i: usize| -> Vec<u8> {
+        m.row(i)
+            .iter()
+            .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+            .collect()
+    };
+    let row = |label: &str, m: &DMatrix<f32>| GridRow {
+        label: label.to_string(),
+        images: (0..m.nrows())
+            .map(|i| gray_pixels(&as_bytes(m, i)))
+            .collect(),
+    };
+    ImageGrid {
+        title: "Test images (top) and their reconstructions (bottom)".into(),
+        height: set.rows(),
+        width: set.cols(),
+        scale: 2,
+        rows: vec![row("input", &originals), row("output", &rebuilt)],
+    }
+    .draw(&out.join(figure_files::AE_RECONSTRUCTION))
+}
+
+/// Test images of each cluster, labelled with the class the Hungarian matching gives it.
+fn draw_clusters(name: &str, clustering: &Clustering, parts: &Parts<'_>, out: &Path) -> Result<()> {
+    let set = &parts.data.test;
+    let matching = clustering_accuracy(&parts.y_test, &clustering.test)?;
+    let n_clusters = clustering.test.iter().max().map_or(0, |&m| m as usize + 1);
+    let groups = fmnist_io::sample_per_group(&clustering.test, n_clusters, GRID_COLUMNS, 0);
+    let rows = groups
+        .iter()
+        .enumerate()
+        .map(|(c, indices)| GridRow {
+            label: match matching.class_of(c as u32) {
+                Some(class) => format!("{c}: {}", parts.class_names()[usize::from(class)]),
+                None => format!("{c}: –"),
+            },
+            images: indices
+                .iter()
+                .filter_map(|&i| set.image(i))
+                .map(gray_pixels)
+                .collect(),
+        })
+        .collect();
+    ImageGrid {
+        title: format!("{name}: test images per cluster (cluster: matched class)"),
+        height: set.rows(),
+        width: set.cols(),
+        scale: 2,
+        rows,
+    }
+    .draw(&out.join(figure_files::clusters(name)))
+}

@@ -1,0 +1,155 @@
+//! `cargo xtask bench`: the crates' criterion benches on the real data and, where `python3`
+//! with scikit-learn is present, the same workloads in scikit-learn, in one table with the
+//! ratio. Both sides use every core of the machine (rayon / OpenMP + BLAS defaults).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use fmnist_io::{Locator, StratifiedSplit};
+
+/// One crate's benches and its scikit-learn counterpart.
+struct Suite {
+    /// Cargo package.
+    package: &'static str,
+    /// `[[bench]]` name, also the criterion group name.
+    bench: &'static str,
+    /// Script, relative to the workspace root, printing `{"<group>/<id>": seconds, ...}`.
+    script: &'static str,
+}
+
+const SUITES: &[Suite] = &[
+    Suite {
+        package: "fmnist-decomp",
+        bench: "pca",
+        script: "crates/decomp/benches/sklearn_pca.py",
+    },
+    Suite {
+        package: "fmnist-cluster",
+        bench: "kmeans",
+        script: "crates/cluster/benches/sklearn_kmeans.py",
+    },
+];
+
+/// Workloads derived from two measured ones: `(name, longer, shorter, divisor)`, the time of
+/// `(longer − shorter) / divisor` on both sides.
+const DERIVED: &[(&str, &str, &str, f64)] = &[(
+    "kmeans/one_lloyd_iteration",
+    "kmeans/lloyd_21_iter",
+    "kmeans/lloyd_1_iter",
+    20.0,
+)];
+
+pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let (data, provenance) = locator.load()?;
+    let split = StratifiedSplit::new().split(data.train.labels())?;
+    let indices = target.join("bench").join("train-indices.txt");
+    std::fs::create_dir_all(indices.parent().expect("a parent"))?;
+    let text: String = split.train.iter().map(|i| format!("{i}\n")).collect();
+    std::fs::write(&indices, text).with_context(|| format!("writing {}", indices.display()))?;
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_sklearn = Command::new(&python)
+        .args(["-c", "import sklearn"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_sklearn {
+        eprintln!(
+            "{python} with scikit-learn not found: timing the Rust side only (set PYTHON to choose an interpreter)"
+        );
+    }
+    let mut rust = BTreeMap::new();
+    let mut sklearn = BTreeMap::new();
+    for suite in SUITES
+        .iter()
+        .filter(|s| only.is_none_or(|o| o == s.bench || o == s.package))
+    {
+        let status = Command::new(env!("CARGO"))
+            .args(["bench", "-p", suite.package, "--bench", suite.bench])
+            .current_dir(&root)
+            .status()
+            .context("running cargo bench")?;
+        if !status.success() {
+            bail!("cargo bench -p {} failed", suite.package);
+        }
+        rust.extend(criterion_estimates(
+            &target.join("criterion").join(suite.bench),
+            suite.bench,
+        )?);
+        if has_sklearn {
+            eprintln!("scikit-learn: {}", suite.script);
+            let out = Command::new(&python)
+                .arg(root.join(suite.script))
+                .arg("--data-dir")
+                .arg(&provenance.dir)
+                .arg("--indices")
+                .arg(&indices)
+                .output()
+                .context("running the scikit-learn script")?;
+            if !out.status.success() {
+                bail!(
+                    "{} failed: {}",
+                    suite.script,
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            let times: BTreeMap<String, f64> = serde_json::from_slice(&out.stdout)
+                .with_context(|| format!("reading the JSON of {}", suite.script))?;
+            sklearn.extend(times);
+        }
+    }
+    for &(name, long, short, divisor) in DERIVED {
+        for side in [&mut rust, &mut sklearn] {
+            if let (Some(a), Some(b)) = (side.get(long), side.get(short)) {
+                let value = (a - b) / divisor;
+                side.insert(name.to_string(), value);
+            }
+        }
+    }
+    println!(
+        "{:<34} {:>12} {:>14} {:>9}",
+        "workload", "rust (s)", "scikit-learn", "speed-up"
+    );
+    for (name, seconds) in &rust {
+        match sklearn.get(name) {
+            Some(theirs) => println!(
+                "{name:<34} {seconds:>12.4} {theirs:>14.4} {:>8.1}x",
+                theirs / seconds
+            ),
+            None => println!("{name:<34} {seconds:>12.4} {:>14} {:>9}", "-", "-"),
+        }
+    }
+    for (name, value) in sklearn.iter().filter(|(n, _)| n.starts_with("quality/")) {
+        println!("{name:<34} {:>12} {value:>14.6}", "");
+    }
+    Ok(())
+}
+
+/// Mean times, in seconds, of every benchmark of a criterion group (`<dir>/<id>/new/estimates.json`).
+fn criterion_estimates(dir: &Path, group: &str) -> Result<BTreeMap<String, f64>> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    for entry in entries {
+        let path = entry?.path().join("new").join("estimates.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+        let nanos = json["mean"]["point_estimate"]
+            .as_f64()
+            .with_context(|| format!("{}: no mean estimate", path.display()))?;
+        let id = path
+            .parent()
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            .expect("id dir");
+        out.insert(format!("{group}/{}", id.to_string_lossy()), nanos * 1e-9);
+    }
+    Ok(out)
+}
