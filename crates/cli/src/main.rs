@@ -31,6 +31,14 @@ enum Command {
     /// Obtain, verify, describe and show the data set.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
+    /// Cluster the training split (raw pixels or PCA features); score train, validation and
+    /// test against the classes.
+    Cluster(commands::cluster::ClusterArgs),
+    /// PCA of the training split: explained variance and the study's PCA figures.
+    Pca(commands::pca::PcaArgs),
+    /// Random Forest on the 48,000 training images (pixels, cluster labels or both), scored on
+    /// the test set: accuracy, classification report, confusion matrix.
+    Classify(commands::classify::ClassifyArgs),
     /// Clustering metrics (AMI, NMI, ARI, V-measure, accuracy, ...) or, with --classification,
     /// the classification report of two label files.
     Metrics(commands::metrics::MetricsArgs),
@@ -38,15 +46,25 @@ enum Command {
     TrainAe(commands::train_ae::TrainAeArgs),
     /// Encode images with a trained autoencoder into a .npy feature matrix.
     Encode(commands::encode::EncodeArgs),
+    /// The whole study: PCA, K-Means, autoencoder, GMM, forests; results.json, REPORT.md and
+    /// figures in --out (what `cargo xtask reproduce` runs).
+    Reproduce(commands::reproduce::ReproduceArgs),
+    /// Write REPORT.md and print the summary table from a results.json.
+    Report(commands::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(command) => commands::data::run(command),
+        Command::Classify(args) => commands::classify::run(args),
+        Command::Cluster(args) => commands::cluster::run(args),
+        Command::Pca(args) => commands::pca::run(args),
         Command::Metrics(args) => commands::metrics::run(args),
         Command::TrainAe(args) => commands::train_ae::run(args),
         Command::Encode(args) => commands::encode::run(args),
+        Command::Reproduce(args) => commands::reproduce::run(args),
+        Command::Report(args) => commands::report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

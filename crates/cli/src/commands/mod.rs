@@ -1,7 +1,12 @@
 //! One module per subcommand: its clap arguments and its `run`.
 
+pub mod classify;
+pub mod cluster;
 pub mod data;
-pub mod metrics;
 pub mod device;
 pub mod encode;
+pub mod metrics;
+pub mod pca;
+pub mod report;
+pub mod reproduce;
 pub mod train_ae;
