@@ -1,0 +1,132 @@
+//! `fmnist pca`: PCA of the training split — the explained-variance table and the study's
+//! three PCA figures (cumulative variance curve, eigen-images, PC1/PC2 scatter by class).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use fmnist_decomp::Pca;
+use fmnist_io::StratifiedSplit;
+use fmnist_pipeline::figures::{self, GridRow, ImageGrid};
+use serde::Serialize;
+
+use crate::data_source::DataSourceArgs;
+
+#[derive(Debug, Args)]
+pub struct PcaArgs {
+    #[command(flatten)]
+    data: DataSourceArgs,
+    /// Components to keep.
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    components: usize,
+    /// Draw the cumulative explained-variance curve (every component) to this PNG.
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+    /// Draw the kept components as images (blue negative, red positive) to this PNG.
+    #[arg(long, value_name = "FILE")]
+    eigen_images: Option<PathBuf>,
+    /// Draw the test images on the first two components, coloured by class, to this PNG.
+    #[arg(long, value_name = "FILE")]
+    scatter: Option<PathBuf>,
+    /// Accepted for uniformity with the other subcommands; PCA by eigendecomposition uses no
+    /// randomness (the split is the study's, seed 0).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object on stdout; the table goes to stderr.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Output {
+    n_components: usize,
+    n_samples: usize,
+    explained_variance_ratio: Vec<f64>,
+    cumulative_explained_variance_ratio: f64,
+    all_explained_variance_ratio: Vec<f64>,
+    noise_variance: f64,
+    seconds: f64,
+}
+
+pub fn run(args: PcaArgs) -> Result<()> {
+    let (data, _) = args.data.load()?;
+    let split = StratifiedSplit::new().split(data.train.labels())?;
+    let x = data.train.features(&split.train)?;
+    let start = Instant::now();
+    let pca = Pca::params(args.components).fit(&x).context("fitting PCA")?;
+    let seconds = start.elapsed().as_secs_f64();
+    let output = Output {
+        n_components: pca.n_components(),
+        n_samples: pca.n_samples(),
+        explained_variance_ratio: pca.explained_variance_ratio().to_vec(),
+        cumulative_explained_variance_ratio: pca.cumulative_explained_variance_ratio(),
+        all_explained_variance_ratio: pca.all_explained_variance_ratio().to_vec(),
+        noise_variance: pca.noise_variance(),
+        seconds,
+    };
+    if let Some(path) = &args.plot {
+        figures::explained_variance(path, pca.all_explained_variance_ratio(), pca.n_components())?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &args.eigen_images {
+        let components = pca.components();
+        let images: Vec<Vec<[u8; 3]>> = components
+            .row_iter()
+            .map(|row| figures::diverging_pixels(&row.iter().copied().collect::<Vec<f32>>()))
+            .collect();
+        let rows = images
+            .chunks(10)
+            .enumerate()
+            .map(|(r, chunk)| GridRow {
+                label: format!("{}-{}", r * 10 + 1, r * 10 + chunk.len()),
+                images: chunk.to_vec(),
+            })
+            .collect();
+        ImageGrid {
+            title: format!("The {} principal components as images", pca.n_components()),
+            height: data.train.rows(),
+            width: data.train.cols(),
+            scale: 3,
+            rows,
+        }
+        .draw(path)?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &args.scatter {
+        let z = pca.transform(&data.test.all_features())?;
+        anyhow::ensure!(z.ncols() >= 2, "the scatter plot needs at least 2 components");
+        let points: Vec<(f32, f32)> = (0..z.nrows()).map(|i| (z[(i, 0)], z[(i, 1)])).collect();
+        figures::scatter(
+            path,
+            "Test images on the first two principal components",
+            ("PC1", "PC2"),
+            &points,
+            data.test.labels(),
+            data.test.class_names(),
+        )?;
+        eprintln!("wrote {}", path.display());
+    }
+    let table = render(&output);
+    if args.json {
+        eprint!("{table}");
+        println!("{}", serde_json::to_string(&output)?);
+    } else {
+        print!("{table}");
+    }
+    Ok(())
+}
+
+fn render(o: &Output) -> String {
+    let mut s = format!(
+        "PCA of {} training images: {} components\n{:>9} {:>10} {:>11}\n",
+        o.n_samples, o.n_components, "component", "ratio", "cumulative"
+    );
+    let mut cumulative = 0.0;
+    for (i, r) in o.explained_variance_ratio.iter().enumerate() {
+        cumulative += r;
+        s += &format!("{:>9} {r:>10.6} {cumulative:>11.6}\n", i + 1);
+    }
+    s += &format!("fitted in {:.3} s\n", o.seconds);
+    s
+}

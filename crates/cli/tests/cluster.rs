@@ -1,0 +1,80 @@
+//! `fmnist cluster` and `fmnist pca` on the fixture subset.
+
+use assert_cmd::Command;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/fashion-mnist-small");
+
+fn fmnist() -> Command {
+    let mut cmd = Command::cargo_bin("fmnist").unwrap();
+    cmd.env_remove("FMNIST_DATA");
+    cmd
+}
+
+#[test]
+fn cluster_prints_scores_for_every_split_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.json");
+    let out = fmnist()
+        .args(["cluster", "--data-dir", FIXTURES, "--offline", "--features", "pca", "--pca-components", "10"])
+        .args(["--method", "kmeans", "--k", "10", "--seed", "0", "--n-init", "2", "--json", "--save"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for split in ["train", "validation", "test"] {
+        for key in ["ami", "nmi", "ari", "accuracy"] {
+            let v = json[split][key].as_f64().unwrap();
+            assert!((-1.0..=1.0).contains(&v), "{split}.{key} = {v}");
+        }
+        // Real clusters carry information about the classes.
+        assert!(json[split]["ami"].as_f64().unwrap() > 0.2, "{split}: {json}");
+    }
+    assert!(json["inertia"].as_f64().unwrap() > 0.0);
+    assert!(json["iterations"].as_u64().unwrap() >= 1);
+    assert!(json["seconds"].as_f64().unwrap() >= 0.0);
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    assert!(saved["kmeans"].is_object() && saved["pca"].is_object());
+    // The table goes to stderr with --json.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("validation"));
+}
+
+#[test]
+fn cluster_reports_bad_parameters_as_errors() {
+    fmnist()
+        .args(["cluster", "--data-dir", FIXTURES, "--offline", "--k", "0"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("k must be between 1"));
+    fmnist()
+        .args(["cluster", "--data-dir", FIXTURES, "--offline", "--features", "cnn"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn pca_prints_the_variance_table_and_draws_the_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = ["variance.png", "eigen.png", "pc12.png"].map(|f| dir.path().join(f));
+    let out = fmnist()
+        .args(["pca", "--data-dir", FIXTURES, "--offline", "--components", "20", "--json"])
+        .arg("--plot")
+        .arg(&files[0])
+        .arg("--eigen-images")
+        .arg(&files[1])
+        .arg("--scatter")
+        .arg(&files[2])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ratios = json["explained_variance_ratio"].as_array().unwrap();
+    assert_eq!(ratios.len(), 20);
+    assert_eq!(json["all_explained_variance_ratio"].as_array().unwrap().len(), 784);
+    let cumulative = json["cumulative_explained_variance_ratio"].as_f64().unwrap();
+    assert!(cumulative > 0.7 && cumulative < 1.0, "{cumulative}");
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG", "{}", file.display());
+    }
+}
