@@ -31,9 +31,6 @@ enum Command {
     /// Obtain, verify, describe and show the data set.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
-    /// Clustering metrics (AMI, NMI, ARI, V-measure, accuracy, ...) or, with --classification,
-    /// the classification report of two label files.
-    Metrics(commands::metrics::MetricsArgs),
     /// Cluster the training split (raw pixels or PCA features); score train, validation and
     /// test against the classes.
     Cluster(commands::cluster::ClusterArgs),
@@ -60,7 +57,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(command) => commands::data::run(command),
-        Command::Metrics(args) => commands::metrics::run(args),
         Command::Classify(args) => commands::classify::run(args),
         Command::Cluster(args) => commands::cluster::run(args),
         Command::Pca(args) => commands::pca::run(args),

@@ -3,7 +3,6 @@
 pub mod classify;
 pub mod cluster;
 pub mod data;
-pub mod metrics;
 pub mod device;
 pub mod encode;
 pub mod metrics;
