@@ -253,7 +253,7 @@ pub fn scatter(
                         .iter()
                         .zip(labels)
                         .filter(|(_, l)| usize::from(**l) == class)
-                        .map(|(&(x, y), _)| Circle::new((x, y), 1, colour.mix(0.5).filled())),
+                        .map(|(&(x, y), _)| Circle::new((x, y), 2, colour.mix(0.6).filled())),
                 )?
                 .label(name.as_str())
                 .legend(move |(x, y)| Circle::new((x, y), 4, colour.filled()));

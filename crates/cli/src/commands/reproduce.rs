@@ -36,6 +36,9 @@ pub struct ReproduceArgs {
     /// else a stratified subset of the data set.
     #[arg(long)]
     quick: bool,
+    /// Autoencoder epochs [default: 10, or 2 with --quick].
+    #[arg(long, value_name = "N")]
+    epochs: Option<usize>,
     /// Worker threads [default: all cores].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -63,6 +66,9 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
         StudyConfig::paper()
     };
     config.seed = args.seed;
+    if let Some(epochs) = args.epochs {
+        config.epochs = epochs;
+    }
     config.device = args.device.open()?;
 
     let (data, provenance) =
