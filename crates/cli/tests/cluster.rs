@@ -2,7 +2,10 @@
 
 use assert_cmd::Command;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/fashion-mnist-small");
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/fashion-mnist-small"
+);
 
 fn fmnist() -> Command {
     let mut cmd = Command::cargo_bin("fmnist").unwrap();
@@ -15,12 +18,27 @@ fn cluster_prints_scores_for_every_split_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model.json");
     let out = fmnist()
-        .args(["cluster", "--data-dir", FIXTURES, "--offline", "--features", "pca", "--pca-components", "10"])
-        .args(["--method", "kmeans", "--k", "10", "--seed", "0", "--n-init", "2", "--json", "--save"])
+        .args([
+            "cluster",
+            "--data-dir",
+            FIXTURES,
+            "--offline",
+            "--features",
+            "pca",
+            "--pca-components",
+            "10",
+        ])
+        .args([
+            "--method", "kmeans", "--k", "10", "--seed", "0", "--n-init", "2", "--json", "--save",
+        ])
         .arg(&model)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for split in ["train", "validation", "test"] {
         for key in ["ami", "nmi", "ari", "accuracy"] {
@@ -28,7 +46,10 @@ fn cluster_prints_scores_for_every_split_as_json() {
             assert!((-1.0..=1.0).contains(&v), "{split}.{key} = {v}");
         }
         // Real clusters carry information about the classes.
-        assert!(json[split]["ami"].as_f64().unwrap() > 0.2, "{split}: {json}");
+        assert!(
+            json[split]["ami"].as_f64().unwrap() > 0.2,
+            "{split}: {json}"
+        );
     }
     assert!(json["inertia"].as_f64().unwrap() > 0.0);
     assert!(json["iterations"].as_u64().unwrap() >= 1);
@@ -47,7 +68,14 @@ fn cluster_reports_bad_parameters_as_errors() {
         .code(1)
         .stderr(predicates::str::contains("k must be between 1"));
     fmnist()
-        .args(["cluster", "--data-dir", FIXTURES, "--offline", "--features", "cnn"])
+        .args([
+            "cluster",
+            "--data-dir",
+            FIXTURES,
+            "--offline",
+            "--features",
+            "cnn",
+        ])
         .assert()
         .code(2);
 }
@@ -57,7 +85,15 @@ fn pca_prints_the_variance_table_and_draws_the_figures() {
     let dir = tempfile::tempdir().unwrap();
     let files = ["variance.png", "eigen.png", "pc12.png"].map(|f| dir.path().join(f));
     let out = fmnist()
-        .args(["pca", "--data-dir", FIXTURES, "--offline", "--components", "20", "--json"])
+        .args([
+            "pca",
+            "--data-dir",
+            FIXTURES,
+            "--offline",
+            "--components",
+            "20",
+            "--json",
+        ])
         .arg("--plot")
         .arg(&files[0])
         .arg("--eigen-images")
@@ -66,12 +102,24 @@ fn pca_prints_the_variance_table_and_draws_the_figures() {
         .arg(&files[2])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ratios = json["explained_variance_ratio"].as_array().unwrap();
     assert_eq!(ratios.len(), 20);
-    assert_eq!(json["all_explained_variance_ratio"].as_array().unwrap().len(), 784);
-    let cumulative = json["cumulative_explained_variance_ratio"].as_f64().unwrap();
+    assert_eq!(
+        json["all_explained_variance_ratio"]
+            .as_array()
+            .unwrap()
+            .len(),
+        784
+    );
+    let cumulative = json["cumulative_explained_variance_ratio"]
+        .as_f64()
+        .unwrap();
     assert!(cumulative > 0.7 && cumulative < 1.0, "{cumulative}");
     for file in &files {
         let bytes = std::fs::read(file).unwrap();

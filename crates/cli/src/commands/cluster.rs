@@ -97,8 +97,16 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     let mut x_train = data.train.features(&split.train)?;
     let mut x_val = data.train.features(&split.validation)?;
     let mut x_test = data.test.all_features();
-    let truth_train: Vec<u8> = split.train.iter().map(|&i| data.train.labels()[i]).collect();
-    let truth_val: Vec<u8> = split.validation.iter().map(|&i| data.train.labels()[i]).collect();
+    let truth_train: Vec<u8> = split
+        .train
+        .iter()
+        .map(|&i| data.train.labels()[i])
+        .collect();
+    let truth_val: Vec<u8> = split
+        .validation
+        .iter()
+        .map(|&i| data.train.labels()[i])
+        .collect();
     eprintln!(
         "clustering {} training images ({:?} features) with {:?}, k = {}",
         x_train.nrows(),
@@ -110,7 +118,9 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     let pca = match args.features {
         Features::Raw => None,
         Features::Pca => {
-            let pca = Pca::params(args.pca_components).fit(&x_train).context("fitting PCA")?;
+            let pca = Pca::params(args.pca_components)
+                .fit(&x_train)
+                .context("fitting PCA")?;
             let project = |x: &DMatrix<f32>| pca.transform(x);
             x_train = project(&x_train)?;
             x_val = project(&x_val)?;
@@ -160,8 +170,15 @@ pub fn run(args: ClusterArgs) -> Result<()> {
 }
 
 fn render(o: &Output) -> String {
-    let mut s = format!("{:<12} {:>8} {:>8} {:>8} {:>9}\n", "split", "AMI", "NMI", "ARI", "accuracy");
-    for (name, sc) in [("train", &o.train), ("validation", &o.validation), ("test", &o.test)] {
+    let mut s = format!(
+        "{:<12} {:>8} {:>8} {:>8} {:>9}\n",
+        "split", "AMI", "NMI", "ARI", "accuracy"
+    );
+    for (name, sc) in [
+        ("train", &o.train),
+        ("validation", &o.validation),
+        ("test", &o.test),
+    ] {
         s += &format!(
             "{name:<12} {:>8.4} {:>8.4} {:>8.4} {:>9.4}\n",
             sc.ami, sc.nmi, sc.ari, sc.accuracy
@@ -171,7 +188,11 @@ fn render(o: &Output) -> String {
         "inertia {:.2}, {} iterations ({}), {:.2} s\n",
         o.inertia,
         o.iterations,
-        if o.converged { "converged" } else { "not converged" },
+        if o.converged {
+            "converged"
+        } else {
+            "not converged"
+        },
         o.seconds
     );
     s

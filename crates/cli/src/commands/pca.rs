@@ -54,7 +54,9 @@ pub fn run(args: PcaArgs) -> Result<()> {
     let split = StratifiedSplit::new().split(data.train.labels())?;
     let x = data.train.features(&split.train)?;
     let start = Instant::now();
-    let pca = Pca::params(args.components).fit(&x).context("fitting PCA")?;
+    let pca = Pca::params(args.components)
+        .fit(&x)
+        .context("fitting PCA")?;
     let seconds = start.elapsed().as_secs_f64();
     let output = Output {
         n_components: pca.n_components(),
@@ -95,7 +97,10 @@ pub fn run(args: PcaArgs) -> Result<()> {
     }
     if let Some(path) = &args.scatter {
         let z = pca.transform(&data.test.all_features())?;
-        anyhow::ensure!(z.ncols() >= 2, "the scatter plot needs at least 2 components");
+        anyhow::ensure!(
+            z.ncols() >= 2,
+            "the scatter plot needs at least 2 components"
+        );
         let points: Vec<(f32, f32)> = (0..z.nrows()).map(|i| (z[(i, 0)], z[(i, 1)])).collect();
         figures::scatter(
             path,
