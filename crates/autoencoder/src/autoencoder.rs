@@ -8,9 +8,10 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Architecture;
+use crate::cpu::Engine;
 use crate::error::{Error, Result};
+use crate::kernels::Kernels;
 use crate::model::{Mode, Network};
-use crate::ops::Kernels;
 use crate::train::{History, TrainParams};
 
 /// Images per forward pass when encoding, reconstructing or validating.
@@ -64,6 +65,11 @@ impl Images {
         self.pixels
     }
 
+    /// Image `i`'s values.
+    pub fn image(&self, i: usize) -> &[f32] {
+        &self.data[i * self.pixels..(i + 1) * self.pixels]
+    }
+
     /// The images at `indices` as an `n x c x h x w` tensor.
     pub fn batch(&self, indices: &[usize], device: &Device) -> Result<Tensor> {
         let mut data = Vec::with_capacity(indices.len() * self.pixels);
@@ -75,10 +81,10 @@ impl Images {
     }
 
     /// Consecutive index ranges of at most `EVAL_BATCH` images.
-    pub fn eval_batches(&self) -> impl Iterator<Item = Vec<usize>> + '_ {
+    pub fn eval_batches(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
         (0..self.len())
             .step_by(EVAL_BATCH)
-            .map(|start| (start..(start + EVAL_BATCH).min(self.len())).collect())
+            .map(|start| start..(start + EVAL_BATCH).min(self.len()))
     }
 }
 
@@ -158,35 +164,66 @@ impl Autoencoder {
     /// The flattened bottleneck (evaluation mode) of each image: one row per row of `x`,
     /// [`Architecture::bottleneck_len`] columns (channel-major: channel, then row, then column).
     pub fn encode(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
-        self.map(x, self.architecture().bottleneck_len(), |net, t| {
-            net.encode(t, &mut Mode::Eval)
-        })
+        self.map(
+            x,
+            self.architecture().bottleneck_len(),
+            |engine, images| engine.encode(images).to_vec(),
+            |net, t| net.encode(t, Mode::Eval),
+        )
     }
 
     /// The reconstruction of each image (evaluation mode), values in `[0, 1]`.
     pub fn reconstruct(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
-        self.map(x, self.architecture().image_len(), |net, t| {
-            net.forward(t, &mut Mode::Eval)
-        })
+        self.map(
+            x,
+            self.architecture().image_len(),
+            |engine, images| engine.reconstruct(images).to_vec(),
+            |net, t| net.forward(t, Mode::Eval),
+        )
     }
 
     /// Per-pixel mean squared reconstruction error of `x` in evaluation mode.
     pub fn mse(&self, x: &DMatrix<f32>) -> Result<f32> {
         let images = Images::new(x, self.architecture(), "images")?;
-        crate::train::mean_squared_error(&self.network, &images)
+        match self.engine()? {
+            Some(mut engine) => Ok(crate::train::engine_mse(&mut engine, &images)),
+            None => crate::train::mean_squared_error(&self.network, &images),
+        }
     }
 
+    /// The CPU engine over this model's weights, when it runs on the CPU engine.
+    fn engine(&self) -> Result<Option<Engine>> {
+        if self.network.kernels() != Kernels::Custom {
+            return Ok(None);
+        }
+        let (params, running) = self.network.flat()?;
+        Ok(Some(Engine::new(self.architecture(), params, running)))
+    }
+
+    /// Runs batches of `x` through the CPU engine (`fast`) or candle's network (`reference`).
     fn map(
         &self,
         x: &DMatrix<f32>,
         width: usize,
-        f: impl Fn(&Network, &Tensor) -> Result<Tensor>,
+        fast: impl Fn(&mut Engine, &mut dyn Iterator<Item = &[f32]>) -> Vec<f32>,
+        reference: impl Fn(&Network, &Tensor) -> Result<Tensor>,
     ) -> Result<DMatrix<f32>> {
         let images = Images::new(x, self.architecture(), "images")?;
         let mut out = Vec::with_capacity(images.len() * width);
+        let mut engine = self.engine()?;
         for batch in images.eval_batches() {
-            let t = images.batch(&batch, self.network.device())?;
-            out.extend(f(&self.network, &t)?.flatten_all()?.to_vec1::<f32>()?);
+            match &mut engine {
+                Some(engine) => out.extend(fast(engine, &mut batch.map(|i| images.image(i)))),
+                None => {
+                    let batch: Vec<usize> = batch.collect();
+                    let t = images.batch(&batch, self.network.device())?;
+                    out.extend(
+                        reference(&self.network, &t)?
+                            .flatten_all()?
+                            .to_vec1::<f32>()?,
+                    );
+                }
+            }
         }
         Ok(DMatrix::from_row_slice(images.len(), width, &out))
     }

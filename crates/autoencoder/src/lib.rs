@@ -10,11 +10,13 @@
 //!   [`reconstruct`](Autoencoder::reconstruct), [`save`](Autoencoder::save) /
 //!   [`load`](Autoencoder::load) (safetensors + JSON configuration).
 //!
-//! On the CPU the layers run as candle custom ops with their own forward and backward kernels
-//! ([`Kernels::Custom`]: im2col + GEMM convolutions, fused BatchNorm + ReLU, max-pool routing
-//! gradients to the argmax, block-sum upsample backward); on GPUs (`cuda` / `metal` features)
-//! candle's stock ops run ([`Kernels::Reference`]). Results are identical on any number of
-//! threads for a given seed.
+//! On the CPU the network trains and runs on this crate's engine ([`Kernels::Custom`]): the
+//! forward and backward passes written out by hand over preallocated buffers (im2col + GEMM
+//! convolutions, a direct kernel for one-channel outputs, BatchNorm + ReLU fused with pooling
+//! or upsampling and dropout, Adam in place), parallel over the images of a batch. On GPUs
+//! (`cuda` / `metal` features) candle's stock ops and autograd run ([`Kernels::Reference`]); both
+//! use the same weight layout and dropout masks. Results are identical on any number of threads
+//! for a given seed.
 //!
 //! ```
 //! use fmnist_autoencoder::{Architecture, Autoencoder};
@@ -32,14 +34,17 @@
 
 mod autoencoder;
 mod config;
+mod cpu;
+mod dropout;
 mod error;
+mod kernels;
 mod model;
-mod ops;
+mod reference;
 mod train;
 
 pub use autoencoder::Autoencoder;
 pub use candle_core::Device;
 pub use config::{Architecture, Layer, LayerKind};
 pub use error::{Error, Result};
-pub use ops::Kernels;
+pub use kernels::Kernels;
 pub use train::{History, Progress, TrainParams};

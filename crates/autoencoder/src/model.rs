@@ -3,12 +3,14 @@
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor, Var};
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::Architecture;
+use crate::dropout::Dropout;
 use crate::error::Result;
-use crate::ops::Kernels;
+use crate::kernels::Kernels;
+use crate::reference;
 
 /// A convolution's kernel (`o x c x k x k`, Glorot-uniform initialised) and bias (zeros).
 struct Conv {
@@ -25,13 +27,15 @@ struct Block {
     running_var: Var,
 }
 
-/// Training mode draws dropout masks from the given generator and updates running statistics.
-pub(crate) enum Mode<'a> {
-    Train(&'a mut ChaCha8Rng),
+/// Training mode uses batch statistics (updating the running ones) and the dropout masks of
+/// the step's seed; evaluation mode the running statistics and no dropout.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode {
+    Train { step_seed: u64 },
     Eval,
 }
 
-/// The autoencoder's tensors and forward pass.
+/// The autoencoder's tensors and its forward pass with candle's stock ops.
 pub(crate) struct Network {
     arch: Architecture,
     kernels: Kernels,
@@ -127,13 +131,49 @@ impl Network {
             .collect()
     }
 
+    /// The implementation that trains and runs this network.
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// Trainable parameters and running statistics as two flat vectors, in the order of
+    /// [`Network::named_vars`] (the CPU engine's layout).
+    pub fn flat(&self) -> Result<(Vec<f32>, Vec<f32>)> {
+        let (mut params, mut running) = (Vec::new(), Vec::new());
+        for (name, var) in self.named_vars() {
+            let values = var.flatten_all()?.to_vec1::<f32>()?;
+            if name.contains(".running_") {
+                running.extend(values);
+            } else {
+                params.extend(values);
+            }
+        }
+        Ok((params, running))
+    }
+
+    /// Sets every tensor from vectors laid out as [`Network::flat`]'s.
+    pub fn set_flat(&self, params: &[f32], running: &[f32]) -> Result<()> {
+        let (mut p, mut r) = (params, running);
+        for (name, var) in self.named_vars() {
+            let source = if name.contains(".running_") {
+                &mut r
+            } else {
+                &mut p
+            };
+            let (head, tail) = source.split_at(var.elem_count());
+            var.set(&Tensor::from_slice(head, var.shape(), &self.device)?)?;
+            *source = tail;
+        }
+        Ok(())
+    }
+
     /// Conv + BatchNorm + ReLU of one block, updating running statistics in training mode.
-    fn block(&self, b: &Block, x: &Tensor, mode: &Mode<'_>) -> Result<Tensor> {
-        let y = self.kernels.conv2d_same(x, &b.conv.weight, &b.conv.bias)?;
+    fn block(&self, b: &Block, x: &Tensor, mode: Mode) -> Result<Tensor> {
+        let y = reference::conv2d_same(x, &b.conv.weight, &b.conv.bias)?;
         let eps = self.arch.batch_norm_epsilon;
         match mode {
-            Mode::Train(_) => {
-                let (y, mean, var) = self.kernels.batch_norm_relu(&y, &b.gamma, &b.beta, eps)?;
+            Mode::Train { .. } => {
+                let (y, mean, var) = reference::batch_norm_relu(&y, &b.gamma, &b.beta, eps)?;
                 let m = self.arch.batch_norm_momentum as f64;
                 b.running_mean
                     .set(&((b.running_mean.as_tensor() * m)? + (mean * (1.0 - m))?)?)?;
@@ -141,7 +181,7 @@ impl Network {
                     .set(&((b.running_var.as_tensor() * m)? + (var * (1.0 - m))?)?)?;
                 Ok(y)
             }
-            Mode::Eval => Ok(self.kernels.batch_norm_relu_eval(
+            Mode::Eval => Ok(reference::batch_norm_relu_eval(
                 &y,
                 [&b.gamma, &b.beta, &b.running_mean, &b.running_var],
                 eps,
@@ -149,58 +189,43 @@ impl Network {
         }
     }
 
-    /// An inverted-dropout mask (0 or `1 / (1 - p)`) for `len` values in training mode, drawn
-    /// from the mode's generator; `None` in evaluation mode or with rate 0.
-    fn dropout_mask(&self, len: usize, mode: &mut Mode<'_>) -> Option<Vec<f32>> {
-        let p = self.arch.dropout;
-        let Mode::Train(rng) = mode else {
-            return None;
+    /// `x` times block `layer`'s dropout mask in training mode (the CPU engine's masks).
+    fn dropout(&self, x: Tensor, layer: usize, mode: Mode) -> Result<Tensor> {
+        let Mode::Train { step_seed } = mode else {
+            return Ok(x);
         };
-        if p == 0.0 {
-            return None;
+        match Dropout::new(self.arch.dropout, step_seed, layer) {
+            Some(d) => {
+                let mask = Tensor::from_vec(d.mask(x.elem_count()), x.shape(), x.device())?;
+                Ok((x * mask)?)
+            }
+            None => Ok(x),
         }
-        let threshold = (p as f64 * 4_294_967_296.0) as u64;
-        let keep = 1.0 / (1.0 - p);
-        Some(
-            (0..len)
-                .map(|_| {
-                    if (rng.next_u32() as u64) < threshold {
-                        0.0
-                    } else {
-                        keep
-                    }
-                })
-                .collect(),
-        )
     }
 
     /// Images `n x c x h x w` -> bottleneck `n x c' x h' x w'`.
-    pub fn encode(&self, x: &Tensor, mode: &mut Mode<'_>) -> Result<Tensor> {
+    pub fn encode(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
         let mut h = x.clone();
-        for b in &self.encoder {
-            h = self.block(b, &h, mode)?;
-            let mask = self.dropout_mask(h.elem_count() / 4, mode);
-            h = self.kernels.max_pool2(&h, mask)?;
+        for (i, b) in self.encoder.iter().enumerate() {
+            h = reference::max_pool2(&self.block(b, &h, mode)?)?;
+            h = self.dropout(h, i, mode)?;
         }
         Ok(h)
     }
 
     /// Bottleneck -> reconstructed images in `[0, 1]`.
-    pub fn decode(&self, z: &Tensor, mode: &mut Mode<'_>) -> Result<Tensor> {
+    pub fn decode(&self, z: &Tensor, mode: Mode) -> Result<Tensor> {
         let mut h = z.clone();
-        for b in &self.decoder {
-            h = self.block(b, &h, mode)?;
-            let mask = self.dropout_mask(h.elem_count() * 4, mode);
-            h = self.kernels.upsample2(&h, mask)?;
+        for (i, b) in self.decoder.iter().enumerate() {
+            h = reference::upsample2(&self.block(b, &h, mode)?)?;
+            h = self.dropout(h, self.encoder.len() + i, mode)?;
         }
-        let y = self
-            .kernels
-            .conv2d_same(&h, &self.output.weight, &self.output.bias)?;
+        let y = reference::conv2d_same(&h, &self.output.weight, &self.output.bias)?;
         Ok(candle_nn::ops::sigmoid(&y)?)
     }
 
     /// Reconstruction of `x`.
-    pub fn forward(&self, x: &Tensor, mode: &mut Mode<'_>) -> Result<Tensor> {
+    pub fn forward(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
         let z = self.encode(x, mode)?;
         self.decode(&z, mode)
     }

@@ -5,16 +5,17 @@ use std::time::Instant;
 use candle_core::Device;
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use nalgebra::DMatrix;
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::autoencoder::{Autoencoder, Images};
 use crate::config::Architecture;
+use crate::cpu::Engine;
 use crate::error::{Error, Result};
+use crate::kernels::Kernels;
 use crate::model::{Mode, Network};
-use crate::ops::Kernels;
 
 /// Losses per epoch, as Keras's `History`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -126,7 +127,8 @@ impl TrainParams {
         self
     }
 
-    /// Which layer implementation to run. Default: [`Kernels::for_device`] (custom ops on CPU).
+    /// Which implementation trains the network. Default: [`Kernels::for_device`] (the CPU
+    /// engine on the CPU).
     pub fn kernels(mut self, kernels: Kernels) -> Self {
         self.kernels = Some(kernels);
         self
@@ -177,16 +179,27 @@ impl TrainParams {
         let validation = validation
             .map(|v| Images::new(v, arch, "validation data"))
             .transpose()?;
-        let mut optimizer = AdamW::new(
-            network.trainable_vars(),
-            ParamsAdamW {
-                lr: self.learning_rate,
-                beta1: 0.9,
-                beta2: 0.999,
-                eps: 1e-7,
-                weight_decay: 0.0,
-            },
-        )?;
+        let mut backend = match kernels {
+            Kernels::Custom if self.device.is_cpu() => {
+                let (params, running) = network.flat()?;
+                Backend::Engine(Box::new(Engine::new(arch, params, running)))
+            }
+            Kernels::Custom => {
+                return Err(Error::Parameter(
+                    "the custom kernels run on the CPU only".into(),
+                ));
+            }
+            Kernels::Reference => Backend::Candle(AdamW::new(
+                network.trainable_vars(),
+                ParamsAdamW {
+                    lr: self.learning_rate,
+                    beta1: 0.9,
+                    beta2: 0.999,
+                    eps: 1e-7,
+                    weight_decay: 0.0,
+                },
+            )?),
+        };
         let mut shuffle_rng = ChaCha8Rng::seed_from_u64(self.seed);
         shuffle_rng.set_stream(1);
         let mut dropout_rng = ChaCha8Rng::seed_from_u64(self.seed);
@@ -201,11 +214,21 @@ impl TrainParams {
             order.shuffle(&mut shuffle_rng);
             let mut total = 0f64;
             for (step, batch) in order.chunks(self.batch_size).enumerate() {
-                let x = train.batch(batch, &self.device)?;
-                let y = network.forward(&x, &mut Mode::Train(&mut dropout_rng))?;
-                let loss = (y - &x)?.sqr()?.mean_all()?;
-                optimizer.backward_step(&loss)?;
-                let loss = loss.to_scalar::<f32>()?;
+                let step_seed = dropout_rng.next_u64();
+                let loss = match &mut backend {
+                    Backend::Engine(engine) => engine.train_step(
+                        batch.iter().map(|&i| train.image(i)),
+                        step_seed,
+                        self.learning_rate,
+                    ),
+                    Backend::Candle(optimizer) => {
+                        let x = train.batch(batch, &self.device)?;
+                        let y = network.forward(&x, Mode::Train { step_seed })?;
+                        let loss = (y - &x)?.sqr()?.mean_all()?;
+                        optimizer.backward_step(&loss)?;
+                        loss.to_scalar::<f32>()?
+                    }
+                };
                 total += loss as f64 * batch.len() as f64;
                 let done = (step * self.batch_size + batch.len()) as f64;
                 progress(&Progress::Step {
@@ -220,7 +243,10 @@ impl TrainParams {
             let train_loss = (total / train.len() as f64) as f32;
             let validation_loss = validation
                 .as_ref()
-                .map(|v| mean_squared_error(&network, v))
+                .map(|v| match &mut backend {
+                    Backend::Engine(engine) => Ok(engine_mse(engine, v)),
+                    Backend::Candle(_) => mean_squared_error(&network, v),
+                })
                 .transpose()?;
             let seconds = start.elapsed().as_secs_f64();
             history.train_loss.push(train_loss);
@@ -244,16 +270,36 @@ impl TrainParams {
                 }
             }
         }
+        if let Backend::Engine(engine) = &backend {
+            network.set_flat(engine.params(), engine.running())?;
+        }
         Ok(Autoencoder::from_parts(network, history))
     }
+}
+
+/// What updates the weights: the CPU engine (weights copied back at the end), or candle's
+/// autograd and AdamW on the network's own tensors.
+enum Backend {
+    Engine(Box<Engine>),
+    Candle(AdamW),
+}
+
+/// Per-pixel mean squared reconstruction error in evaluation mode, on the CPU engine.
+pub(crate) fn engine_mse(engine: &mut Engine, images: &Images) -> f32 {
+    let total: f64 = images
+        .eval_batches()
+        .map(|batch| engine.squared_error(batch.map(|i| images.image(i))))
+        .sum();
+    (total / (images.len() * images.pixels()) as f64) as f32
 }
 
 /// Per-pixel mean squared reconstruction error in evaluation mode.
 pub(crate) fn mean_squared_error(network: &Network, images: &Images) -> Result<f32> {
     let mut total = 0f64;
     for batch in images.eval_batches() {
+        let batch: Vec<usize> = batch.collect();
         let x = images.batch(&batch, network.device())?;
-        let y = network.forward(&x, &mut Mode::Eval)?;
+        let y = network.forward(&x, Mode::Eval)?;
         total += (y - &x)?.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
     }
     Ok((total / (images.len() * images.pixels()) as f64) as f32)

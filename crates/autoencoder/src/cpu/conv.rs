@@ -1,0 +1,317 @@
+//! "Same" 2-D convolution (stride 1, odd square kernel, zero padding `k / 2`) of one image:
+//! im2col + one matrix product, or, for a single output channel, a direct kernel over a
+//! zero-padded copy of the input. Forward, weight gradient, and the input gradient as the
+//! forward convolution with transposed, flipped kernels.
+
+use super::matmul::{View, matmul};
+use super::simd::{axpy, dot};
+
+/// One convolution: `c` input channels, `o` output channels, `h x w` images, `k x k` kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Conv {
+    pub c: usize,
+    pub o: usize,
+    pub h: usize,
+    pub w: usize,
+    pub k: usize,
+}
+
+impl Conv {
+    pub fn hw(&self) -> usize {
+        self.h * self.w
+    }
+
+    fn ckk(&self) -> usize {
+        self.c * self.k * self.k
+    }
+
+    /// Length of the weight tensor `o x c x k x k`.
+    pub fn weight_len(&self) -> usize {
+        self.o * self.ckk()
+    }
+
+    /// The convolution that maps output gradients to input gradients (`o` and `c` swapped).
+    pub fn transposed(&self) -> Self {
+        Self {
+            c: self.o,
+            o: self.c,
+            ..*self
+        }
+    }
+
+    /// Kernels of [`Conv::transposed`]: `w'[c][o][ky][kx] = w[o][c][k-1-ky][k-1-kx]`.
+    pub fn transpose_flip(&self, weight: &[f32], out: &mut Vec<f32>) {
+        let (k2, c, o) = (self.k * self.k, self.c, self.o);
+        out.resize(weight.len(), 0.0);
+        for oc in 0..o {
+            for ic in 0..c {
+                let src = &weight[(oc * c + ic) * k2..(oc * c + ic + 1) * k2];
+                let dst = &mut out[(ic * o + oc) * k2..(ic * o + oc + 1) * k2];
+                for (d, s) in dst.iter_mut().zip(src.iter().rev()) {
+                    *d = *s;
+                }
+            }
+        }
+    }
+
+    /// For a kernel offset `d` (tap minus padding), the output columns `lo..hi` whose input
+    /// column `x + d` lies inside `0..len`.
+    fn valid(d: isize, len: usize) -> (usize, usize) {
+        let lo = (-d).max(0) as usize;
+        let hi = (len as isize - d).clamp(0, len as isize) as usize;
+        (lo.min(hi), hi)
+    }
+
+    /// Rows of `cols` (`ckk x hw`) hold the input shifted by every kernel tap, zero-padded.
+    fn im2col(&self, image: &[f32], cols: &mut [f32]) {
+        let (h, w, k, pad) = (self.h, self.w, self.k, (self.k / 2) as isize);
+        for (r, row) in cols.chunks_exact_mut(self.hw()).enumerate() {
+            let (c, ky, kx) = (r / (k * k), (r / k) % k, r % k);
+            let (dy, dx) = (ky as isize - pad, kx as isize - pad);
+            let plane = &image[c * h * w..(c + 1) * h * w];
+            let (x_lo, x_hi) = Self::valid(dx, w);
+            for (y, out) in row.chunks_exact_mut(w).enumerate() {
+                let sy = y as isize + dy;
+                if sy < 0 || sy >= h as isize {
+                    out.fill(0.0);
+                    continue;
+                }
+                let src = &plane[sy as usize * w..(sy as usize + 1) * w];
+                out[..x_lo].fill(0.0);
+                out[x_hi..].fill(0.0);
+                let s_lo = (x_lo as isize + dx) as usize;
+                out[x_lo..x_hi].copy_from_slice(&src[s_lo..s_lo + (x_hi - x_lo)]);
+            }
+        }
+    }
+
+    /// Padded row length and the length of one padded plane (plus `k` zeros of slack, so that
+    /// every tap of the padded-width output reads inside the plane).
+    fn padded(&self) -> (usize, usize) {
+        let wp = self.w + self.k - 1;
+        (wp, (self.h + self.k - 1) * wp + self.k)
+    }
+
+    /// Copies the image's planes into zero-padded planes of [`Conv::padded`] length.
+    fn pad(&self, image: &[f32], out: &mut Vec<f32>) {
+        let (wp, plane) = self.padded();
+        let (h, w, pad) = (self.h, self.w, self.k / 2);
+        out.clear();
+        out.resize(self.c * plane, 0.0);
+        for (src, dst) in image.chunks_exact(h * w).zip(out.chunks_exact_mut(plane)) {
+            for (y, row) in src.chunks_exact(w).enumerate() {
+                let start = (y + pad) * wp + pad;
+                dst[start..start + w].copy_from_slice(row);
+            }
+        }
+    }
+
+    /// `y (o x h x w) = conv(x) [+ bias]`. `scratch` is resized as needed.
+    pub fn forward(
+        &self,
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        x: &[f32],
+        y: &mut [f32],
+        scratch: &mut Vec<f32>,
+    ) {
+        let hw = self.hw();
+        if self.o == 1 {
+            self.forward_single(weight, x, y, scratch);
+        } else {
+            scratch.resize(self.ckk() * hw, 0.0);
+            self.im2col(x, scratch);
+            matmul(
+                y,
+                View::rows(weight, self.o, self.ckk()),
+                View::rows(scratch, self.ckk(), hw),
+                false,
+            );
+        }
+        if let Some(bias) = bias {
+            for (row, b) in y.chunks_exact_mut(hw).zip(bias) {
+                row.iter_mut().for_each(|v| *v += b);
+            }
+        }
+    }
+
+    /// One output channel: every tap adds a shifted padded plane, in a padded-width layout
+    /// (`h` rows of `w + k - 1`, the extra columns discarded).
+    fn forward_single(&self, weight: &[f32], x: &[f32], y: &mut [f32], scratch: &mut Vec<f32>) {
+        let (wp, plane) = self.padded();
+        let (k, len) = (self.k, self.h * wp);
+        self.pad(x, scratch);
+        let (padded, acc) = {
+            let n = scratch.len();
+            scratch.resize(n + len, 0.0);
+            scratch.split_at_mut(n)
+        };
+        acc.fill(0.0);
+        for (taps, p) in weight.chunks_exact(k * k).zip(padded.chunks_exact(plane)) {
+            for (t, &wt) in taps.iter().enumerate() {
+                let off = (t / k) * wp + t % k;
+                axpy(acc, wt, &p[off..off + len]);
+            }
+        }
+        for (dst, src) in y.chunks_exact_mut(self.w).zip(acc.chunks_exact(wp)) {
+            dst.copy_from_slice(&src[..self.w]);
+        }
+    }
+
+    /// Adds this image's weight and bias gradients: `dw += dy · colsᵀ`, `db += row sums of dy`.
+    pub fn weight_grad(
+        &self,
+        x: &[f32],
+        dy: &[f32],
+        dw: &mut [f32],
+        db: &mut [f32],
+        scratch: &mut Vec<f32>,
+    ) {
+        let hw = self.hw();
+        for (d, row) in db.iter_mut().zip(dy.chunks_exact(hw)) {
+            *d += row.iter().sum::<f32>();
+        }
+        if self.o == 1 {
+            self.weight_grad_single(x, dy, dw, scratch);
+            return;
+        }
+        scratch.resize(self.ckk() * hw, 0.0);
+        self.im2col(x, scratch);
+        matmul(
+            dw,
+            View::rows(dy, self.o, hw),
+            View::rows(scratch, self.ckk(), hw).t(),
+            true,
+        );
+    }
+
+    /// One output channel: each weight's gradient is a dot product of the padded-width output
+    /// gradient (zeros in the extra columns) with a shifted padded input plane.
+    fn weight_grad_single(&self, x: &[f32], dy: &[f32], dw: &mut [f32], scratch: &mut Vec<f32>) {
+        let (wp, plane) = self.padded();
+        let (k, len) = (self.k, self.h * wp);
+        self.pad(x, scratch);
+        let (padded, g) = {
+            let n = scratch.len();
+            scratch.resize(n + len, 0.0);
+            scratch.split_at_mut(n)
+        };
+        g.fill(0.0);
+        for (dst, src) in g.chunks_exact_mut(wp).zip(dy.chunks_exact(self.w)) {
+            dst[..self.w].copy_from_slice(src);
+        }
+        for (taps, p) in dw.chunks_exact_mut(k * k).zip(padded.chunks_exact(plane)) {
+            for (t, d) in taps.iter_mut().enumerate() {
+                let off = (t / k) * wp + t % k;
+                *d += dot(g, &p[off..off + len]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Tensor, Var};
+
+    fn values(n: usize, seed: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f32 / 500.0) - 1.0)
+            .collect()
+    }
+
+    /// Forward, weight/bias gradient and input gradient against candle's `conv2d` and its
+    /// autograd, for the generic and the single-output kernels and a kernel larger than the image.
+    #[test]
+    fn matches_candle_conv2d_and_its_gradients() {
+        for conv in [
+            Conv {
+                c: 3,
+                o: 4,
+                h: 6,
+                w: 5,
+                k: 3,
+            },
+            Conv {
+                c: 1,
+                o: 5,
+                h: 4,
+                w: 8,
+                k: 3,
+            },
+            Conv {
+                c: 6,
+                o: 1,
+                h: 4,
+                w: 4,
+                k: 3,
+            },
+            Conv {
+                c: 2,
+                o: 1,
+                h: 3,
+                w: 5,
+                k: 5,
+            },
+            Conv {
+                c: 2,
+                o: 3,
+                h: 2,
+                w: 2,
+                k: 5,
+            },
+        ] {
+            let (c, o, h, w, k) = (conv.c, conv.o, conv.h, conv.w, conv.k);
+            let (x, wt, b, g) = (
+                values(c * h * w, 1),
+                values(conv.weight_len(), 2),
+                values(o, 3),
+                values(o * h * w, 4),
+            );
+            let dev = Device::Cpu;
+            let xv = Var::from_tensor(&Tensor::from_vec(x.clone(), (1, c, h, w), &dev).unwrap())
+                .unwrap();
+            let wv = Var::from_tensor(&Tensor::from_vec(wt.clone(), (o, c, k, k), &dev).unwrap())
+                .unwrap();
+            let y_ref = xv
+                .conv2d(&wv, k / 2, 1, 1, 1)
+                .unwrap()
+                .broadcast_add(&Tensor::from_vec(b.clone(), (1, o, 1, 1), &dev).unwrap())
+                .unwrap();
+            let gt = Tensor::from_vec(g.clone(), (1, o, h, w), &dev).unwrap();
+            let grads = (&y_ref * &gt)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let close = |a: &[f32], b: &[f32], what: &str| {
+                assert_eq!(a.len(), b.len());
+                for (i, (p, q)) in a.iter().zip(b).enumerate() {
+                    assert!((p - q).abs() < 1e-4, "{conv:?} {what}[{i}]: {p} vs {q}");
+                }
+            };
+
+            let mut scratch = Vec::new();
+            let mut y = vec![0.0; o * h * w];
+            conv.forward(&wt, Some(&b), &x, &mut y, &mut scratch);
+            close(&y, &flat(&y_ref), "forward");
+
+            let (mut dw, mut db) = (vec![0.5; wt.len()], vec![0.5; o]);
+            conv.weight_grad(&x, &g, &mut dw, &mut db, &mut scratch);
+            let dw: Vec<f32> = dw.iter().map(|v| v - 0.5).collect();
+            let db: Vec<f32> = db.iter().map(|v| v - 0.5).collect();
+            close(&dw, &flat(grads.get(&wv).unwrap()), "weight gradient");
+            let db_ref: Vec<f32> = g.chunks(h * w).map(|r| r.iter().sum()).collect();
+            close(&db, &db_ref, "bias gradient");
+
+            let mut flipped = Vec::new();
+            conv.transpose_flip(&wt, &mut flipped);
+            let mut dx = vec![0.0; c * h * w];
+            conv.transposed()
+                .forward(&flipped, None, &g, &mut dx, &mut scratch);
+            close(&dx, &flat(grads.get(&xv).unwrap()), "input gradient");
+        }
+    }
+}

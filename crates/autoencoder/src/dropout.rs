@@ -1,0 +1,66 @@
+//! Dropout masks as a pure function of (step seed, layer, value index): both implementations
+//! (the CPU engine, image by image in parallel, and candle's stock ops, a whole batch at once)
+//! draw identical masks, on any number of threads.
+
+/// Which values of a layer a training step drops, and by how much the others are scaled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dropout {
+    key: u64,
+    threshold: u32,
+    /// `1 / (1 - rate)`: the scale of kept values (inverted dropout).
+    pub keep_scale: f32,
+}
+
+/// SplitMix64's finaliser: a bijective 64-bit mix.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Dropout {
+    /// The mask of `layer` in the step with `step_seed`; `None` for rate 0.
+    pub fn new(rate: f32, step_seed: u64, layer: usize) -> Option<Self> {
+        if rate <= 0.0 {
+            return None;
+        }
+        Some(Self {
+            key: mix(step_seed ^ mix(layer as u64 + 1)),
+            threshold: (rate as f64 * 4_294_967_296.0).min(u32::MAX as f64) as u32,
+            keep_scale: 1.0 / (1.0 - rate),
+        })
+    }
+
+    /// Whether the value at `index` (counted over the whole batch) is kept.
+    #[inline]
+    pub fn keeps(&self, index: usize) -> bool {
+        let bits = mix(self
+            .key
+            .wrapping_add((index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+        ((bits >> 32) as u32) >= self.threshold
+    }
+
+    /// The multiplier (0 or `keep_scale`) of every value `0..len` of the layer.
+    pub fn mask(&self, len: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| if self.keeps(i) { self.keep_scale } else { 0.0 })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_about_the_rate_and_depends_on_seed_and_layer() {
+        let d = Dropout::new(0.25, 7, 0).unwrap();
+        let kept = (0..100_000).filter(|&i| d.keeps(i)).count();
+        assert!((kept as f64 / 100_000.0 - 0.75).abs() < 0.01, "{kept}");
+        let other_layer = Dropout::new(0.25, 7, 1).unwrap();
+        let other_seed = Dropout::new(0.25, 8, 0).unwrap();
+        assert_ne!(d.mask(64), other_layer.mask(64));
+        assert_ne!(d.mask(64), other_seed.mask(64));
+        assert!(Dropout::new(0.0, 7, 0).is_none());
+    }
+}
