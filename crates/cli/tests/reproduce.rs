@@ -1,0 +1,114 @@
+//! `fmnist reproduce --quick` on the fixtures: every output is written, results.json has the
+//! schema's keys, a second run with the same seed gives the same numbers, and `fmnist report`
+//! renders the report again from results.json.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn reproduce_quick(out: &Path) -> Value {
+    Command::cargo_bin("fmnist")
+        .unwrap()
+        .env_remove("FMNIST_DATA")
+        .args(["reproduce", "--quick", "--quiet", "--out"])
+        .arg(out)
+        .assert()
+        .success();
+    serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap()
+}
+
+/// Removes the fields that measure time or the machine, which may differ between runs.
+fn without_timings(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|key, _| {
+                !matches!(key.as_str(), "seconds" | "seconds_total" | "environment")
+            });
+            map.values_mut().for_each(without_timings);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_timings),
+        _ => {}
+    }
+}
+
+#[test]
+fn quick_reproduction_writes_everything_and_is_deterministic() {
+    let first = tempfile::tempdir().unwrap();
+    let mut a = reproduce_quick(first.path());
+
+    for key in [
+        "schema",
+        "seed",
+        "dataset",
+        "pca",
+        "autoencoder",
+        "pipelines",
+        "forest_pixels_only",
+        "seconds_total",
+    ] {
+        assert!(a.get(key).is_some(), "results.json lacks {key}");
+    }
+    let names: Vec<&str> = a["pipelines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["kmeans-raw", "ae-kmeans", "ae-gmm"]);
+    for pipeline in a["pipelines"].as_array().unwrap() {
+        for split in ["train", "validation", "test"] {
+            let ami = pipeline["clustering"][split]["ami"].as_f64().unwrap();
+            assert!(ami > 0.2 && ami <= 1.0, "{split} AMI {ami}");
+        }
+        for mode in ["replace", "add"] {
+            let accuracy = pipeline["forest"][mode]["accuracy"].as_f64().unwrap();
+            assert!(accuracy > 0.3, "{mode} accuracy {accuracy}");
+        }
+    }
+    assert_eq!(a["dataset"]["train"], 800);
+    assert_eq!(a["dataset"]["validation"], 200);
+    assert_eq!(a["autoencoder"]["params"], 12_577);
+
+    for file in [
+        "REPORT.md",
+        "samples.png",
+        "pca-variance.png",
+        "pca-eigen-images.png",
+        "pca-scatter.png",
+        "ae-loss.png",
+        "ae-reconstruction.png",
+        "kmeans-raw-clusters.png",
+        "ae-gmm-confusion-add.png",
+        "ae-kmeans-confusion-replace.png",
+    ] {
+        assert!(first.path().join(file).is_file(), "missing {file}");
+    }
+
+    let second = tempfile::tempdir().unwrap();
+    let mut b = reproduce_quick(second.path());
+    without_timings(&mut a);
+    without_timings(&mut b);
+    assert_eq!(a, b, "two runs with the same seed differ");
+
+    // `fmnist report` renders the report again from results.json alone.
+    std::fs::remove_file(first.path().join("REPORT.md")).unwrap();
+    Command::cargo_bin("fmnist")
+        .unwrap()
+        .args(["report", "--results"])
+        .arg(first.path().join("results.json"))
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("kmeans-raw"));
+    assert!(first.path().join("REPORT.md").is_file());
+}
+
+#[test]
+fn a_missing_results_file_is_an_error() {
+    Command::cargo_bin("fmnist")
+        .unwrap()
+        .args(["report", "--results", "/nonexistent/results.json"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("/nonexistent/results.json"));
+}
