@@ -126,3 +126,53 @@ fn pca_prints_the_variance_table_and_draws_the_figures() {
         assert_eq!(&bytes[1..4], b"PNG", "{}", file.display());
     }
 }
+
+#[test]
+fn a_gaussian_mixture_reports_likelihood_and_bic() {
+    let out = fmnist()
+        .args(["cluster", "--data-dir", FIXTURES, "--offline"])
+        .args(["--features", "pca", "--pca-components", "8"])
+        .args(["--method", "gmm", "--covariance", "diag", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["method"], "gmm");
+    assert_eq!(json["covariance"], "diag");
+    assert!(json["log_likelihood"].as_f64().unwrap().is_finite());
+    assert!(json["bic"].as_f64().unwrap().is_finite());
+    assert!(json.get("inertia").is_none());
+    assert!(json["test"]["ami"].as_f64().unwrap() > 0.2, "{json}");
+}
+
+#[test]
+fn autoencoder_features_need_a_model() {
+    fmnist()
+        .args([
+            "cluster",
+            "--data-dir",
+            FIXTURES,
+            "--offline",
+            "--features",
+            "ae",
+        ])
+        .assert()
+        .code(2);
+    fmnist()
+        .args([
+            "cluster",
+            "--data-dir",
+            FIXTURES,
+            "--offline",
+            "--features",
+            "ae",
+        ])
+        .args(["--model", "/nonexistent/model.safetensors"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("/nonexistent/model"));
+}

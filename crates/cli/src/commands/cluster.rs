@@ -1,12 +1,14 @@
-//! `fmnist cluster`: fit a clustering model on the training split (raw pixels or PCA
-//! features), predict the validation and test sets, and score all three against the classes.
+//! `fmnist cluster`: fit a clustering model (K-Means or a Gaussian mixture) on the training
+//! split (raw pixels, PCA features or autoencoder codes), predict the validation and test sets,
+//! and score all three against the classes.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use fmnist_cluster::{FittedKMeans, KMeans};
+use fmnist_autoencoder::{Autoencoder, Device};
+use fmnist_cluster::{Covariance, FittedGaussianMixture, FittedKMeans, GaussianMixture, KMeans};
 use fmnist_decomp::{FittedPca, Pca};
 use fmnist_eval::ClusteringScores;
 use fmnist_io::StratifiedSplit;
@@ -19,10 +21,13 @@ use crate::data_source::DataSourceArgs;
 pub struct ClusterArgs {
     #[command(flatten)]
     data: DataSourceArgs,
-    /// Features to cluster: the 784 raw pixels in [0, 1], or their PCA projection fitted on the
-    /// training split.
+    /// Features to cluster: the 784 raw pixels in [0, 1], their PCA projection fitted on the
+    /// training split, or the bottleneck codes of a trained autoencoder (--model).
     #[arg(long, value_enum, default_value_t = Features::Raw)]
     features: Features,
+    /// The autoencoder (`fmnist train-ae --out FILE`) whose codes --features ae clusters.
+    #[arg(long, value_name = "FILE", required_if_eq("features", "ae"))]
+    model: Option<PathBuf>,
     /// Components kept with --features pca.
     #[arg(long, default_value_t = 40, value_name = "N")]
     pca_components: usize,
@@ -35,12 +40,16 @@ pub struct ClusterArgs {
     /// Seed of the model's random choices (the train/validation split is the study's, seed 0).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Runs from different starts; the best by inertia is kept.
-    #[arg(long, default_value_t = 10, value_name = "N")]
-    n_init: usize,
-    /// Most iterations per run.
-    #[arg(long, default_value_t = 300, value_name = "N")]
-    max_iter: usize,
+    /// Runs from different starts; the best (by inertia, or by likelihood for a mixture) is
+    /// kept [default: 10 for kmeans, 1 for gmm].
+    #[arg(long, value_name = "N")]
+    n_init: Option<usize>,
+    /// Most iterations per run [default: 300 for kmeans, 100 for gmm].
+    #[arg(long, value_name = "N")]
+    max_iter: Option<usize>,
+    /// Covariance of each mixture component (--method gmm).
+    #[arg(long, value_enum, default_value_t = CovarianceArg::Full)]
+    covariance: CovarianceArg,
     /// Print one JSON object on stdout (results.json naming); the table goes to stderr.
     #[arg(long)]
     json: bool,
@@ -57,6 +66,8 @@ pub enum Features {
     Raw,
     /// PCA projection (--pca-components) fitted on the training split.
     Pca,
+    /// The bottleneck codes of the autoencoder given by --model.
+    Ae,
 }
 
 /// Clustering method.
@@ -65,6 +76,63 @@ pub enum Features {
 pub enum Method {
     /// K-Means (k-means++, n_init runs, Lloyd iterations).
     Kmeans,
+    /// Gaussian mixture fitted by EM (--covariance), started from K-Means.
+    Gmm,
+}
+
+/// Covariance structure of a Gaussian mixture's components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CovarianceArg {
+    /// A general covariance matrix per component.
+    Full,
+    /// One general covariance matrix shared by all components.
+    Tied,
+    /// A diagonal covariance matrix per component.
+    Diag,
+    /// A single variance per component.
+    Spherical,
+}
+
+impl From<CovarianceArg> for Covariance {
+    fn from(arg: CovarianceArg) -> Self {
+        match arg {
+            CovarianceArg::Full => Covariance::Full,
+            CovarianceArg::Tied => Covariance::Tied,
+            CovarianceArg::Diag => Covariance::Diag,
+            CovarianceArg::Spherical => Covariance::Spherical,
+        }
+    }
+}
+
+/// A fitted model of either method.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Model {
+    Kmeans(FittedKMeans),
+    Gmm(FittedGaussianMixture),
+}
+
+impl Model {
+    fn predict(&self, x: &DMatrix<f32>) -> fmnist_cluster::Result<Vec<usize>> {
+        match self {
+            Model::Kmeans(km) => km.predict(x),
+            Model::Gmm(gmm) => gmm.predict(x),
+        }
+    }
+
+    fn iterations(&self) -> usize {
+        match self {
+            Model::Kmeans(km) => km.n_iter(),
+            Model::Gmm(gmm) => gmm.n_iter(),
+        }
+    }
+
+    fn converged(&self) -> bool {
+        match self {
+            Model::Kmeans(km) => km.converged(),
+            Model::Gmm(gmm) => gmm.converged(),
+        }
+    }
 }
 
 /// The printed result, in the naming of results.json.
@@ -77,7 +145,18 @@ struct Output {
     train: ClusteringScores,
     validation: ClusteringScores,
     test: ClusteringScores,
-    inertia: f64,
+    /// K-Means: sum of squared distances to the nearest centroid (training split).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inertia: Option<f64>,
+    /// Mixture: covariance structure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    covariance: Option<&'static str>,
+    /// Mixture: mean log-likelihood per sample of the training split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_likelihood: Option<f64>,
+    /// Mixture: Bayesian information criterion on the training split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bic: Option<f64>,
     iterations: usize,
     converged: bool,
     /// Seconds to fit (PCA included), not counting loading and scoring.
@@ -88,7 +167,8 @@ struct Output {
 #[derive(Debug, Serialize)]
 struct Saved<'a> {
     pca: Option<&'a FittedPca>,
-    kmeans: &'a FittedKMeans,
+    #[serde(flatten)]
+    model: &'a Model,
 }
 
 pub fn run(args: ClusterArgs) -> Result<()> {
@@ -117,6 +197,15 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     let start = Instant::now();
     let pca = match args.features {
         Features::Raw => None,
+        Features::Ae => {
+            let path = args.model.as_ref().context("--features ae needs --model")?;
+            let autoencoder = Autoencoder::load(path, &Device::Cpu)
+                .with_context(|| format!("loading the autoencoder {}", path.display()))?;
+            x_train = autoencoder.encode(&x_train)?;
+            x_val = autoencoder.encode(&x_val)?;
+            x_test = autoencoder.encode(&x_test)?;
+            None
+        }
         Features::Pca => {
             let pca = Pca::params(args.pca_components)
                 .fit(&x_train)
@@ -128,32 +217,56 @@ pub fn run(args: ClusterArgs) -> Result<()> {
             Some(pca)
         }
     };
-    let km = match args.method {
-        Method::Kmeans => KMeans::params(args.k)
-            .n_init(args.n_init)
-            .max_iter(args.max_iter)
-            .seed(args.seed)
-            .fit(&x_train)
-            .context("fitting K-Means")?,
+    let model = match args.method {
+        Method::Kmeans => Model::Kmeans(
+            KMeans::params(args.k)
+                .n_init(args.n_init.unwrap_or(10))
+                .max_iter(args.max_iter.unwrap_or(300))
+                .seed(args.seed)
+                .fit(&x_train)
+                .context("fitting K-Means")?,
+        ),
+        Method::Gmm => Model::Gmm(
+            GaussianMixture::params(args.k)
+                .covariance(args.covariance.into())
+                .n_init(args.n_init.unwrap_or(1))
+                .max_iter(args.max_iter.unwrap_or(100))
+                .seed(args.seed)
+                .fit(&x_train)
+                .context("fitting the Gaussian mixture")?,
+        ),
     };
     let seconds = start.elapsed().as_secs_f64();
+    let train_labels = model.predict(&x_train)?;
+    let (inertia, covariance, log_likelihood, bic) = match &model {
+        Model::Kmeans(km) => (Some(km.inertia()), None, None, None),
+        Model::Gmm(gmm) => (
+            None,
+            Some(gmm.covariance_type().name()),
+            Some(gmm.score(&x_train)?),
+            Some(gmm.bic(&x_train)?),
+        ),
+    };
     let output = Output {
         method: args.method,
         features: args.features,
         k: args.k,
         seed: args.seed,
-        train: ClusteringScores::compute(&truth_train, km.labels())?,
-        validation: ClusteringScores::compute(&truth_val, &km.predict(&x_val)?)?,
-        test: ClusteringScores::compute(data.test.labels(), &km.predict(&x_test)?)?,
-        inertia: km.inertia(),
-        iterations: km.n_iter(),
-        converged: km.converged(),
+        train: ClusteringScores::compute(&truth_train, &train_labels)?,
+        validation: ClusteringScores::compute(&truth_val, &model.predict(&x_val)?)?,
+        test: ClusteringScores::compute(data.test.labels(), &model.predict(&x_test)?)?,
+        inertia,
+        covariance,
+        log_likelihood,
+        bic,
+        iterations: model.iterations(),
+        converged: model.converged(),
         seconds,
     };
     if let Some(path) = &args.save {
         let saved = Saved {
             pca: pca.as_ref(),
-            kmeans: &km,
+            model: &model,
         };
         let json = serde_json::to_vec(&saved)?;
         fmnist_io::write_atomically(path, |file| std::io::Write::write_all(file, &json))?;
@@ -184,9 +297,16 @@ fn render(o: &Output) -> String {
             sc.ami, sc.nmi, sc.ari, sc.accuracy
         );
     }
+    let fit = match (o.inertia, o.log_likelihood, o.bic) {
+        (Some(inertia), _, _) => format!("inertia {inertia:.2}"),
+        (_, Some(ll), Some(bic)) => format!(
+            "{} covariance, log-likelihood {ll:.4} per sample, BIC {bic:.1}",
+            o.covariance.unwrap_or("?")
+        ),
+        _ => String::new(),
+    };
     s += &format!(
-        "inertia {:.2}, {} iterations ({}), {:.2} s\n",
-        o.inertia,
+        "{fit}, {} iterations ({}), {:.2} s\n",
         o.iterations,
         if o.converged {
             "converged"
