@@ -176,3 +176,46 @@ fn autoencoder_features_need_a_model() {
         .code(1)
         .stderr(predicates::str::contains("/nonexistent/model"));
 }
+
+#[test]
+fn cluster_labels_feed_the_forest() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("clusters.txt");
+    fmnist()
+        .args([
+            "cluster",
+            "--data-dir",
+            FIXTURES,
+            "--offline",
+            "--n-init",
+            "2",
+        ])
+        .arg("--labels-out")
+        .arg(&labels)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&labels).unwrap();
+    // The 1,000 training-set images, then the 200 test images.
+    assert_eq!(text.lines().count(), 1_200);
+    assert!(text.lines().all(|l| l.parse::<u8>().is_ok_and(|c| c < 10)));
+    let out = fmnist()
+        .args([
+            "classify",
+            "--data-dir",
+            FIXTURES,
+            "--offline",
+            "--trees",
+            "10",
+        ])
+        .args(["--clusters", "add", "--json", "--clusters-from"])
+        .arg(&labels)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["test"]["accuracy"].as_f64().unwrap() > 0.5, "{json}");
+}

@@ -8,9 +8,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use fmnist_eval::{ClassificationReport, ConfusionMatrix, ReportOptions, confusion_matrix};
 use fmnist_forest::{RandomForest, TreeStats, add_label_column, label_column};
-use fmnist_io::{Dataset, StratifiedSplit};
+use fmnist_io::StratifiedSplit;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use nalgebra::DMatrix;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
@@ -29,7 +28,7 @@ pub struct ClassifyArgs {
     /// The cluster labels for `replace` and `add`: a text file of one non-negative integer
     /// (at most 255) per line, first one line per training-set image (all 60,000, in the data
     /// set's order, validation images included), then one per test image (10,000), nothing else.
-    /// `fmnist cluster` and the pipeline write this layout.
+    /// `fmnist cluster --labels-out FILE` writes this layout.
     #[arg(long, value_name = "FILE")]
     clusters_from: Option<PathBuf>,
     /// Number of trees.
@@ -76,8 +75,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let (data, _) = args.source.load()?;
     let split = StratifiedSplit::new().split(data.train.labels())?;
     let test_rows: Vec<usize> = (0..data.test.len()).collect();
-    let mut x_train = pixels(&data.train, &split.train);
-    let mut x_test = pixels(&data.test, &test_rows);
+    let mut x_train = data.train.pixels(&split.train)?;
+    let mut x_test = data.test.pixels(&test_rows)?;
     match (args.clusters, &args.clusters_from) {
         (Clusters::None, None) => {}
         (Clusters::None, Some(_)) => bail!("--clusters-from needs --clusters replace or add"),
@@ -160,12 +159,6 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
 }
 
 /// The images at `rows` as a samples x pixels byte matrix.
-fn pixels(set: &Dataset, rows: &[usize]) -> DMatrix<u8> {
-    let d = set.pixels_per_image();
-    let images = set.images();
-    DMatrix::from_fn(rows.len(), d, |r, j| images[rows[r] * d + j])
-}
-
 /// Reads a cluster-label file: `n_train + n_test` lines of one integer in 0..=255 each.
 fn read_cluster_labels(path: &Path, n_train: usize, n_test: usize) -> Result<Vec<u8>> {
     let text =

@@ -56,6 +56,11 @@ pub struct ClusterArgs {
     /// Write the fitted model (and the PCA, if any) to this JSON file.
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
+    /// Write the cluster of every image to this text file, one per line: the 60,000 training-set
+    /// images in the data set's order (validation included), then the 10,000 test images —
+    /// what `fmnist classify --clusters-from` reads.
+    #[arg(long, value_name = "FILE")]
+    labels_out: Option<PathBuf>,
 }
 
 /// Features to cluster.
@@ -247,14 +252,34 @@ pub fn run(args: ClusterArgs) -> Result<()> {
             Some(gmm.bic(&x_train)?),
         ),
     };
+    let validation_labels = model.predict(&x_val)?;
+    let test_labels = model.predict(&x_test)?;
+    if let Some(path) = &args.labels_out {
+        let mut by_image = vec![0usize; data.train.len()];
+        for (&row, &label) in split.train.iter().zip(&train_labels) {
+            by_image[row] = label;
+        }
+        for (&row, &label) in split.validation.iter().zip(&validation_labels) {
+            by_image[row] = label;
+        }
+        let text: String = by_image
+            .iter()
+            .chain(&test_labels)
+            .map(|label| format!("{label}\n"))
+            .collect();
+        fmnist_io::write_atomically(path, |file| {
+            std::io::Write::write_all(file, text.as_bytes())
+        })?;
+        eprintln!("wrote the cluster labels to {}", path.display());
+    }
     let output = Output {
         method: args.method,
         features: args.features,
         k: args.k,
         seed: args.seed,
         train: ClusteringScores::compute(&truth_train, &train_labels)?,
-        validation: ClusteringScores::compute(&truth_val, &model.predict(&x_val)?)?,
-        test: ClusteringScores::compute(data.test.labels(), &model.predict(&x_test)?)?,
+        validation: ClusteringScores::compute(&truth_val, &validation_labels)?,
+        test: ClusteringScores::compute(data.test.labels(), &test_labels)?,
         inertia,
         covariance,
         log_likelihood,
