@@ -5,7 +5,7 @@
 /// Which values of a layer a training step drops, and by how much the others are scaled.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Dropout {
-    key: u64,
+    key: u32,
     threshold: u32,
     /// `1 / (1 - rate)`: the scale of kept values (inverted dropout).
     pub keep_scale: f32,
@@ -25,19 +25,46 @@ impl Dropout {
             return None;
         }
         Some(Self {
-            key: mix(step_seed ^ mix(layer as u64 + 1)),
+            key: (mix(step_seed ^ mix(layer as u64 + 1)) >> 32) as u32,
             threshold: (rate as f64 * 4_294_967_296.0).min(u32::MAX as f64) as u32,
             keep_scale: 1.0 / (1.0 - rate),
         })
     }
 
-    /// Whether the value at `index` (counted over the whole batch) is kept.
-    #[inline]
+    /// Whether the value at `index` (counted over the whole batch) is kept: MurmurHash3's
+    /// 32-bit finaliser of the index and the layer's key against the rate's threshold.
+    #[inline(always)]
     pub fn keeps(&self, index: usize) -> bool {
-        let bits = mix(self
-            .key
-            .wrapping_add((index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)));
-        ((bits >> 32) as u32) >= self.threshold
+        let mut h = (index as u32).wrapping_mul(0x9e37_79b1) ^ self.key;
+        h ^= h >> 16;
+        h = h.wrapping_mul(0x85eb_ca6b);
+        h ^= h >> 13;
+        h = h.wrapping_mul(0xc2b2_ae35);
+        h ^= h >> 16;
+        h >= self.threshold
+    }
+
+    /// `flags[j] = keeps(first + j) as u8` (vectorised where AVX2 is available).
+    pub fn flags(&self, first: usize, flags: &mut [u8]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { self.flags_avx2(first, flags) };
+        }
+        self.flags_portable(first, flags)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn flags_avx2(&self, first: usize, flags: &mut [u8]) {
+        self.flags_portable(first, flags)
+    }
+
+    #[inline(always)]
+    fn flags_portable(&self, first: usize, flags: &mut [u8]) {
+        for (j, f) in flags.iter_mut().enumerate() {
+            *f = self.keeps(first + j) as u8;
+        }
     }
 
     /// The multiplier (0 or `keep_scale`) of every value `0..len` of the layer.
@@ -62,5 +89,13 @@ mod tests {
         assert_ne!(d.mask(64), other_layer.mask(64));
         assert_ne!(d.mask(64), other_seed.mask(64));
         assert!(Dropout::new(0.0, 7, 0).is_none());
+        let mut flags = vec![0u8; 100];
+        d.flags(5, &mut flags);
+        assert!(
+            flags
+                .iter()
+                .enumerate()
+                .all(|(j, &f)| (f == 1) == d.keeps(5 + j))
+        );
     }
 }

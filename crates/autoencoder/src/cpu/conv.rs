@@ -54,37 +54,6 @@ impl Conv {
         }
     }
 
-    /// For a kernel offset `d` (tap minus padding), the output columns `lo..hi` whose input
-    /// column `x + d` lies inside `0..len`.
-    fn valid(d: isize, len: usize) -> (usize, usize) {
-        let lo = (-d).max(0) as usize;
-        let hi = (len as isize - d).clamp(0, len as isize) as usize;
-        (lo.min(hi), hi)
-    }
-
-    /// Rows of `cols` (`ckk x hw`) hold the input shifted by every kernel tap, zero-padded.
-    fn im2col(&self, image: &[f32], cols: &mut [f32]) {
-        let (h, w, k, pad) = (self.h, self.w, self.k, (self.k / 2) as isize);
-        for (r, row) in cols.chunks_exact_mut(self.hw()).enumerate() {
-            let (c, ky, kx) = (r / (k * k), (r / k) % k, r % k);
-            let (dy, dx) = (ky as isize - pad, kx as isize - pad);
-            let plane = &image[c * h * w..(c + 1) * h * w];
-            let (x_lo, x_hi) = Self::valid(dx, w);
-            for (y, out) in row.chunks_exact_mut(w).enumerate() {
-                let sy = y as isize + dy;
-                if sy < 0 || sy >= h as isize {
-                    out.fill(0.0);
-                    continue;
-                }
-                let src = &plane[sy as usize * w..(sy as usize + 1) * w];
-                out[..x_lo].fill(0.0);
-                out[x_hi..].fill(0.0);
-                let s_lo = (x_lo as isize + dx) as usize;
-                out[x_lo..x_hi].copy_from_slice(&src[s_lo..s_lo + (x_hi - x_lo)]);
-            }
-        }
-    }
-
     /// Padded row length and the length of one padded plane (plus `k` zeros of slack, so that
     /// every tap of the padded-width output reads inside the plane).
     fn padded(&self) -> (usize, usize) {
@@ -93,16 +62,32 @@ impl Conv {
     }
 
     /// Copies the image's planes into zero-padded planes of [`Conv::padded`] length.
-    fn pad(&self, image: &[f32], out: &mut Vec<f32>) {
+    fn pad(&self, image: &[f32], out: &mut [f32]) {
         let (wp, plane) = self.padded();
         let (h, w, pad) = (self.h, self.w, self.k / 2);
-        out.clear();
-        out.resize(self.c * plane, 0.0);
+        out.fill(0.0);
         for (src, dst) in image.chunks_exact(h * w).zip(out.chunks_exact_mut(plane)) {
             for (y, row) in src.chunks_exact(w).enumerate() {
                 let start = (y + pad) * wp + pad;
                 dst[start..start + w].copy_from_slice(row);
             }
+        }
+    }
+
+    /// Offset of tap `t` (row-major in the kernel) in a padded plane.
+    fn tap_offset(&self, t: usize) -> usize {
+        let wp = self.padded().0;
+        (t / self.k) * wp + t % self.k
+    }
+
+    /// Rows of `cols` (`ckk x h·(w + k − 1)`) hold the padded planes shifted by every tap: one
+    /// contiguous copy per row, in the padded-width layout.
+    fn im2col(&self, padded: &[f32], cols: &mut [f32]) {
+        let (wp, plane) = self.padded();
+        let (k2, len) = (self.k * self.k, self.h * wp);
+        for (r, row) in cols.chunks_exact_mut(len).enumerate() {
+            let start = (r / k2) * plane + self.tap_offset(r % k2);
+            row.copy_from_slice(&padded[start..start + len]);
         }
     }
 
@@ -115,21 +100,28 @@ impl Conv {
         y: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
-        let hw = self.hw();
         if self.o == 1 {
             self.forward_single(weight, x, y, scratch);
         } else {
-            scratch.resize(self.ckk() * hw, 0.0);
-            self.im2col(x, scratch);
+            let (wp, plane) = self.padded();
+            let (ckk, len) = (self.ckk(), self.h * wp);
+            scratch.resize(self.c * plane + ckk * len + self.o * len, 0.0);
+            let (padded, rest) = scratch.split_at_mut(self.c * plane);
+            let (cols, out) = rest.split_at_mut(ckk * len);
+            self.pad(x, padded);
+            self.im2col(padded, cols);
             matmul(
-                y,
-                View::rows(weight, self.o, self.ckk()),
-                View::rows(scratch, self.ckk(), hw),
+                out,
+                View::rows(weight, self.o, ckk),
+                View::rows(cols, ckk, len),
                 false,
             );
+            for (dst, src) in y.chunks_exact_mut(self.w).zip(out.chunks_exact(wp)) {
+                dst.copy_from_slice(&src[..self.w]);
+            }
         }
         if let Some(bias) = bias {
-            for (row, b) in y.chunks_exact_mut(hw).zip(bias) {
+            for (row, b) in y.chunks_exact_mut(self.hw()).zip(bias) {
                 row.iter_mut().for_each(|v| *v += b);
             }
         }
@@ -139,17 +131,17 @@ impl Conv {
     /// (`h` rows of `w + k - 1`, the extra columns discarded).
     fn forward_single(&self, weight: &[f32], x: &[f32], y: &mut [f32], scratch: &mut Vec<f32>) {
         let (wp, plane) = self.padded();
-        let (k, len) = (self.k, self.h * wp);
-        self.pad(x, scratch);
-        let (padded, acc) = {
-            let n = scratch.len();
-            scratch.resize(n + len, 0.0);
-            scratch.split_at_mut(n)
-        };
+        let len = self.h * wp;
+        scratch.resize(self.c * plane + len, 0.0);
+        let (padded, acc) = scratch.split_at_mut(self.c * plane);
+        self.pad(x, padded);
         acc.fill(0.0);
-        for (taps, p) in weight.chunks_exact(k * k).zip(padded.chunks_exact(plane)) {
+        for (taps, p) in weight
+            .chunks_exact(self.k * self.k)
+            .zip(padded.chunks_exact(plane))
+        {
             for (t, &wt) in taps.iter().enumerate() {
-                let off = (t / k) * wp + t % k;
+                let off = self.tap_offset(t);
                 axpy(acc, wt, &p[off..off + len]);
             }
         }
@@ -171,41 +163,39 @@ impl Conv {
         for (d, row) in db.iter_mut().zip(dy.chunks_exact(hw)) {
             *d += row.iter().sum::<f32>();
         }
-        if self.o == 1 {
-            self.weight_grad_single(x, dy, dw, scratch);
-            return;
-        }
-        scratch.resize(self.ckk() * hw, 0.0);
-        self.im2col(x, scratch);
-        matmul(
-            dw,
-            View::rows(dy, self.o, hw),
-            View::rows(scratch, self.ckk(), hw).t(),
-            true,
-        );
-    }
-
-    /// One output channel: each weight's gradient is a dot product of the padded-width output
-    /// gradient (zeros in the extra columns) with a shifted padded input plane.
-    fn weight_grad_single(&self, x: &[f32], dy: &[f32], dw: &mut [f32], scratch: &mut Vec<f32>) {
         let (wp, plane) = self.padded();
-        let (k, len) = (self.k, self.h * wp);
-        self.pad(x, scratch);
-        let (padded, g) = {
-            let n = scratch.len();
-            scratch.resize(n + len, 0.0);
-            scratch.split_at_mut(n)
-        };
+        let len = self.h * wp;
+        let (ckk, o) = (self.ckk(), self.o);
+        let cols_len = if o == 1 { 0 } else { ckk * len };
+        scratch.resize(self.c * plane + o * len + cols_len, 0.0);
+        let (padded, rest) = scratch.split_at_mut(self.c * plane);
+        let (g, cols) = rest.split_at_mut(o * len);
+        self.pad(x, padded);
         g.fill(0.0);
         for (dst, src) in g.chunks_exact_mut(wp).zip(dy.chunks_exact(self.w)) {
             dst[..self.w].copy_from_slice(src);
         }
-        for (taps, p) in dw.chunks_exact_mut(k * k).zip(padded.chunks_exact(plane)) {
-            for (t, d) in taps.iter_mut().enumerate() {
-                let off = (t / k) * wp + t % k;
-                *d += dot(g, &p[off..off + len]);
+        if o == 1 {
+            // One output channel: each weight's gradient is a dot product of the padded-width
+            // output gradient with a shifted padded input plane.
+            for (taps, p) in dw
+                .chunks_exact_mut(self.k * self.k)
+                .zip(padded.chunks_exact(plane))
+            {
+                for (t, d) in taps.iter_mut().enumerate() {
+                    let off = self.tap_offset(t);
+                    *d += dot(g, &p[off..off + len]);
+                }
             }
+            return;
         }
+        self.im2col(padded, cols);
+        matmul(
+            dw,
+            View::rows(g, o, len),
+            View::rows(cols, ckk, len).t(),
+            true,
+        );
     }
 }
 

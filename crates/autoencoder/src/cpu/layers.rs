@@ -76,7 +76,10 @@ impl Shape {
         out: &mut [f32],
     ) {
         let (h, w) = (self.h, self.w);
-        let keeps = |j: usize| dropout.is_none_or(|(d, base)| d.keeps(base + j));
+        match dropout {
+            Some((d, first)) => d.flags(first, route),
+            None => route.fill(1),
+        }
         let scale_kept = dropout.map_or(1.0, |(d, _)| d.keep_scale);
         let planes = z.chunks_exact(h * w).enumerate();
         match self.kind {
@@ -84,25 +87,32 @@ impl Shape {
                 let (ho, wo) = (h / 2, w / 2);
                 for (ch, plane) in planes {
                     let (a, b) = (norm.scale[ch], norm.shift[ch]);
+                    let first = ch * ho * wo;
+                    let routes = &mut route[first..first + ho * wo];
+                    let outs = &mut out[first..first + ho * wo];
                     for yy in 0..ho {
+                        let top = &plane[2 * yy * w..(2 * yy + 1) * w];
+                        let bottom = &plane[(2 * yy + 1) * w..(2 * yy + 2) * w];
+                        let r = &mut routes[yy * wo..(yy + 1) * wo];
+                        let o = &mut outs[yy * wo..(yy + 1) * wo];
                         for xx in 0..wo {
-                            let base = 2 * yy * w + 2 * xx;
-                            let taps = [base, base + 1, base + w, base + w + 1];
-                            let (mut best, mut value) = (0u8, plane[base] * a + b);
-                            for (t, &p) in taps.iter().enumerate().skip(1) {
-                                let v = plane[p] * a + b;
-                                if v > value {
-                                    (best, value) = (t as u8, v);
-                                }
+                            let taps = [
+                                top[2 * xx],
+                                top[2 * xx + 1],
+                                bottom[2 * xx],
+                                bottom[2 * xx + 1],
+                            ];
+                            // Branch-free: the comparisons are data-dependent coin flips.
+                            let (mut best, mut value) = (0u8, taps[0] * a + b);
+                            for (t, &v) in taps.iter().enumerate().skip(1) {
+                                let v = v * a + b;
+                                let greater = v > value;
+                                best = if greater { t as u8 } else { best };
+                                value = if greater { v } else { value };
                             }
-                            let j = (ch * ho + yy) * wo + xx;
-                            if keeps(j) {
-                                route[j] = best;
-                                out[j] = value.max(0.0) * scale_kept;
-                            } else {
-                                route[j] = DROPPED;
-                                out[j] = 0.0;
-                            }
+                            let kept = r[xx] != 0;
+                            r[xx] = if kept { best } else { DROPPED };
+                            o[xx] = value.max(0.0) * scale_kept * kept as u8 as f32;
                         }
                     }
                 }
@@ -112,19 +122,22 @@ impl Shape {
                 for (ch, plane) in planes {
                     let (a, b) = (norm.scale[ch], norm.shift[ch]);
                     let first = ch * 4 * h * w;
-                    for (y, row) in plane.chunks_exact(w).enumerate() {
-                        for (x, &v) in row.iter().enumerate() {
+                    let outs = &mut out[first..first + 4 * h * w];
+                    let routes = &route[first..first + 4 * h * w];
+                    for ((row, pair), flags) in plane
+                        .chunks_exact(w)
+                        .zip(outs.chunks_exact_mut(2 * w2))
+                        .zip(routes.chunks_exact(2 * w2))
+                    {
+                        let (top, bottom) = pair.split_at_mut(w2);
+                        for (dst, &v) in top.chunks_exact_mut(2).zip(row) {
                             let v = (v * a + b).max(0.0) * scale_kept;
-                            for j in [
-                                first + 2 * y * w2 + 2 * x,
-                                first + 2 * y * w2 + 2 * x + 1,
-                                first + (2 * y + 1) * w2 + 2 * x,
-                                first + (2 * y + 1) * w2 + 2 * x + 1,
-                            ] {
-                                let kept = keeps(j);
-                                route[j] = kept as u8;
-                                out[j] = if kept { v } else { 0.0 };
-                            }
+                            dst[0] = v;
+                            dst[1] = v;
+                        }
+                        bottom.copy_from_slice(top);
+                        for (o, &f) in pair.iter_mut().zip(flags) {
+                            *o *= f as f32;
                         }
                     }
                 }
@@ -162,22 +175,19 @@ impl Shape {
                     gp.fill(0.0);
                     let (ho, wo) = (h / 2, w / 2);
                     let first = ch * ho * wo;
-                    for yy in 0..ho {
-                        for xx in 0..wo {
-                            let j = first + yy * wo + xx;
-                            let code = route[j];
-                            if code == DROPPED {
-                                continue;
-                            }
-                            let p =
-                                (2 * yy + (code as usize >> 1)) * w + 2 * xx + (code as usize & 1);
-                            if plane[p] * a + b > 0.0 {
-                                let grad = d_out[j] * keep_scale;
-                                gp[p] = grad;
-                                sg += grad;
-                                sgx += grad * (plane[p] - mean) * inv_std;
-                            }
-                        }
+                    let routes = &route[first..first + ho * wo];
+                    let grads = &d_out[first..first + ho * wo];
+                    for (j, (&code, &d)) in routes.iter().zip(grads).enumerate() {
+                        let (yy, xx) = (j / wo, j % wo);
+                        // A dropped value routes nothing; its code's low bits name tap 0,
+                        // written with a zero gradient.
+                        let c = code as usize & 3;
+                        let p = (2 * yy + (c >> 1)) * w + 2 * xx + (c & 1);
+                        let live = (code != DROPPED && plane[p] * a + b > 0.0) as u8 as f32;
+                        let grad = d * keep_scale * live;
+                        gp[p] = grad;
+                        sg += grad;
+                        sgx += grad * (plane[p] - mean) * inv_std;
                     }
                 }
                 Resample::Upsample => {
@@ -185,28 +195,23 @@ impl Shape {
                     let first = ch * 4 * hw;
                     let r = &route[first..first + 4 * hw];
                     let d = &d_out[first..first + 4 * hw];
-                    for y in 0..h {
-                        for x in 0..w {
-                            let p = y * w + x;
-                            if plane[p] * a + b <= 0.0 {
-                                gp[p] = 0.0;
-                                continue;
-                            }
-                            let mut s = 0.0;
-                            for j in [
-                                2 * y * w2 + 2 * x,
-                                2 * y * w2 + 2 * x + 1,
-                                (2 * y + 1) * w2 + 2 * x,
-                                (2 * y + 1) * w2 + 2 * x + 1,
-                            ] {
-                                if r[j] != 0 {
-                                    s += d[j];
-                                }
-                            }
-                            let grad = s * keep_scale;
-                            gp[p] = grad;
+                    for ((zr, gr), (rr, dr)) in plane
+                        .chunks_exact(w)
+                        .zip(gp.chunks_exact_mut(w))
+                        .zip(r.chunks_exact(2 * w2).zip(d.chunks_exact(2 * w2)))
+                    {
+                        let (rt, rb) = rr.split_at(w2);
+                        let (dt, db) = dr.split_at(w2);
+                        for (x, (&zv, g)) in zr.iter().zip(gr.iter_mut()).enumerate() {
+                            let s = dt[2 * x] * rt[2 * x] as f32
+                                + dt[2 * x + 1] * rt[2 * x + 1] as f32
+                                + db[2 * x] * rb[2 * x] as f32
+                                + db[2 * x + 1] * rb[2 * x + 1] as f32;
+                            let live = (zv * a + b > 0.0) as u8 as f32;
+                            let grad = s * keep_scale * live;
+                            *g = grad;
                             sg += grad;
-                            sgx += grad * (plane[p] - mean) * inv_std;
+                            sgx += grad * (zv - mean) * inv_std;
                         }
                     }
                 }
