@@ -13,8 +13,10 @@ use fmnist_io::{Locator, StratifiedSplit};
 struct Suite {
     /// Cargo package.
     package: &'static str,
-    /// `[[bench]]` name, also the criterion group name.
+    /// `[[bench]]` name.
     bench: &'static str,
+    /// The criterion group the bench reports to (`target/criterion/<group>/<id>`).
+    group: &'static str,
     /// Script, relative to the workspace root, printing `{"<group>/<id>": seconds, ...}`.
     script: &'static str,
 }
@@ -23,12 +25,26 @@ const SUITES: &[Suite] = &[
     Suite {
         package: "fmnist-decomp",
         bench: "pca",
+        group: "pca",
         script: "crates/decomp/benches/sklearn_pca.py",
     },
     Suite {
         package: "fmnist-cluster",
         bench: "kmeans",
+        group: "kmeans",
         script: "crates/cluster/benches/sklearn_kmeans.py",
+    },
+    Suite {
+        package: "fmnist-cluster",
+        bench: "gmm",
+        group: "gmm",
+        script: "crates/cluster/benches/sklearn_gmm.py",
+    },
+    Suite {
+        package: "fmnist-eval",
+        bench: "clustering",
+        group: "n70000_k10x10",
+        script: "crates/eval/benches/sklearn_clustering.py",
     },
 ];
 
@@ -76,8 +92,8 @@ pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
             bail!("cargo bench -p {} failed", suite.package);
         }
         rust.extend(criterion_estimates(
-            &target.join("criterion").join(suite.bench),
-            suite.bench,
+            &target.join("criterion").join(suite.group),
+            suite.group,
         )?);
         if has_sklearn {
             eprintln!("scikit-learn: {}", suite.script);
@@ -110,20 +126,20 @@ pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
         }
     }
     println!(
-        "{:<34} {:>12} {:>14} {:>9}",
+        "{:<42} {:>12} {:>14} {:>9}",
         "workload", "rust (s)", "scikit-learn", "speed-up"
     );
     for (name, seconds) in &rust {
         match sklearn.get(name) {
             Some(theirs) => println!(
-                "{name:<34} {seconds:>12.4} {theirs:>14.4} {:>8.1}x",
+                "{name:<42} {seconds:>12.4} {theirs:>14.4} {:>8.1}x",
                 theirs / seconds
             ),
-            None => println!("{name:<34} {seconds:>12.4} {:>14} {:>9}", "-", "-"),
+            None => println!("{name:<42} {seconds:>12.4} {:>14} {:>9}", "-", "-"),
         }
     }
     for (name, value) in sklearn.iter().filter(|(n, _)| n.starts_with("quality/")) {
-        println!("{name:<34} {:>12} {value:>14.6}", "");
+        println!("{name:<42} {:>12} {value:>14.6}", "");
     }
     Ok(())
 }

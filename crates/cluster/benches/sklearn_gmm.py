@@ -1,15 +1,17 @@
 """scikit-learn's GaussianMixture on the workloads of benches/gmm.rs and
 examples/gmm_fashion_mnist.rs, for the README's speed and quality comparison.
 
-    /work/venv/bin/python crates/cluster/benches/sklearn_gmm.py SPLIT_FILE [WORKLOAD ...]
+    /work/venv/bin/python crates/cluster/benches/sklearn_gmm.py --data-dir DIR --indices FILE [WORKLOAD ...]
 
-SPLIT_FILE holds the study's 48,000 training indices, one per line, as written by
-`cargo run --release -p fmnist-cluster --example gmm_fashion_mnist -- pca40 full - SPLIT_FILE`
-(the same split as the Rust side). Workloads: pca40_full (fit, k = 10, seed 0, defaults),
-raw_diag (fit on the 784 pixels), raw_full_iteration (one EM iteration on the 784 pixels,
-after a one-iteration fit). Prints one JSON object: seconds per workload, and for the fits the
-lower bound, iterations and test AMI.
+FILE holds the study's 48,000 training indices, one per line, as written by `cargo xtask bench`
+(or by `cargo run --release -p fmnist-cluster --example gmm_fashion_mnist -- pca40 full - FILE`),
+the same split as the Rust side. Workloads, named as the criterion bench's ids: pca40_full_fit
+(fit, k = 10, seed 0, defaults), raw_diag_fit (fit on the 784 pixels), raw_full_em_iteration
+(one EM iteration on the 784 pixels, after a one-iteration fit). Prints one JSON object:
+seconds per `gmm/<workload>`, and for the fits `quality/gmm/<workload>/<measure>` (lower bound,
+iterations, test AMI).
 """
+import argparse
 import gzip
 import json
 import sys
@@ -19,12 +21,15 @@ import numpy as np
 from sklearn.metrics import adjusted_mutual_info_score
 from sklearn.mixture import GaussianMixture
 
-DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def idx(name, offset):
-    with gzip.open(f"{DATA}/{name}") as f:
-        return np.frombuffer(f.read(), np.uint8, offset=offset)
+def idx(data, name, offset):
+    """An IDX file of the data directory, plain or gzip-compressed."""
+    for path, opener in ((f"{data}/{name}", open), (f"{data}/{name}.gz", gzip.open)):
+        try:
+            with opener(path, "rb") as f:
+                return np.frombuffer(f.read(), np.uint8, offset=offset)
+        except FileNotFoundError:
+            continue
+    raise FileNotFoundError(f"{data}/{name}[.gz]")
 
 
 def pca(train, test, components):
@@ -40,30 +45,45 @@ def fit(x, x_test, y_test, covariance, **kw):
     gm = GaussianMixture(10, covariance_type=covariance, random_state=0, **kw).fit(x)
     seconds = time.perf_counter() - start
     ami = adjusted_mutual_info_score(y_test, gm.predict(x_test))
-    return gm, seconds, {"lower_bound": float(gm.lower_bound_), "n_iter": int(gm.n_iter_),
+    return gm, seconds, {"lower_bound": float(gm.lower_bound_), "n_iter": float(gm.n_iter_),
                          "test_ami": float(ami)}
 
 
 def main():
-    split = np.loadtxt(sys.argv[1], dtype=np.int64)
-    workloads = sys.argv[2:] or ["pca40_full", "raw_diag", "raw_full_iteration"]
-    images = idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 784)[split] / 255.0
-    test = idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784) / 255.0
-    y_test = idx("t10k-labels-idx1-ubyte.gz", 8)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--indices", required=True)
+    parser.add_argument("workloads", nargs="*",
+                        default=["pca40_full_fit", "raw_diag_fit", "raw_full_em_iteration"])
+    args = parser.parse_args()
+    split = np.loadtxt(args.indices, dtype=np.int64)
+    images = idx(args.data_dir, "train-images-idx3-ubyte", 16).reshape(-1, 784)[split] / 255.0
+    test = idx(args.data_dir, "t10k-images-idx3-ubyte", 16).reshape(-1, 784) / 255.0
+    y_test = idx(args.data_dir, "t10k-labels-idx1-ubyte", 8)
     out = {}
-    for w in workloads:
-        if w == "pca40_full":
+
+    def record(workload, seconds, quality=None):
+        out[f"gmm/{workload}"] = seconds
+        for measure, value in (quality or {}).items():
+            out[f"quality/gmm/{workload}/{measure}"] = value
+        print(json.dumps({workload: seconds}), file=sys.stderr, flush=True)
+
+    for w in args.workloads:
+        if w == "pca40_full_fit":
             z, z_test = pca(images, test, 40)
-            _, out[w], out[w + "_quality"] = fit(z, z_test, y_test, "full")
-        elif w == "raw_diag":
-            _, out[w], out[w + "_quality"] = fit(images, test, y_test, "diag")
-        elif w == "raw_full_iteration":
+            _, seconds, quality = fit(z, z_test, y_test, "full")
+            record(w, seconds, quality)
+        elif w == "raw_diag_fit":
+            _, seconds, quality = fit(images, test, y_test, "diag")
+            record(w, seconds, quality)
+        elif w == "raw_full_em_iteration":
             gm, _, _ = fit(images, test, y_test, "full", max_iter=1)
             start = time.perf_counter()
             _, log_resp = gm._e_step(images)
             gm._m_step(images, log_resp)
-            out[w] = time.perf_counter() - start
-        print(json.dumps({w: out[w]}), file=sys.stderr, flush=True)
+            record(w, time.perf_counter() - start)
+        else:
+            parser.error(f"unknown workload {w}")
     print(json.dumps(out))
 
 

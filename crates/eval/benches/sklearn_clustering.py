@@ -2,11 +2,14 @@
 """scikit-learn on the inputs of benches/clustering.rs: 70,000 labels, 10 x 10 clusters.
 
 Prints one JSON object {workload: seconds per call (median of repeats)}, with the same workload
-names as the criterion bench. Run from the repository root:
+ids as the criterion bench (`n70000_k10x10/<id>`). Run from the repository root, or through
+`cargo xtask bench fmnist-eval` (which passes --data-dir and --indices; the labels here are
+generated, so both are accepted and ignored):
 
     /work/venv/bin/python crates/eval/benches/sklearn_clustering.py
 """
 
+import argparse
 import json
 import os
 import statistics
@@ -73,11 +76,16 @@ workloads = {
     "all": everything,
 }
 
+parser = argparse.ArgumentParser()
+parser.add_argument("--data-dir")
+parser.add_argument("--indices")
+parser.parse_args()
+
 out = {}
 for name, f in workloads.items():
     f()
     timer = timeit.Timer(f)
     number, _ = timer.autorange()
     runs = timer.repeat(repeat=7, number=number)
-    out[name] = statistics.median(runs) / number
+    out[f"n70000_k10x10/{name}"] = statistics.median(runs) / number
 print(json.dumps(out, indent=1))
