@@ -4,7 +4,7 @@
 //! forward convolution with transposed, flipped kernels.
 
 use super::matmul::{View, matmul};
-use super::simd::{axpy, dot};
+use super::simd::{Fold, axpy, dot};
 
 /// One convolution: `c` input channels, `o` output channels, `h x w` images, `k x k` kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,7 +161,7 @@ impl Conv {
     ) {
         let hw = self.hw();
         for (d, row) in db.iter_mut().zip(dy.chunks_exact(hw)) {
-            *d += row.iter().sum::<f32>();
+            *d += Fold::Sum.over(row, &[]);
         }
         let (wp, plane) = self.padded();
         let len = self.h * wp;

@@ -2,6 +2,7 @@
 //! fused with 2 x 2 max-pooling or nearest upsampling and dropout, their backward passes, and
 //! the per-channel sums BatchNorm needs.
 
+use super::simd::Fold;
 use crate::dropout::Dropout;
 
 /// What follows a block's BatchNorm + ReLU.
@@ -169,7 +170,6 @@ impl Shape {
         {
             let (a, b) = (norm.scale[ch], norm.shift[ch]);
             let (mean, inv_std) = (norm.mean[ch], norm.inv_std[ch]);
-            let (mut sg, mut sgx) = (0f32, 0f32);
             match self.kind {
                 Resample::Pool => {
                     gp.fill(0.0);
@@ -184,10 +184,7 @@ impl Shape {
                         let c = code as usize & 3;
                         let p = (2 * yy + (c >> 1)) * w + 2 * xx + (c & 1);
                         let live = (code != DROPPED && plane[p] * a + b > 0.0) as u8 as f32;
-                        let grad = d * keep_scale * live;
-                        gp[p] = grad;
-                        sg += grad;
-                        sgx += grad * (plane[p] - mean) * inv_std;
+                        gp[p] = d * keep_scale * live;
                     }
                 }
                 Resample::Upsample => {
@@ -208,16 +205,13 @@ impl Shape {
                                 + db[2 * x] * rb[2 * x] as f32
                                 + db[2 * x + 1] * rb[2 * x + 1] as f32;
                             let live = (zv * a + b > 0.0) as u8 as f32;
-                            let grad = s * keep_scale * live;
-                            *g = grad;
-                            sg += grad;
-                            sgx += grad * (zv - mean) * inv_std;
+                            *g = s * keep_scale * live;
                         }
                     }
                 }
             }
-            sum[0] = sg as f64;
-            sum[1] = sgx as f64;
+            sum[0] = Fold::Sum.over(gp, &[]) as f64;
+            sum[1] = (Fold::Centered(mean).over(gp, plane) * inv_std) as f64;
         }
     }
 }
@@ -225,8 +219,8 @@ impl Shape {
 /// Mean and sum of squared deviations of one plane (the per-image part of BatchNorm's batch
 /// moments, combined across images in f64).
 pub(crate) fn plane_moments(plane: &[f32]) -> (f64, f64) {
-    let mean = plane.iter().sum::<f32>() / plane.len() as f32;
-    let m2 = plane.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>();
+    let mean = Fold::Sum.over(plane, &[]) / plane.len() as f32;
+    let m2 = Fold::Squares(mean).over(plane, &[]);
     (mean as f64, m2 as f64)
 }
 

@@ -22,6 +22,63 @@ pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
     dot_portable(x, y)
 }
 
+/// A sum over a slice (or a pair of slices) in 16 lanes.
+#[derive(Clone, Copy)]
+pub(crate) enum Fold {
+    /// `sum(x)`.
+    Sum,
+    /// `sum(x · (y − shift))`.
+    Centered(f32),
+    /// `sum((x − shift)²)` (`y` ignored).
+    Squares(f32),
+}
+
+impl Fold {
+    /// The sum over `x` (and `y`, for [`Fold::Centered`]).
+    pub fn over(self, x: &[f32], y: &[f32]) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { self.over_avx2(x, y) };
+        }
+        self.over_portable(x, y)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn over_avx2(self, x: &[f32], y: &[f32]) -> f32 {
+        self.over_portable(x, y)
+    }
+
+    #[inline(always)]
+    fn over_portable(self, x: &[f32], y: &[f32]) -> f32 {
+        match self {
+            Self::Sum => lanes(x, x, |a, _| a),
+            Self::Centered(shift) => lanes(x, y, |a, b| a * (b - shift)),
+            Self::Squares(shift) => lanes(x, x, |a, _| (a - shift) * (a - shift)),
+        }
+    }
+}
+
+/// `sum(f(x_i, y_i))` over the common length, in 16 lanes.
+#[inline(always)]
+fn lanes(x: &[f32], y: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
+    const LANES: usize = 16;
+    let len = x.len().min(y.len());
+    let (x, y) = (&x[..len], &y[..len]);
+    let mut acc = [0f32; LANES];
+    let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (a, b) in xc.zip(yc) {
+        for l in 0..LANES {
+            acc[l] += f(a[l], b[l]);
+        }
+    }
+    let tail: f32 = xr.iter().zip(yr).map(|(&a, &b)| f(a, b)).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn axpy_avx2(y: &mut [f32], a: f32, x: &[f32]) {
@@ -43,22 +100,7 @@ fn axpy_portable(y: &mut [f32], a: f32, x: &[f32]) {
 
 #[inline(always)]
 fn dot_portable(x: &[f32], y: &[f32]) -> f32 {
-    const LANES: usize = 16;
-    let len = x.len().min(y.len());
-    let (x, y) = (&x[..len], &y[..len]);
-    let mut acc = [0f32; LANES];
-    let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
-    let (xr, yr) = (xc.remainder(), yc.remainder());
-    for (a, b) in xc.zip(yc) {
-        for l in 0..LANES {
-            acc[l] += a[l] * b[l];
-        }
-    }
-    let mut total = 0f32;
-    for (a, b) in xr.iter().zip(yr) {
-        total += a * b;
-    }
-    acc.iter().sum::<f32>() + total
+    lanes(x, y, |a, b| a * b)
 }
 
 #[cfg(test)]
@@ -74,5 +116,11 @@ mod tests {
         assert_eq!(y, want);
         let plain: f64 = x.iter().zip(&y).map(|(a, b)| *a as f64 * *b as f64).sum();
         assert!((dot(&x, &y) as f64 - plain).abs() < 1e-5);
+        let total: f32 = x.iter().sum();
+        assert!((Fold::Sum.over(&x, &[]) - total).abs() < 1e-5);
+        let centered: f32 = x.iter().zip(&y).map(|(a, b)| a * (b - 0.3)).sum();
+        assert!((Fold::Centered(0.3).over(&x, &y) - centered).abs() < 1e-5);
+        let squares: f32 = x.iter().map(|a| (a - 0.3) * (a - 0.3)).sum();
+        assert!((Fold::Squares(0.3).over(&x, &[]) - squares).abs() < 1e-5);
     }
 }
