@@ -198,6 +198,73 @@ pub fn explained_variance(path: &Path, ratios: &[f64], cutoff: usize) -> Result<
     })
 }
 
+/// Principal components (one per row of `components`, `height * width` values each) as a grid
+/// of blue–white–red images, ten per row.
+///
+/// # Errors
+/// As [`ImageGrid::draw`].
+pub fn eigen_images(
+    path: &Path,
+    components: &nalgebra::DMatrix<f32>,
+    height: usize,
+    width: usize,
+) -> Result<()> {
+    const PER_ROW: usize = 10;
+    let images: Vec<Vec<[u8; 3]>> = components
+        .row_iter()
+        .map(|row| diverging_pixels(&row.iter().copied().collect::<Vec<f32>>()))
+        .collect();
+    ImageGrid {
+        title: format!(
+            "The {} principal components (red positive, blue negative)",
+            images.len()
+        ),
+        height,
+        width,
+        scale: 2,
+        rows: images
+            .chunks(PER_ROW)
+            .enumerate()
+            .map(|(r, chunk)| GridRow {
+                label: format!("{}-{}", r * PER_ROW + 1, r * PER_ROW + chunk.len()),
+                images: chunk.to_vec(),
+            })
+            .collect(),
+    }
+    .draw(path)
+}
+
+/// Samples projected on principal components (one row each), drawn on the first two and
+/// coloured by class.
+///
+/// # Errors
+/// [`Error::Figure`] with fewer than two components or a label count that differs from the
+/// rows; otherwise as [`ImageGrid::draw`].
+pub fn projection_scatter(
+    path: &Path,
+    projected: &nalgebra::DMatrix<f32>,
+    labels: &[u8],
+    class_names: &[String],
+) -> Result<()> {
+    if projected.ncols() < 2 {
+        return Err(Error::Figure(format!(
+            "a PC1/PC2 scatter needs two components, got {}",
+            projected.ncols()
+        )));
+    }
+    let points: Vec<(f32, f32)> = (0..projected.nrows())
+        .map(|i| (projected[(i, 0)], projected[(i, 1)]))
+        .collect();
+    scatter(
+        path,
+        "Test images on the first two principal components",
+        ("PC1", "PC2"),
+        &points,
+        labels,
+        class_names,
+    )
+}
+
 /// Points in two dimensions coloured by class, with a legend of class names.
 ///
 /// # Errors

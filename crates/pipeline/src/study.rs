@@ -14,7 +14,7 @@ use nalgebra::DMatrix;
 
 use crate::config::{GmmFeatures, StudyConfig};
 use crate::error::Result;
-use crate::figures::{self, GridRow, ImageGrid, diverging_pixels, gray_pixels};
+use crate::figures::{self, GridRow, ImageGrid, gray_pixels};
 use crate::progress::Progress;
 use crate::report::{self, figure_files};
 use crate::results::{
@@ -491,41 +491,16 @@ fn draw_pca(pca: &FittedPca, parts: &Parts<'_>, out: &Path) -> Result<()> {
         pca.all_explained_variance_ratio(),
         pca.n_components(),
     )?;
-    let components = pca.components();
-    let eigen: Vec<Vec<[u8; 3]>> = (0..components.nrows())
-        .map(|c| {
-            let row: Vec<f32> = components.row(c).iter().copied().collect();
-            diverging_pixels(&row)
-        })
-        .collect();
-    ImageGrid {
-        title: format!(
-            "The {} principal components (red positive, blue negative)",
-            eigen.len()
-        ),
-        height: set.rows(),
-        width: set.cols(),
-        scale: 2,
-        rows: eigen
-            .chunks(GRID_COLUMNS)
-            .enumerate()
-            .map(|(r, chunk)| GridRow {
-                label: format!("PC {}-", r * GRID_COLUMNS + 1),
-                images: chunk.to_vec(),
-            })
-            .collect(),
-    }
-    .draw(&out.join(figure_files::EIGEN_IMAGES))?;
-    let projected = pca.transform(&parts.x_test)?;
-    if projected.ncols() >= 2 {
-        let points: Vec<(f32, f32)> = (0..projected.nrows())
-            .map(|i| (projected[(i, 0)], projected[(i, 1)]))
-            .collect();
-        figures::scatter(
+    figures::eigen_images(
+        &out.join(figure_files::EIGEN_IMAGES),
+        &pca.components(),
+        set.rows(),
+        set.cols(),
+    )?;
+    if pca.n_components() >= 2 {
+        figures::projection_scatter(
             &out.join(figure_files::PCA_SCATTER),
-            "Test images on the first two principal components",
-            ("PC1", "PC2"),
-            &points,
+            &pca.transform(&parts.x_test)?,
             &parts.y_test,
             parts.class_names(),
         )?;

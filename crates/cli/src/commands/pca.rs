@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use fmnist_decomp::Pca;
 use fmnist_io::StratifiedSplit;
-use fmnist_pipeline::figures::{self, GridRow, ImageGrid};
+use fmnist_pipeline::figures;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
@@ -72,41 +72,19 @@ pub fn run(args: PcaArgs) -> Result<()> {
         eprintln!("wrote {}", path.display());
     }
     if let Some(path) = &args.eigen_images {
-        let components = pca.components();
-        let images: Vec<Vec<[u8; 3]>> = components
-            .row_iter()
-            .map(|row| figures::diverging_pixels(&row.iter().copied().collect::<Vec<f32>>()))
-            .collect();
-        let rows = images
-            .chunks(10)
-            .enumerate()
-            .map(|(r, chunk)| GridRow {
-                label: format!("{}-{}", r * 10 + 1, r * 10 + chunk.len()),
-                images: chunk.to_vec(),
-            })
-            .collect();
-        ImageGrid {
-            title: format!("The {} principal components as images", pca.n_components()),
-            height: data.train.rows(),
-            width: data.train.cols(),
-            scale: 3,
-            rows,
-        }
-        .draw(path)?;
+        figures::eigen_images(
+            path,
+            &pca.components(),
+            data.train.rows(),
+            data.train.cols(),
+        )?;
         eprintln!("wrote {}", path.display());
     }
     if let Some(path) = &args.scatter {
-        let z = pca.transform(&data.test.all_features())?;
-        anyhow::ensure!(
-            z.ncols() >= 2,
-            "the scatter plot needs at least 2 components"
-        );
-        let points: Vec<(f32, f32)> = (0..z.nrows()).map(|i| (z[(i, 0)], z[(i, 1)])).collect();
-        figures::scatter(
+        let projected = pca.transform(&data.test.all_features())?;
+        figures::projection_scatter(
             path,
-            "Test images on the first two principal components",
-            ("PC1", "PC2"),
-            &points,
+            &projected,
             data.test.labels(),
             data.test.class_names(),
         )?;
