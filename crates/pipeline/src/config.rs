@@ -53,6 +53,9 @@ pub struct StudyConfig {
     pub gmm_covariance: Covariance,
     /// Features of the `ae-gmm` mixture (default: 40 principal components of the bottleneck).
     pub gmm_features: GmmFeatures,
+    /// Further mixtures on the codes, scored for the report's comparison of configurations
+    /// (default: diagonal covariance on the 784-value bottleneck).
+    pub gmm_variants: Vec<(Covariance, GmmFeatures)>,
     /// Where the autoencoder runs (default CPU).
     pub device: Device,
 }
@@ -72,6 +75,7 @@ impl Default for StudyConfig {
             trees: 100,
             gmm_covariance: Covariance::Full,
             gmm_features: GmmFeatures::BottleneckPca(40),
+            gmm_variants: vec![(Covariance::Diag, GmmFeatures::Bottleneck)],
             device: Device::Cpu,
         }
     }

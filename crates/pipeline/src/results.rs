@@ -33,6 +33,9 @@ pub struct Results {
     pub autoencoder: AutoencoderSummary,
     /// One entry per clustering pipeline (`kmeans-raw`, `ae-kmeans`, `ae-gmm`).
     pub pipelines: Vec<PipelineResult>,
+    /// Other Gaussian mixtures on the same autoencoder codes, scored without forests: which
+    /// configuration of `ae-gmm` gives what.
+    pub gmm_variants: Vec<GmmVariant>,
     /// The control the study lacks: a forest on the pixels alone.
     pub forest_pixels_only: ForestResult,
     /// Wall time of the whole run.
@@ -89,12 +92,27 @@ pub struct AutoencoderSummary {
 pub struct PipelineResult {
     /// `kmeans-raw`, `ae-kmeans` or `ae-gmm`.
     pub name: String,
+    /// The clustering model and its features, in words.
+    pub configuration: String,
     /// Cluster quality against the true classes.
     pub clustering: SplitScores,
     /// Forests on the cluster labels.
     pub forest: ForestModes,
     /// Wall time of each stage of the pipeline (`cluster`, `forest_replace`, `forest_add`).
     pub seconds: BTreeMap<String, f64>,
+}
+
+/// A Gaussian mixture on the autoencoder codes in another configuration than `ae-gmm`'s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GmmVariant {
+    /// `full`, `tied`, `diag` or `spherical`.
+    pub covariance: String,
+    /// What the mixture was fitted on.
+    pub features: String,
+    /// Cluster quality against the true classes.
+    pub clustering: SplitScores,
+    /// Wall time of fit and prediction.
+    pub seconds: f64,
 }
 
 /// Clustering scores on each part of the data.
@@ -254,6 +272,9 @@ pub(crate) mod tests {
                 .into_iter()
                 .map(|name| PipelineResult {
                     name: name.into(),
+                    configuration:
+                        "full covariance on the first 40 principal components of the bottleneck"
+                            .into(),
                     clustering: SplitScores {
                         train: scores,
                         validation: scores,
@@ -266,6 +287,16 @@ pub(crate) mod tests {
                     seconds: BTreeMap::from([("cluster".into(), 0.2)]),
                 })
                 .collect(),
+            gmm_variants: vec![GmmVariant {
+                covariance: "diag".into(),
+                features: "the 784-value bottleneck".into(),
+                clustering: SplitScores {
+                    train: scores,
+                    validation: scores,
+                    test: scores,
+                },
+                seconds: 0.3,
+            }],
             forest_pixels_only: forest(0.6),
             seconds_total: 3.0,
             environment: Environment::current(2),

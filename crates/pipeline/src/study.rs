@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use fmnist_autoencoder::{Architecture, Autoencoder, Progress as AeProgress};
-use fmnist_cluster::{GaussianMixture, KMeans};
+use fmnist_cluster::{Covariance, GaussianMixture, KMeans};
 use fmnist_decomp::{FittedPca, Pca};
 use fmnist_eval::{ClassificationReport, ClusteringScores, clustering_accuracy, confusion_matrix};
 use fmnist_forest::{RandomForest, add_label_column, label_column};
@@ -18,8 +18,8 @@ use crate::figures::{self, GridRow, ImageGrid, gray_pixels};
 use crate::progress::Progress;
 use crate::report::{self, figure_files};
 use crate::results::{
-    AutoencoderSummary, DatasetSummary, Environment, ForestModes, ForestResult, PcaSummary,
-    PipelineResult, Results, SCHEMA_VERSION, SplitScores,
+    AutoencoderSummary, DatasetSummary, Environment, ForestModes, ForestResult, GmmVariant,
+    PcaSummary, PipelineResult, Results, SCHEMA_VERSION, SplitScores,
 };
 
 /// The file the results are written to inside the output directory.
@@ -168,7 +168,19 @@ pub fn run(
         );
         Ok((clustering, summary))
     })?;
-    pipelines.push(forests.pipeline("kmeans-raw", &kmeans_raw, cluster_seconds, out)?);
+    let kmeans = |features: &str| {
+        format!(
+            "K-Means, k {}, best of {} k-means++ starts, on {features}",
+            config.clusters, config.n_init
+        )
+    };
+    pipelines.push(forests.pipeline(
+        "kmeans-raw",
+        kmeans("the raw pixels"),
+        &kmeans_raw,
+        cluster_seconds,
+        out,
+    )?);
 
     // The autoencoder, trained on the training split and validated on the validation split.
     let (encoded, ae_summary) = train_autoencoder(config, &parts, out, progress)?;
@@ -191,49 +203,44 @@ pub fn run(
         );
         Ok((clustering, summary))
     })?;
-    pipelines.push(forests.pipeline("ae-kmeans", &ae_kmeans, cluster_seconds, out)?);
+    pipelines.push(forests.pipeline(
+        "ae-kmeans",
+        kmeans("the 784-value bottleneck"),
+        &ae_kmeans,
+        cluster_seconds,
+        out,
+    )?);
 
     // Pipeline 3: a Gaussian mixture on the bottleneck.
     let (ae_gmm, cluster_seconds) = timed(progress, "ae-gmm: Gaussian mixture", 0, |_| {
-        let (train, validation, test) = match config.gmm_features {
-            GmmFeatures::Bottleneck => (
-                encoded.train.clone(),
-                encoded.validation.clone(),
-                encoded.test.clone(),
-            ),
-            GmmFeatures::BottleneckPca(n) => {
-                let pca = Pca::params(n).seed(config.seed).fit(&encoded.train)?;
-                (
-                    pca.transform(&encoded.train)?,
-                    pca.transform(&encoded.validation)?,
-                    pca.transform(&encoded.test)?,
-                )
-            }
-        };
-        let gmm = GaussianMixture::params(config.clusters)
-            .covariance(config.gmm_covariance)
-            .seed(config.seed)
-            .fit(&train)?;
-        let clustering = Clustering::from_usize(
-            &gmm.predict(&train)?,
-            &gmm.predict(&validation)?,
-            &gmm.predict(&test)?,
-        );
-        let summary = format!(
-            "{} covariance on {}: lower bound {:.4}, {} iterations{}",
-            config.gmm_covariance.name(),
-            config.gmm_features.describe(),
-            gmm.lower_bound(),
-            gmm.n_iter(),
-            if gmm.converged() {
-                ""
-            } else {
-                " (not converged)"
-            }
-        );
-        Ok((clustering, summary))
+        fit_gmm(config, config.gmm_covariance, config.gmm_features, &encoded)
     })?;
-    pipelines.push(forests.pipeline("ae-gmm", &ae_gmm, cluster_seconds, out)?);
+    pipelines.push(forests.pipeline(
+        "ae-gmm",
+        format!(
+            "{} covariance on {}",
+            config.gmm_covariance.name(),
+            config.gmm_features.describe()
+        ),
+        &ae_gmm,
+        cluster_seconds,
+        out,
+    )?);
+
+    // Other mixtures on the same codes, scored only: which configuration gives what.
+    let mut gmm_variants = Vec::new();
+    for &(covariance, features) in &config.gmm_variants {
+        let stage = format!("ae-gmm variant: {}", covariance.name());
+        let (clustering, seconds) = timed(progress, &stage, 0, |_| {
+            fit_gmm(config, covariance, features, &encoded)
+        })?;
+        gmm_variants.push(GmmVariant {
+            covariance: covariance.name().to_string(),
+            features: features.describe(),
+            clustering: clustering.scores(&parts)?,
+            seconds,
+        });
+    }
 
     // The control the study lacks: a forest on the pixels alone.
     let forest_pixels_only =
@@ -255,6 +262,7 @@ pub fn run(
         pca: pca_result,
         autoencoder: ae_summary,
         pipelines,
+        gmm_variants,
         forest_pixels_only,
         seconds_total: started.elapsed().as_secs_f64(),
         environment: Environment::current(rayon::current_num_threads()),
@@ -277,6 +285,50 @@ fn timed<T>(
     let seconds = started.elapsed().as_secs_f64();
     progress.end(name, seconds, &summary);
     Ok((value, seconds))
+}
+
+/// Fits a Gaussian mixture to the codes (or their PCA) and labels the three parts.
+fn fit_gmm(
+    config: &StudyConfig,
+    covariance: Covariance,
+    features: GmmFeatures,
+    encoded: &Encoded,
+) -> Result<(Clustering, String)> {
+    let projected;
+    let (train, validation, test) = match features {
+        GmmFeatures::Bottleneck => (&encoded.train, &encoded.validation, &encoded.test),
+        GmmFeatures::BottleneckPca(n) => {
+            let pca = Pca::params(n).seed(config.seed).fit(&encoded.train)?;
+            projected = (
+                pca.transform(&encoded.train)?,
+                pca.transform(&encoded.validation)?,
+                pca.transform(&encoded.test)?,
+            );
+            (&projected.0, &projected.1, &projected.2)
+        }
+    };
+    let gmm = GaussianMixture::params(config.clusters)
+        .covariance(covariance)
+        .seed(config.seed)
+        .fit(train)?;
+    let clustering = Clustering::from_usize(
+        &gmm.predict(train)?,
+        &gmm.predict(validation)?,
+        &gmm.predict(test)?,
+    );
+    let summary = format!(
+        "{} covariance on {}: lower bound {:.4}, {} iterations{}",
+        covariance.name(),
+        features.describe(),
+        gmm.lower_bound(),
+        gmm.n_iter(),
+        if gmm.converged() {
+            ""
+        } else {
+            " (not converged)"
+        }
+    );
+    Ok((clustering, summary))
 }
 
 /// The bottleneck codes of the three parts.
@@ -375,6 +427,7 @@ impl Forests<'_> {
     fn pipeline(
         &self,
         name: &str,
+        configuration: String,
         clustering: &Clustering,
         cluster_seconds: f64,
         out: &Path,
@@ -404,6 +457,7 @@ impl Forests<'_> {
         draw_clusters(name, clustering, self.parts, out)?;
         Ok(PipelineResult {
             name: name.to_string(),
+            configuration,
             clustering: clustering.scores(self.parts)?,
             seconds: BTreeMap::from([
                 ("cluster".to_string(), cluster_seconds),
