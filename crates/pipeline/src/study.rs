@@ -152,21 +152,7 @@ pub fn run(
 
     // Pipeline 1: K-Means on raw pixels.
     let (kmeans_raw, cluster_seconds) = timed(progress, "kmeans-raw: K-Means", 0, |_| {
-        let km = KMeans::params(config.clusters)
-            .n_init(config.n_init)
-            .seed(config.seed)
-            .fit(&parts.x_train)?;
-        let clustering = Clustering::from_usize(
-            km.labels(),
-            &km.predict(&parts.x_validation)?,
-            &km.predict(&parts.x_test)?,
-        );
-        let summary = format!(
-            "inertia {:.1} after {} iterations",
-            km.inertia(),
-            km.n_iter()
-        );
-        Ok((clustering, summary))
+        fit_kmeans(config, &parts.x_train, &parts.x_validation, &parts.x_test)
     })?;
     let kmeans = |features: &str| {
         format!(
@@ -187,21 +173,7 @@ pub fn run(
 
     // Pipeline 2: K-Means on the bottleneck.
     let (ae_kmeans, cluster_seconds) = timed(progress, "ae-kmeans: K-Means", 0, |_| {
-        let km = KMeans::params(config.clusters)
-            .n_init(config.n_init)
-            .seed(config.seed)
-            .fit(&encoded.train)?;
-        let clustering = Clustering::from_usize(
-            km.labels(),
-            &km.predict(&encoded.validation)?,
-            &km.predict(&encoded.test)?,
-        );
-        let summary = format!(
-            "inertia {:.1} after {} iterations",
-            km.inertia(),
-            km.n_iter()
-        );
-        Ok((clustering, summary))
+        fit_kmeans(config, &encoded.train, &encoded.validation, &encoded.test)
     })?;
     pipelines.push(forests.pipeline(
         "ae-kmeans",
@@ -285,6 +257,27 @@ fn timed<T>(
     let seconds = started.elapsed().as_secs_f64();
     progress.end(name, seconds, &summary);
     Ok((value, seconds))
+}
+
+/// Fits K-Means to `train` and labels the three parts.
+fn fit_kmeans(
+    config: &StudyConfig,
+    train: &DMatrix<f32>,
+    validation: &DMatrix<f32>,
+    test: &DMatrix<f32>,
+) -> Result<(Clustering, String)> {
+    let km = KMeans::params(config.clusters)
+        .n_init(config.n_init)
+        .seed(config.seed)
+        .fit(train)?;
+    let clustering =
+        Clustering::from_usize(km.labels(), &km.predict(validation)?, &km.predict(test)?);
+    let summary = format!(
+        "inertia {:.1} after {} iterations",
+        km.inertia(),
+        km.n_iter()
+    );
+    Ok((clustering, summary))
 }
 
 /// Fits a Gaussian mixture to the codes (or their PCA) and labels the three parts.
