@@ -48,23 +48,27 @@ pub(crate) const CHUNK: usize = 256;
 /// Rows per unit of parallel work and per partial result (16 chunks).
 pub(crate) const GROUP: usize = 16 * CHUNK;
 
-/// A row-major `f32` matrix: sample `i` is `data[i * d..(i + 1) * d]`.
+/// A row-major matrix (`f32` for K-Means, `f64` for the mixture's EM): sample `i` is
+/// `data[i * d..(i + 1) * d]`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Rows {
-    pub data: Vec<f32>,
+pub(crate) struct Rows<T = f32> {
+    pub data: Vec<T>,
     pub n: usize,
     pub d: usize,
 }
 
-impl Rows {
+impl<T> Rows<T>
+where
+    T: Copy + Default + Send + Sync + From<f32> + std::ops::Sub<Output = T>,
+{
     /// The rows of `x` (samples x features, column-major) minus `shift` (one value per feature),
     /// laid out row-major. Blocked and parallel: reads and writes both stay in cache.
-    pub fn from_matrix(x: &DMatrix<f32>, shift: &[f32]) -> Self {
+    pub fn from_matrix(x: &DMatrix<f32>, shift: &[T]) -> Self {
         let (n, d) = x.shape();
         debug_assert_eq!(shift.len(), d);
         const BLOCK: usize = 64;
         let src = x.as_slice();
-        let mut data = vec![0f32; n * d];
+        let mut data = vec![T::default(); n * d];
         data.par_chunks_mut(BLOCK * d.max(1))
             .enumerate()
             .for_each(|(b, out)| {
@@ -73,7 +77,7 @@ impl Rows {
                 for (j, &s) in shift.iter().enumerate() {
                     let col = &src[j * n + r0..j * n + r0 + rows];
                     for (r, &v) in col.iter().enumerate() {
-                        out[r * d + j] = v - s;
+                        out[r * d + j] = T::from(v) - s;
                     }
                 }
             });
@@ -81,10 +85,12 @@ impl Rows {
     }
 
     /// Sample `i`.
-    pub fn row(&self, i: usize) -> &[f32] {
+    pub fn row(&self, i: usize) -> &[T] {
         &self.data[i * self.d..(i + 1) * self.d]
     }
+}
 
+impl Rows<f32> {
     /// Squared Euclidean norm of every row, summed in `f64`.
     pub fn sq_norms(&self) -> Vec<f32> {
         let mut norms = vec![0f32; self.n];

@@ -4,44 +4,9 @@
 //! centring keeps the expansions of the diagonal and tied models (E[x²] − E[x]²) accurate.
 
 use nalgebra::DMatrix;
-use rayon::prelude::*;
 
-/// A row-major `f64` matrix: sample `i` is `data[i * d..(i + 1) * d]`.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Rows64 {
-    pub data: Vec<f64>,
-    pub n: usize,
-    pub d: usize,
-}
-
-impl Rows64 {
-    /// The rows of `x` (samples x features, column-major) minus `shift`, row-major, in `f64`.
-    pub fn from_matrix(x: &DMatrix<f32>, shift: &[f64]) -> Self {
-        let (n, d) = x.shape();
-        debug_assert_eq!(shift.len(), d);
-        const BLOCK: usize = 64;
-        let src = x.as_slice();
-        let mut data = vec![0f64; n * d];
-        data.par_chunks_mut(BLOCK * d.max(1))
-            .enumerate()
-            .for_each(|(b, out)| {
-                let r0 = b * BLOCK;
-                let rows = out.len() / d.max(1);
-                for (j, &s) in shift.iter().enumerate() {
-                    let col = &src[j * n + r0..j * n + r0 + rows];
-                    for (r, &v) in col.iter().enumerate() {
-                        out[r * d + j] = f64::from(v) - s;
-                    }
-                }
-            });
-        Self { data, n, d }
-    }
-
-    /// Sample `i`.
-    pub fn row(&self, i: usize) -> &[f64] {
-        &self.data[i * self.d..(i + 1) * self.d]
-    }
-}
+/// The data in `f64`, row-major: sample `i` is `data[i * d..(i + 1) * d]`.
+pub(crate) type Rows64 = crate::linalg::Rows<f64>;
 
 /// The mean of every column of `x`, accumulated in `f64`.
 pub(crate) fn column_means(x: &DMatrix<f32>) -> Vec<f64> {
