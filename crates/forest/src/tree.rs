@@ -196,6 +196,8 @@ struct Best {
 #[derive(Debug, Default)]
 pub(crate) struct Workspace {
     samples: Vec<Sample>,
+    /// The samples going right in a partition, in order.
+    right: Vec<Sample>,
     stack: Vec<Frame>,
     /// Row-major bins of the small subtree being grown.
     local: Vec<u8>,
@@ -251,6 +253,7 @@ pub(crate) fn grow(
     let stride = n_classes + usize::from(track_distinct);
     let Workspace {
         samples,
+        right,
         stack,
         local,
         split: buffers,
@@ -392,19 +395,22 @@ pub(crate) fn grow(
                     - left_weight * impurity(limits.criterion, &buffers.best_left, left_weight)
                     - right_weight * impurity(limits.criterion, &buffers.left, right_weight);
 
+                // A stable partition: the rows of a node stay in increasing order, so that
+                // filling a histogram walks each feature's column forwards.
                 let base = best.feature * view.feature_stride;
                 let node_samples = &mut samples[frame.start..frame.end];
+                right.clear();
                 let mut mid = 0;
-                let mut end = node_samples.len();
-                while mid < end {
-                    let row = node_samples[mid].row as usize;
-                    if view.data[base + row * view.row_stride] <= best.threshold {
+                for i in 0..node_samples.len() {
+                    let s = node_samples[i];
+                    if view.data[base + s.row as usize * view.row_stride] <= best.threshold {
+                        node_samples[mid] = s;
                         mid += 1;
                     } else {
-                        end -= 1;
-                        node_samples.swap(mid, end);
+                        right.push(s);
                     }
                 }
+                node_samples[mid..].copy_from_slice(right);
                 tree.nodes.push(Node {
                     feature: best.feature as u32,
                     threshold: best.threshold,
