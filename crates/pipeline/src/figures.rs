@@ -85,6 +85,35 @@ pub fn diverging_pixels(values: &[f32]) -> Vec<[u8; 3]> {
 }
 
 impl ImageGrid {
+    /// A grid of `set`'s grey-scale images: row `r` shows the images `groups[r]` (indices into
+    /// `set`) after the label `labels[r]`. Indices out of range are skipped.
+    pub fn of_dataset(
+        title: impl Into<String>,
+        set: &fmnist_io::Dataset,
+        groups: &[Vec<usize>],
+        labels: impl IntoIterator<Item = String>,
+        scale: usize,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            height: set.rows(),
+            width: set.cols(),
+            scale,
+            rows: groups
+                .iter()
+                .zip(labels)
+                .map(|(indices, label)| GridRow {
+                    label,
+                    images: indices
+                        .iter()
+                        .filter_map(|&i| set.image(i))
+                        .map(gray_pixels)
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
     /// Draws the grid to `path`.
     ///
     /// # Errors

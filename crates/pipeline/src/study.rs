@@ -508,26 +508,13 @@ impl Forests<'_> {
 
 fn draw_samples(parts: &Parts<'_>, out: &Path) -> Result<()> {
     let set = &parts.data.train;
-    let groups = set.sample_by_class(GRID_COLUMNS, 0);
-    let rows = groups
-        .iter()
-        .zip(set.class_names())
-        .map(|(indices, name)| GridRow {
-            label: name.clone(),
-            images: indices
-                .iter()
-                .filter_map(|&i| set.image(i))
-                .map(gray_pixels)
-                .collect(),
-        })
-        .collect();
-    ImageGrid {
-        title: "Training images, one row per class".into(),
-        height: set.rows(),
-        width: set.cols(),
-        scale: 2,
-        rows,
-    }
+    ImageGrid::of_dataset(
+        "Training images, one row per class",
+        set,
+        &set.sample_by_class(GRID_COLUMNS, 0),
+        set.class_names().iter().cloned(),
+        2,
+    )
     .draw(&out.join(figure_files::SAMPLES))
 }
 
@@ -588,27 +575,16 @@ fn draw_clusters(name: &str, clustering: &Clustering, parts: &Parts<'_>, out: &P
     let matching = clustering_accuracy(&parts.y_test, &clustering.test)?;
     let n_clusters = clustering.test.iter().max().map_or(0, |&m| m as usize + 1);
     let groups = fmnist_io::sample_per_group(&clustering.test, n_clusters, GRID_COLUMNS, 0);
-    let rows = groups
-        .iter()
-        .enumerate()
-        .map(|(c, indices)| GridRow {
-            label: match matching.class_of(c as u32) {
-                Some(class) => format!("{c}: {}", parts.class_names()[usize::from(class)]),
-                None => format!("{c}: –"),
-            },
-            images: indices
-                .iter()
-                .filter_map(|&i| set.image(i))
-                .map(gray_pixels)
-                .collect(),
-        })
-        .collect();
-    ImageGrid {
-        title: format!("{name}: test images per cluster (cluster: matched class)"),
-        height: set.rows(),
-        width: set.cols(),
-        scale: 2,
-        rows,
-    }
+    let labels = (0..n_clusters).map(|c| match matching.class_of(c as u32) {
+        Some(class) => format!("{c}: {}", parts.class_names()[usize::from(class)]),
+        None => format!("{c}: –"),
+    });
+    ImageGrid::of_dataset(
+        format!("{name}: test images per cluster (cluster: matched class)"),
+        set,
+        &groups,
+        labels,
+        2,
+    )
     .draw(&out.join(figure_files::clusters(name)))
 }

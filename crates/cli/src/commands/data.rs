@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use fmnist_io::Provenance;
-use fmnist_pipeline::figures::{GridRow, ImageGrid, gray_pixels};
+use fmnist_pipeline::figures::ImageGrid;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
@@ -155,24 +155,13 @@ fn show(args: ShowArgs) -> Result<()> {
         Part::Test => (&data.test, "test"),
     };
     let groups = set.sample_by_class(args.per_class, args.seed);
-    let grid = ImageGrid {
-        title: format!("{} images per class, {part} set", args.per_class),
-        height: set.rows(),
-        width: set.cols(),
-        scale: args.scale as usize,
-        rows: groups
-            .iter()
-            .zip(set.class_names())
-            .map(|(indices, name)| GridRow {
-                label: name.clone(),
-                images: indices
-                    .iter()
-                    .filter_map(|&i| set.image(i))
-                    .map(gray_pixels)
-                    .collect(),
-            })
-            .collect(),
-    };
+    let grid = ImageGrid::of_dataset(
+        format!("{} images per class, {part} set", args.per_class),
+        set,
+        &groups,
+        set.class_names().iter().cloned(),
+        args.scale as usize,
+    );
     grid.draw(&args.out)?;
     eprintln!(
         "wrote {} ({} classes x {} images, {})",
