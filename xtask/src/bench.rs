@@ -41,6 +41,12 @@ const SUITES: &[Suite] = &[
         script: "crates/cluster/benches/sklearn_gmm.py",
     },
     Suite {
+        package: "fmnist-forest",
+        bench: "forest",
+        group: "fashion_mnist",
+        script: "crates/forest/benches/sklearn_forest.py",
+    },
+    Suite {
         package: "fmnist-eval",
         bench: "clustering",
         group: "n70000_k10x10",

@@ -1,10 +1,12 @@
 """scikit-learn's side of benches/forest.rs: the same workloads, timed.
 
-/work/venv/bin/python crates/forest/benches/sklearn_forest.py [--repeat N]
-Prints one JSON object: {"fit_100_trees_48000x785": seconds, "predict_10000": seconds,
-"test_accuracy_785": accuracy} (best of N runs, default 1), with n_jobs=2 and random_state=0.
-The 48,000 training images are a stratified draw (the Rust side uses fmnist-io's split of the
-same size; which images does not matter for the timing).
+/work/venv/bin/python crates/forest/benches/sklearn_forest.py [--data-dir DIR] [--indices FILE] [--repeat N]
+(or both sides at once: `cargo xtask bench forest`).
+Prints one JSON object: {"fashion_mnist/fit_100_trees_48000x785": seconds,
+"fashion_mnist/predict_10000": seconds, "quality/forest/test_accuracy_785": accuracy} (best of N
+runs, default 1), with n_jobs=2 and random_state=0. The 48,000 training images are the rows listed
+in FILE (the study's split, as `cargo xtask bench` writes it), else a stratified draw of the same
+size.
 """
 
 import argparse
@@ -16,11 +18,12 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
-DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def idx(name):
-    raw = gzip.open(f"{DATA}/{name}").read()
+def idx(data, name):
+    """An IDX file of the data directory, plain or gzip-compressed."""
+    try:
+        raw = open(f"{data}/{name}", "rb").read()
+    except FileNotFoundError:
+        raw = gzip.open(f"{data}/{name}.gz").read()
     ndim = raw[3]
     dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
@@ -33,16 +36,22 @@ def features(images):
 
 
 parser = argparse.ArgumentParser()
+parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+parser.add_argument("--indices")
 parser.add_argument("--repeat", type=int, default=1)
 args = parser.parse_args()
 
-x_all = features(idx("train-images-idx3-ubyte.gz"))
-y_all = idx("train-labels-idx1-ubyte.gz")
-x_train, _, y_train, _ = train_test_split(
-    x_all, y_all, test_size=12_000, stratify=y_all, random_state=0
-)
-x_test = features(idx("t10k-images-idx3-ubyte.gz"))
-y_test = idx("t10k-labels-idx1-ubyte.gz")
+x_all = features(idx(args.data_dir, "train-images-idx3-ubyte"))
+y_all = idx(args.data_dir, "train-labels-idx1-ubyte")
+if args.indices:
+    rows = np.loadtxt(args.indices, dtype=np.int64)
+    x_train, y_train = x_all[rows], y_all[rows]
+else:
+    x_train, _, y_train, _ = train_test_split(
+        x_all, y_all, test_size=12_000, stratify=y_all, random_state=0
+    )
+x_test = features(idx(args.data_dir, "t10k-images-idx3-ubyte"))
+y_test = idx(args.data_dir, "t10k-labels-idx1-ubyte")
 
 fit, predict = [], []
 for _ in range(args.repeat):
@@ -56,9 +65,9 @@ for _ in range(args.repeat):
 print(
     json.dumps(
         {
-            "fit_100_trees_48000x785": min(fit),
-            "predict_10000": min(predict),
-            "test_accuracy_785": float((predicted == y_test).mean()),
+            "fashion_mnist/fit_100_trees_48000x785": min(fit),
+            "fashion_mnist/predict_10000": min(predict),
+            "quality/forest/test_accuracy_785": float((predicted == y_test).mean()),
         }
     )
 )
