@@ -2,7 +2,7 @@
 //! speed check of the crate README:
 //!
 //! ```text
-//! cargo run --release -p fmnist-decomp --example fashion_mnist
+//! cargo run --release -p fmnist-decomp --example pca_fashion_mnist
 //! ```
 
 use std::time::Instant;

@@ -2,7 +2,7 @@
 //! and speed check of the crate README:
 //!
 //! ```text
-//! cargo run --release -p fmnist-cluster --example fashion_mnist -- [N_INIT] [LABELS_OUT]
+//! cargo run --release -p fmnist-cluster --example kmeans_fashion_mnist -- [N_INIT] [LABELS_OUT]
 //! ```
 //!
 //! Prints inertia, iterations and seconds; with `LABELS_OUT`, writes the predicted test labels
