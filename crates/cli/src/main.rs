@@ -7,6 +7,7 @@
 mod commands;
 mod data_source;
 mod npy;
+mod output;
 mod progress;
 
 use std::process::ExitCode;

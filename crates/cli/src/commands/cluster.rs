@@ -16,6 +16,7 @@ use nalgebra::DMatrix;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
+use crate::output::print_result;
 
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
@@ -297,14 +298,7 @@ pub fn run(args: ClusterArgs) -> Result<()> {
         fmnist_io::write_atomically(path, |file| std::io::Write::write_all(file, &json))?;
         eprintln!("saved the model to {}", path.display());
     }
-    let table = render(&output);
-    if args.json {
-        eprint!("{table}");
-        println!("{}", serde_json::to_string(&output)?);
-    } else {
-        print!("{table}");
-    }
-    Ok(())
+    print_result(args.json, &render(&output), &output)
 }
 
 fn render(o: &Output) -> String {

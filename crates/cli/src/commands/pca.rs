@@ -12,6 +12,7 @@ use fmnist_pipeline::figures;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
+use crate::output::print_result;
 
 #[derive(Debug, Args)]
 pub struct PcaArgs {
@@ -90,14 +91,7 @@ pub fn run(args: PcaArgs) -> Result<()> {
         )?;
         eprintln!("wrote {}", path.display());
     }
-    let table = render(&output);
-    if args.json {
-        eprint!("{table}");
-        println!("{}", serde_json::to_string(&output)?);
-    } else {
-        print!("{table}");
-    }
-    Ok(())
+    print_result(args.json, &render(&output), &output)
 }
 
 fn render(o: &Output) -> String {
