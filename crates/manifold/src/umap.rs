@@ -1,0 +1,488 @@
+//! UMAP parameters ([`Umap`]), the fitted model ([`FittedUmap`]) and the progress events.
+
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+use crate::ab::find_ab_params;
+use crate::error::{ManifoldError, Result};
+use crate::graph::{FuzzyGraph, fuzzy_simplicial_set, memberships, smooth_knn_dist};
+pub use crate::init::Init;
+use crate::init::{initial_layout, stream};
+pub use crate::knn::Metric;
+use crate::knn::{Points, search};
+use crate::layout::Layout;
+use crate::validate::{check_data, check_features};
+
+/// A step of a fit or transform, reported through the progress callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Progress {
+    /// The neighbour graph is built (exact kNN).
+    Neighbors,
+    /// The fuzzy simplicial set is built; it has `edges` directed edges.
+    Graph {
+        /// Stored edges (both directions of every symmetric edge).
+        edges: usize,
+    },
+    /// The starting layout is made, by `used` (which differs from the requested one when the
+    /// spectral eigensolver fell back to PCA).
+    Init {
+        /// The method actually used.
+        used: Init,
+    },
+    /// An epoch of the layout optimisation is done.
+    Epoch {
+        /// Epochs done so far.
+        done: usize,
+        /// Epochs in all.
+        total: usize,
+    },
+}
+
+/// UMAP parameters: `Umap::params()`, then builder methods, then [`Umap::fit`].
+///
+/// The defaults are umap-learn 0.5's: `n_neighbors` 15, `min_dist` 0.1, `spread` 1,
+/// `n_components` 2, `n_epochs` 200 above 10,000 samples and 500 otherwise,
+/// `negative_sample_rate` 5, `learning_rate` 1, `repulsion_strength` 1, `local_connectivity`
+/// 1, `set_op_mix_ratio` 1, Euclidean metric, spectral initialisation, seed 0.
+///
+/// ```
+/// use fmnist_manifold::Umap;
+/// use nalgebra::DMatrix;
+///
+/// // Two groups of 20 points, far apart, in 3 dimensions.
+/// let x = DMatrix::from_fn(40, 3, |i, j| (i / 20) as f32 * 50.0 + ((i * 7 + j * 3) % 11) as f32 * 0.1);
+/// let model = Umap::params().n_neighbors(5).n_epochs(50).seed(1).fit(&x)?;
+/// assert_eq!(model.embedding().shape(), (40, 2));
+/// # Ok::<(), fmnist_manifold::ManifoldError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Umap {
+    n_neighbors: usize,
+    min_dist: f32,
+    spread: f32,
+    n_components: usize,
+    n_epochs: Option<usize>,
+    negative_sample_rate: usize,
+    learning_rate: f32,
+    repulsion_strength: f32,
+    local_connectivity: f32,
+    set_op_mix_ratio: f32,
+    metric: Metric,
+    init: Init,
+    seed: u64,
+}
+
+impl Default for Umap {
+    fn default() -> Self {
+        Self::params()
+    }
+}
+
+impl Umap {
+    /// The default parameters (see [`Umap`]).
+    pub fn params() -> Self {
+        Self {
+            n_neighbors: 15,
+            min_dist: 0.1,
+            spread: 1.0,
+            n_components: 2,
+            n_epochs: None,
+            negative_sample_rate: 5,
+            learning_rate: 1.0,
+            repulsion_strength: 1.0,
+            local_connectivity: 1.0,
+            set_op_mix_ratio: 1.0,
+            metric: Metric::Euclidean,
+            init: Init::Spectral,
+            seed: 0,
+        }
+    }
+
+    /// Size of the local neighbourhood, the sample itself included (default 15; at least 2).
+    pub fn n_neighbors(mut self, n_neighbors: usize) -> Self {
+        self.n_neighbors = n_neighbors;
+        self
+    }
+
+    /// Smallest distance between embedded points, in units of `spread` (default 0.1; between
+    /// 0 and `spread`).
+    pub fn min_dist(mut self, min_dist: f32) -> Self {
+        self.min_dist = min_dist;
+        self
+    }
+
+    /// Scale of the embedded points (default 1).
+    pub fn spread(mut self, spread: f32) -> Self {
+        self.spread = spread;
+        self
+    }
+
+    /// Dimensions of the embedding (default 2; fewer than the samples).
+    pub fn n_components(mut self, n_components: usize) -> Self {
+        self.n_components = n_components;
+        self
+    }
+
+    /// Epochs of the layout optimisation (default: 200 above 10,000 samples, 500 otherwise;
+    /// 0 keeps the starting layout).
+    pub fn n_epochs(mut self, n_epochs: usize) -> Self {
+        self.n_epochs = Some(n_epochs);
+        self
+    }
+
+    /// Negative samples per positive sample (default 5).
+    pub fn negative_sample_rate(mut self, rate: usize) -> Self {
+        self.negative_sample_rate = rate;
+        self
+    }
+
+    /// Learning rate of the first epoch, decaying linearly to 0 (default 1; `transform` uses
+    /// a quarter of it).
+    pub fn learning_rate(mut self, learning_rate: f32) -> Self {
+        self.learning_rate = learning_rate;
+        self
+    }
+
+    /// Weight of the negative samples, γ (default 1).
+    pub fn repulsion_strength(mut self, gamma: f32) -> Self {
+        self.repulsion_strength = gamma;
+        self
+    }
+
+    /// Neighbours assumed connected at full strength (default 1).
+    pub fn local_connectivity(mut self, local_connectivity: f32) -> Self {
+        self.local_connectivity = local_connectivity;
+        self
+    }
+
+    /// Mix of fuzzy union (1, default) and intersection (0) when symmetrising the graph.
+    pub fn set_op_mix_ratio(mut self, ratio: f32) -> Self {
+        self.set_op_mix_ratio = ratio;
+        self
+    }
+
+    /// Distance in the input space (default [`Metric::Euclidean`]).
+    pub fn metric(mut self, metric: Metric) -> Self {
+        self.metric = metric;
+        self
+    }
+
+    /// Starting layout (default [`Init::Spectral`]).
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// Seed of every random choice (default 0); the same seed gives the same embedding on
+    /// any number of threads.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Fits the embedding of `x` (samples x features). Runs in the current rayon pool.
+    ///
+    /// # Errors
+    /// [`ManifoldError::EmptyInput`], [`ManifoldError::NoFeatures`] and
+    /// [`ManifoldError::NonFinite`] for bad data; [`ManifoldError::TooFewSamples`] for fewer
+    /// than `n_neighbors + 1` samples; [`ManifoldError::InvalidParameter`] for `n_neighbors`
+    /// below 2, `n_components` 0 or not below the number of samples, `min_dist` outside
+    /// [0, `spread`], and a non-positive or non-finite learning rate, spread or (negative)
+    /// repulsion strength, local connectivity, or `set_op_mix_ratio` outside [0, 1].
+    pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedUmap> {
+        self.fit_with_progress(x, &mut |_| {})
+    }
+
+    /// [`Umap::fit`], then the embedding (`samples x n_components`).
+    ///
+    /// # Errors
+    /// As [`Umap::fit`].
+    pub fn fit_transform(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        Ok(self.fit(x)?.embedding)
+    }
+
+    /// [`Umap::fit`], reporting each step through `progress` (on the calling thread).
+    ///
+    /// # Errors
+    /// As [`Umap::fit`].
+    pub fn fit_with_progress(
+        &self,
+        x: &DMatrix<f32>,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<FittedUmap> {
+        self.check(x)?;
+        let (a, b) = find_ab_params(self.spread, self.min_dist)?;
+        let n = x.nrows();
+        let dim = self.n_components;
+        let (points, shift) = Points::new(x, self.metric, None);
+        let neighbors = search(&points, &points, self.n_neighbors, self.metric, true);
+        progress(&Progress::Neighbors);
+        let (graph, _, _) =
+            fuzzy_simplicial_set(&neighbors, self.local_connectivity, self.set_op_mix_ratio);
+        progress(&Progress::Graph { edges: graph.nnz() });
+        let n_epochs = self.n_epochs.unwrap_or(if n > 10_000 { 200 } else { 500 });
+        let prune_epochs = if n_epochs > 10 {
+            n_epochs
+        } else if n > 10_000 {
+            200
+        } else {
+            500
+        };
+        let graph = graph.pruned(graph.max_weight() / prune_epochs as f32);
+        let (mut layout, init_used) = initial_layout(&points, &graph, dim, self.init, self.seed);
+        progress(&Progress::Init { used: init_used });
+        Layout {
+            graph: &graph,
+            dim,
+            a,
+            b,
+            gamma: self.repulsion_strength,
+            alpha: self.learning_rate,
+            negative_sample_rate: self.negative_sample_rate,
+            n_epochs,
+            attraction: 2.0,
+            seed: self.seed,
+            stream: stream::LAYOUT,
+        }
+        .optimise(&mut layout, None, &mut |e| {
+            progress(&Progress::Epoch {
+                done: e + 1,
+                total: n_epochs,
+            })
+        });
+        Ok(FittedUmap {
+            params: Settings {
+                n_neighbors: self.n_neighbors,
+                n_epochs: self.n_epochs,
+                negative_sample_rate: self.negative_sample_rate,
+                learning_rate: self.learning_rate,
+                repulsion_strength: self.repulsion_strength,
+                local_connectivity: self.local_connectivity,
+                metric: self.metric,
+                seed: self.seed,
+                a,
+                b,
+            },
+            n_features: x.ncols(),
+            shift,
+            points,
+            embedding: DMatrix::from_row_slice(n, dim, &layout),
+            init_used,
+        })
+    }
+
+    fn check(&self, x: &DMatrix<f32>) -> Result<()> {
+        check_data(x)?;
+        let invalid = |msg: String| Err(ManifoldError::InvalidParameter(msg));
+        if self.n_neighbors < 2 {
+            return invalid(format!(
+                "n_neighbors must be at least 2, got {}",
+                self.n_neighbors
+            ));
+        }
+        let n = x.nrows();
+        if n <= self.n_neighbors {
+            return Err(ManifoldError::TooFewSamples {
+                n_samples: n,
+                n_neighbors: self.n_neighbors,
+            });
+        }
+        if self.n_components == 0 || self.n_components >= n {
+            return invalid(format!(
+                "n_components must be between 1 and the number of samples - 1 ({}), got {}",
+                n - 1,
+                self.n_components
+            ));
+        }
+        for (name, v, ok) in [
+            (
+                "learning_rate",
+                self.learning_rate,
+                self.learning_rate > 0.0,
+            ),
+            (
+                "repulsion_strength",
+                self.repulsion_strength,
+                self.repulsion_strength >= 0.0,
+            ),
+            (
+                "local_connectivity",
+                self.local_connectivity,
+                self.local_connectivity >= 0.0,
+            ),
+            (
+                "set_op_mix_ratio",
+                self.set_op_mix_ratio,
+                (0.0..=1.0).contains(&self.set_op_mix_ratio),
+            ),
+        ] {
+            if !(ok && v.is_finite()) {
+                return invalid(format!("{name} is out of range: {v}"));
+            }
+        }
+        find_ab_params(self.spread, self.min_dist).map(|_| ())
+    }
+}
+
+/// The parameters a fitted model keeps for `transform`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Settings {
+    n_neighbors: usize,
+    n_epochs: Option<usize>,
+    negative_sample_rate: usize,
+    learning_rate: f32,
+    repulsion_strength: f32,
+    local_connectivity: f32,
+    metric: Metric,
+    seed: u64,
+    a: f32,
+    b: f32,
+}
+
+/// A fitted embedding: the training embedding, and the training points that
+/// [`FittedUmap::transform`] searches for the neighbours of new points.
+///
+/// Serialisable with serde (it holds the training data, `samples x features` floats).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedUmap {
+    params: Settings,
+    n_features: usize,
+    /// Column means of the (prepared) training data, subtracted from every point.
+    shift: Vec<f32>,
+    points: Points,
+    #[serde(with = "matrix_serde")]
+    embedding: DMatrix<f32>,
+    init_used: Init,
+}
+
+impl FittedUmap {
+    /// The embedding of the training samples, `samples x n_components`.
+    pub fn embedding(&self) -> &DMatrix<f32> {
+        &self.embedding
+    }
+
+    /// Features of the training data.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Dimensions of the embedding.
+    pub fn n_components(&self) -> usize {
+        self.embedding.ncols()
+    }
+
+    /// The starting layout actually used: [`Init::Pca`] when [`Init::Spectral`] was asked
+    /// for but the eigensolver did not converge.
+    pub fn init_used(&self) -> Init {
+        self.init_used
+    }
+
+    /// The fitted `a` and `b` of the similarity curve 1 / (1 + a·d^(2b)).
+    pub fn ab(&self) -> (f32, f32) {
+        (self.params.a, self.params.b)
+    }
+
+    /// Embeds new points into the fitted embedding without moving it, as umap-learn 0.5's
+    /// `transform`: each new point's `n_neighbors` nearest training points, their
+    /// memberships (local connectivity reduced by 1), a start at the membership-weighted mean
+    /// of their embeddings (at the embedding of an identical training point if there is one),
+    /// then the layout optimisation of the new points alone against the fixed training
+    /// embedding: `n_epochs / 3` epochs (100 when `n_epochs` was left to its default, 30 above
+    /// 10,000 new points) at a quarter of the learning rate. Deterministic on any thread count.
+    ///
+    /// # Errors
+    /// [`ManifoldError::EmptyInput`], [`ManifoldError::NoFeatures`] and
+    /// [`ManifoldError::NonFinite`] for bad data, [`ManifoldError::FeatureMismatch`] for a
+    /// feature count other than the training data's.
+    pub fn transform(&self, x_new: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        check_data(x_new)?;
+        check_features(x_new, self.n_features)?;
+        let p = &self.params;
+        let dim = self.n_components();
+        let m = x_new.nrows();
+        let (queries, _) = Points::new(x_new, p.metric, Some(&self.shift));
+        let neighbors = search(&queries, &self.points, p.n_neighbors, p.metric, false);
+        let (sigmas, rhos) = smooth_knn_dist(&neighbors, (p.local_connectivity - 1.0).max(0.0));
+        let graph = FuzzyGraph::from_rows(memberships(&neighbors, &sigmas, &rhos, true));
+        let train: Vec<f32> = (0..self.embedding.nrows())
+            .flat_map(|i| (0..dim).map(move |t| (i, t)))
+            .map(|(i, t)| self.embedding[(i, t)])
+            .collect();
+        let mut layout = vec![0f32; m * dim];
+        for (i, out) in layout.chunks_exact_mut(dim).enumerate() {
+            let (cols, vals) = graph.row(i);
+            let total: f32 = vals.iter().sum();
+            if let Some(at) = vals.iter().position(|&w| w == 1.0) {
+                let j = cols[at] as usize;
+                out.copy_from_slice(&train[j * dim..(j + 1) * dim]);
+                continue;
+            }
+            for (&j, &w) in cols.iter().zip(vals) {
+                let j = j as usize;
+                for (o, &e) in out.iter_mut().zip(&train[j * dim..(j + 1) * dim]) {
+                    *o += w / total * e;
+                }
+            }
+        }
+        let n_epochs = match p.n_epochs {
+            None if m <= 10_000 => 100,
+            None => 30,
+            Some(e) => e / 3,
+        };
+        if n_epochs > 0 {
+            let graph = graph.pruned(graph.max_weight() / n_epochs as f32);
+            Layout {
+                graph: &graph,
+                dim,
+                a: p.a,
+                b: p.b,
+                gamma: p.repulsion_strength,
+                alpha: p.learning_rate / 4.0,
+                negative_sample_rate: p.negative_sample_rate,
+                n_epochs,
+                attraction: 1.0,
+                seed: p.seed,
+                stream: stream::TRANSFORM,
+            }
+            .optimise(&mut layout, Some(&train), &mut |_| {});
+        }
+        Ok(DMatrix::from_row_slice(m, dim, &layout))
+    }
+}
+
+/// serde for a `DMatrix<f32>` as `{ rows, cols, data }` (data column-major).
+mod matrix_serde {
+    use nalgebra::DMatrix;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Raw {
+        rows: usize,
+        cols: usize,
+        data: Vec<f32>,
+    }
+
+    pub fn serialize<S: Serializer>(m: &DMatrix<f32>, s: S) -> Result<S::Ok, S::Error> {
+        Raw {
+            rows: m.nrows(),
+            cols: m.ncols(),
+            data: m.as_slice().to_vec(),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DMatrix<f32>, D::Error> {
+        let raw = Raw::deserialize(d)?;
+        if raw.rows * raw.cols != raw.data.len() {
+            return Err(serde::de::Error::custom(format!(
+                "a {} x {} matrix needs {} values, got {}",
+                raw.rows,
+                raw.cols,
+                raw.rows * raw.cols,
+                raw.data.len()
+            )));
+        }
+        Ok(DMatrix::from_vec(raw.rows, raw.cols, raw.data))
+    }
+}
