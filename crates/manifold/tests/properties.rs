@@ -257,12 +257,8 @@ fn cosine_metric_embeds_directions() {
         .unwrap();
     let c0 = e.rows(0, 30).row_mean();
     let c1 = e.rows(30, 30).row_mean();
-    for i in 0..e.nrows() {
-        let (own, other) = if labels[i] == 0 {
-            (&c0, &c1)
-        } else {
-            (&c1, &c0)
-        };
+    for (i, &label) in labels.iter().enumerate() {
+        let (own, other) = if label == 0 { (&c0, &c1) } else { (&c1, &c0) };
         assert!((e.row(i) - own).norm() < (e.row(i) - other).norm());
     }
 }
