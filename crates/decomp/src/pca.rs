@@ -105,7 +105,6 @@ impl Pca {
         if n == 0 || d == 0 {
             return Err(DecompError::EmptyInput { rows: n, cols: d });
         }
-        check_finite(x)?;
         let k = self.n_components;
         let rank = n.min(d);
         if k == 0 || k > rank {
@@ -116,6 +115,10 @@ impl Pca {
             });
         }
         let mean = column_means(x);
+        if !mean.iter().all(|m| m.is_finite()) {
+            // Only a NaN or ±inf makes a column's mean non-finite: find it.
+            check_finite(x)?;
+        }
         let method = match self.method {
             Method::Auto if d <= 1000 => Method::Covariance,
             Method::Auto => Method::Randomized,
