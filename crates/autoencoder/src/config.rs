@@ -6,11 +6,12 @@ use crate::error::{Error, Result};
 
 /// The autoencoder's architecture.
 ///
-/// The default is the study's network for 28 x 28 grey images: two encoder blocks
-/// (Conv2D 3x3 "same" + BatchNorm + ReLU + MaxPool 2 + Dropout) with 32 and 16 filters, a
-/// 7 x 7 x 16 = 784-value bottleneck, two decoder blocks (Conv2D + BatchNorm + ReLU +
+/// The default is the study's Keras network for 28 x 28 grey images: two encoder blocks
+/// (Conv2D 3x3 "same" with ReLU + BatchNorm + MaxPool 2 + Dropout) with 32 and 16 filters, a
+/// 7 x 7 x 16 = 784-value bottleneck, two decoder blocks (Conv2D with ReLU + BatchNorm +
 /// Upsample 2 + Dropout) with 16 and 32 filters, and a Conv2D to the image channels with a
 /// sigmoid: 12,385 trainable parameters plus 192 BatchNorm running statistics = 12,577.
+/// [`Architecture::activation_order`] puts each block's ReLU after its BatchNorm instead.
 ///
 /// Change the widths or the depth (as many decoder blocks as encoder blocks) and the image size
 /// (any height and width divisible by `2^depth`) freely; [`Architecture::validate`] says what is
@@ -36,6 +37,33 @@ pub struct Architecture {
     pub batch_norm_momentum: f32,
     /// BatchNorm epsilon added to the variance. Default 1e-3 (Keras's).
     pub batch_norm_epsilon: f32,
+    /// Where each block's ReLU sits relative to its BatchNorm. Default
+    /// [`ActivationOrder::ReluThenBatchNorm`] (the study's Keras model). A configuration file
+    /// without this field (written before it existed) means
+    /// [`ActivationOrder::BatchNormThenRelu`], the order such models were trained with.
+    #[serde(default = "ActivationOrder::unrecorded")]
+    pub activation_order: ActivationOrder,
+}
+
+/// Where a block's ReLU sits relative to its BatchNorm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivationOrder {
+    /// Keras's `Conv2D(..., activation='relu')` followed by `BatchNormalization()`, the study's
+    /// summary table (no separate activation layer): BatchNorm normalises the rectified
+    /// convolution output, and its (possibly negative) output is pooled or upsampled, so the
+    /// bottleneck is BatchNorm's output. The default.
+    #[default]
+    ReluThenBatchNorm,
+    /// Conv2D, BatchNorm, then ReLU: the bottleneck is non-negative.
+    BatchNormThenRelu,
+}
+
+impl ActivationOrder {
+    /// The order of configurations saved before the field existed.
+    fn unrecorded() -> Self {
+        Self::BatchNormThenRelu
+    }
 }
 
 impl Default for Architecture {
@@ -50,6 +78,7 @@ impl Default for Architecture {
             dropout: 0.25,
             batch_norm_momentum: 0.99,
             batch_norm_epsilon: 1e-3,
+            activation_order: ActivationOrder::default(),
         }
     }
 }
@@ -59,7 +88,7 @@ impl Default for Architecture {
 pub enum LayerKind {
     /// A "same" convolution with bias.
     Conv2d,
-    /// Batch normalisation (followed by ReLU).
+    /// Batch normalisation (with the block's ReLU before or after it, see [`ActivationOrder`]).
     BatchNorm,
     /// 2 x 2 max pooling.
     MaxPool,
@@ -98,6 +127,12 @@ impl Architecture {
     /// Sets the dropout rate.
     pub fn dropout(mut self, rate: f32) -> Self {
         self.dropout = rate;
+        self
+    }
+
+    /// Sets where each block's ReLU sits relative to its BatchNorm.
+    pub fn activation_order(mut self, order: ActivationOrder) -> Self {
+        self.activation_order = order;
         self
     }
 
@@ -315,6 +350,22 @@ mod tests {
         assert!(unbalanced.is_err());
         assert!(Architecture::paper().dropout(1.0).validate().is_err());
         assert!(Architecture::paper().image_size(32, 32).validate().is_ok());
+    }
+
+    #[test]
+    fn activation_order_defaults_to_keras_and_old_files_keep_theirs() {
+        let arch = Architecture::paper();
+        assert_eq!(arch.activation_order, ActivationOrder::ReluThenBatchNorm);
+        let mut json = serde_json::to_value(&arch).unwrap();
+        assert_eq!(json["activation_order"], "relu_then_batch_norm");
+        json.as_object_mut().unwrap().remove("activation_order");
+        let old: Architecture = serde_json::from_value(json).unwrap();
+        assert_eq!(old.activation_order, ActivationOrder::BatchNormThenRelu);
+        assert_eq!(
+            old.trainable_parameters(),
+            arch.trainable_parameters(),
+            "the order changes no shape"
+        );
     }
 
     #[test]

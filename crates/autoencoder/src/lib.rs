@@ -44,7 +44,7 @@ mod train;
 
 pub use autoencoder::Autoencoder;
 pub use candle_core::Device;
-pub use config::{Architecture, Layer, LayerKind};
+pub use config::{ActivationOrder, Architecture, Layer, LayerKind};
 pub use error::{Error, Result};
 pub use kernels::Kernels;
 pub use train::{History, Progress, TrainParams};

@@ -6,7 +6,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::config::Architecture;
+use crate::config::{ActivationOrder, Architecture};
 use crate::dropout::Dropout;
 use crate::error::Result;
 use crate::kernels::Kernels;
@@ -18,7 +18,7 @@ struct Conv {
     bias: Var,
 }
 
-/// Conv + BatchNorm + ReLU, the body of every encoder and decoder block.
+/// Conv, BatchNorm and ReLU, the body of every encoder and decoder block.
 struct Block {
     conv: Conv,
     gamma: Var,
@@ -167,26 +167,32 @@ impl Network {
         Ok(())
     }
 
-    /// Conv + BatchNorm + ReLU of one block, updating running statistics in training mode.
+    /// Conv, BatchNorm and ReLU of one block (in the architecture's order), updating running
+    /// statistics in training mode.
     fn block(&self, b: &Block, x: &Tensor, mode: Mode) -> Result<Tensor> {
-        let y = reference::conv2d_same(x, &b.conv.weight, &b.conv.bias)?;
+        let relu_first = self.arch.activation_order == ActivationOrder::ReluThenBatchNorm;
+        let mut y = reference::conv2d_same(x, &b.conv.weight, &b.conv.bias)?;
+        if relu_first {
+            y = y.relu()?;
+        }
         let eps = self.arch.batch_norm_epsilon;
-        match mode {
+        let y = match mode {
             Mode::Train { .. } => {
-                let (y, mean, var) = reference::batch_norm_relu(&y, &b.gamma, &b.beta, eps)?;
+                let (y, mean, var) = reference::batch_norm(&y, &b.gamma, &b.beta, eps)?;
                 let m = self.arch.batch_norm_momentum as f64;
                 b.running_mean
                     .set(&((b.running_mean.as_tensor() * m)? + (mean * (1.0 - m))?)?)?;
                 b.running_var
                     .set(&((b.running_var.as_tensor() * m)? + (var * (1.0 - m))?)?)?;
-                Ok(y)
+                y
             }
-            Mode::Eval => Ok(reference::batch_norm_relu_eval(
+            Mode::Eval => reference::batch_norm_eval(
                 &y,
                 [&b.gamma, &b.beta, &b.running_mean, &b.running_var],
                 eps,
-            )?),
-        }
+            )?,
+        };
+        Ok(if relu_first { y } else { y.relu()? })
     }
 
     /// `x` times block `layer`'s dropout mask in training mode (the CPU engine's masks).

@@ -11,9 +11,9 @@ pub(crate) fn conv2d_same(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<
         .broadcast_add(&bias.reshape((1, (), 1, 1))?)
 }
 
-/// Training-mode BatchNorm + ReLU: the output and the batch's per-channel mean and biased
-/// variance (detached, for the running statistics).
-pub(crate) fn batch_norm_relu(
+/// Training-mode BatchNorm: the output and the batch's per-channel mean and biased variance
+/// (detached, for the running statistics).
+pub(crate) fn batch_norm(
     x: &Tensor,
     gamma: &Tensor,
     beta: &Tensor,
@@ -27,27 +27,35 @@ pub(crate) fn batch_norm_relu(
     let xhat = centered.broadcast_div(&(var.clone() + eps as f64)?.sqrt()?)?;
     let y = xhat
         .broadcast_mul(&gamma.reshape((1, c, 1, 1))?)?
-        .broadcast_add(&beta.reshape((1, c, 1, 1))?)?
-        .relu()?;
+        .broadcast_add(&beta.reshape((1, c, 1, 1))?)?;
     Ok((y, mean.flatten_all()?.detach(), var.flatten_all()?.detach()))
 }
 
-/// Evaluation-mode BatchNorm + ReLU with running statistics `[gamma, beta, mean, var]`.
-pub(crate) fn batch_norm_relu_eval(x: &Tensor, stats: [&Tensor; 4], eps: f32) -> Result<Tensor> {
+/// Evaluation-mode BatchNorm with running statistics `[gamma, beta, mean, var]`.
+pub(crate) fn batch_norm_eval(x: &Tensor, stats: [&Tensor; 4], eps: f32) -> Result<Tensor> {
     let [gamma, beta, mean, var] = stats;
     let c = gamma.dim(0)?;
     let scale = (gamma / (var + eps as f64)?.sqrt()?)?;
     let shift = (beta - (mean * &scale)?)?;
     x.broadcast_mul(&scale.reshape((1, c, 1, 1))?)?
-        .broadcast_add(&shift.reshape((1, c, 1, 1))?)?
-        .relu()
+        .broadcast_add(&shift.reshape((1, c, 1, 1))?)
 }
 
-/// 2 x 2 max pooling, stride 2, through reshape + max: candle 0.11's `max_pool2d` backward
-/// scales the routed gradient by 1/4 (a test keeps watch).
+/// 2 x 2 max pooling, stride 2, routing each window's gradient to its first maximum (row-major
+/// within the window, as the CPU engine): the window's values gathered at their `argmax`.
+/// candle 0.11's `max_pool2d` backward scales the routed gradient by 1/4, and a `max`
+/// reduction's backward routes it to every tied maximum (ties are common when the ReLU comes
+/// before BatchNorm: every rectified zero of a window has the same normalised value); tests
+/// keep watch on both.
 pub(crate) fn max_pool2(x: &Tensor) -> Result<Tensor> {
     let (n, c, h, w) = x.dims4()?;
-    x.reshape((n, c, h / 2, 2, w / 2, 2))?.max(5)?.max(3)
+    let windows = x
+        .reshape((n, c, h / 2, 2, w / 2, 2))?
+        .permute((0, 1, 2, 4, 3, 5))?
+        .contiguous()?
+        .reshape((n, c, h / 2, w / 2, 4))?;
+    let first_max = windows.argmax_keepdim(4)?;
+    windows.gather(&first_max, 4)?.squeeze(4)
 }
 
 /// 2 x 2 nearest-neighbour upsampling.
@@ -59,6 +67,35 @@ pub(crate) fn upsample2(x: &Tensor) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use candle_core::{Device, Tensor, Var};
+
+    #[test]
+    fn ties_route_the_gradient_to_the_first_maximum_only() {
+        let data = [
+            1f32, 3., 3., 0., 2., 2., 2., 2., 0., 0., 0., 0., 5., 5., 5., 5.,
+        ];
+        let x = Var::from_tensor(&Tensor::from_slice(&data, (1, 1, 4, 4), &Device::Cpu).unwrap())
+            .unwrap();
+        let y = super::max_pool2(x.as_tensor()).unwrap();
+        let pooled = y.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(pooled, [3.0, 3.0, 5.0, 5.0]);
+        let grads = y.sum_all().unwrap().backward().unwrap();
+        let g = grads.get(&x).unwrap().flatten_all().unwrap();
+        let g = g.to_vec1::<f32>().unwrap();
+        // Windows (taps row-major): [1 3 / 2 2] -> tap 1, [3 0 / 2 2] -> tap 0, and twice
+        // [0 0 / 5 5] -> tap 2 (the first 5, not both).
+        let expected = [
+            0., 1., 1., 0., 0., 0., 0., 0., 0., 0., 0., 0., 1., 0., 1., 0.,
+        ];
+        assert_eq!(g, expected);
+        let stock = x.as_tensor().reshape((1, 1, 2, 2, 2, 2)).unwrap();
+        let stock = stock.max(5).unwrap().max(3).unwrap();
+        let grads = stock.sum_all().unwrap().backward().unwrap();
+        let total = grads.get(&x).unwrap().sum_all().unwrap();
+        assert!(
+            total.to_scalar::<f32>().unwrap() > 4.0,
+            "candle's max backward no longer routes to every tied maximum"
+        );
+    }
 
     #[test]
     fn candle_max_pool_gradient_is_still_wrong_so_we_avoid_it() {

@@ -1,4 +1,5 @@
-//! The per-image kernels between convolutions: BatchNorm (as a per-channel affine map) + ReLU
+//! The per-image kernels between convolutions: BatchNorm (as a per-channel affine map), with
+//! ReLU after it or not (when the ReLU comes first, it is applied to the convolution output),
 //! fused with 2 x 2 max-pooling or nearest upsampling and dropout, their backward passes, and
 //! the per-channel sums BatchNorm needs.
 
@@ -17,19 +18,30 @@ pub(crate) enum Resample {
 /// Route code of a pooled value dropped by dropout (codes 0..4 name the window's argmax).
 const DROPPED: u8 = 4;
 
-/// A block's BatchNorm in the form the kernels use: `relu(z · scale + shift)` and
-/// `x̂ = (z − mean) · inv_std`, per channel.
+/// A block's BatchNorm in the form the kernels use: `max(z · scale + shift, floor)` and
+/// `x̂ = (z − mean) · inv_std`, per channel. `z` is the convolution output, rectified in place
+/// when the ReLU comes before BatchNorm.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Norm {
     pub mean: Vec<f32>,
     pub inv_std: Vec<f32>,
     pub scale: Vec<f32>,
     pub shift: Vec<f32>,
+    /// Whether the ReLU comes before BatchNorm (`z` rectified, no ReLU after BatchNorm).
+    pub relu_first: bool,
 }
 
 impl Norm {
-    /// From a mean and (biased) variance per channel and the BatchNorm scale and shift.
-    pub fn new(mean: &[f32], var: &[f32], gamma: &[f32], beta: &[f32], eps: f32) -> Self {
+    /// From a mean and (biased) variance per channel, the BatchNorm scale and shift, and where
+    /// the ReLU sits.
+    pub fn new(
+        mean: &[f32],
+        var: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        eps: f32,
+        relu_first: bool,
+    ) -> Self {
         let inv_std: Vec<f32> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
         let scale: Vec<f32> = gamma.iter().zip(&inv_std).map(|(g, s)| g * s).collect();
         let shift = beta
@@ -43,6 +55,26 @@ impl Norm {
             inv_std,
             scale,
             shift,
+            relu_first,
+        }
+    }
+
+    /// The lower clamp after BatchNorm: 0 (its ReLU), or −∞ when the ReLU came before it.
+    fn floor(&self) -> f32 {
+        if self.relu_first {
+            f32::NEG_INFINITY
+        } else {
+            0.0
+        }
+    }
+
+    /// Inputs `z` above this pass gradient back to the convolution: 0 when `z` was rectified
+    /// (ReLU before BatchNorm), −∞ (all) otherwise.
+    fn input_cut(&self) -> f32 {
+        if self.relu_first {
+            0.0
+        } else {
+            f32::NEG_INFINITY
         }
     }
 }
@@ -65,7 +97,7 @@ impl Shape {
         }
     }
 
-    /// `out = dropout(resample(relu(z · scale + shift)))` for one image, writing the routes the
+    /// `out = dropout(resample(max(z · scale + shift, floor)))` for one image, writing the routes the
     /// backward pass follows. `dropout` carries the mask and the index of this image's first
     /// output value in the batch.
     pub fn forward(
@@ -82,6 +114,7 @@ impl Shape {
             None => route.fill(1),
         }
         let scale_kept = dropout.map_or(1.0, |(d, _)| d.keep_scale);
+        let floor = norm.floor();
         let planes = z.chunks_exact(h * w).enumerate();
         match self.kind {
             Resample::Pool => {
@@ -113,7 +146,7 @@ impl Shape {
                             }
                             let kept = r[xx] != 0;
                             r[xx] = if kept { best } else { DROPPED };
-                            o[xx] = value.max(0.0) * scale_kept * kept as u8 as f32;
+                            o[xx] = value.max(floor) * scale_kept * kept as u8 as f32;
                         }
                     }
                 }
@@ -132,7 +165,7 @@ impl Shape {
                     {
                         let (top, bottom) = pair.split_at_mut(w2);
                         for (dst, &v) in top.chunks_exact_mut(2).zip(row) {
-                            let v = (v * a + b).max(0.0) * scale_kept;
+                            let v = (v * a + b).max(floor) * scale_kept;
                             dst[0] = v;
                             dst[1] = v;
                         }
@@ -147,7 +180,7 @@ impl Shape {
     }
 
     /// The backward of [`Shape::forward`] for one image: from the gradient of `out` to `g`, the
-    /// gradient of the BatchNorm output (zero where ReLU was inactive). Writes into `sums`
+    /// gradient of the BatchNorm output (zero where a ReLU after BatchNorm was inactive). Writes into `sums`
     /// the per-channel `[Σ g, Σ g · x̂]` BatchNorm's backward needs.
     #[allow(clippy::too_many_arguments)]
     pub fn backward(
@@ -162,6 +195,7 @@ impl Shape {
     ) {
         let (h, w) = (self.h, self.w);
         let hw = h * w;
+        let floor = norm.floor();
         for (ch, ((plane, gp), sum)) in z
             .chunks_exact(hw)
             .zip(g.chunks_exact_mut(hw))
@@ -183,7 +217,7 @@ impl Shape {
                         // written with a zero gradient.
                         let c = code as usize & 3;
                         let p = (2 * yy + (c >> 1)) * w + 2 * xx + (c & 1);
-                        let live = (code != DROPPED && plane[p] * a + b > 0.0) as u8 as f32;
+                        let live = (code != DROPPED && plane[p] * a + b > floor) as u8 as f32;
                         gp[p] = d * keep_scale * live;
                     }
                 }
@@ -204,7 +238,7 @@ impl Shape {
                                 + dt[2 * x + 1] * rt[2 * x + 1] as f32
                                 + db[2 * x] * rb[2 * x] as f32
                                 + db[2 * x + 1] * rb[2 * x + 1] as f32;
-                            let live = (zv * a + b > 0.0) as u8 as f32;
+                            let live = (zv * a + b > floor) as u8 as f32;
                             *g = s * keep_scale * live;
                         }
                     }
@@ -225,7 +259,8 @@ pub(crate) fn plane_moments(plane: &[f32]) -> (f64, f64) {
 }
 
 /// BatchNorm's backward for one image: `dz = γ · inv_std · (g − Σg / N − x̂ · Σ(g·x̂) / N)`,
-/// with the batch sums `totals = [Σg, Σ(g·x̂)]` per channel and `count = N` values per channel.
+/// with the batch sums `totals = [Σg, Σ(g·x̂)]` per channel and `count = N` values per channel,
+/// times the ReLU's gate `z > 0` when the ReLU came before BatchNorm.
 pub(crate) fn batch_norm_backward(
     norm: &Norm,
     gamma: &[f32],
@@ -236,6 +271,7 @@ pub(crate) fn batch_norm_backward(
     dz: &mut [f32],
 ) {
     let hw = z.len() / gamma.len();
+    let cut = norm.input_cut();
     for (ch, ((zp, gp), dp)) in z
         .chunks_exact(hw)
         .zip(g.chunks_exact(hw))
@@ -247,7 +283,8 @@ pub(crate) fn batch_norm_backward(
         let mgx = (totals[2 * ch + 1] / count) as f32;
         let (mean, inv_std) = (norm.mean[ch], norm.inv_std[ch]);
         for ((d, &zv), &gv) in dp.iter_mut().zip(zp).zip(gp) {
-            *d = k * (gv - mg - (zv - mean) * inv_std * mgx);
+            let live = (zv > cut) as u8 as f32;
+            *d = k * (gv - mg - (zv - mean) * inv_std * mgx) * live;
         }
     }
 }

@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::config::Architecture;
+use crate::config::{ActivationOrder, Architecture};
 use crate::dropout::Dropout;
 use conv::Conv;
 use layers::{Norm, Resample, Shape, batch_norm_backward, plane_moments};
@@ -27,7 +27,7 @@ use layers::{Norm, Resample, Shape, batch_norm_backward, plane_moments};
 /// Images per parallel task; also the fixed grouping of weight-gradient partial sums.
 const CHUNK: usize = 8;
 
-/// One block: convolution, then BatchNorm + ReLU + resampling + dropout.
+/// One block: convolution (+ ReLU), then BatchNorm (+ ReLU) + resampling + dropout.
 #[derive(Debug, Clone)]
 struct Stage {
     conv: Conv,
@@ -53,6 +53,8 @@ pub(crate) struct Plan {
     dropout: f32,
     eps: f32,
     momentum: f32,
+    /// ReLU before BatchNorm: convolution outputs of blocks are rectified in place.
+    relu_first: bool,
 }
 
 impl Plan {
@@ -113,6 +115,7 @@ impl Plan {
             dropout: arch.dropout,
             eps: arch.batch_norm_epsilon,
             momentum: arch.batch_norm_momentum,
+            relu_first: arch.activation_order == ActivationOrder::ReluThenBatchNorm,
         }
     }
 
@@ -193,7 +196,7 @@ fn chunks(n: usize) -> impl IndexedParallelIterator<Item = Range<usize>> {
 /// The activations of one block for a batch.
 #[derive(Default)]
 struct StageBuffers {
-    /// Convolution output (before BatchNorm).
+    /// Convolution output (rectified when the ReLU comes first): BatchNorm's input.
     z: Vec<f32>,
     /// Pooling argmax / dropout routes of the resampled output.
     route: Vec<u8>,
@@ -431,6 +434,7 @@ impl Engine {
         let x = &self.x;
         let in_len = plan.input_len(s);
         let last = s == plan.stages.len();
+        let rectify = plan.relu_first && !last;
         chunks(n).for_each(|range| {
             with_scratch(|[scratch, ..]| {
                 for i in range {
@@ -458,6 +462,8 @@ impl Engine {
                     conv_of.forward(weight, Some(bias), input, y, scratch);
                     if last {
                         y.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
+                    } else if rectify {
+                        y.iter_mut().for_each(|v| *v = v.max(0.0));
                     }
                     if train {
                         let m = unsafe { sums.piece(i) };
@@ -514,7 +520,14 @@ impl Engine {
                 (r[..o].to_vec(), r[o..].to_vec())
             }
         };
-        self.norms[s] = Norm::new(&mean, &var, gamma, beta, self.plan.eps);
+        self.norms[s] = Norm::new(
+            &mean,
+            &var,
+            gamma,
+            beta,
+            self.plan.eps,
+            self.plan.relu_first,
+        );
     }
 
     /// Per-pixel MSE of the batch; replaces the output by the gradient of the loss with respect

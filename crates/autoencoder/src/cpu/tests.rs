@@ -6,13 +6,30 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::Engine;
-use crate::config::Architecture;
+use crate::config::{ActivationOrder, Architecture};
 use crate::kernels::Kernels;
 use crate::model::{Mode, Network};
 
 /// Small networks covering one and two image channels (single-output direct kernel and GEMM
-/// output convolution), 3x3 and 5x5 kernels, non-square images, with and without dropout.
+/// output convolution), 3x3 and 5x5 kernels, non-square images, with and without dropout, each
+/// with the ReLU before and after BatchNorm.
 fn architectures() -> Vec<Architecture> {
+    let shapes = shapes();
+    let orders = [
+        ActivationOrder::ReluThenBatchNorm,
+        ActivationOrder::BatchNormThenRelu,
+    ];
+    orders
+        .into_iter()
+        .flat_map(|order| {
+            shapes
+                .iter()
+                .map(move |arch| arch.clone().activation_order(order))
+        })
+        .collect()
+}
+
+fn shapes() -> Vec<Architecture> {
     let mut two_channels = Architecture::paper()
         .image_size(8, 12)
         .widths(vec![3, 2], vec![2, 3]);
@@ -122,9 +139,15 @@ fn gradients_match_finite_differences() {
             };
             let numeric = |step: f32| (loss_at(step) - loss_at(-step)) / (2.0 * step as f64);
             let (coarse, fine) = (numeric(2e-3), numeric(5e-4));
+            let centre = loss_at(0.0);
+            let (right, left) = (
+                (loss_at(5e-4) - centre) / 5e-4,
+                (centre - loss_at(-5e-4)) / 5e-4,
+            );
             let tol = 2e-2 * fine.abs() + 2e-4;
-            if (coarse - fine).abs() > tol {
-                // A ReLU or max-pool kink lies within the step: the quotient means nothing.
+            if (coarse - fine).abs() > tol || (right - left).abs() > 2.0 * tol {
+                // A ReLU or max-pool kink lies within the step (the two step sizes, or the two
+                // one-sided quotients, disagree): the quotient means nothing.
                 kinks += 1;
                 continue;
             }
