@@ -52,6 +52,13 @@ const SUITES: &[Suite] = &[
         group: "n70000_k10x10",
         script: "crates/eval/benches/sklearn_clustering.py",
     },
+    Suite {
+        package: "fmnist-autoencoder",
+        bench: "autoencoder",
+        group: "fashion_mnist_ae",
+        // Keras/TensorFlow (prints `{}` when TensorFlow is not installed).
+        script: "crates/autoencoder/benches/keras_autoencoder.py",
+    },
 ];
 
 /// Workloads derived from two measured ones: `(name, longer, shorter, divisor)`, the time of

@@ -1,0 +1,115 @@
+"""Keras/TensorFlow's side of benches/autoencoder.rs: the study's autoencoder, timed.
+
+/work/venv/bin/python crates/autoencoder/benches/keras_autoencoder.py [--data-dir DIR] [--indices FILE]
+    [--epochs N] [--threads N] [--dropout P]
+(or both sides at once: `cargo xtask bench autoencoder`).
+
+The paper's Keras model (its summary table: Conv2D(activation='relu') + BatchNormalization +
+MaxPooling2D + Dropout, twice; Conv2D(relu) + BatchNormalization + UpSampling2D + Dropout, twice;
+Conv2D(1, sigmoid); 12,385 + 192 = 12,577 parameters), Keras's default initialisers, Adam 1e-3,
+MSE, batch 128, shuffled, seed 0. Trains on the 48,000 training images listed in FILE (the study's
+split, as `cargo xtask bench` writes it; the other 12,000 are the validation images), else a
+stratified draw of the same size. TensorFlow runs on N threads (default: every core).
+
+Prints one JSON object: {"fashion_mnist_ae/epoch_48000": seconds of the first epoch (graph
+tracing included), "fashion_mnist_ae/encode_60000": seconds to encode the 60,000 training-set
+images (bottleneck, inference mode), "quality/autoencoder/validation_mse_epoch_<e>": per-pixel
+validation MSE after each epoch}; `{}` when TensorFlow is not installed.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+parser.add_argument("--indices")
+parser.add_argument("--epochs", type=int, default=1)
+parser.add_argument("--threads", type=int, default=os.cpu_count())
+parser.add_argument("--dropout", type=float, default=0.25)
+args = parser.parse_args()
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np  # noqa: E402
+
+try:
+    import tensorflow as tf
+    import keras
+    from keras import layers
+except ImportError as missing:
+    sys.stderr.write(f"{missing}: no Keras side (pip install tensorflow-cpu)\n")
+    print("{}")
+    sys.exit(0)
+
+tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+
+
+def idx(data, name):
+    """An IDX file of the data directory, plain or gzip-compressed."""
+    try:
+        raw = open(f"{data}/{name}", "rb").read()
+    except FileNotFoundError:
+        raw = gzip.open(f"{data}/{name}.gz").read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+images = idx(args.data_dir, "train-images-idx3-ubyte")
+x_all = (images.astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
+if args.indices:
+    rows = np.loadtxt(args.indices, dtype=np.int64)
+else:
+    from sklearn.model_selection import train_test_split
+
+    labels = idx(args.data_dir, "train-labels-idx1-ubyte")
+    rows, _ = train_test_split(
+        np.arange(len(x_all)), test_size=12_000, stratify=labels, random_state=0
+    )
+validation_rows = np.setdiff1d(np.arange(len(x_all)), rows)
+x_train, x_validation = x_all[rows], x_all[validation_rows]
+
+keras.utils.set_random_seed(0)
+
+
+def block(filters):
+    return [
+        layers.Conv2D(filters, (3, 3), activation="relu", padding="same"),
+        layers.BatchNormalization(),
+    ]
+
+
+model = keras.Sequential(
+    [keras.Input((28, 28, 1))]
+    + block(32)
+    + [layers.MaxPooling2D((2, 2)), layers.Dropout(args.dropout)]
+    + block(16)
+    + [layers.MaxPooling2D((2, 2)), layers.Dropout(args.dropout)]
+    + block(16)
+    + [layers.UpSampling2D((2, 2)), layers.Dropout(args.dropout)]
+    + block(32)
+    + [layers.UpSampling2D((2, 2)), layers.Dropout(args.dropout)]
+    + [layers.Conv2D(1, (3, 3), activation="sigmoid", padding="same")]
+)
+assert model.count_params() == 12_577, model.count_params()
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="mse")
+
+result = {}
+for epoch in range(1, args.epochs + 1):
+    start = time.perf_counter()
+    model.fit(x_train, x_train, batch_size=128, epochs=1, shuffle=True, verbose=0)
+    if epoch == 1:
+        result["fashion_mnist_ae/epoch_48000"] = time.perf_counter() - start
+    mse = model.evaluate(x_validation, x_validation, batch_size=1024, verbose=0)
+    result[f"quality/autoencoder/validation_mse_epoch_{epoch}"] = float(mse)
+
+encoder = keras.Model(model.inputs, model.layers[7].output)  # the 7 x 7 x 16 bottleneck
+assert encoder.output_shape == (None, 7, 7, 16), encoder.output_shape
+start = time.perf_counter()
+codes = encoder.predict(x_all, batch_size=1024, verbose=0)
+result["fashion_mnist_ae/encode_60000"] = time.perf_counter() - start
+print(json.dumps(result))
