@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use clap::Args;
-use fmnist_autoencoder::{Architecture, Autoencoder, Progress};
+use clap::{Args, ValueEnum};
+use fmnist_autoencoder::{ActivationOrder, Architecture, Autoencoder, Progress};
 use fmnist_io::StratifiedSplit;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
@@ -26,6 +26,10 @@ pub struct TrainAeArgs {
     /// Dropout rate after every pooling and upsampling layer.
     #[arg(long, default_value_t = 0.25)]
     dropout: f32,
+    /// Where each block's ReLU sits: inside the convolution, before BatchNorm (the paper's Keras
+    /// model), or after BatchNorm.
+    #[arg(long, value_enum, default_value_t = Order::ReluThenBatchNorm)]
+    activation_order: Order,
     /// Adam's learning rate.
     #[arg(long, default_value_t = 1e-3)]
     learning_rate: f64,
@@ -52,8 +56,28 @@ pub struct TrainAeArgs {
     json: bool,
 }
 
+/// [`ActivationOrder`] on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Order {
+    /// Conv2D(activation='relu') + BatchNormalization, as Keras.
+    ReluThenBatchNorm,
+    /// Conv2D + BatchNormalization + ReLU.
+    BatchNormThenRelu,
+}
+
+impl From<Order> for ActivationOrder {
+    fn from(order: Order) -> Self {
+        match order {
+            Order::ReluThenBatchNorm => Self::ReluThenBatchNorm,
+            Order::BatchNormThenRelu => Self::BatchNormThenRelu,
+        }
+    }
+}
+
 pub fn run(args: TrainAeArgs) -> Result<()> {
-    let arch = Architecture::paper().dropout(args.dropout);
+    let arch = Architecture::paper()
+        .dropout(args.dropout)
+        .activation_order(args.activation_order.into());
     arch.validate()?;
     if args.summary {
         print!("{}", arch.summary());
