@@ -55,7 +55,24 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["kmeans-raw", "ae-kmeans", "ae-gmm"]);
+    assert_eq!(
+        names,
+        [
+            "kmeans-raw",
+            "ae-kmeans",
+            "ae-gmm",
+            "pca-umap-gmm",
+            "umap-kmeans",
+            "ae-umap-gmm"
+        ]
+    );
+    let all_images: Vec<(&str, u64)> = a["all_images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["images"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(all_images, [("pca-umap-gmm", 1200), ("ae-umap-gmm", 1200)]);
     for pipeline in a["pipelines"].as_array().unwrap() {
         for split in ["train", "validation", "test"] {
             let ami = pipeline["clustering"][split]["ami"].as_f64().unwrap();
@@ -81,6 +98,9 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
         "kmeans-raw-clusters.png",
         "ae-gmm-confusion-add.png",
         "ae-kmeans-confusion-replace.png",
+        "umap-classes.png",
+        "umap-clusters.png",
+        "ae-umap-gmm-clusters.png",
     ] {
         assert!(first.path().join(file).is_file(), "missing {file}");
     }

@@ -3,6 +3,8 @@
 use fmnist_autoencoder::Device;
 use fmnist_cluster::Covariance;
 
+use crate::embedding::EmbeddingConfig;
+
 /// Which features the `ae-gmm` pipeline's mixture is fitted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GmmFeatures {
@@ -58,6 +60,12 @@ pub struct StudyConfig {
     pub gmm_variants: Vec<(Covariance, GmmFeatures)>,
     /// Where the autoencoder runs (default CPU).
     pub device: Device,
+    /// The pipelines beyond the study, with a UMAP embedding between features and clustering
+    /// (`pca-umap-gmm`, `umap-kmeans`, `ae-umap-gmm`), with these settings (default N2D's:
+    /// 20 neighbours, `min_dist` 0, 10 dimensions); `None` runs the study's pipelines alone.
+    pub embedding: Option<EmbeddingConfig>,
+    /// Also cluster all images at once with each UMAP pipeline, N2D's protocol (default true).
+    pub all_images: bool,
 }
 
 impl Default for StudyConfig {
@@ -77,6 +85,8 @@ impl Default for StudyConfig {
             gmm_features: GmmFeatures::BottleneckPca(40),
             gmm_variants: vec![(Covariance::Diag, GmmFeatures::Bottleneck)],
             device: Device::Cpu,
+            embedding: Some(EmbeddingConfig::default()),
+            all_images: true,
         }
     }
 }
@@ -88,7 +98,7 @@ impl StudyConfig {
     }
 
     /// Reduced settings that run the same code in seconds on a small subset: 3 K-Means
-    /// restarts, 2 epochs, 20 trees, 10 PCA components.
+    /// restarts, 2 epochs, 20 trees, 10 PCA components, 10 UMAP neighbours and 50 layout epochs.
     pub fn quick() -> Self {
         Self {
             quick: true,
@@ -97,6 +107,11 @@ impl StudyConfig {
             epochs: 2,
             trees: 20,
             gmm_features: GmmFeatures::BottleneckPca(10),
+            embedding: Some(EmbeddingConfig {
+                n_neighbors: 10,
+                n_epochs: Some(50),
+                ..EmbeddingConfig::default()
+            }),
             ..Self::default()
         }
     }

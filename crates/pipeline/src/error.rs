@@ -23,6 +23,9 @@ pub enum Error {
     /// The autoencoder failed.
     #[error("autoencoder: {0}")]
     Autoencoder(#[from] fmnist_autoencoder::Error),
+    /// The UMAP embedding failed.
+    #[error("UMAP: {0}")]
+    Manifold(#[from] fmnist_manifold::ManifoldError),
     /// A figure could not be drawn.
     #[error("figure: {0}")]
     Figure(String),

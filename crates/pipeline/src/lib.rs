@@ -8,6 +8,7 @@
 //! ```
 
 mod config;
+mod embedding;
 mod error;
 pub mod figures;
 pub mod paper;
@@ -17,6 +18,7 @@ pub mod results;
 mod study;
 
 pub use config::{GmmFeatures, StudyConfig};
+pub use embedding::{EmbeddingConfig, Splits};
 pub use error::{Error, Result};
 pub use progress::{Progress, Silent};
 pub use results::Results;

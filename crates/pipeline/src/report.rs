@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::Result;
-use crate::paper::{PAPER, paper_pipeline};
+use crate::paper::{N2D, PAPER, paper_pipeline};
 use crate::results::Results;
 
 /// File names of the figures the run draws, relative to the output directory.
@@ -21,6 +21,10 @@ pub mod figure_files {
     pub const AE_LOSS: &str = "ae-loss.png";
     /// Test images and their reconstructions.
     pub const AE_RECONSTRUCTION: &str = "ae-reconstruction.png";
+    /// Test images embedded in 2-D by UMAP, coloured by class.
+    pub const UMAP_CLASSES: &str = "umap-classes.png";
+    /// The same embedding coloured by the `pca-umap-gmm` clusters.
+    pub const UMAP_CLUSTERS: &str = "umap-clusters.png";
 
     /// The confusion-matrix heatmap of a pipeline's forest (`mode`: `replace` or `add`).
     pub fn confusion(pipeline: &str, mode: &str) -> String {
@@ -183,6 +187,10 @@ pub fn render(results: &Results) -> String {
     }
     let _ = writeln!(md);
 
+    if !results.all_images.is_empty() {
+        beyond_the_study(&mut md, results);
+    }
+
     let _ = writeln!(md, "## PCA\n");
     let _ = writeln!(
         md,
@@ -252,6 +260,13 @@ pub fn render(results: &Results) -> String {
             let _ = writeln!(md, "| {} / {stage} | {seconds:.2} |", pipeline.name);
         }
     }
+    for all in &results.all_images {
+        let _ = writeln!(
+            md,
+            "| {} / all {} images | {:.2} |",
+            all.name, all.images, all.seconds
+        );
+    }
     let _ = writeln!(
         md,
         "| forest, pixels only | {:.2} |",
@@ -267,6 +282,43 @@ pub fn render(results: &Results) -> String {
         env.cpu, env.threads, env.os, env.version
     );
     md
+}
+
+/// The UMAP pipelines: every image clustered at once beside N2D, and the 2-D embedding.
+fn beyond_the_study(md: &mut String, results: &Results) {
+    let _ = writeln!(md, "## Beyond the study: UMAP before clustering\n");
+    let _ = writeln!(
+        md,
+        "The `*-umap-*` pipelines above put a UMAP embedding between the features and the \
+         clustering (N2D's recipe); their test scores come from `transform`, the test set unseen \
+         by every fit. Below, the same pipelines fitted to every image at once, with no labels, \
+         as N2D reports its results.\n"
+    );
+    let _ = writeln!(md, "| pipeline | images | AMI | NMI | ARI | accuracy |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| {} | 70000 | – | {:.4} | – | {:.4} |",
+        N2D.method, N2D.nmi, N2D.accuracy
+    );
+    for all in &results.all_images {
+        let s = &all.scores;
+        let _ = writeln!(
+            md,
+            "| {}: {} | {} | {:.4} | **{:.4}** | {:.4} | **{:.4}** |",
+            all.name, all.configuration, all.images, s.ami, s.nmi, s.ari, s.accuracy
+        );
+    }
+    let _ = writeln!(md);
+    if results.pipeline("pca-umap-gmm").is_some() {
+        let _ = writeln!(
+            md,
+            "The test images in two dimensions (a UMAP of their principal components), by class \
+             and by `pca-umap-gmm` cluster:\n"
+        );
+        let _ = writeln!(md, "![UMAP by class]({})\n", figure_files::UMAP_CLASSES);
+        let _ = writeln!(md, "![UMAP by cluster]({})\n", figure_files::UMAP_CLUSTERS);
+    }
 }
 
 /// Writes [`render`]'s Markdown to `path`, atomically.
@@ -299,5 +351,10 @@ mod tests {
         assert!(md.contains("precision"));
         assert!(md.contains("Which Gaussian mixture gives what"));
         assert!(md.contains("| diag covariance on the 784-value bottleneck |"));
+        assert!(md.contains("Beyond the study: UMAP before clustering"));
+        assert!(md.contains("| N2D (McConville et al. 2020)"));
+        assert!(
+            md.contains("| pca-umap-gmm: full-covariance Gaussian mixture on a UMAP | 70000 |")
+        );
     }
 }

@@ -36,6 +36,10 @@ pub struct Results {
     /// Other Gaussian mixtures on the same autoencoder codes, scored without forests: which
     /// configuration of `ae-gmm` gives what.
     pub gmm_variants: Vec<GmmVariant>,
+    /// The UMAP pipelines fitted to every image at once, N2D's protocol (empty when the run
+    /// had no UMAP pipelines).
+    #[serde(default)]
+    pub all_images: Vec<AllImagesResult>,
     /// The control the study lacks: a forest on the pixels alone.
     pub forest_pixels_only: ForestResult,
     /// Wall time of the whole run.
@@ -112,6 +116,22 @@ pub struct GmmVariant {
     /// Cluster quality against the true classes.
     pub clustering: SplitScores,
     /// Wall time of fit and prediction.
+    pub seconds: f64,
+}
+
+/// A pipeline fitted to every image at once (training, validation and test; N2D's protocol):
+/// no labels are used, and the scores are over every image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AllImagesResult {
+    /// The pipeline's name, as in [`Results::pipelines`].
+    pub name: String,
+    /// What was fitted, in words.
+    pub configuration: String,
+    /// Images clustered.
+    pub images: usize,
+    /// Scores against the classes of every image.
+    pub scores: ClusteringScores,
+    /// Wall time of the embedding and the clustering.
     pub seconds: f64,
 }
 
@@ -296,6 +316,13 @@ pub(crate) mod tests {
                     test: scores,
                 },
                 seconds: 0.3,
+            }],
+            all_images: vec![AllImagesResult {
+                name: "pca-umap-gmm".into(),
+                configuration: "full-covariance Gaussian mixture on a UMAP".into(),
+                images: 70_000,
+                scores,
+                seconds: 0.4,
             }],
             forest_pixels_only: forest(0.6),
             seconds_total: 3.0,

@@ -1,11 +1,12 @@
 //! The whole study: split, PCA, the three clustering pipelines, the forests, and the outputs.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use fmnist_autoencoder::{Architecture, Autoencoder, Progress as AeProgress};
-use fmnist_cluster::{Covariance, GaussianMixture, KMeans};
+use fmnist_cluster::{Covariance, FittedGaussianMixture, GaussianMixture, KMeans};
 use fmnist_decomp::{FittedPca, Pca};
 use fmnist_eval::{ClassificationReport, ClusteringScores, clustering_accuracy, confusion_matrix};
 use fmnist_forest::{RandomForest, add_label_column, label_column};
@@ -13,13 +14,14 @@ use fmnist_io::{Checksums, Dataset, FashionMnist, Provenance, StratifiedSplit};
 use nalgebra::DMatrix;
 
 use crate::config::{GmmFeatures, StudyConfig};
+use crate::embedding::{EmbeddingConfig, Splits};
 use crate::error::Result;
 use crate::figures::{self, GridRow, ImageGrid, gray_pixels};
 use crate::progress::Progress;
 use crate::report::{self, figure_files};
 use crate::results::{
-    AutoencoderSummary, DatasetSummary, Environment, ForestModes, ForestResult, GmmVariant,
-    PcaSummary, PipelineResult, Results, SCHEMA_VERSION, SplitScores,
+    AllImagesResult, AutoencoderSummary, DatasetSummary, Environment, ForestModes, ForestResult,
+    GmmVariant, PcaSummary, PipelineResult, Results, SCHEMA_VERSION, SplitScores,
 };
 
 /// The file the results are written to inside the output directory.
@@ -34,9 +36,7 @@ struct Parts<'a> {
     data: &'a FashionMnist,
     train_index: Vec<usize>,
     validation_index: Vec<usize>,
-    x_train: DMatrix<f32>,
-    x_validation: DMatrix<f32>,
-    x_test: DMatrix<f32>,
+    pixels: Splits,
     y_train: Vec<u8>,
     y_validation: Vec<u8>,
     y_test: Vec<u8>,
@@ -52,9 +52,11 @@ impl<'a> Parts<'a> {
             index.iter().map(|&i| set.labels()[i]).collect()
         };
         Ok(Self {
-            x_train: data.train.features(&split.train)?,
-            x_validation: data.train.features(&split.validation)?,
-            x_test: data.test.all_features(),
+            pixels: Splits {
+                train: data.train.features(&split.train)?,
+                validation: data.train.features(&split.validation)?,
+                test: data.test.all_features(),
+            },
             y_train: labels(&data.train, &split.train),
             y_validation: labels(&data.train, &split.validation),
             y_test: data.test.labels().to_vec(),
@@ -66,6 +68,15 @@ impl<'a> Parts<'a> {
 
     fn class_names(&self) -> &[String] {
         self.data.train.class_names()
+    }
+
+    /// The labels of every image, in the order of [`Splits::stacked`].
+    fn all_labels(&self) -> Vec<u8> {
+        [&self.y_train, &self.y_validation, &self.y_test]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect()
     }
 }
 
@@ -120,7 +131,7 @@ pub fn run(
     let (pca, pca_seconds) = timed(progress, "pca", 0, |_| {
         let pca = Pca::params(config.pca_components)
             .seed(config.seed)
-            .fit(&parts.x_train)?;
+            .fit(&parts.pixels.train)?;
         let summary = format!(
             "{} components explain {:.4} of the variance",
             pca.n_components(),
@@ -152,7 +163,7 @@ pub fn run(
 
     // Pipeline 1: K-Means on raw pixels.
     let (kmeans_raw, cluster_seconds) = timed(progress, "kmeans-raw: K-Means", 0, |_| {
-        fit_kmeans(config, &parts.x_train, &parts.x_validation, &parts.x_test)
+        fit_kmeans(config, &parts.pixels)
     })?;
     let kmeans = |features: &str| {
         format!(
@@ -164,7 +175,7 @@ pub fn run(
         "kmeans-raw",
         kmeans("the raw pixels"),
         &kmeans_raw,
-        cluster_seconds,
+        &[("cluster", cluster_seconds)],
         out,
     )?);
 
@@ -173,19 +184,25 @@ pub fn run(
 
     // Pipeline 2: K-Means on the bottleneck.
     let (ae_kmeans, cluster_seconds) = timed(progress, "ae-kmeans: K-Means", 0, |_| {
-        fit_kmeans(config, &encoded.train, &encoded.validation, &encoded.test)
+        fit_kmeans(config, &encoded)
     })?;
     pipelines.push(forests.pipeline(
         "ae-kmeans",
         kmeans("the 784-value bottleneck"),
         &ae_kmeans,
-        cluster_seconds,
+        &[("cluster", cluster_seconds)],
         out,
     )?);
 
     // Pipeline 3: a Gaussian mixture on the bottleneck.
     let (ae_gmm, cluster_seconds) = timed(progress, "ae-gmm: Gaussian mixture", 0, |_| {
-        fit_gmm(config, config.gmm_covariance, config.gmm_features, &encoded)
+        let codes = mixture_input(config, config.gmm_features, &encoded)?;
+        fit_gmm(
+            config,
+            config.gmm_covariance,
+            &codes,
+            &config.gmm_features.describe(),
+        )
     })?;
     pipelines.push(forests.pipeline(
         "ae-gmm",
@@ -195,7 +212,7 @@ pub fn run(
             config.gmm_features.describe()
         ),
         &ae_gmm,
-        cluster_seconds,
+        &[("cluster", cluster_seconds)],
         out,
     )?);
 
@@ -204,7 +221,8 @@ pub fn run(
     for &(covariance, features) in &config.gmm_variants {
         let stage = format!("ae-gmm variant: {}", covariance.name());
         let (clustering, seconds) = timed(progress, &stage, 0, |_| {
-            fit_gmm(config, covariance, features, &encoded)
+            let codes = mixture_input(config, features, &encoded)?;
+            fit_gmm(config, covariance, &codes, &features.describe())
         })?;
         gmm_variants.push(GmmVariant {
             covariance: covariance.name().to_string(),
@@ -212,6 +230,38 @@ pub fn run(
             clustering: clustering.scores(&parts)?,
             seconds,
         });
+    }
+
+    // Beyond the study: a UMAP embedding between the features and the clustering.
+    let mut all_images = Vec::new();
+    if let Some(embedding) = &config.embedding {
+        let beyond = Beyond {
+            config,
+            embedding,
+            parts: &parts,
+            forests: &forests,
+            progress,
+            out,
+        };
+        let pixel_pca = parts.pixels.map(|x| pca.transform(x))?;
+        let n = config.pca_components;
+        let code_pca = mixture_input(config, GmmFeatures::BottleneckPca(n), &encoded)?;
+        for (name, features, described) in [
+            (
+                "pca",
+                &pixel_pca,
+                format!("the first {n} principal components of the pixels"),
+            ),
+            (
+                "ae",
+                code_pca.as_ref(),
+                format!("the first {n} principal components of the bottleneck"),
+            ),
+        ] {
+            let (pipelines_here, all) = beyond.run(name, features, &described)?;
+            pipelines.extend(pipelines_here);
+            all_images.extend(all);
+        }
     }
 
     // The control the study lacks: a forest on the pixels alone.
@@ -235,6 +285,7 @@ pub fn run(
         autoencoder: ae_summary,
         pipelines,
         gmm_variants,
+        all_images,
         forest_pixels_only,
         seconds_total: started.elapsed().as_secs_f64(),
         environment: Environment::current(rayon::current_num_threads()),
@@ -259,19 +310,17 @@ fn timed<T>(
     Ok((value, seconds))
 }
 
-/// Fits K-Means to `train` and labels the three parts.
-fn fit_kmeans(
-    config: &StudyConfig,
-    train: &DMatrix<f32>,
-    validation: &DMatrix<f32>,
-    test: &DMatrix<f32>,
-) -> Result<(Clustering, String)> {
+/// Fits K-Means to the training split and labels the three parts.
+fn fit_kmeans(config: &StudyConfig, x: &Splits) -> Result<(Clustering, String)> {
     let km = KMeans::params(config.clusters)
         .n_init(config.n_init)
         .seed(config.seed)
-        .fit(train)?;
-    let clustering =
-        Clustering::from_usize(km.labels(), &km.predict(validation)?, &km.predict(test)?);
+        .fit(&x.train)?;
+    let clustering = Clustering::from_usize(
+        km.labels(),
+        &km.predict(&x.validation)?,
+        &km.predict(&x.test)?,
+    );
     let summary = format!(
         "inertia {:.1} after {} iterations",
         km.inertia(),
@@ -280,39 +329,47 @@ fn fit_kmeans(
     Ok((clustering, summary))
 }
 
-/// Fits a Gaussian mixture to the codes (or their PCA) and labels the three parts.
+/// The codes as a mixture sees them: as they are, or on their principal components (fitted
+/// on the training split).
+fn mixture_input<'a>(
+    config: &StudyConfig,
+    features: GmmFeatures,
+    encoded: &'a Splits,
+) -> Result<Cow<'a, Splits>> {
+    Ok(match features {
+        GmmFeatures::Bottleneck => Cow::Borrowed(encoded),
+        GmmFeatures::BottleneckPca(n) => {
+            let pca = Pca::params(n).seed(config.seed).fit(&encoded.train)?;
+            Cow::Owned(encoded.map(|x| pca.transform(x))?)
+        }
+    })
+}
+
+/// Fits a Gaussian mixture to the training split of `x` (`described` in the summary) and
+/// labels the three parts.
 fn fit_gmm(
     config: &StudyConfig,
     covariance: Covariance,
-    features: GmmFeatures,
-    encoded: &Encoded,
+    x: &Splits,
+    described: &str,
 ) -> Result<(Clustering, String)> {
-    let projected;
-    let (train, validation, test) = match features {
-        GmmFeatures::Bottleneck => (&encoded.train, &encoded.validation, &encoded.test),
-        GmmFeatures::BottleneckPca(n) => {
-            let pca = Pca::params(n).seed(config.seed).fit(&encoded.train)?;
-            projected = (
-                pca.transform(&encoded.train)?,
-                pca.transform(&encoded.validation)?,
-                pca.transform(&encoded.test)?,
-            );
-            (&projected.0, &projected.1, &projected.2)
-        }
-    };
     let gmm = GaussianMixture::params(config.clusters)
         .covariance(covariance)
         .seed(config.seed)
-        .fit(train)?;
+        .fit(&x.train)?;
     let clustering = Clustering::from_usize(
-        &gmm.predict(train)?,
-        &gmm.predict(validation)?,
-        &gmm.predict(test)?,
+        &gmm.predict(&x.train)?,
+        &gmm.predict(&x.validation)?,
+        &gmm.predict(&x.test)?,
     );
-    let summary = format!(
-        "{} covariance on {}: lower bound {:.4}, {} iterations{}",
-        covariance.name(),
-        features.describe(),
+    Ok((clustering, mixture_summary(&gmm, described)))
+}
+
+/// One line on a fitted mixture for the progress output.
+fn mixture_summary(gmm: &FittedGaussianMixture, described: &str) -> String {
+    format!(
+        "{} covariance on {described}: lower bound {:.4}, {} iterations{}",
+        gmm.covariance_type().name(),
         gmm.lower_bound(),
         gmm.n_iter(),
         if gmm.converged() {
@@ -320,15 +377,145 @@ fn fit_gmm(
         } else {
             " (not converged)"
         }
-    );
-    Ok((clustering, summary))
+    )
 }
 
-/// The bottleneck codes of the three parts.
-struct Encoded {
-    train: DMatrix<f32>,
-    validation: DMatrix<f32>,
-    test: DMatrix<f32>,
+/// The pipelines beyond the study: a UMAP embedding between features and clustering.
+struct Beyond<'a> {
+    config: &'a StudyConfig,
+    embedding: &'a EmbeddingConfig,
+    parts: &'a Parts<'a>,
+    forests: &'a Forests<'a>,
+    progress: &'a dyn Progress,
+    out: &'a Path,
+}
+
+impl Beyond<'_> {
+    /// Embeds `features` (of `source`, `described` in the report) with UMAP fitted on the
+    /// training split, then clusters the embedding with a full-covariance mixture
+    /// (`{source}-umap-gmm`) and, for the pixels' PCA, with K-Means too (`umap-kmeans`); with
+    /// [`StudyConfig::all_images`], the mixture pipeline also on every image at once.
+    fn run(
+        &self,
+        source: &str,
+        features: &Splits,
+        described: &str,
+    ) -> Result<(Vec<PipelineResult>, Vec<AllImagesResult>)> {
+        let (config, embedding) = (self.config, self.embedding);
+        let umap = embedding.describe();
+        let stage = format!("{source}-umap: UMAP");
+        let (embedded, umap_seconds) = timed(self.progress, &stage, 0, |progress| {
+            let embedded = embedding.embed_splits(config.seed, features, progress)?;
+            Ok((embedded, format!("{umap} of {described}")))
+        })?;
+        let mut pipelines = Vec::new();
+        let gmm_name = format!("{source}-umap-gmm");
+        let stage = format!("{gmm_name}: Gaussian mixture");
+        let (clustering, seconds) = timed(self.progress, &stage, 0, |_| {
+            fit_gmm(config, Covariance::Full, &embedded, &umap)
+        })?;
+        pipelines.push(self.forests.pipeline(
+            &gmm_name,
+            format!("full-covariance Gaussian mixture on a {umap} of {described}"),
+            &clustering,
+            &[("embedding", umap_seconds), ("cluster", seconds)],
+            self.out,
+        )?);
+        if source == "pca" {
+            self.draw_embedding(features, &clustering)?;
+            let (clustering, seconds) = timed(self.progress, "umap-kmeans: K-Means", 0, |_| {
+                fit_kmeans(config, &embedded)
+            })?;
+            pipelines.push(self.forests.pipeline(
+                "umap-kmeans",
+                format!(
+                    "K-Means, k {}, best of {} k-means++ starts, on a {umap} of {described}",
+                    config.clusters, config.n_init
+                ),
+                &clustering,
+                &[("embedding", umap_seconds), ("cluster", seconds)],
+                self.out,
+            )?);
+        }
+        let mut all = Vec::new();
+        if config.all_images {
+            all.push(self.all_images(&gmm_name, features, described)?);
+        }
+        Ok((pipelines, all))
+    }
+
+    /// N2D's protocol: UMAP and the mixture fitted to every image at once, no labels used,
+    /// scored on every image.
+    fn all_images(
+        &self,
+        name: &str,
+        features: &Splits,
+        described: &str,
+    ) -> Result<AllImagesResult> {
+        let (config, embedding) = (self.config, self.embedding);
+        let all = features.stacked();
+        let stage = format!("{name}: all {} images", all.nrows());
+        let (labels, seconds) = timed(self.progress, &stage, 0, |progress| {
+            let embedded = embedding.embed_all(config.seed, &all, progress)?;
+            let gmm = GaussianMixture::params(config.clusters)
+                .covariance(Covariance::Full)
+                .seed(config.seed)
+                .fit(&embedded)?;
+            let labels: Vec<u32> = gmm
+                .predict(&embedded)?
+                .into_iter()
+                .map(|l| l as u32)
+                .collect();
+            Ok((labels, mixture_summary(&gmm, &embedding.describe())))
+        })?;
+        Ok(AllImagesResult {
+            name: name.to_string(),
+            configuration: format!(
+                "full-covariance Gaussian mixture on a {} of {described}, fitted to all images",
+                embedding.describe()
+            ),
+            images: all.nrows(),
+            scores: ClusteringScores::compute(&self.parts.all_labels(), &labels)?,
+            seconds,
+        })
+    }
+
+    /// The test images embedded in two dimensions (a UMAP of their features alone), coloured
+    /// by class and by the pipeline's clusters.
+    fn draw_embedding(&self, features: &Splits, clustering: &Clustering) -> Result<()> {
+        let flat = EmbeddingConfig {
+            n_components: 2,
+            min_dist: 0.1,
+            n_epochs: Some(200),
+            ..*self.embedding
+        };
+        let map = flat.embed_all(self.config.seed, &features.test, &crate::progress::Silent)?;
+        let points: Vec<(f32, f32)> = (0..map.nrows())
+            .map(|i| (map[(i, 0)], map[(i, 1)]))
+            .collect();
+        let clusters: Vec<u8> = clustering.test.iter().map(|&c| c as u8).collect();
+        let cluster_names: Vec<String> = (0..self.config.clusters)
+            .map(|c| format!("cluster {c}"))
+            .collect();
+        for (file, title, labels, names) in [
+            (
+                figure_files::UMAP_CLASSES,
+                "Test images, UMAP in 2-D, coloured by class",
+                &self.parts.y_test,
+                self.parts.class_names(),
+            ),
+            (
+                figure_files::UMAP_CLUSTERS,
+                "Test images, UMAP in 2-D, coloured by pca-umap-gmm cluster",
+                &clusters,
+                cluster_names.as_slice(),
+            ),
+        ] {
+            let path = self.out.join(file);
+            figures::scatter(&path, title, ("UMAP 1", "UMAP 2"), &points, labels, names)?;
+        }
+        Ok(())
+    }
 }
 
 fn train_autoencoder(
@@ -336,12 +523,16 @@ fn train_autoencoder(
     parts: &Parts<'_>,
     out: &Path,
     progress: &dyn Progress,
-) -> Result<(Encoded, AutoencoderSummary)> {
+) -> Result<(Splits, AutoencoderSummary)> {
     let data = parts.data;
     let architecture = Architecture::paper()
         .image_size(data.train.rows(), data.train.cols())
         .dropout(config.dropout);
-    let steps = parts.x_train.nrows().div_ceil(config.batch_size.max(1));
+    let steps = parts
+        .pixels
+        .train
+        .nrows()
+        .div_ceil(config.batch_size.max(1));
     let total = (steps * config.epochs) as u64;
     let ((autoencoder, encoded), seconds) = timed(progress, "autoencoder", total, |progress| {
         let autoencoder = Autoencoder::params(architecture)
@@ -350,8 +541,8 @@ fn train_autoencoder(
             .seed(config.seed)
             .device(config.device.clone())
             .fit_with(
-                &parts.x_train,
-                Some(&parts.x_validation),
+                &parts.pixels.train,
+                Some(&parts.pixels.validation),
                 &mut |event| match event {
                     AeProgress::Step {
                         epoch,
@@ -369,11 +560,7 @@ fn train_autoencoder(
                     AeProgress::Epoch { .. } => {}
                 },
             )?;
-        let encoded = Encoded {
-            train: autoencoder.encode(&parts.x_train)?,
-            validation: autoencoder.encode(&parts.x_validation)?,
-            test: autoencoder.encode(&parts.x_test)?,
-        };
+        let encoded = parts.pixels.map(|x| autoencoder.encode(x))?;
         let history = autoencoder.history();
         let summary = format!(
             "validation loss {}",
@@ -422,7 +609,7 @@ impl Forests<'_> {
         name: &str,
         configuration: String,
         clustering: &Clustering,
-        cluster_seconds: f64,
+        timings: &[(&str, f64)],
         out: &Path,
     ) -> Result<PipelineResult> {
         let replace = self.evaluate(
@@ -452,11 +639,14 @@ impl Forests<'_> {
             name: name.to_string(),
             configuration,
             clustering: clustering.scores(self.parts)?,
-            seconds: BTreeMap::from([
-                ("cluster".to_string(), cluster_seconds),
-                ("forest_replace".to_string(), replace.seconds),
-                ("forest_add".to_string(), add.seconds),
-            ]),
+            seconds: timings
+                .iter()
+                .map(|&(stage, seconds)| (stage.to_string(), seconds))
+                .chain([
+                    ("forest_replace".to_string(), replace.seconds),
+                    ("forest_add".to_string(), add.seconds),
+                ])
+                .collect::<BTreeMap<_, _>>(),
             forest: ForestModes { replace, add },
         })
     }
@@ -534,7 +724,7 @@ fn draw_pca(pca: &FittedPca, parts: &Parts<'_>, out: &Path) -> Result<()> {
     if pca.n_components() >= 2 {
         figures::projection_scatter(
             &out.join(figure_files::PCA_SCATTER),
-            &pca.transform(&parts.x_test)?,
+            &pca.transform(&parts.pixels.test)?,
             &parts.y_test,
             parts.class_names(),
         )?;

@@ -1,0 +1,145 @@
+//! The UMAP embedding placed between the features and the clustering (N2D's recipe), shared by
+//! the study and `fmnist cluster --features umap`.
+
+use fmnist_manifold::{Progress as UmapProgress, Umap};
+use nalgebra::DMatrix;
+
+use crate::error::Result;
+use crate::progress::Progress;
+
+/// The three parts of the data in one feature space: the training split the models are fitted
+/// on, the validation split and the test set.
+#[derive(Debug, Clone)]
+pub struct Splits {
+    /// The training split.
+    pub train: DMatrix<f32>,
+    /// The validation split.
+    pub validation: DMatrix<f32>,
+    /// The test set.
+    pub test: DMatrix<f32>,
+}
+
+impl Splits {
+    /// Applies `f` to each part.
+    ///
+    /// # Errors
+    /// The first error of `f`.
+    pub fn map<E>(
+        &self,
+        mut f: impl FnMut(&DMatrix<f32>) -> std::result::Result<DMatrix<f32>, E>,
+    ) -> std::result::Result<Self, E> {
+        Ok(Self {
+            train: f(&self.train)?,
+            validation: f(&self.validation)?,
+            test: f(&self.test)?,
+        })
+    }
+
+    /// All rows in one matrix: training split, then validation split, then test set.
+    pub fn stacked(&self) -> DMatrix<f32> {
+        let parts = [&self.train, &self.validation, &self.test];
+        let rows = parts.iter().map(|p| p.nrows()).sum();
+        let mut all = DMatrix::zeros(rows, self.train.ncols());
+        let mut first = 0;
+        for part in parts {
+            all.rows_mut(first, part.nrows()).copy_from(part);
+            first += part.nrows();
+        }
+        all
+    }
+}
+
+/// Settings of the UMAP embedding before clustering. The defaults are N2D's for
+/// Fashion-MNIST: 20 neighbours, `min_dist` 0, 10 dimensions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EmbeddingConfig {
+    /// Neighbours of each point in the graph (default 20).
+    pub n_neighbors: usize,
+    /// Smallest distance between embedded points (default 0: tight clusters, what a clustering
+    /// wants).
+    pub min_dist: f32,
+    /// Dimensions of the embedding (default 10).
+    pub n_components: usize,
+    /// Layout epochs (default `None`: umap-learn's rule, 200 above 10,000 points, else 500).
+    pub n_epochs: Option<usize>,
+}
+
+impl Default for EmbeddingConfig {
+    fn default() -> Self {
+        Self {
+            n_neighbors: 20,
+            min_dist: 0.0,
+            n_components: 10,
+            n_epochs: None,
+        }
+    }
+}
+
+impl EmbeddingConfig {
+    /// The UMAP estimator with these settings and `seed`.
+    pub fn umap(&self, seed: u64) -> Umap {
+        let umap = Umap::params()
+            .n_neighbors(self.n_neighbors)
+            .min_dist(self.min_dist)
+            .n_components(self.n_components)
+            .seed(seed);
+        match self.n_epochs {
+            Some(epochs) => umap.n_epochs(epochs),
+            None => umap,
+        }
+    }
+
+    /// A short description for the report.
+    pub fn describe(&self) -> String {
+        format!(
+            "UMAP ({} neighbours, min_dist {}, {} dimensions)",
+            self.n_neighbors, self.min_dist, self.n_components
+        )
+    }
+
+    /// Fits UMAP to `features.train` and embeds the validation and test parts into it with
+    /// `transform`, so that neither is seen by the fit (the study's protocol).
+    ///
+    /// # Errors
+    /// [`crate::Error::Manifold`] for data UMAP cannot embed (too few points, NaN features).
+    pub fn embed_splits(
+        &self,
+        seed: u64,
+        features: &Splits,
+        progress: &dyn Progress,
+    ) -> Result<Splits> {
+        let fitted = self
+            .umap(seed)
+            .fit_with_progress(&features.train, &mut report(progress))?;
+        Ok(Splits {
+            validation: fitted.transform(&features.validation)?,
+            test: fitted.transform(&features.test)?,
+            train: fitted.embedding().clone(),
+        })
+    }
+
+    /// Fits UMAP to all rows of `features` at once (N2D's protocol) and returns the embedding.
+    ///
+    /// # Errors
+    /// As [`EmbeddingConfig::embed_splits`].
+    pub fn embed_all(
+        &self,
+        seed: u64,
+        features: &DMatrix<f32>,
+        progress: &dyn Progress,
+    ) -> Result<DMatrix<f32>> {
+        let fitted = self
+            .umap(seed)
+            .fit_with_progress(features, &mut report(progress))?;
+        Ok(fitted.embedding().clone())
+    }
+}
+
+/// Forwards the layout's epochs to `progress`.
+fn report(progress: &dyn Progress) -> impl FnMut(&UmapProgress) + '_ {
+    move |event| {
+        if let UmapProgress::Epoch { done, total } = event {
+            progress.update(*done as u64, &format!("layout epoch {done}/{total}"));
+        }
+    }
+}
