@@ -16,6 +16,57 @@ pub(crate) fn column_means(x: &DMatrix<f32>) -> Vec<f64> {
         .collect()
 }
 
+/// Features from which the full-covariance products (the E-step's `(x − μ) U`, the M-step's
+/// weighted Gram matrices) run in `f32` instead of `f64`: at 784 features they are ~0.3 TFLOP
+/// per EM iteration, and `f32` doubles the GEMM throughput. The data are centred on each
+/// component's mean (in `f64`) before rounding, norms and sums over blocks are accumulated in
+/// `f64`; on Fashion-MNIST's 784 pixels the lower bound stays within 1e-3 per sample of the
+/// `f64` computation (crate README). Below this size everything stays in `f64`.
+pub(crate) const F32_FROM_FEATURES: usize = 128;
+
+/// The element type of the full-covariance products: `f32` or `f64`.
+pub(crate) trait Scalar:
+    faer::traits::ComplexField + Copy + PartialEq + Send + Sync
+{
+    /// `v` rounded to this type.
+    fn of(v: f64) -> Self;
+    /// `self` in `f64`.
+    fn wide(self) -> f64;
+    /// Squared Euclidean norm, accumulated in `f64`.
+    fn sq_norm(v: &[Self]) -> f64;
+}
+
+impl Scalar for f32 {
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+    fn wide(self) -> f64 {
+        f64::from(self)
+    }
+    fn sq_norm(v: &[Self]) -> f64 {
+        crate::linalg::sq_norm(v)
+    }
+}
+
+impl Scalar for f64 {
+    fn of(v: f64) -> Self {
+        v
+    }
+    fn wide(self) -> f64 {
+        self
+    }
+    fn sq_norm(v: &[Self]) -> f64 {
+        let mut acc = [0f64; 8];
+        let mut chunks = v.chunks_exact(8);
+        for c in &mut chunks {
+            for (a, &x) in acc.iter_mut().zip(c) {
+                *a += x * x;
+            }
+        }
+        acc.iter().sum::<f64>() + chunks.remainder().iter().map(|&x| x * x).sum::<f64>()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
