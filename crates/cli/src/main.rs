@@ -6,6 +6,7 @@
 
 mod commands;
 mod data_source;
+mod features;
 mod npy;
 mod output;
 mod progress;
@@ -32,9 +33,12 @@ enum Command {
     /// Obtain, verify, describe and show the data set.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
-    /// Cluster the training split (raw pixels or PCA features); score train, validation and
-    /// test against the classes.
+    /// Cluster the training split (raw pixels, PCA, autoencoder codes or a UMAP embedding);
+    /// score train, validation and test against the classes.
     Cluster(commands::cluster::ClusterArgs),
+    /// Embed the images with UMAP (fitted on the training split): .npy, scatter plot,
+    /// trustworthiness.
+    Embed(commands::embed::EmbedArgs),
     /// PCA of the training split: explained variance and the study's PCA figures.
     Pca(commands::pca::PcaArgs),
     /// Random Forest on the 48,000 training images (pixels, cluster labels or both), scored on
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Data(command) => commands::data::run(command),
         Command::Classify(args) => commands::classify::run(args),
         Command::Cluster(args) => commands::cluster::run(args),
+        Command::Embed(args) => commands::embed::run(args),
         Command::Pca(args) => commands::pca::run(args),
         Command::Metrics(args) => commands::metrics::run(args),
         Command::TrainAe(args) => commands::train_ae::run(args),

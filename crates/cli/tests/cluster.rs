@@ -219,3 +219,84 @@ fn cluster_labels_feed_the_forest() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json["test"]["accuracy"].as_f64().unwrap() > 0.5, "{json}");
 }
+
+#[test]
+fn umap_features_cluster_better_than_raw_pixels_and_save_the_embedding() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.json");
+    let run = |features: &str| -> serde_json::Value {
+        let out = fmnist()
+            .args(["cluster", "--data-dir", FIXTURES, "--offline", "--features"])
+            .arg(features)
+            .args(["--neighbors", "10", "--method", "gmm", "--json", "--save"])
+            .arg(&model)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let raw = run("pca");
+    let umap = run("umap");
+    assert_eq!(umap["features"], "umap");
+    let ami = |v: &serde_json::Value| v["train"]["ami"].as_f64().unwrap();
+    assert!(ami(&umap) > ami(&raw), "UMAP {umap} vs PCA {raw}");
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    assert!(saved["umap"].is_object() && saved["pca"].is_object() && saved["gmm"].is_object());
+}
+
+#[test]
+fn embed_writes_the_embedding_and_its_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (npy, png) = (dir.path().join("e.npy"), dir.path().join("e.png"));
+    let out = fmnist()
+        .args([
+            "embed",
+            "--data-dir",
+            FIXTURES,
+            "--offline",
+            "--method",
+            "umap",
+        ])
+        .args(["--neighbors", "10", "--dims", "3", "--json", "--out"])
+        .arg(&npy)
+        .arg("--plot")
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["dims"], 3);
+    assert_eq!(json["images"], 1200);
+    let trust = json["trustworthiness"].as_f64().unwrap();
+    assert!(trust > 0.8 && trust <= 1.0, "{json}");
+    let bytes = std::fs::read(&npy).unwrap();
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
+    assert!(header.contains("'shape': (1200, 3)"), "{header}");
+    assert_eq!(bytes.len(), 10 + header_len + 1200 * 3 * 4);
+    assert!(png.is_file());
+}
+
+#[test]
+fn embed_reports_impossible_settings_as_errors() {
+    for (args, message) in [
+        (&["--features", "umap"][..], "--features umap"),
+        (&["--neighbors", "5000"][..], "neighbo"),
+        (&["--dims", "1", "--plot", "/tmp/never.png"][..], "--plot"),
+    ] {
+        fmnist()
+            .args(["embed", "--data-dir", FIXTURES, "--offline"])
+            .args(args)
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(message));
+    }
+}

@@ -1,7 +1,7 @@
 //! The UMAP embedding placed between the features and the clustering (N2D's recipe), shared by
 //! the study and `fmnist cluster --features umap`.
 
-use fmnist_manifold::{Progress as UmapProgress, Umap};
+use fmnist_manifold::{FittedUmap, Progress as UmapProgress, Umap};
 use nalgebra::DMatrix;
 
 use crate::error::Result;
@@ -47,6 +47,15 @@ impl Splits {
         }
         all
     }
+}
+
+/// The square roots of pixel intensities in [0, 1] (negatives read as 0): a
+/// variance-stabilising transform that gives faint strokes and textures more weight beside
+/// large bright areas. Measured on the training split, it raises the share of each image's 15
+/// nearest neighbours of its own class from 0.776 to 0.795 (PCA-40 features), and the test AMI
+/// of UMAP + GMM on PCA-40 from 0.628 to 0.662 (umap-learn, `crates/manifold/README.md`).
+pub fn square_root(x: &DMatrix<f32>) -> DMatrix<f32> {
+    x.map(|v| v.max(0.0).sqrt())
 }
 
 /// Settings of the UMAP embedding before clustering. The defaults are N2D's for
@@ -107,15 +116,16 @@ impl EmbeddingConfig {
         seed: u64,
         features: &Splits,
         progress: &dyn Progress,
-    ) -> Result<Splits> {
+    ) -> Result<(FittedUmap, Splits)> {
         let fitted = self
             .umap(seed)
             .fit_with_progress(&features.train, &mut report(progress))?;
-        Ok(Splits {
+        let embedded = Splits {
             validation: fitted.transform(&features.validation)?,
             test: fitted.transform(&features.test)?,
             train: fitted.embedding().clone(),
-        })
+        };
+        Ok((fitted, embedded))
     }
 
     /// Fits UMAP to all rows of `features` at once (N2D's protocol) and returns the embedding.

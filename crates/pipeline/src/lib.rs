@@ -18,7 +18,7 @@ pub mod results;
 mod study;
 
 pub use config::{GmmFeatures, StudyConfig};
-pub use embedding::{EmbeddingConfig, Splits};
+pub use embedding::{EmbeddingConfig, Splits, square_root};
 pub use error::{Error, Result};
 pub use progress::{Progress, Silent};
 pub use results::Results;

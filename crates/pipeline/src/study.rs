@@ -14,8 +14,8 @@ use fmnist_io::{Checksums, Dataset, FashionMnist, Provenance, StratifiedSplit};
 use nalgebra::DMatrix;
 
 use crate::config::{GmmFeatures, StudyConfig};
-use crate::embedding::{EmbeddingConfig, Splits};
-use crate::error::Result;
+use crate::embedding::{EmbeddingConfig, Splits, square_root};
+use crate::error::{Error, Result};
 use crate::figures::{self, GridRow, ImageGrid, gray_pixels};
 use crate::progress::Progress;
 use crate::report::{self, figure_files};
@@ -243,14 +243,16 @@ pub fn run(
             progress,
             out,
         };
-        let pixel_pca = parts.pixels.map(|x| pca.transform(x))?;
         let n = config.pca_components;
+        let roots = parts.pixels.map(|x| Ok::<_, Error>(square_root(x)))?;
+        let roots_pca = Pca::params(n).seed(config.seed).fit(&roots.train)?;
+        let pixel_pca = roots.map(|x| roots_pca.transform(x))?;
         let code_pca = mixture_input(config, GmmFeatures::BottleneckPca(n), &encoded)?;
         for (name, features, described) in [
             (
                 "pca",
                 &pixel_pca,
-                format!("the first {n} principal components of the pixels"),
+                format!("the first {n} principal components of the pixels' square roots"),
             ),
             (
                 "ae",
@@ -405,7 +407,7 @@ impl Beyond<'_> {
         let umap = embedding.describe();
         let stage = format!("{source}-umap: UMAP");
         let (embedded, umap_seconds) = timed(self.progress, &stage, 0, |progress| {
-            let embedded = embedding.embed_splits(config.seed, features, progress)?;
+            let (_, embedded) = embedding.embed_splits(config.seed, features, progress)?;
             Ok((embedded, format!("{umap} of {described}")))
         })?;
         let mut pipelines = Vec::new();

@@ -7,31 +7,30 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use fmnist_autoencoder::{Autoencoder, Device};
 use fmnist_cluster::{Covariance, FittedGaussianMixture, FittedKMeans, GaussianMixture, KMeans};
-use fmnist_decomp::{FittedPca, Pca};
+use fmnist_decomp::FittedPca;
 use fmnist_eval::ClusteringScores;
 use fmnist_io::StratifiedSplit;
+use fmnist_manifold::FittedUmap;
+use fmnist_pipeline::Splits;
 use nalgebra::DMatrix;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
+use crate::features::{FeatureArgs, Features};
 use crate::output::print_result;
 
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
     #[command(flatten)]
     data: DataSourceArgs,
-    /// Features to cluster: the 784 raw pixels in [0, 1], their PCA projection fitted on the
-    /// training split, or the bottleneck codes of a trained autoencoder (--model).
+    /// Features to cluster (fitted on the training split): raw pixels in [0, 1], a PCA of
+    /// them or of their square roots, an autoencoder's codes (--model), or a UMAP embedding of
+    /// --umap-from features (the best pipeline: `--features umap --method gmm`).
     #[arg(long, value_enum, default_value_t = Features::Raw)]
     features: Features,
-    /// The autoencoder (`fmnist train-ae --out FILE`) whose codes --features ae clusters.
-    #[arg(long, value_name = "FILE", required_if_eq("features", "ae"))]
-    model: Option<PathBuf>,
-    /// Components kept with --features pca.
-    #[arg(long, default_value_t = 40, value_name = "N")]
-    pca_components: usize,
+    #[command(flatten)]
+    feature_args: FeatureArgs,
     /// Clustering method.
     #[arg(long, value_enum, default_value_t = Method::Kmeans)]
     method: Method,
@@ -54,7 +53,7 @@ pub struct ClusterArgs {
     /// Print one JSON object on stdout (results.json naming); the table goes to stderr.
     #[arg(long)]
     json: bool,
-    /// Write the fitted model (and the PCA, if any) to this JSON file.
+    /// Write the fitted model (and the PCA and UMAP, if any) to this JSON file.
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
     /// Write the cluster of every image to this text file, one per line: the 60,000 training-set
@@ -62,18 +61,6 @@ pub struct ClusterArgs {
     /// what `fmnist classify --clusters-from` reads.
     #[arg(long, value_name = "FILE")]
     labels_out: Option<PathBuf>,
-}
-
-/// Features to cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Features {
-    /// Raw pixels scaled to [0, 1].
-    Raw,
-    /// PCA projection (--pca-components) fitted on the training split.
-    Pca,
-    /// The bottleneck codes of the autoencoder given by --model.
-    Ae,
 }
 
 /// Clustering method.
@@ -173,6 +160,7 @@ struct Output {
 #[derive(Debug, Serialize)]
 struct Saved<'a> {
     pca: Option<&'a FittedPca>,
+    umap: Option<&'a FittedUmap>,
     #[serde(flatten)]
     model: &'a Model,
 }
@@ -180,9 +168,11 @@ struct Saved<'a> {
 pub fn run(args: ClusterArgs) -> Result<()> {
     let (data, _) = args.data.load()?;
     let split = StratifiedSplit::new().split(data.train.labels())?;
-    let mut x_train = data.train.features(&split.train)?;
-    let mut x_val = data.train.features(&split.validation)?;
-    let mut x_test = data.test.all_features();
+    let pixels = Splits {
+        train: data.train.features(&split.train)?,
+        validation: data.train.features(&split.validation)?,
+        test: data.test.all_features(),
+    };
     let truth_train: Vec<u8> = split
         .train
         .iter()
@@ -195,41 +185,27 @@ pub fn run(args: ClusterArgs) -> Result<()> {
         .collect();
     eprintln!(
         "clustering {} training images ({:?} features) with {:?}, k = {}",
-        x_train.nrows(),
+        pixels.train.nrows(),
         args.features,
         args.method,
         args.k
     );
     let start = Instant::now();
-    let pca = match args.features {
-        Features::Raw => None,
-        Features::Ae => {
-            let path = args.model.as_ref().context("--features ae needs --model")?;
-            let autoencoder = Autoencoder::load(path, &Device::Cpu)
-                .with_context(|| format!("loading the autoencoder {}", path.display()))?;
-            x_train = autoencoder.encode(&x_train)?;
-            x_val = autoencoder.encode(&x_val)?;
-            x_test = autoencoder.encode(&x_test)?;
-            None
-        }
-        Features::Pca => {
-            let pca = Pca::params(args.pca_components)
-                .fit(&x_train)
-                .context("fitting PCA")?;
-            let project = |x: &DMatrix<f32>| pca.transform(x);
-            x_train = project(&x_train)?;
-            x_val = project(&x_val)?;
-            x_test = project(&x_test)?;
-            Some(pca)
-        }
-    };
+    let extracted = args
+        .feature_args
+        .extract(args.features, pixels, args.seed)?;
+    let Splits {
+        train: x_train,
+        validation: x_val,
+        test: x_test,
+    } = &extracted.splits;
     let model = match args.method {
         Method::Kmeans => Model::Kmeans(
             KMeans::params(args.k)
                 .n_init(args.n_init.unwrap_or(10))
                 .max_iter(args.max_iter.unwrap_or(300))
                 .seed(args.seed)
-                .fit(&x_train)
+                .fit(x_train)
                 .context("fitting K-Means")?,
         ),
         Method::Gmm => Model::Gmm(
@@ -238,23 +214,23 @@ pub fn run(args: ClusterArgs) -> Result<()> {
                 .n_init(args.n_init.unwrap_or(1))
                 .max_iter(args.max_iter.unwrap_or(100))
                 .seed(args.seed)
-                .fit(&x_train)
+                .fit(x_train)
                 .context("fitting the Gaussian mixture")?,
         ),
     };
     let seconds = start.elapsed().as_secs_f64();
-    let train_labels = model.predict(&x_train)?;
+    let train_labels = model.predict(x_train)?;
     let (inertia, covariance, log_likelihood, bic) = match &model {
         Model::Kmeans(km) => (Some(km.inertia()), None, None, None),
         Model::Gmm(gmm) => (
             None,
             Some(gmm.covariance_type().name()),
-            Some(gmm.score(&x_train)?),
-            Some(gmm.bic(&x_train)?),
+            Some(gmm.score(x_train)?),
+            Some(gmm.bic(x_train)?),
         ),
     };
-    let validation_labels = model.predict(&x_val)?;
-    let test_labels = model.predict(&x_test)?;
+    let validation_labels = model.predict(x_val)?;
+    let test_labels = model.predict(x_test)?;
     if let Some(path) = &args.labels_out {
         let mut by_image = vec![0usize; data.train.len()];
         for (&row, &label) in split.train.iter().zip(&train_labels) {
@@ -291,7 +267,8 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     };
     if let Some(path) = &args.save {
         let saved = Saved {
-            pca: pca.as_ref(),
+            pca: extracted.pca.as_ref(),
+            umap: extracted.umap.as_ref(),
             model: &model,
         };
         let json = serde_json::to_vec(&saved)?;

@@ -4,6 +4,7 @@ pub mod classify;
 pub mod cluster;
 pub mod data;
 pub mod device;
+pub mod embed;
 pub mod encode;
 pub mod metrics;
 pub mod pca;

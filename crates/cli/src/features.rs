@@ -1,0 +1,124 @@
+//! The features `fmnist cluster` and `fmnist embed` work on: raw pixels, a PCA of them or of
+//! their square roots, an autoencoder's codes, or a UMAP embedding of one of those.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use fmnist_autoencoder::{Autoencoder, Device};
+use fmnist_decomp::{FittedPca, Pca};
+use fmnist_manifold::FittedUmap;
+use fmnist_pipeline::{EmbeddingConfig, Silent, Splits, square_root};
+use serde::Serialize;
+
+/// Which features to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Features {
+    /// Raw pixels scaled to [0, 1].
+    Raw,
+    /// PCA projection (--pca-components) fitted on the training split.
+    Pca,
+    /// PCA projection of the pixels' square roots (a variance-stabilising transform).
+    RootPca,
+    /// The bottleneck codes of the autoencoder given by --model.
+    Ae,
+    /// A UMAP embedding (--neighbors, --min-dist, --dims) of the --umap-from features, fitted
+    /// on the training split; validation and test are embedded with `transform`.
+    Umap,
+}
+
+/// Where the features come from, beyond the choice of `--features`.
+#[derive(Debug, Args)]
+pub struct FeatureArgs {
+    /// The autoencoder (`fmnist train-ae --out FILE`) whose codes --features ae (or
+    /// --umap-from ae) uses.
+    #[arg(long, value_name = "FILE", required_if_eq("features", "ae"))]
+    model: Option<PathBuf>,
+    /// Components kept by the PCA features.
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    pca_components: usize,
+    /// The features UMAP embeds with --features umap (ae needs --model).
+    #[arg(long, value_enum, default_value_t = Features::RootPca, value_name = "FEATURES")]
+    umap_from: Features,
+    /// UMAP: neighbours of each point in the graph.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    neighbors: usize,
+    /// UMAP: smallest distance between embedded points (0 packs clusters tightly).
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    min_dist: f32,
+    /// UMAP: dimensions of the embedding.
+    #[arg(long, default_value_t = 10, value_name = "D")]
+    dims: usize,
+}
+
+/// Features of the three parts and the fitted models that made them.
+pub struct Extracted {
+    /// The features.
+    pub splits: Splits,
+    /// The PCA, if one was fitted.
+    pub pca: Option<FittedPca>,
+    /// The UMAP embedding, if one was fitted.
+    pub umap: Option<FittedUmap>,
+}
+
+impl FeatureArgs {
+    /// The UMAP settings these arguments give.
+    pub fn embedding(&self) -> EmbeddingConfig {
+        EmbeddingConfig {
+            n_neighbors: self.neighbors,
+            min_dist: self.min_dist,
+            n_components: self.dims,
+            n_epochs: None,
+        }
+    }
+
+    /// The `features` of `pixels` (fitted on the training split).
+    pub fn extract(&self, features: Features, pixels: Splits, seed: u64) -> Result<Extracted> {
+        let fit_pca = |x: Splits| -> Result<Extracted> {
+            let pca = Pca::params(self.pca_components)
+                .seed(seed)
+                .fit(&x.train)
+                .context("fitting PCA")?;
+            Ok(Extracted {
+                splits: x.map(|part| pca.transform(part))?,
+                pca: Some(pca),
+                umap: None,
+            })
+        };
+        match features {
+            Features::Raw => Ok(Extracted {
+                splits: pixels,
+                pca: None,
+                umap: None,
+            }),
+            Features::Pca => fit_pca(pixels),
+            Features::RootPca => fit_pca(pixels.map(|x| Ok::<_, anyhow::Error>(square_root(x)))?),
+            Features::Ae => {
+                let path = self.model.as_ref().context("--features ae needs --model")?;
+                let autoencoder = Autoencoder::load(path, &Device::Cpu)
+                    .with_context(|| format!("loading the autoencoder {}", path.display()))?;
+                Ok(Extracted {
+                    splits: pixels.map(|x| autoencoder.encode(x))?,
+                    pca: None,
+                    umap: None,
+                })
+            }
+            Features::Umap => {
+                if self.umap_from == Features::Umap {
+                    bail!("--umap-from umap: UMAP embeds raw, pca, root-pca or ae features");
+                }
+                let base = self.extract(self.umap_from, pixels, seed)?;
+                let (umap, splits) = self
+                    .embedding()
+                    .embed_splits(seed, &base.splits, &Silent)
+                    .context("fitting UMAP")?;
+                Ok(Extracted {
+                    splits,
+                    pca: base.pca,
+                    umap: Some(umap),
+                })
+            }
+        }
+    }
+}
