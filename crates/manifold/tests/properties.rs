@@ -207,12 +207,26 @@ fn transform_puts_training_points_near_their_embedding() {
             .iter()
             .map(|&i| (e.row(i) - &c).norm())
             .fold(0f32, f32::max);
+        // Typical moves are small against the blob, and every point stays in its blob.
+        let mut moves: Vec<f32> = members
+            .iter()
+            .map(|&i| (again.row(i) - e.row(i)).norm())
+            .collect();
+        moves.sort_by(f32::total_cmp);
+        let median = moves[moves.len() / 2];
+        assert!(
+            median < radius / 2.0,
+            "median move {median}, blob radius {radius}"
+        );
         for &i in &members {
-            assert!(
-                (again.row(i) - e.row(i)).norm() <= radius,
-                "point {i} moved {} (blob radius {radius})",
-                (again.row(i) - e.row(i)).norm()
-            );
+            let nearest = (0..x.nrows())
+                .min_by(|&a, &b| {
+                    (again.row(i) - e.row(a))
+                        .norm()
+                        .total_cmp(&(again.row(i) - e.row(b)).norm())
+                })
+                .unwrap();
+            assert_eq!(labels[nearest], g, "training point {i}");
         }
     }
     // New points from a blob land in that blob.

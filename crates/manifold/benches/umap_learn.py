@@ -1,0 +1,81 @@
+"""umap-learn's side of `cargo xtask bench umap` for fmnist-manifold: the same fits on the same
+training rows (PCA-40 by scikit-learn), timed (best of --repeat), printed as one JSON object of
+seconds, plus (with --quality) umap-learn's trustworthiness (k = 10) on the first 10,000 rows.
+
+    python3 crates/manifold/benches/umap_learn.py --data-dir DIR --indices FILE [--repeat 1] [--quality] [--rows N]
+
+FILE holds the training-split row indices, one per line (`cargo xtask bench` writes it).
+umap-learn runs without a seed (`random_state=None`), its parallel and fastest mode; with a
+seed it runs on one thread.
+"""
+import argparse
+import gzip
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.decomposition import PCA
+
+warnings.filterwarnings("ignore")
+
+
+def images(data_dir, name):
+    with gzip.open(Path(data_dir) / name) as f:
+        return np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
+
+
+def pca40(x):
+    return PCA(40, svd_solver="covariance_eigh").fit_transform(x).astype(np.float32)
+
+
+def best(f, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+# The workloads, as in benches/umap.rs: name -> UMAP parameters.
+WORKLOADS = {
+    "umap/fit_pca40_2d": dict(),
+    "umap/fit_pca40_10d_k20_md0": dict(n_components=10, n_neighbors=20, min_dist=0.0),
+}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--indices", required=True)
+    p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--rows", type=int, default=0, help="first N rows only (0: all)")
+    p.add_argument("--quality", action="store_true")
+    p.add_argument("--only", default="", help="substring of the workloads to run")
+    a = p.parse_args()
+    import umap
+    from sklearn.manifold import trustworthiness
+
+    rows = np.loadtxt(a.indices, dtype=np.int64)
+    if a.rows:
+        rows = rows[: a.rows]
+    raw = images(a.data_dir, "train-images-idx3-ubyte.gz")
+    x = pca40(raw[rows].astype(np.float32) / 255)
+    # Compile numba's functions outside the timing.
+    umap.UMAP(n_epochs=2).fit(x[:5000])
+    out = {}
+    for name, params in WORKLOADS.items():
+        if a.only in name:
+            out[name] = best(lambda: umap.UMAP(**params).fit(x), a.repeat)
+    if a.quality:
+        x10 = pca40(raw[rows[:10_000]].astype(np.float32) / 255)
+        for seed in [None, 0]:
+            e = umap.UMAP(random_state=seed).fit_transform(x10)
+            out[f"quality/trustworthiness_10k_seed_{seed}"] = float(trustworthiness(x10, e, n_neighbors=10))
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
