@@ -248,20 +248,23 @@ fn pow(x: f32, y: f32) -> f32 {
     let exponent = ((bits >> 23) & 0xff) as i32 - 127;
     let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
     // log₂ m = (2 / ln 2)·atanh(t), t = (m − 1)/(m + 1) ∈ [0, 1/3): odd series to t⁹.
+    const L: f32 = 2.0 * std::f32::consts::LOG2_E;
     let t = (mantissa - 1.0) / (mantissa + 1.0);
     let t2 = t * t;
     let log2 = exponent as f32
-        + t * (2.885_390_1
-            + t2 * (0.961_796_7 + t2 * (0.577_078_0 + t2 * (0.412_198_6 + t2 * 0.320_598_9))));
+        + t * (L + t2 * (L / 3.0 + t2 * (L / 5.0 + t2 * (L / 7.0 + t2 * (L / 9.0)))));
     let z = (y * log2).clamp(-126.0, 127.0);
     // floor(z), without a library call: z + 128 is positive.
     let whole = (z + 128.0) as i32 - 128;
-    // 2^f = √2 · 2^(f − ½), the Taylor series of 2^g for |g| ≤ ½ to g⁶.
+    // 2^f = √2 · 2^(f − ½), the Taylor series of 2^g = e^(g·ln 2) for |g| ≤ ½ to g⁶.
+    const C1: f32 = std::f32::consts::LN_2;
+    const C2: f32 = C1 * C1 / 2.0;
+    const C3: f32 = C2 * C1 / 3.0;
+    const C4: f32 = C3 * C1 / 4.0;
+    const C5: f32 = C4 * C1 / 5.0;
+    const C6: f32 = C5 * C1 / 6.0;
     let g = z - whole as f32 - 0.5;
-    let p = 1.0
-        + g * (0.693_147_2
-            + g * (0.240_226_5
-                + g * (0.055_504_1 + g * (0.009_618_1 + g * (0.001_333_4 + g * 0.000_154_0)))));
+    let p = 1.0 + g * (C1 + g * (C2 + g * (C3 + g * (C4 + g * (C5 + g * C6)))));
     std::f32::consts::SQRT_2 * p * f32::from_bits(((whole + 127) as u32) << 23)
 }
 
