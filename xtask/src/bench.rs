@@ -47,6 +47,12 @@ const SUITES: &[Suite] = &[
         script: "crates/forest/benches/sklearn_forest.py",
     },
     Suite {
+        package: "fmnist-manifold",
+        bench: "umap",
+        group: "umap",
+        script: "crates/manifold/benches/umap_learn.py",
+    },
+    Suite {
         package: "fmnist-eval",
         bench: "clustering",
         group: "n70000_k10x10",
