@@ -394,20 +394,51 @@ fn subtract_combination(w: &mut [f64], basis: &[Vec<f64>], coef: &[f64]) {
     });
 }
 
-/// Orthogonalises `w` against `trivial` and `basis` (classical Gram–Schmidt, twice) and
-/// returns the coefficients against `basis`.
-fn orthogonalise(w: &mut [f64], trivial: &[f64], basis: &[Vec<f64>]) -> Vec<f64> {
-    let mut total = vec![0f64; basis.len()];
-    for _ in 0..2 {
+/// The dot products of `w` with every basis vector, in one pass over the basis (parallel over
+/// fixed chunks of elements, the partial sums added in chunk order).
+fn project(w: &[f64], basis: &[Vec<f64>]) -> Vec<f64> {
+    let partials: Vec<Vec<f64>> = w
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(b, w)| {
+            let span = b * CHUNK..b * CHUNK + w.len();
+            basis
+                .iter()
+                .map(|v| v[span.clone()].iter().zip(w).map(|(p, q)| p * q).sum())
+                .collect()
+        })
+        .collect();
+    let mut out = vec![0f64; basis.len()];
+    for partial in partials {
+        out.iter_mut().zip(partial).for_each(|(o, p)| *o += p);
+    }
+    out
+}
+
+/// Orthogonalises `w` against `trivial` and `basis` by classical Gram–Schmidt and adds the
+/// coefficients against `basis` to `total`. When `reduced` (the three-term recurrence already
+/// took out the large components) one pass is enough unless the norm falls below 1/√2 of its
+/// value (the DGKS criterion); otherwise two passes.
+fn orthogonalise(
+    w: &mut [f64],
+    trivial: &[f64],
+    basis: &[Vec<f64>],
+    reduced: bool,
+    total: &mut [f64],
+) {
+    let before = dot(w, w).sqrt();
+    for pass in 0..2 {
         let t = dot(w, trivial);
+        let coef = project(w, basis);
         w.par_chunks_mut(CHUNK)
             .zip(trivial.par_chunks(CHUNK))
             .for_each(|(w, v)| w.iter_mut().zip(v).for_each(|(x, &y)| *x -= t * y));
-        let coef: Vec<f64> = basis.iter().map(|v| dot(w, v)).collect();
         subtract_combination(w, basis, &coef);
         total.iter_mut().zip(&coef).for_each(|(s, c)| *s += c);
+        if pass == 0 && reduced && dot(w, w).sqrt() >= before * std::f64::consts::FRAC_1_SQRT_2 {
+            break;
+        }
     }
-    total
 }
 
 /// `Σ s[i] · basis[i]` for each column of `s` given as a slice of coefficient vectors.
@@ -443,7 +474,7 @@ fn top_eigenvectors(
     let space = n - 1;
     let m = (2 * want + 1).max(n.isqrt().min(MAX_BASIS)).min(space);
     let keep = (want + (m - want) / 2).min(m - 1).max(want);
-    orthogonalise(&mut start, trivial, &[]);
+    orthogonalise(&mut start, trivial, &[], false, &mut []);
     let norm = dot(&start, &start).sqrt();
     if norm == 0.0 || !norm.is_finite() {
         return None;
@@ -453,12 +484,31 @@ fn top_eigenvectors(
     // Projected matrix: h[i][j] = basisᵢ · op · basisⱼ (upper triangle kept, mirrored).
     let mut h = vec![vec![0f64; m + 1]; m + 1];
     let mut w = vec![0f64; n];
+    // Index of the first vector whose product has not been taken since the last restart.
+    let mut first_new = 0;
     for _ in 0..MAX_RESTARTS {
         let mut invariant = false;
         while basis.len() <= m {
             let j = basis.len() - 1;
             op.apply(&basis[j], &mut w);
-            let coef = orthogonalise(&mut w, trivial, &basis);
+            let mut coef = vec![0f64; basis.len()];
+            // After the first new vector, take out the three-term recurrence's components
+            // first; the full orthogonalisation then only removes rounding errors.
+            let reduced = j > first_new;
+            if reduced {
+                let alpha = dot(&w, &basis[j]);
+                let beta = h[j][j - 1];
+                let (previous, current) = (&basis[j - 1], &basis[j]);
+                w.par_chunks_mut(CHUNK).enumerate().for_each(|(b, w)| {
+                    let at = b * CHUNK;
+                    for (t, x) in w.iter_mut().enumerate() {
+                        *x -= alpha * current[at + t] + beta * previous[at + t];
+                    }
+                });
+                coef[j] = alpha;
+                coef[j - 1] = beta;
+            }
+            orthogonalise(&mut w, trivial, &basis, reduced, &mut coef);
             for (i, &c) in coef.iter().enumerate() {
                 h[i][j] = c;
                 h[j][i] = c;
@@ -501,6 +551,7 @@ fn top_eigenvectors(
         let mut next = combine(&basis[..size], &coefs);
         next.push(residual);
         basis = next;
+        first_new = keep;
         h.iter_mut()
             .for_each(|row| row.iter_mut().for_each(|v| *v = 0.0));
         for (i, &c) in order[..keep].iter().enumerate() {

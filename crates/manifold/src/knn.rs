@@ -16,10 +16,13 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ManifoldError, Result};
+use crate::simd::multiversion;
 use crate::validate::check_data;
 
 /// Query rows per GEMM call and per unit of parallel work.
 const QUERY_BLOCK: usize = 128;
+/// Distances tested against a query's worst neighbour at once.
+const SCAN: usize = 16;
 /// Reference rows per GEMM call: a 128 x 1024 `f32` distance tile (512 KB) stays in L2.
 const REF_BLOCK: usize = 1024;
 
@@ -227,21 +230,18 @@ pub(crate) fn search(
                 let tile = &mut tile[..rows * cols];
                 dot_rows(q, r, d, tile);
                 for (i, (row, &qn)) in tile.chunks_exact_mut(cols).zip(q_norms).enumerate() {
-                    for (v, &rn) in row.iter_mut().zip(r_norms) {
-                        *v = qn + rn - 2.0 * *v;
-                    }
                     if found == 0 {
                         continue;
                     }
-                    let best = &mut best[i * found..(i + 1) * found];
-                    let me = q0 + i;
-                    let mut worst = best[found - 1].0;
-                    for (c, &v) in row.iter().enumerate() {
-                        if v < worst && !(self_first && r0 + c == me) {
-                            insert(best, (v, (r0 + c) as u32));
-                            worst = best[found - 1].0;
-                        }
-                    }
+                    let me = if self_first { q0 + i } else { usize::MAX };
+                    scan_row(
+                        row,
+                        qn,
+                        r_norms,
+                        r0,
+                        me,
+                        &mut best[i * found..(i + 1) * found],
+                    );
                 }
             }
             let mut exact: Vec<(f64, u32)> = Vec::with_capacity(found);
@@ -271,6 +271,32 @@ pub(crate) fn search(
         k,
         indices,
         distances,
+    }
+}
+
+multiversion! {
+    /// Offers the reference points `r0..r0 + row.len()` to one query's sorted `best` list:
+    /// `row` holds the query's dot products with them and becomes the squared distances
+    /// (query norm `qn`, reference norms `r_norms`); `skip` is the query itself, never its own
+    /// neighbour. Lanes of [`SCAN`] distances are tested against the current worst at once,
+    /// so the rare insertions are the only scalar work.
+    fn scan_row(row: &mut [f32], qn: f32, r_norms: &[f32], r0: usize, skip: usize, best: &mut [(f32, u32)]) {
+        for (v, &rn) in row.iter_mut().zip(r_norms) {
+            *v = qn + rn - 2.0 * *v;
+        }
+        let mut worst = best[best.len() - 1].0;
+        for (c0, lane) in row.chunks(SCAN).enumerate() {
+            if !lane.iter().fold(false, |any, &v| any | (v < worst)) {
+                continue;
+            }
+            for (c, &v) in lane.iter().enumerate() {
+                let index = r0 + c0 * SCAN + c;
+                if v < worst && index != skip {
+                    insert(best, (v, index as u32));
+                    worst = best[best.len() - 1].0;
+                }
+            }
+        }
     }
 }
 

@@ -42,6 +42,7 @@ mod init;
 mod knn;
 mod layout;
 mod rng;
+mod simd;
 mod trustworthiness;
 mod umap;
 mod validate;
