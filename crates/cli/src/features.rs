@@ -50,6 +50,9 @@ pub struct FeatureArgs {
     /// UMAP: dimensions of the embedding.
     #[arg(long, default_value_t = 10, value_name = "D")]
     dims: usize,
+    /// UMAP: epochs of the layout optimisation [default: 200 above 10,000 images, else 500].
+    #[arg(long, value_name = "N")]
+    umap_epochs: Option<usize>,
 }
 
 /// Features of the three parts and the fitted models that made them.
@@ -69,7 +72,7 @@ impl FeatureArgs {
             n_neighbors: self.neighbors,
             min_dist: self.min_dist,
             n_components: self.dims,
-            n_epochs: None,
+            n_epochs: self.umap_epochs,
         }
     }
 
