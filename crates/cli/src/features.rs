@@ -7,9 +7,22 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use fmnist_autoencoder::{Autoencoder, Device};
 use fmnist_decomp::{FittedPca, Pca};
+use fmnist_io::{FashionMnist, Split, StratifiedSplit};
 use fmnist_manifold::FittedUmap;
 use fmnist_pipeline::{EmbeddingConfig, Silent, Splits, square_root};
 use serde::Serialize;
+
+/// The study's split (stratified, seed 0) of `data` and its pixels in [0, 1]: the training
+/// and validation rows of the training set, and the whole test set.
+pub fn study_split(data: &FashionMnist) -> Result<(Split, Splits)> {
+    let split = StratifiedSplit::new().split(data.train.labels())?;
+    let pixels = Splits {
+        train: data.train.features(&split.train)?,
+        validation: data.train.features(&split.validation)?,
+        test: data.test.all_features(),
+    };
+    Ok((split, pixels))
+}
 
 /// Which features to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]

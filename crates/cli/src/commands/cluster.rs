@@ -10,14 +10,13 @@ use clap::{Args, ValueEnum};
 use fmnist_cluster::{Covariance, FittedGaussianMixture, FittedKMeans, GaussianMixture, KMeans};
 use fmnist_decomp::FittedPca;
 use fmnist_eval::ClusteringScores;
-use fmnist_io::StratifiedSplit;
 use fmnist_manifold::FittedUmap;
 use fmnist_pipeline::Splits;
 use nalgebra::DMatrix;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
-use crate::features::{FeatureArgs, Features};
+use crate::features::{FeatureArgs, Features, study_split};
 use crate::output::print_result;
 
 #[derive(Debug, Args)]
@@ -167,12 +166,7 @@ struct Saved<'a> {
 
 pub fn run(args: ClusterArgs) -> Result<()> {
     let (data, _) = args.data.load()?;
-    let split = StratifiedSplit::new().split(data.train.labels())?;
-    let pixels = Splits {
-        train: data.train.features(&split.train)?,
-        validation: data.train.features(&split.validation)?,
-        test: data.test.all_features(),
-    };
+    let (split, pixels) = study_split(&data)?;
     let truth_train: Vec<u8> = split
         .train
         .iter()

@@ -7,12 +7,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use fmnist_io::StratifiedSplit;
-use fmnist_pipeline::{Splits, figures};
+use fmnist_pipeline::figures;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
-use crate::features::{FeatureArgs, Features};
+use crate::features::{FeatureArgs, Features, study_split};
 use crate::npy::write_npy;
 use crate::output::print_result;
 
@@ -74,12 +73,7 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         bail!("--features umap: choose the features UMAP embeds (raw, pca, root-pca or ae)");
     }
     let (data, _) = args.data.load()?;
-    let split = StratifiedSplit::new().split(data.train.labels())?;
-    let pixels = Splits {
-        train: data.train.features(&split.train)?,
-        validation: data.train.features(&split.validation)?,
-        test: data.test.all_features(),
-    };
+    let (_, pixels) = study_split(&data)?;
     eprintln!(
         "embedding {} training images ({:?} features) with UMAP in {} dimensions",
         pixels.train.nrows(),
