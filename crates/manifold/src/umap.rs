@@ -241,7 +241,6 @@ impl Umap {
             alpha: self.learning_rate,
             negative_sample_rate: self.negative_sample_rate,
             n_epochs,
-            attraction: 2.0,
             seed: self.seed,
             stream: stream::LAYOUT,
         }
@@ -441,7 +440,6 @@ impl FittedUmap {
                 alpha: p.learning_rate / 4.0,
                 negative_sample_rate: p.negative_sample_rate,
                 n_epochs,
-                attraction: 1.0,
                 seed: p.seed,
                 stream: stream::TRANSFORM,
             }
