@@ -13,6 +13,16 @@ fn fmnist() -> Command {
     cmd
 }
 
+/// The JSON object a successful `--json` run printed (its stderr shown if it failed).
+fn json_stdout(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn cluster_prints_scores_for_every_split_as_json() {
     let dir = tempfile::tempdir().unwrap();
@@ -34,12 +44,7 @@ fn cluster_prints_scores_for_every_split_as_json() {
         .arg(&model)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_stdout(&out);
     for split in ["train", "validation", "test"] {
         for key in ["ami", "nmi", "ari", "accuracy"] {
             let v = json[split][key].as_f64().unwrap();
@@ -102,12 +107,7 @@ fn pca_prints_the_variance_table_and_draws_the_figures() {
         .arg(&files[2])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_stdout(&out);
     let ratios = json["explained_variance_ratio"].as_array().unwrap();
     assert_eq!(ratios.len(), 20);
     assert_eq!(
@@ -135,12 +135,7 @@ fn a_gaussian_mixture_reports_likelihood_and_bic() {
         .args(["--method", "gmm", "--covariance", "diag", "--json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_stdout(&out);
     assert_eq!(json["method"], "gmm");
     assert_eq!(json["covariance"], "diag");
     assert!(json["log_likelihood"].as_f64().unwrap().is_finite());
@@ -211,12 +206,7 @@ fn cluster_labels_feed_the_forest() {
         .arg(&labels)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_stdout(&out);
     assert!(json["test"]["accuracy"].as_f64().unwrap() > 0.5, "{json}");
 }
 
@@ -232,12 +222,7 @@ fn umap_features_cluster_better_than_raw_pixels_and_save_the_embedding() {
             .arg(&model)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        json_stdout(&out)
     };
     let raw = run("pca");
     let umap = run("umap");
@@ -267,12 +252,7 @@ fn embed_writes_the_embedding_and_its_plot() {
         .arg(&png)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_stdout(&out);
     assert_eq!(json["dims"], 3);
     assert_eq!(json["images"], 1200);
     let trust = json["trustworthiness"].as_f64().unwrap();

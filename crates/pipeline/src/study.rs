@@ -165,15 +165,9 @@ pub fn run(
     let (kmeans_raw, cluster_seconds) = timed(progress, "kmeans-raw: K-Means", 0, |_| {
         fit_kmeans(config, &parts.pixels)
     })?;
-    let kmeans = |features: &str| {
-        format!(
-            "K-Means, k {}, best of {} k-means++ starts, on {features}",
-            config.clusters, config.n_init
-        )
-    };
     pipelines.push(forests.pipeline(
         "kmeans-raw",
-        kmeans("the raw pixels"),
+        kmeans_configuration(config, "the raw pixels"),
         &kmeans_raw,
         &[("cluster", cluster_seconds)],
         out,
@@ -188,7 +182,7 @@ pub fn run(
     })?;
     pipelines.push(forests.pipeline(
         "ae-kmeans",
-        kmeans("the 784-value bottleneck"),
+        kmeans_configuration(config, "the 784-value bottleneck"),
         &ae_kmeans,
         &[("cluster", cluster_seconds)],
         out,
@@ -248,19 +242,21 @@ pub fn run(
         let roots_pca = Pca::params(n).seed(config.seed).fit(&roots.train)?;
         let pixel_pca = roots.map(|x| roots_pca.transform(x))?;
         let code_pca = mixture_input(config, GmmFeatures::BottleneckPca(n), &encoded)?;
-        for (name, features, described) in [
+        for (name, features, described, headline) in [
             (
                 "pca",
                 &pixel_pca,
                 format!("the first {n} principal components of the pixels' square roots"),
+                true,
             ),
             (
                 "ae",
                 code_pca.as_ref(),
                 format!("the first {n} principal components of the bottleneck"),
+                false,
             ),
         ] {
-            let (pipelines_here, all) = beyond.run(name, features, &described)?;
+            let (pipelines_here, all) = beyond.run(name, features, &described, headline)?;
             pipelines.extend(pipelines_here);
             all_images.extend(all);
         }
@@ -310,6 +306,14 @@ fn timed<T>(
     let seconds = started.elapsed().as_secs_f64();
     progress.end(name, seconds, &summary);
     Ok((value, seconds))
+}
+
+/// How a K-Means pipeline on `features` is configured, in words for the report.
+fn kmeans_configuration(config: &StudyConfig, features: &str) -> String {
+    format!(
+        "K-Means, k {}, best of {} k-means++ starts, on {features}",
+        config.clusters, config.n_init
+    )
 }
 
 /// Fits K-Means to the training split and labels the three parts.
@@ -395,13 +399,15 @@ struct Beyond<'a> {
 impl Beyond<'_> {
     /// Embeds `features` (of `source`, `described` in the report) with UMAP fitted on the
     /// training split, then clusters the embedding with a full-covariance mixture
-    /// (`{source}-umap-gmm`) and, for the pixels' PCA, with K-Means too (`umap-kmeans`); with
-    /// [`StudyConfig::all_images`], the mixture pipeline also on every image at once.
+    /// (`{source}-umap-gmm`) and, for the `headline` embedding, with K-Means too
+    /// (`umap-kmeans`) and drawn in 2-D; with [`StudyConfig::all_images`], the mixture pipeline
+    /// also on every image at once.
     fn run(
         &self,
         source: &str,
         features: &Splits,
         described: &str,
+        headline: bool,
     ) -> Result<(Vec<PipelineResult>, Vec<AllImagesResult>)> {
         let (config, embedding) = (self.config, self.embedding);
         let umap = embedding.describe();
@@ -423,17 +429,14 @@ impl Beyond<'_> {
             &[("embedding", umap_seconds), ("cluster", seconds)],
             self.out,
         )?);
-        if source == "pca" {
+        if headline {
             self.draw_embedding(features, &clustering)?;
             let (clustering, seconds) = timed(self.progress, "umap-kmeans: K-Means", 0, |_| {
                 fit_kmeans(config, &embedded)
             })?;
             pipelines.push(self.forests.pipeline(
                 "umap-kmeans",
-                format!(
-                    "K-Means, k {}, best of {} k-means++ starts, on a {umap} of {described}",
-                    config.clusters, config.n_init
-                ),
+                kmeans_configuration(config, &format!("a {umap} of {described}")),
                 &clustering,
                 &[("embedding", umap_seconds), ("cluster", seconds)],
                 self.out,
