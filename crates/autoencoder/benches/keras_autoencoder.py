@@ -1,13 +1,13 @@
 """Keras/TensorFlow's side of benches/autoencoder.rs: the study's autoencoder, timed.
 
 /work/venv/bin/python crates/autoencoder/benches/keras_autoencoder.py [--data-dir DIR] [--indices FILE]
-    [--epochs N] [--threads N] [--dropout P]
+    [--epochs N] [--threads N] [--dropout P] [--seed S]
 (or both sides at once: `cargo xtask bench autoencoder`).
 
 The paper's Keras model (its summary table: Conv2D(activation='relu') + BatchNormalization +
 MaxPooling2D + Dropout, twice; Conv2D(relu) + BatchNormalization + UpSampling2D + Dropout, twice;
 Conv2D(1, sigmoid); 12,385 + 192 = 12,577 parameters), Keras's default initialisers, Adam 1e-3,
-MSE, batch 128, shuffled, seed 0. Trains on the 48,000 training images listed in FILE (the study's
+MSE, batch 128, shuffled, seed S (default 0). Trains on the 48,000 training images listed in FILE (the study's
 split, as `cargo xtask bench` writes it; the other 12,000 are the validation images), else a
 stratified draw of the same size. TensorFlow runs on N threads (default: every core).
 
@@ -30,6 +30,7 @@ parser.add_argument("--indices")
 parser.add_argument("--epochs", type=int, default=1)
 parser.add_argument("--threads", type=int, default=os.cpu_count())
 parser.add_argument("--dropout", type=float, default=0.25)
+parser.add_argument("--seed", type=int, default=0)
 args = parser.parse_args()
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -73,7 +74,7 @@ else:
 validation_rows = np.setdiff1d(np.arange(len(x_all)), rows)
 x_train, x_validation = x_all[rows], x_all[validation_rows]
 
-keras.utils.set_random_seed(0)
+keras.utils.set_random_seed(args.seed)
 
 
 def block(filters):

@@ -25,6 +25,29 @@ fn summary_lists_the_papers_parameter_counts() {
 }
 
 #[test]
+fn widths_change_the_network_and_mismatched_ones_are_refused() {
+    // Conv 1→64, 64→32, 32→32, 32→64, 64→1 (3x3, with bias) and four BatchNorms.
+    fmnist()
+        .args([
+            "train-ae",
+            "--summary",
+            "--encoder",
+            "64,32",
+            "--decoder",
+            "32,64",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Trainable params: 47,809"))
+        .stdout(predicate::str::contains("Total params: 48,193"));
+    fmnist()
+        .args(["train-ae", "--summary", "--encoder", "32,32,16"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("3 encoder blocks"));
+}
+
+#[test]
 fn train_then_encode_writes_a_npy_matrix() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model.safetensors");

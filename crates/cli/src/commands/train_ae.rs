@@ -23,6 +23,16 @@ pub struct TrainAeArgs {
     /// Images per optimisation step.
     #[arg(long, default_value_t = 128)]
     batch: usize,
+    /// Output channels of the encoder's blocks, comma-separated: one block per value, each
+    /// halving the image (the last value is the bottleneck's depth), e.g. `--encoder 64,32
+    /// --decoder 32,64` for a network twice as wide as the paper's. A third block needs images
+    /// divisible by 8 (28x28 Fashion-MNIST is not).
+    #[arg(long, value_delimiter = ',', default_values_t = [32usize, 16], value_name = "C,C,..")]
+    encoder: Vec<usize>,
+    /// Output channels of the decoder's blocks, comma-separated: as many as the encoder's, each
+    /// doubling the image.
+    #[arg(long, value_delimiter = ',', default_values_t = [16usize, 32], value_name = "C,C,..")]
+    decoder: Vec<usize>,
     /// Dropout rate after every pooling and upsampling layer.
     #[arg(long, default_value_t = 0.25)]
     dropout: f32,
@@ -76,6 +86,7 @@ impl From<Order> for ActivationOrder {
 
 pub fn run(args: TrainAeArgs) -> Result<()> {
     let arch = Architecture::paper()
+        .widths(args.encoder.clone(), args.decoder.clone())
         .dropout(args.dropout)
         .activation_order(args.activation_order.into());
     arch.validate()?;
