@@ -42,8 +42,11 @@ pub(crate) mod stream {
     pub const TRANSFORM: u64 = 6;
 }
 
-/// Largest Krylov basis of the eigensolver.
-const MAX_BASIS: usize = 128;
+/// Largest Krylov basis of the eigensolver (unless 2·wanted + 1 is larger). Each step
+/// orthogonalises against the whole basis, so a smaller one is cheaper per step and restarts
+/// more often: on the 48,000 x 40 study data (11 wanted vectors) 48 took 0.9 s, 64 1.2 s and
+/// 128 1.8 s, to the same tolerance.
+const MAX_BASIS: usize = 48;
 /// Restarts before the eigensolver gives up.
 const MAX_RESTARTS: usize = 200;
 /// Residual ‖M·y − θ·y‖ at which a Ritz pair counts as converged (eigenvalues are ≤ 1; ARPACK's

