@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the crates' criterion benches on the real data and, where `python3`
-//! with scikit-learn is present, the same workloads in scikit-learn, in one table with the
-//! ratio. Both sides use every core of the machine (rayon / OpenMP + BLAS defaults).
+//! with scikit-learn is present, the same workloads in the Python reference (scikit-learn,
+//! umap-learn or Keras/TensorFlow), in one table with the ratio. Both sides use every core of
+//! the machine (rayon / OpenMP + BLAS defaults).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use fmnist_io::{Locator, StratifiedSplit};
 
-/// One crate's benches and its scikit-learn counterpart.
+/// One crate's benches and their Python counterpart.
 struct Suite {
     /// Cargo package.
     package: &'static str,
@@ -19,6 +20,8 @@ struct Suite {
     group: &'static str,
     /// Script, relative to the workspace root, printing `{"<group>/<id>": seconds, ...}`.
     script: &'static str,
+    /// The library the script times.
+    reference: &'static str,
 }
 
 const SUITES: &[Suite] = &[
@@ -27,36 +30,42 @@ const SUITES: &[Suite] = &[
         bench: "pca",
         group: "pca",
         script: "crates/decomp/benches/sklearn_pca.py",
+        reference: "scikit-learn",
     },
     Suite {
         package: "fmnist-cluster",
         bench: "kmeans",
         group: "kmeans",
         script: "crates/cluster/benches/sklearn_kmeans.py",
+        reference: "scikit-learn",
     },
     Suite {
         package: "fmnist-cluster",
         bench: "gmm",
         group: "gmm",
         script: "crates/cluster/benches/sklearn_gmm.py",
+        reference: "scikit-learn",
     },
     Suite {
         package: "fmnist-forest",
         bench: "forest",
         group: "fashion_mnist",
         script: "crates/forest/benches/sklearn_forest.py",
+        reference: "scikit-learn",
     },
     Suite {
         package: "fmnist-manifold",
         bench: "umap",
         group: "umap",
         script: "crates/manifold/benches/umap_learn.py",
+        reference: "umap-learn",
     },
     Suite {
         package: "fmnist-eval",
         bench: "clustering",
         group: "n70000_k10x10",
         script: "crates/eval/benches/sklearn_clustering.py",
+        reference: "scikit-learn",
     },
     Suite {
         package: "fmnist-autoencoder",
@@ -64,6 +73,7 @@ const SUITES: &[Suite] = &[
         group: "fashion_mnist_ae",
         // Keras/TensorFlow (prints `{}` when TensorFlow is not installed).
         script: "crates/autoencoder/benches/keras_autoencoder.py",
+        reference: "Keras",
     },
 ];
 
@@ -97,7 +107,8 @@ pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
         );
     }
     let mut rust = BTreeMap::new();
-    let mut sklearn = BTreeMap::new();
+    // Reference seconds per workload, with the library that took them.
+    let mut reference: BTreeMap<String, (f64, &str)> = BTreeMap::new();
     for suite in SUITES
         .iter()
         .filter(|s| only.is_none_or(|o| o == s.bench || o == s.package))
@@ -115,7 +126,7 @@ pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
             suite.group,
         )?);
         if has_sklearn {
-            eprintln!("scikit-learn: {}", suite.script);
+            eprintln!("{}: {}", suite.reference, suite.script);
             let out = Command::new(&python)
                 .arg(root.join(suite.script))
                 .arg("--data-dir")
@@ -123,7 +134,7 @@ pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
                 .arg("--indices")
                 .arg(&indices)
                 .output()
-                .context("running the scikit-learn script")?;
+                .with_context(|| format!("running {}", suite.script))?;
             if !out.status.success() {
                 bail!(
                     "{} failed: {}",
@@ -133,32 +144,37 @@ pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
             }
             let times: BTreeMap<String, f64> = serde_json::from_slice(&out.stdout)
                 .with_context(|| format!("reading the JSON of {}", suite.script))?;
-            sklearn.extend(times);
+            reference.extend(
+                times
+                    .into_iter()
+                    .map(|(name, seconds)| (name, (seconds, suite.reference))),
+            );
         }
     }
     for &(name, long, short, divisor) in DERIVED {
-        for side in [&mut rust, &mut sklearn] {
-            if let (Some(a), Some(b)) = (side.get(long), side.get(short)) {
-                let value = (a - b) / divisor;
-                side.insert(name.to_string(), value);
-            }
+        if let (Some(a), Some(b)) = (rust.get(long), rust.get(short)) {
+            let value = (a - b) / divisor;
+            rust.insert(name.to_string(), value);
+        }
+        if let (Some(&(a, library)), Some(&(b, _))) = (reference.get(long), reference.get(short)) {
+            reference.insert(name.to_string(), ((a - b) / divisor, library));
         }
     }
     println!(
-        "{:<42} {:>12} {:>14} {:>9}",
-        "workload", "rust (s)", "scikit-learn", "speed-up"
+        "{:<42} {:>12} {:>14} {:>9}  reference",
+        "workload", "rust (s)", "reference (s)", "speed-up"
     );
     for (name, seconds) in &rust {
-        match sklearn.get(name) {
-            Some(theirs) => println!(
-                "{name:<42} {seconds:>12.4} {theirs:>14.4} {:>8.1}x",
+        match reference.get(name) {
+            Some(&(theirs, library)) => println!(
+                "{name:<42} {seconds:>12.4} {theirs:>14.4} {:>8.1}x  {library}",
                 theirs / seconds
             ),
             None => println!("{name:<42} {seconds:>12.4} {:>14} {:>9}", "-", "-"),
         }
     }
-    for (name, value) in sklearn.iter().filter(|(n, _)| n.starts_with("quality/")) {
-        println!("{name:<42} {:>12} {value:>14.6}", "");
+    for (name, (value, library)) in reference.iter().filter(|(n, _)| n.starts_with("quality/")) {
+        println!("{name:<42} {:>12} {value:>14.6} {:>9}  {library}", "", "");
     }
     Ok(())
 }

@@ -12,7 +12,8 @@ tasks:
   download [--data-dir DIR]   obtain and verify Fashion-MNIST (same as `fmnist data fetch`)
   fixtures [--data-dir DIR]   regenerate fixtures/fashion-mnist-small from the full data set
   bench [--data-dir DIR] [NAME] run the criterion benches (all, or one bench/package NAME) beside
-                              scikit-learn (python3, or $PYTHON) on the real data; print the ratios
+                              their Python reference (scikit-learn, umap-learn or Keras, run by
+                              python3 or $PYTHON) on the real data; print the ratios
   reproduce [OPTIONS]         the whole study: results.json, REPORT.md and figures in report/
                               (builds and runs `fmnist reproduce`; see its --help:
                               --out DIR --seed N --data-dir DIR --quick --threads N
