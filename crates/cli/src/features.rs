@@ -66,6 +66,11 @@ pub struct FeatureArgs {
     /// UMAP: epochs of the layout optimisation [default: 200 above 10,000 images, else 500].
     #[arg(long, value_name = "N")]
     umap_epochs: Option<usize>,
+    /// UMAP: search the neighbour graph exactly even above 256 features (raw pixels, codes),
+    /// instead of in 64 principal directions re-ranked exactly (recall 0.98 on the raw
+    /// training images, 5x faster).
+    #[arg(long)]
+    exact_neighbors: bool,
 }
 
 /// Features of the three parts and the fitted models that made them.
@@ -86,6 +91,7 @@ impl FeatureArgs {
             min_dist: self.min_dist,
             n_components: self.dims,
             n_epochs: self.umap_epochs,
+            exact_neighbors: self.exact_neighbors,
         }
     }
 

@@ -280,3 +280,34 @@ fn embed_reports_impossible_settings_as_errors() {
             .stderr(predicates::str::contains(message));
     }
 }
+
+#[test]
+fn raw_pixels_embed_with_the_projected_or_the_exact_search() {
+    for extra in [&[][..], &["--exact-neighbors"][..]] {
+        let out = fmnist()
+            .args([
+                "embed",
+                "--data-dir",
+                FIXTURES,
+                "--offline",
+                "--features",
+                "raw",
+            ])
+            .args([
+                "--neighbors",
+                "10",
+                "--dims",
+                "2",
+                "--umap-epochs",
+                "50",
+                "--json",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        let json = json_stdout(&out);
+        assert_eq!(json["features"], "raw");
+        let trust = json["trustworthiness"].as_f64().unwrap();
+        assert!(trust > 0.8 && trust <= 1.0, "{extra:?}: {json}");
+    }
+}

@@ -1,7 +1,7 @@
 //! The UMAP embedding placed between the features and the clustering (N2D's recipe), shared by
 //! the study and `fmnist cluster --features umap`.
 
-use fmnist_manifold::{FittedUmap, Progress as UmapProgress, Umap};
+use fmnist_manifold::{FittedUmap, NeighborSearch, Progress as UmapProgress, Umap};
 use nalgebra::DMatrix;
 
 use crate::error::Result;
@@ -71,6 +71,9 @@ pub struct EmbeddingConfig {
     pub n_components: usize,
     /// Layout epochs (default `None`: umap-learn's rule, 200 above 10,000 points, else 500).
     pub n_epochs: Option<usize>,
+    /// Search the neighbour graph exactly whatever the feature count (default `false`: exact
+    /// up to 256 features, projected and re-ranked above, as [`NeighborSearch::Auto`]).
+    pub exact_neighbors: bool,
 }
 
 impl Default for EmbeddingConfig {
@@ -80,6 +83,7 @@ impl Default for EmbeddingConfig {
             min_dist: 0.0,
             n_components: 10,
             n_epochs: None,
+            exact_neighbors: false,
         }
     }
 }
@@ -91,6 +95,11 @@ impl EmbeddingConfig {
             .n_neighbors(self.n_neighbors)
             .min_dist(self.min_dist)
             .n_components(self.n_components)
+            .neighbor_search(if self.exact_neighbors {
+                NeighborSearch::Exact
+            } else {
+                NeighborSearch::Auto
+            })
             .seed(seed);
         match self.n_epochs {
             Some(epochs) => umap.n_epochs(epochs),
@@ -151,5 +160,34 @@ fn report(progress: &dyn Progress) -> impl FnMut(&UmapProgress) + '_ {
         if let UmapProgress::Epoch { done, total } = event {
             progress.update(*done as u64, &format!("layout epoch {done}/{total}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_make_the_estimator() {
+        let config = EmbeddingConfig {
+            n_neighbors: 12,
+            n_epochs: Some(30),
+            ..EmbeddingConfig::default()
+        };
+        let expected = Umap::params()
+            .n_neighbors(12)
+            .min_dist(0.0)
+            .n_components(10)
+            .n_epochs(30)
+            .seed(4);
+        assert_eq!(config.umap(4), expected);
+        let exact = EmbeddingConfig {
+            exact_neighbors: true,
+            ..config
+        };
+        assert_eq!(
+            exact.umap(4),
+            expected.neighbor_search(NeighborSearch::Exact)
+        );
     }
 }
