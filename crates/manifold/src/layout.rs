@@ -215,32 +215,35 @@ multiversion! {
     }
 }
 
-/// `x^y` for normal `x > 0` as 2^(y·log₂ x), by polynomials accurate to about 2·10⁻⁶
-/// relative: branch-free, so that a batch of them vectorises (the library `powf` took a
-/// quarter of the optimisation's time).
+/// `x^y` for normal `x > 0` as 2^(y·log₂ x), by short polynomials accurate to 10⁻⁵ relative
+/// (tested for x in 10^±10, y up to 1.33; f32 rounding of y·log₂ x is most of it): branch-free, so that a batch of them vectorises (the library `powf` took a
+/// quarter of the optimisation's time, the previous, longer polynomials another 8 %).
 #[inline(always)]
 fn pow(x: f32, y: f32) -> f32 {
     let bits = x.to_bits();
-    let exponent = ((bits >> 23) & 0xff) as i32 - 127;
-    let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
-    // log₂ m = (2 / ln 2)·atanh(t), t = (m − 1)/(m + 1) ∈ [0, 1/3): odd series to t⁹.
+    let mut exponent = ((bits >> 23) & 0xff) as i32 - 127;
+    let mut mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    // Mantissa in [√½, √2), so that t below stays within ±0.172.
+    let high = mantissa > std::f32::consts::SQRT_2;
+    mantissa = if high { mantissa * 0.5 } else { mantissa };
+    exponent += i32::from(high);
+    // log₂ m = (2 / ln 2)·atanh(t), t = (m − 1)/(m + 1): odd series to t⁵ (error < 2·10⁻⁶).
     const L: f32 = 2.0 * std::f32::consts::LOG2_E;
     let t = (mantissa - 1.0) / (mantissa + 1.0);
     let t2 = t * t;
-    let log2 = exponent as f32
-        + t * (L + t2 * (L / 3.0 + t2 * (L / 5.0 + t2 * (L / 7.0 + t2 * (L / 9.0)))));
+    let log2 = exponent as f32 + t * (L + t2 * (L / 3.0 + t2 * (L / 5.0)));
     let z = (y * log2).clamp(-126.0, 127.0);
     // floor(z), without a library call: z + 128 is positive.
     let whole = (z + 128.0) as i32 - 128;
-    // 2^f = √2 · 2^(f − ½), the Taylor series of 2^g = e^(g·ln 2) for |g| ≤ ½ to g⁶.
+    // 2^f = √2 · 2^(f − ½), the Taylor series of 2^g = e^(g·ln 2) for |g| ≤ ½ to g⁵ (error
+    // < 3·10⁻⁶).
     const C1: f32 = std::f32::consts::LN_2;
     const C2: f32 = C1 * C1 / 2.0;
     const C3: f32 = C2 * C1 / 3.0;
     const C4: f32 = C3 * C1 / 4.0;
     const C5: f32 = C4 * C1 / 5.0;
-    const C6: f32 = C5 * C1 / 6.0;
     let g = z - whole as f32 - 0.5;
-    let p = 1.0 + g * (C1 + g * (C2 + g * (C3 + g * (C4 + g * (C5 + g * C6)))));
+    let p = 1.0 + g * (C1 + g * (C2 + g * (C3 + g * (C4 + g * C5))));
     std::f32::consts::SQRT_2 * p * f32::from_bits(((whole + 127) as u32) << 23)
 }
 
@@ -251,7 +254,21 @@ fn clip(v: f32) -> f32 {
 
 #[inline(always)]
 fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(&x, &y)| (x - y) * (x - y)).sum()
+    let mut lanes = [0f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(&x, &y)| (x - y) * (x - y))
+        .sum();
+    for (x, y) in a8.zip(b8) {
+        for ((lane, &p), &q) in lanes.iter_mut().zip(x).zip(y) {
+            *lane += (p - q) * (p - q);
+        }
+    }
+    let [a0, a1, a2, a3, a4, a5, a6, a7] = lanes;
+    ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7)) + tail
 }
 
 #[cfg(test)]
@@ -265,7 +282,7 @@ mod tests {
                 let x = 10f32.powf(e as f32 / 40.0);
                 let (fast, exact) = (pow(x, b), x.powf(b));
                 assert!(
-                    (fast - exact).abs() <= 5e-6 * exact,
+                    (fast - exact).abs() <= 1e-5 * exact,
                     "{x}^{b}: {fast} vs {exact}"
                 );
             }
