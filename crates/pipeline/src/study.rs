@@ -1,6 +1,5 @@
 //! The whole study: split, PCA, the three clustering pipelines, the forests, and the outputs.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
@@ -189,12 +188,13 @@ pub fn run(
     )?);
 
     // Pipeline 3: a Gaussian mixture on the bottleneck.
+    let mut mixture_inputs = MixtureInputs::new(config, &encoded);
     let (ae_gmm, cluster_seconds) = timed(progress, "ae-gmm: Gaussian mixture", 0, |_| {
-        let codes = mixture_input(config, config.gmm_features, &encoded)?;
+        let codes = mixture_inputs.get(config.gmm_features)?;
         fit_gmm(
             config,
             config.gmm_covariance,
-            &codes,
+            codes,
             &config.gmm_features.describe(),
         )
     })?;
@@ -215,8 +215,8 @@ pub fn run(
     for &(covariance, features) in &config.gmm_variants {
         let stage = format!("ae-gmm variant: {}", covariance.name());
         let (clustering, seconds) = timed(progress, &stage, 0, |_| {
-            let codes = mixture_input(config, features, &encoded)?;
-            fit_gmm(config, covariance, &codes, &features.describe())
+            let codes = mixture_inputs.get(features)?;
+            fit_gmm(config, covariance, codes, &features.describe())
         })?;
         gmm_variants.push(GmmVariant {
             covariance: covariance.name().to_string(),
@@ -241,7 +241,7 @@ pub fn run(
         let roots = parts.pixels.map(|x| Ok::<_, Error>(square_root(x)))?;
         let roots_pca = Pca::params(n).seed(config.seed).fit(&roots.train)?;
         let pixel_pca = roots.map(|x| roots_pca.transform(x))?;
-        let code_pca = mixture_input(config, GmmFeatures::BottleneckPca(n), &encoded)?;
+        let code_pca = mixture_inputs.get(GmmFeatures::BottleneckPca(n))?;
         for (name, features, described, headline) in [
             (
                 "pca",
@@ -251,7 +251,7 @@ pub fn run(
             ),
             (
                 "ae",
-                code_pca.as_ref(),
+                code_pca,
                 format!("the first {n} principal components of the bottleneck"),
                 false,
             ),
@@ -335,20 +335,43 @@ fn fit_kmeans(config: &StudyConfig, x: &Splits) -> Result<(Clustering, String)> 
     Ok((clustering, summary))
 }
 
-/// The codes as a mixture sees them: as they are, or on their principal components (fitted
-/// on the training split).
-fn mixture_input<'a>(
-    config: &StudyConfig,
-    features: GmmFeatures,
+/// The codes as the mixtures see them: as they are, or on their first principal components
+/// (fitted on the training split), each projection computed once and shared by every mixture
+/// and embedding that asks for it.
+struct MixtureInputs<'a> {
+    config: &'a StudyConfig,
     encoded: &'a Splits,
-) -> Result<Cow<'a, Splits>> {
-    Ok(match features {
-        GmmFeatures::Bottleneck => Cow::Borrowed(encoded),
-        GmmFeatures::BottleneckPca(n) => {
-            let pca = Pca::params(n).seed(config.seed).fit(&encoded.train)?;
-            Cow::Owned(encoded.map(|x| pca.transform(x))?)
+    /// Projections made so far, by number of components.
+    projected: Vec<(usize, Splits)>,
+}
+
+impl<'a> MixtureInputs<'a> {
+    fn new(config: &'a StudyConfig, encoded: &'a Splits) -> Self {
+        Self {
+            config,
+            encoded,
+            projected: Vec::new(),
         }
-    })
+    }
+
+    fn get(&mut self, features: GmmFeatures) -> Result<&Splits> {
+        let n = match features {
+            GmmFeatures::Bottleneck => return Ok(self.encoded),
+            GmmFeatures::BottleneckPca(n) => n,
+        };
+        let at = match self.projected.iter().position(|(m, _)| *m == n) {
+            Some(at) => at,
+            None => {
+                let pca = Pca::params(n)
+                    .seed(self.config.seed)
+                    .fit(&self.encoded.train)?;
+                let codes = self.encoded.map(|x| pca.transform(x))?;
+                self.projected.push((n, codes));
+                self.projected.len() - 1
+            }
+        };
+        Ok(&self.projected[at].1)
+    }
 }
 
 /// Fits a Gaussian mixture to the training split of `x` (`described` in the summary) and
