@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ManifoldError, Result};
 use crate::projection::{principal_directions, project};
-use crate::simd::multiversion;
+use crate::simd::{multiversion, sq_dist};
 use crate::validate::check_data;
 
 /// Query rows per GEMM call and per unit of parallel work.
@@ -436,24 +436,6 @@ multiversion! {
             }
         }
     }
-}
-
-/// Squared Euclidean distance in `f32`, eight partial sums wide (so that it vectorises).
-fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .map(|(&x, &y)| (x - y) * (x - y))
-        .sum();
-    for (x, y) in a8.zip(b8) {
-        for ((lane, &p), &q) in lanes.iter_mut().zip(x).zip(y) {
-            *lane += (p - q) * (p - q);
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
 }
 
 /// Inserts `item` into the sorted `best`, dropping the last entry.

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::graph::FuzzyGraph;
 use crate::rng::SplitMix;
-use crate::simd::multiversion;
+use crate::simd::{multiversion, sq_dist};
 
 /// Vertices per unit of parallel work.
 const BLOCK: usize = 256;
@@ -216,8 +216,9 @@ multiversion! {
 }
 
 /// `x^y` for normal `x > 0` as 2^(y·log₂ x), by short polynomials accurate to 10⁻⁵ relative
-/// (tested for x in 10^±10, y up to 1.33; f32 rounding of y·log₂ x is most of it): branch-free, so that a batch of them vectorises (the library `powf` took a
-/// quarter of the optimisation's time, the previous, longer polynomials another 8 %).
+/// (tested for x in 10^±10, y up to 1.33; f32 rounding of y·log₂ x is most of it):
+/// branch-free, so that a batch of them vectorises (the library `powf` took a quarter of the
+/// optimisation's time).
 #[inline(always)]
 fn pow(x: f32, y: f32) -> f32 {
     let bits = x.to_bits();
@@ -250,25 +251,6 @@ fn pow(x: f32, y: f32) -> f32 {
 #[inline(always)]
 fn clip(v: f32) -> f32 {
     v.clamp(-CLIP, CLIP)
-}
-
-#[inline(always)]
-fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .map(|(&x, &y)| (x - y) * (x - y))
-        .sum();
-    for (x, y) in a8.zip(b8) {
-        for ((lane, &p), &q) in lanes.iter_mut().zip(x).zip(y) {
-            *lane += (p - q) * (p - q);
-        }
-    }
-    let [a0, a1, a2, a3, a4, a5, a6, a7] = lanes;
-    ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7)) + tail
 }
 
 #[cfg(test)]
