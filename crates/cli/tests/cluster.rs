@@ -13,6 +13,13 @@ fn fmnist() -> Command {
     cmd
 }
 
+/// `fmnist embed` on the fixture subset.
+fn embed() -> Command {
+    let mut command = fmnist();
+    command.args(["embed", "--data-dir", FIXTURES, "--offline"]);
+    command
+}
+
 /// The JSON object a successful `--json` run printed (its stderr shown if it failed).
 fn json_stdout(out: &std::process::Output) -> serde_json::Value {
     assert!(
@@ -237,15 +244,8 @@ fn umap_features_cluster_better_than_raw_pixels_and_save_the_embedding() {
 fn embed_writes_the_embedding_and_its_plot() {
     let dir = tempfile::tempdir().unwrap();
     let (npy, png) = (dir.path().join("e.npy"), dir.path().join("e.png"));
-    let out = fmnist()
-        .args([
-            "embed",
-            "--data-dir",
-            FIXTURES,
-            "--offline",
-            "--method",
-            "umap",
-        ])
+    let out = embed()
+        .args(["--method", "umap"])
         .args(["--neighbors", "10", "--dims", "3", "--json", "--out"])
         .arg(&npy)
         .arg("--plot")
@@ -272,8 +272,7 @@ fn embed_reports_impossible_settings_as_errors() {
         (&["--neighbors", "5000"][..], "neighbo"),
         (&["--dims", "1", "--plot", "/tmp/never.png"][..], "--plot"),
     ] {
-        fmnist()
-            .args(["embed", "--data-dir", FIXTURES, "--offline"])
+        embed()
             .args(args)
             .assert()
             .code(1)
@@ -284,15 +283,8 @@ fn embed_reports_impossible_settings_as_errors() {
 #[test]
 fn raw_pixels_embed_with_the_projected_or_the_exact_search() {
     for extra in [&[][..], &["--exact-neighbors"][..]] {
-        let out = fmnist()
-            .args([
-                "embed",
-                "--data-dir",
-                FIXTURES,
-                "--offline",
-                "--features",
-                "raw",
-            ])
+        let out = embed()
+            .args(["--features", "raw"])
             .args([
                 "--neighbors",
                 "10",

@@ -36,16 +36,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (exact, exact_seconds) = timed(NeighborSearch::Exact);
     let (approximate, approximate_seconds) = timed(projected);
-    let (exact, approximate) = (exact?, approximate?);
-    let hits: usize = exact
-        .indices()
-        .chunks_exact(k)
-        .zip(approximate.indices().chunks_exact(k))
-        .map(|(e, a)| e[1..].iter().filter(|j| a[1..].contains(j)).count())
-        .sum();
+    let recall = approximate?.recall(&exact?)?;
     println!("{rows} x {} pixels, k {k}", x.ncols());
     println!("exact: {exact_seconds:.2} s");
     println!("{projected:?}: {approximate_seconds:.2} s");
-    println!("recall: {:.4}", hits as f64 / (rows * (k - 1)) as f64);
+    println!("recall: {recall:.4}");
     Ok(())
 }

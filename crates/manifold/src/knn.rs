@@ -237,6 +237,33 @@ impl Neighbors {
     pub fn distances(&self) -> &[f32] {
         &self.distances
     }
+
+    /// Recall against `truth` (for example the [`NeighborSearch::Exact`] lists of the same
+    /// points): the share of `truth`'s neighbours, each point's first entry (itself) excluded,
+    /// that these lists hold for the same point.
+    ///
+    /// # Errors
+    /// [`ManifoldError::InvalidParameter`] when the two have different numbers of points or
+    /// neighbours, or fewer than 2 neighbours per point.
+    pub fn recall(&self, truth: &Neighbors) -> Result<f64> {
+        let k = truth.k;
+        if self.k != k || self.n() != truth.n() || k < 2 {
+            return Err(ManifoldError::InvalidParameter(format!(
+                "recall compares lists of the same shape with at least 2 neighbours ({} x {} against {} x {})",
+                self.n(),
+                self.k,
+                truth.n(),
+                k
+            )));
+        }
+        let hits: usize = truth
+            .indices
+            .chunks_exact(k)
+            .zip(self.indices.chunks_exact(k))
+            .map(|(t, f)| t[1..].iter().filter(|j| f[1..].contains(j)).count())
+            .sum();
+        Ok(hits as f64 / (truth.n() * (k - 1)) as f64)
+    }
 }
 
 /// The exact `k` nearest neighbours of every row of `x` among the rows of `x`, each row being

@@ -3,7 +3,7 @@
 
 use fmnist_io::Locator;
 use fmnist_manifold::{
-    FittedUmap, ManifoldError, Metric, NeighborSearch, Neighbors, Umap, nearest_neighbors,
+    FittedUmap, ManifoldError, Metric, NeighborSearch, Umap, nearest_neighbors,
     nearest_neighbors_by,
 };
 use nalgebra::DMatrix;
@@ -23,18 +23,6 @@ fn images() -> DMatrix<f32> {
     data.train.features(&all).expect("features")
 }
 
-/// Share of `exact`'s neighbours (the point itself excluded) that `found` lists.
-fn recall(exact: &Neighbors, found: &Neighbors) -> f64 {
-    let k = exact.k();
-    let hits: usize = exact
-        .indices()
-        .chunks_exact(k)
-        .zip(found.indices().chunks_exact(k))
-        .map(|(e, f)| e[1..].iter().filter(|j| f[1..].contains(j)).count())
-        .sum();
-    hits as f64 / (exact.n() * (k - 1)) as f64
-}
-
 #[test]
 fn auto_search_of_images_is_projected_and_finds_nearly_every_neighbour() {
     let x = images();
@@ -47,7 +35,7 @@ fn auto_search_of_images_is_projected_and_finds_nearly_every_neighbour() {
     );
     let exact = nearest_neighbors(&x, 15, Metric::Euclidean).unwrap();
     let projected = nearest_neighbors_by(&x, 15, Metric::Euclidean, NeighborSearch::Auto).unwrap();
-    let r = recall(&exact, &projected);
+    let r = projected.recall(&exact).unwrap();
     assert!(r >= 0.95, "recall {r}");
     // Every listed distance is the true one, and each row is sorted.
     for (i, (idx, dist)) in projected
@@ -69,7 +57,14 @@ fn auto_search_of_images_is_projected_and_finds_nearly_every_neighbour() {
         oversample: 1,
     };
     let coarse = nearest_neighbors_by(&x, 15, Metric::Euclidean, coarse).unwrap();
-    assert!(recall(&exact, &coarse) < r);
+    assert!(coarse.recall(&exact).unwrap() < r);
+    // Lists of another shape are not compared.
+    let fewer = nearest_neighbors(&x, 10, Metric::Euclidean).unwrap();
+    assert!(matches!(
+        fewer.recall(&exact),
+        Err(ManifoldError::InvalidParameter(_))
+    ));
+    assert_eq!(exact.recall(&exact).unwrap(), 1.0);
 }
 
 #[test]
