@@ -37,6 +37,7 @@
 //! ```
 
 mod ab;
+mod cells;
 mod error;
 mod graph;
 mod init;
