@@ -75,6 +75,32 @@ impl Dropout {
     }
 }
 
+/// Masking noise for a denoising objective (Vincent et al., 2008): each input value of a
+/// training step is set to 0 with probability `rate`, the others are left as they are. Drawn
+/// like a dropout mask, from a layer number of its own, so both implementations corrupt the
+/// same pixels.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InputMasking(Dropout);
+
+impl InputMasking {
+    /// The input's layer number, apart from the network's dropout layers.
+    const LAYER: usize = 1 << 16;
+
+    /// The masking of the step with `step_seed`; `None` for rate 0.
+    pub fn new(rate: f32, step_seed: u64) -> Option<Self> {
+        Dropout::new(rate, step_seed, Self::LAYER).map(Self)
+    }
+
+    /// Zeroes the masked ones among `values`, the batch's input values `first..`.
+    pub fn apply(&self, first: usize, values: &mut [f32]) {
+        for (j, v) in values.iter_mut().enumerate() {
+            if !self.0.keeps(first + j) {
+                *v = 0.0;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +123,19 @@ mod tests {
                 .enumerate()
                 .all(|(j, &f)| (f == 1) == d.keeps(5 + j))
         );
+    }
+
+    #[test]
+    fn input_masking_zeroes_about_the_rate_and_keeps_the_rest() {
+        let m = InputMasking::new(0.3, 11).unwrap();
+        let mut values = vec![0.5f32; 100_000];
+        m.apply(0, &mut values);
+        let zeroed = values.iter().filter(|&&v| v == 0.0).count();
+        assert!((zeroed as f64 / 100_000.0 - 0.3).abs() < 0.01, "{zeroed}");
+        assert!(values.iter().all(|&v| v == 0.0 || v == 0.5));
+        let mut tail = vec![0.5f32; 1000];
+        m.apply(99_000, &mut tail);
+        assert_eq!(tail, values[99_000..], "a chunk gets the batch's mask");
+        assert!(InputMasking::new(0.0, 11).is_none());
     }
 }

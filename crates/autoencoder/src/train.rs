@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use candle_core::Device;
+use candle_core::{Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::autoencoder::{Autoencoder, Images};
 use crate::config::Architecture;
 use crate::cpu::Engine;
+use crate::dropout::InputMasking;
 use crate::error::{Error, Result};
 use crate::kernels::Kernels;
 use crate::model::{Mode, Network};
@@ -71,6 +72,7 @@ pub struct TrainParams {
     learning_rate: f64,
     seed: u64,
     patience: Option<usize>,
+    masking: f32,
     device: Device,
     kernels: Option<Kernels>,
 }
@@ -84,6 +86,7 @@ impl TrainParams {
             learning_rate: 1e-3,
             seed: 0,
             patience: None,
+            masking: 0.0,
             device: Device::Cpu,
             kernels: None,
         }
@@ -118,6 +121,15 @@ impl TrainParams {
     /// are kept, as Keras's default). Default `None`: run every epoch.
     pub fn early_stopping(mut self, patience: Option<usize>) -> Self {
         self.patience = patience;
+        self
+    }
+
+    /// A denoising objective: each training input pixel is set to 0 with probability `rate`
+    /// (masking noise, drawn afresh at every step from the seed), and the loss compares the
+    /// reconstruction with the clean image. The network is unchanged and so are encoding and
+    /// the validation loss (clean inputs). Default 0: the study's plain reconstruction.
+    pub fn denoising(mut self, rate: f32) -> Self {
+        self.masking = rate;
         self
     }
 
@@ -163,6 +175,12 @@ impl TrainParams {
             return Err(Error::Parameter(format!(
                 "learning rate {} must be positive",
                 self.learning_rate
+            )));
+        }
+        if !(0.0..1.0).contains(&self.masking) {
+            return Err(Error::Parameter(format!(
+                "denoising masking rate {} is not in [0, 1)",
+                self.masking
             )));
         }
         if self.patience.is_some() && validation.is_none() {
@@ -215,15 +233,25 @@ impl TrainParams {
             let mut total = 0f64;
             for (step, batch) in order.chunks(self.batch_size).enumerate() {
                 let step_seed = dropout_rng.next_u64();
+                let masking = InputMasking::new(self.masking, step_seed);
                 let loss = match &mut backend {
                     Backend::Engine(engine) => engine.train_step(
                         batch.iter().map(|&i| train.image(i)),
                         step_seed,
                         self.learning_rate,
+                        masking,
                     ),
                     Backend::Candle(optimizer) => {
                         let x = train.batch(batch, &self.device)?;
-                        let y = network.forward(&x, Mode::Train { step_seed })?;
+                        let input = match masking {
+                            Some(masking) => {
+                                let mut mask = vec![1f32; x.elem_count()];
+                                masking.apply(0, &mut mask);
+                                (&x * Tensor::from_vec(mask, x.shape(), x.device())?)?
+                            }
+                            None => x.clone(),
+                        };
+                        let y = network.forward(&input, Mode::Train { step_seed })?;
                         let loss = (y - &x)?.sqr()?.mean_all()?;
                         optimizer.backward_step(&loss)?;
                         loss.to_scalar::<f32>()?

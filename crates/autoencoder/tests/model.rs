@@ -1,6 +1,6 @@
 //! The model's contract: parameter counts, shapes, learning, determinism, persistence.
 
-use fmnist_autoencoder::{Architecture, Autoencoder, Device, Error};
+use fmnist_autoencoder::{Architecture, Autoencoder, Device, Error, Kernels};
 use fmnist_io::Locator;
 use nalgebra::DMatrix;
 
@@ -77,7 +77,29 @@ fn loss_decreases_when_overfitting_256_images() {
     assert!((mse - h.validation_loss[5]).abs() < 1e-6);
 }
 
-fn train_on_threads(threads: usize, x: &DMatrix<f32>) -> Vec<Vec<f32>> {
+#[test]
+fn denoising_trains_alike_with_either_implementation() {
+    let x = fixture_images(64);
+    let fit = |kernels| {
+        Autoencoder::params(small())
+            .epochs(1)
+            .batch_size(32)
+            .seed(3)
+            .denoising(0.3)
+            .kernels(kernels)
+            .fit(&x)
+            .unwrap()
+            .history()
+            .train_loss[0]
+    };
+    let (engine, reference) = (fit(Kernels::Custom), fit(Kernels::Reference));
+    assert!(
+        (engine - reference).abs() < 1e-3 * reference,
+        "{engine} against {reference}"
+    );
+}
+
+fn train_on_threads(threads: usize, x: &DMatrix<f32>, masking: f32) -> Vec<Vec<f32>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -87,6 +109,7 @@ fn train_on_threads(threads: usize, x: &DMatrix<f32>) -> Vec<Vec<f32>> {
             .epochs(2)
             .batch_size(32)
             .seed(7)
+            .denoising(masking)
             .fit(x)
             .unwrap();
         model
@@ -101,9 +124,12 @@ fn train_on_threads(threads: usize, x: &DMatrix<f32>) -> Vec<Vec<f32>> {
 #[test]
 fn same_seed_gives_identical_weights_on_1_and_2_threads() {
     let x = fixture_images(96);
-    let one = train_on_threads(1, &x);
-    let two = train_on_threads(2, &x);
+    let one = train_on_threads(1, &x, 0.0);
+    let two = train_on_threads(2, &x, 0.0);
     assert_eq!(one, two);
+    let denoising = train_on_threads(1, &x, 0.3);
+    assert_eq!(denoising, train_on_threads(2, &x, 0.3));
+    assert_ne!(denoising, one, "masking noise changes the training");
     let other_seed = Autoencoder::params(small())
         .epochs(2)
         .batch_size(32)
@@ -180,6 +206,12 @@ fn invalid_training_parameters_are_rejected() {
         params.clone().learning_rate(-1.0).fit(&x),
         Err(Error::Parameter(_))
     ));
+    for rate in [-0.1, 1.0, f32::NAN] {
+        assert!(matches!(
+            params.clone().denoising(rate).fit(&x),
+            Err(Error::Parameter(_))
+        ));
+    }
     assert!(matches!(
         params.early_stopping(Some(2)).fit(&x),
         Err(Error::Parameter(_))

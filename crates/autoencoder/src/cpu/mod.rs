@@ -20,7 +20,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::config::{ActivationOrder, Architecture};
-use crate::dropout::Dropout;
+use crate::dropout::{Dropout, InputMasking};
 use conv::Conv;
 use layers::{Norm, Resample, Shape, batch_norm_backward, plane_moments};
 
@@ -227,7 +227,10 @@ pub(crate) struct Engine {
     norms: Vec<Norm>,
     /// Per image and channel: moments `[mean, m2]` in the forward pass, `[Σg, Σg·x̂]` backward.
     sums: Vec<f64>,
+    /// The network's input.
     x: Vec<f32>,
+    /// The images before masking, when a denoising step corrupted `x`.
+    clean: Vec<f32>,
     stages: Vec<StageBuffers>,
     y: Vec<f32>,
     n: usize,
@@ -257,6 +260,7 @@ impl Engine {
             norms: vec![Norm::default(); plan.stages.len()],
             sums: Vec::new(),
             x: Vec::new(),
+            clean: Vec::new(),
             stages,
             y: Vec::new(),
             n: 0,
@@ -300,14 +304,16 @@ impl Engine {
 
     /// One training step on the images: forward in training mode, backward, Adam (Keras's
     /// update: `lr · sqrt(1 − β₂ᵗ) / (1 − β₁ᵗ) · m / (sqrt(v) + ε)`, β = 0.9 / 0.999,
-    /// ε = 1e-7). Returns the batch's per-pixel MSE.
+    /// ε = 1e-7). With `masking`, the input is corrupted and the loss compares the output with
+    /// the clean images (a denoising step). Returns the batch's per-pixel MSE.
     pub fn train_step<'a>(
         &mut self,
         images: impl Iterator<Item = &'a [f32]>,
         step_seed: u64,
         learning_rate: f64,
+        masking: Option<InputMasking>,
     ) -> f32 {
-        let loss = self.gradients(images, step_seed);
+        let loss = self.gradients(images, step_seed, masking);
         self.adam_t += 1;
         let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-7f32);
         let lr = (learning_rate * (1.0 - b2.powi(self.adam_t)).sqrt()
@@ -332,18 +338,27 @@ impl Engine {
     }
 
     /// Forward in training mode and backward: fills the gradient, updates the running
-    /// statistics, returns the per-pixel MSE.
+    /// statistics, returns the per-pixel MSE (against the clean images when `masking`
+    /// corrupts the input).
     pub fn gradients<'a>(
         &mut self,
         images: impl Iterator<Item = &'a [f32]>,
         step_seed: u64,
+        masking: Option<InputMasking>,
     ) -> f32 {
         self.load(images);
+        if let Some(masking) = masking {
+            self.clean.clone_from(&self.x);
+            self.x
+                .par_chunks_mut(4096)
+                .enumerate()
+                .for_each(|(c, values)| masking.apply(c * 4096, values));
+        }
         let stages = self.plan.stages.len();
         for s in 0..=stages {
             self.forward_pass(s, Mode::Train { step_seed }, true);
         }
-        let loss = self.loss_and_output_grad();
+        let loss = self.loss_and_output_grad(masking.is_some());
         for s in (0..=stages).rev() {
             self.backward_pass(s, step_seed);
         }
@@ -532,13 +547,14 @@ impl Engine {
 
     /// Per-pixel MSE of the batch; replaces the output by the gradient of the loss with respect
     /// to the output convolution's pre-sigmoid values.
-    fn loss_and_output_grad(&mut self) -> f32 {
+    fn loss_and_output_grad(&mut self, denoising: bool) -> f32 {
         let count = self.y.len() as f64;
         let scale = (2.0 / count) as f32;
+        let target = if denoising { &self.clean } else { &self.x };
         let partial: Vec<f64> = self
             .y
             .par_chunks_mut(4096)
-            .zip(self.x.par_chunks(4096))
+            .zip(target.par_chunks(4096))
             .map(|(y, x)| {
                 let mut total = 0f64;
                 for (y, &x) in y.iter_mut().zip(x) {

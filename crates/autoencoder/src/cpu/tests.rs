@@ -7,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::Engine;
 use crate::config::{ActivationOrder, Architecture};
+use crate::dropout::InputMasking;
 use crate::kernels::Kernels;
 use crate::model::{Mode, Network};
 
@@ -97,7 +98,7 @@ fn gradients_and_running_statistics_match_candle_autograd() {
         let (params, running) = net.flat().unwrap();
         let mut engine = Engine::new(arch, params, running);
         let step_seed = 42;
-        let loss = engine.gradients(engine_images(arch, &x), step_seed);
+        let loss = engine.gradients(engine_images(arch, &x), step_seed, None);
 
         let xt = tensor(arch, &x);
         let y = net.forward(&xt, Mode::Train { step_seed }).unwrap();
@@ -122,20 +123,54 @@ fn gradients_and_running_statistics_match_candle_autograd() {
 }
 
 #[test]
+fn denoising_gradients_are_those_of_the_masked_input_against_the_clean_one() {
+    let arch = &architectures()[0];
+    let x = images(arch, 7, 3);
+    let net = network(arch, 4);
+    let (params, running) = net.flat().unwrap();
+    let mut engine = Engine::new(arch, params, running);
+    let (step_seed, masking) = (9, InputMasking::new(0.3, 9));
+    let loss = engine.gradients(engine_images(arch, &x), step_seed, masking);
+
+    let mut masked = x.clone();
+    masking.unwrap().apply(0, &mut masked);
+    assert_ne!(masked, x);
+    let y = net
+        .forward(&tensor(arch, &masked), Mode::Train { step_seed })
+        .unwrap();
+    let reference = (y - tensor(arch, &x))
+        .unwrap()
+        .sqr()
+        .unwrap()
+        .mean_all()
+        .unwrap();
+    let grads = reference.backward().unwrap();
+    let ref_loss = reference.to_scalar::<f32>().unwrap();
+    assert!((loss - ref_loss).abs() < 1e-6, "loss {loss} vs {ref_loss}");
+    let mut ref_grad = Vec::new();
+    for var in net.trainable_vars() {
+        let g = grads.get(&var).expect("gradient");
+        ref_grad.extend(g.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+    }
+    assert_close(engine.grad(), &ref_grad, 1e-4, "denoising gradient");
+}
+
+#[test]
 fn gradients_match_finite_differences() {
     for (a, arch) in architectures().iter().enumerate() {
         let x = images(arch, 6, 10 + a as u64);
         let net = network(arch, 20 + a as u64);
         let (params, running) = net.flat().unwrap();
         let mut engine = Engine::new(arch, params.clone(), running.clone());
-        engine.gradients(engine_images(arch, &x), 5);
+        engine.gradients(engine_images(arch, &x), 5, None);
         let analytic = engine.grad().to_vec();
         let (mut checked, mut kinks) = (0, 0);
         for j in (0..params.len()).step_by(params.len().div_ceil(40)) {
             let loss_at = |delta: f32| {
                 let mut p = params.clone();
                 p[j] += delta;
-                Engine::new(arch, p, running.clone()).gradients(engine_images(arch, &x), 5) as f64
+                Engine::new(arch, p, running.clone()).gradients(engine_images(arch, &x), 5, None)
+                    as f64
             };
             let numeric = |step: f32| (loss_at(step) - loss_at(-step)) / (2.0 * step as f64);
             let (coarse, fine) = (numeric(2e-3), numeric(5e-4));

@@ -40,6 +40,11 @@ pub struct TrainAeArgs {
     /// model), or after BatchNorm.
     #[arg(long, value_enum, default_value_t = Order::ReluThenBatchNorm)]
     activation_order: Order,
+    /// Train as a denoising autoencoder: each training input pixel is set to 0 with this
+    /// probability at every step, and the network learns to reconstruct the clean image (0: the
+    /// paper's plain autoencoder). Validation and encoding use clean images.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    denoise: f32,
     /// Adam's learning rate.
     #[arg(long, default_value_t = 1e-3)]
     learning_rate: f64,
@@ -122,6 +127,7 @@ pub fn run(args: TrainAeArgs) -> Result<()> {
         .learning_rate(args.learning_rate)
         .seed(args.seed)
         .early_stopping(args.patience)
+        .denoising(args.denoise)
         .device(device)
         .fit_with(&train, Some(&validation), &mut |event| match *event {
             Progress::Step {
