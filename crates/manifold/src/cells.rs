@@ -31,6 +31,7 @@ const QUERY_BLOCK: usize = 128;
 const ASSIGN_BLOCK: usize = 256;
 
 /// The references split into Voronoi cells.
+#[derive(Debug, Clone)]
 pub(crate) struct Cells {
     /// The references ordered by cell, with their norms.
     points: Points,

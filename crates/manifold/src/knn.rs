@@ -314,10 +314,8 @@ pub fn nearest_neighbors_by(
     Ok(search(&points, &points, k, metric, true, how))
 }
 
-/// The `k` nearest reference points of every query point. With `self_first`, queries and
-/// references are the same set and each point is put first as its own neighbour (distance 0),
-/// the other `k - 1` being searched among the rest. `how` is resolved for the references'
-/// feature count.
+/// The `k` nearest reference points of every query point: [`Index::search`] with a fresh
+/// index of `refs` for `how`.
 pub(crate) fn search(
     queries: &Points,
     refs: &Points,
@@ -326,109 +324,136 @@ pub(crate) fn search(
     self_first: bool,
     how: NeighborSearch,
 ) -> Neighbors {
-    match how.resolve(refs.d) {
-        NeighborSearch::Projected { dims, oversample } => {
-            let basis = principal_directions(refs, dims);
-            let in_basis = |p: &Points| Points::from_rows(project(p, &basis, dims), dims);
-            let ref_coords = in_basis(refs);
-            let query_coords = (!self_first).then(|| in_basis(queries));
-            let candidates = Candidates {
-                queries: query_coords.as_ref().unwrap_or(&ref_coords),
-                refs: &ref_coords,
-                oversample,
-            };
-            gather(queries, refs, k, metric, self_first, candidates)
-        }
-        _ => {
-            let candidates = Candidates {
-                queries,
-                refs,
-                oversample: 1,
-            };
-            gather(queries, refs, k, metric, self_first, candidates)
-        }
-    }
+    Index::new(refs, how).search(queries, refs, k, metric, self_first)
 }
 
-/// Where candidate neighbours are searched: the points themselves, or their coordinates in a
-/// few principal directions, `oversample` candidates per neighbour.
-struct Candidates<'a> {
-    queries: &'a Points,
-    refs: &'a Points,
+/// A reference set prepared for neighbour searches: for [`NeighborSearch::Projected`], its
+/// principal directions and its coordinates in them; from [`PRUNED_FROM`] points on, the
+/// Voronoi cells of the space the candidates are searched in. A function of the references
+/// and the search alone, so built once for any number of searches.
+#[derive(Debug, Clone)]
+pub(crate) struct Index {
+    projection: Option<Projection>,
+    cells: Option<Cells>,
+}
+
+/// The candidate space of a projected search.
+#[derive(Debug, Clone)]
+struct Projection {
+    /// `features x dims` orthonormal directions, row-major.
+    basis: Vec<f32>,
+    dims: usize,
+    /// The references' coordinates in the directions.
+    coords: Points,
+    /// Candidates kept per neighbour for the re-ranking.
     oversample: usize,
 }
 
-/// The `k` nearest references of every query among the best candidates found in `candidates`
-/// (all of them, ranked by their distance in the full space).
-fn gather(
-    queries: &Points,
-    refs: &Points,
-    k: usize,
-    metric: Metric,
-    self_first: bool,
-    candidates: Candidates,
-) -> Neighbors {
-    let n = queries.n;
-    let found = if self_first { k - 1 } else { k };
-    let available = refs.n - usize::from(self_first);
-    let kept = (found * candidates.oversample).min(available);
-    if kept == 0 {
-        // k = 1 among the points themselves: each one is its only neighbour.
-        return Neighbors {
-            k,
-            indices: (0..n as u32).collect(),
-            distances: vec![0.0; n],
-        };
-    }
-    let mut best = if candidates.refs.n >= PRUNED_FROM {
-        Cells::new(candidates.refs).candidates(candidates.queries, kept, self_first)
-    } else {
-        all_candidates(candidates.queries, candidates.refs, kept, self_first)
-    };
-    let mut indices = vec![0u32; n * k];
-    let mut distances = vec![0f32; n * k];
-    indices
-        .par_chunks_mut(QUERY_BLOCK * k)
-        .zip(distances.par_chunks_mut(QUERY_BLOCK * k))
-        .zip(best.par_chunks_mut(QUERY_BLOCK * kept))
-        .enumerate()
-        .for_each(|(b, ((idx_out, dist_out), best))| {
-            let q0 = b * QUERY_BLOCK;
-            let mut exact: Vec<(f64, u32)> = Vec::with_capacity(found);
-            for i in 0..idx_out.len() / k {
-                let query = queries.row(q0 + i);
-                let out_idx = &mut idx_out[i * k..(i + 1) * k];
-                let out_dist = &mut dist_out[i * k..(i + 1) * k];
-                let best = &mut best[i * kept..(i + 1) * kept];
-                if kept > found {
-                    // Re-rank the candidates by their squared distance in the full space.
-                    for (dist, j) in best.iter_mut() {
-                        *dist = sq_dist(query, refs.row(*j as usize));
-                    }
-                    best.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                }
-                exact.clear();
-                exact.extend(
-                    best[..found]
-                        .iter()
-                        .map(|&(_, j)| (distance(query, refs.row(j as usize), metric), j)),
-                );
-                exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                let start = usize::from(self_first);
-                if self_first {
-                    out_idx[0] = (q0 + i) as u32;
-                    out_dist[0] = 0.0;
-                }
-                for (t, &(dist, j)) in exact.iter().enumerate() {
-                    out_idx[start + t] = j;
-                    out_dist[start + t] = dist as f32;
-                }
+impl Index {
+    /// Prepares `refs` for searches by `how` (resolved for their feature count).
+    pub fn new(refs: &Points, how: NeighborSearch) -> Self {
+        let projection = match how.resolve(refs.d) {
+            NeighborSearch::Projected { dims, oversample } => {
+                let basis = principal_directions(refs, dims);
+                let coords = Points::from_rows(project(refs, &basis, dims), dims);
+                Some(Projection {
+                    basis,
+                    dims,
+                    coords,
+                    oversample,
+                })
             }
-        });
-    Neighbors {
-        k,
-        indices,
-        distances,
+            _ => None,
+        };
+        let space = projection.as_ref().map_or(refs, |p| &p.coords);
+        let cells = (space.n >= PRUNED_FROM).then(|| Cells::new(space));
+        Self { projection, cells }
+    }
+
+    /// The `k` nearest points of `refs` (the points this index was built from) to every query.
+    /// With `self_first`, queries and references are the same set and each point is put first
+    /// as its own neighbour (distance 0), the other `k - 1` being searched among the rest.
+    pub fn search(
+        &self,
+        queries: &Points,
+        refs: &Points,
+        k: usize,
+        metric: Metric,
+        self_first: bool,
+    ) -> Neighbors {
+        let n = queries.n;
+        let found = if self_first { k - 1 } else { k };
+        let available = refs.n - usize::from(self_first);
+        let oversample = self.projection.as_ref().map_or(1, |p| p.oversample);
+        let kept = (found * oversample).min(available);
+        if kept == 0 {
+            // k = 1 among the points themselves: each one is its only neighbour.
+            return Neighbors {
+                k,
+                indices: (0..n as u32).collect(),
+                distances: vec![0.0; n],
+            };
+        }
+        let projected_queries = match &self.projection {
+            Some(p) if !self_first => Some(Points::from_rows(
+                project(queries, &p.basis, p.dims),
+                p.dims,
+            )),
+            _ => None,
+        };
+        let (space_queries, space_refs) = match &self.projection {
+            Some(p) => (projected_queries.as_ref().unwrap_or(&p.coords), &p.coords),
+            None => (queries, refs),
+        };
+        let mut best = match &self.cells {
+            Some(cells) => cells.candidates(space_queries, kept, self_first),
+            None => all_candidates(space_queries, space_refs, kept, self_first),
+        };
+        let mut indices = vec![0u32; n * k];
+        let mut distances = vec![0f32; n * k];
+        indices
+            .par_chunks_mut(QUERY_BLOCK * k)
+            .zip(distances.par_chunks_mut(QUERY_BLOCK * k))
+            .zip(best.par_chunks_mut(QUERY_BLOCK * kept))
+            .enumerate()
+            .for_each(|(b, ((idx_out, dist_out), best))| {
+                let q0 = b * QUERY_BLOCK;
+                let mut exact: Vec<(f64, u32)> = Vec::with_capacity(found);
+                for i in 0..idx_out.len() / k {
+                    let query = queries.row(q0 + i);
+                    let out_idx = &mut idx_out[i * k..(i + 1) * k];
+                    let out_dist = &mut dist_out[i * k..(i + 1) * k];
+                    let best = &mut best[i * kept..(i + 1) * kept];
+                    if kept > found {
+                        // Re-rank the candidates by their squared distance in the full space.
+                        for (dist, j) in best.iter_mut() {
+                            *dist = sq_dist(query, refs.row(*j as usize));
+                        }
+                        best.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    }
+                    exact.clear();
+                    exact.extend(
+                        best[..found]
+                            .iter()
+                            .map(|&(_, j)| (distance(query, refs.row(j as usize), metric), j)),
+                    );
+                    exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    let start = usize::from(self_first);
+                    if self_first {
+                        out_idx[0] = (q0 + i) as u32;
+                        out_dist[0] = 0.0;
+                    }
+                    for (t, &(dist, j)) in exact.iter().enumerate() {
+                        out_idx[start + t] = j;
+                        out_dist[start + t] = dist as f32;
+                    }
+                }
+            });
+        Neighbors {
+            k,
+            indices,
+            distances,
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! UMAP parameters ([`Umap`]), the fitted model ([`FittedUmap`]) and the progress events.
 
+use std::sync::OnceLock;
+
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +11,7 @@ use crate::graph::{FuzzyGraph, fuzzy_simplicial_set, memberships, smooth_knn_dis
 pub use crate::init::Init;
 use crate::init::{initial_layout, stream};
 pub use crate::knn::Metric;
-use crate::knn::{NeighborSearch, Points, search};
+use crate::knn::{Index, NeighborSearch, Points};
 use crate::layout::Layout;
 use crate::validate::{check_data, check_features};
 
@@ -227,14 +229,8 @@ impl Umap {
         let n = x.nrows();
         let dim = self.n_components;
         let (points, shift) = Points::new(x, self.metric, None);
-        let neighbors = search(
-            &points,
-            &points,
-            self.n_neighbors,
-            self.metric,
-            true,
-            self.neighbor_search,
-        );
+        let index = Index::new(&points, self.neighbor_search);
+        let neighbors = index.search(&points, &points, self.n_neighbors, self.metric, true);
         progress(&Progress::Neighbors);
         let (graph, _, _) =
             fuzzy_simplicial_set(&neighbors, self.local_connectivity, self.set_op_mix_ratio);
@@ -285,6 +281,7 @@ impl Umap {
             n_features: x.ncols(),
             shift,
             points,
+            index: IndexCache(OnceLock::from(index)),
             embedding: DMatrix::from_row_slice(n, dim, &layout),
             init_used,
         })
@@ -378,9 +375,23 @@ pub struct FittedUmap {
     /// Column means of the (prepared) training data, subtracted from every point.
     shift: Vec<f32>,
     points: Points,
+    #[serde(skip)]
+    index: IndexCache,
     #[serde(with = "matrix_serde")]
     embedding: DMatrix<f32>,
     init_used: Init,
+}
+
+/// The training points prepared for neighbour searches ([`Index`]): kept from `fit`, or built
+/// by the first `transform` of a loaded model. Derived from the points and the settings, so
+/// not saved, and no part of the model's equality.
+#[derive(Debug, Clone, Default)]
+struct IndexCache(OnceLock<Index>);
+
+impl PartialEq for IndexCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl FittedUmap {
@@ -429,14 +440,11 @@ impl FittedUmap {
         let dim = self.n_components();
         let m = x_new.nrows();
         let (queries, _) = Points::new(x_new, p.metric, Some(&self.shift));
-        let neighbors = search(
-            &queries,
-            &self.points,
-            p.n_neighbors,
-            p.metric,
-            false,
-            p.neighbor_search,
-        );
+        let index = self
+            .index
+            .0
+            .get_or_init(|| Index::new(&self.points, p.neighbor_search));
+        let neighbors = index.search(&queries, &self.points, p.n_neighbors, p.metric, false);
         let (sigmas, rhos) = smooth_knn_dist(&neighbors, (p.local_connectivity - 1.0).max(0.0));
         let graph = FuzzyGraph::from_rows(memberships(&neighbors, &sigmas, &rhos, true));
         let train: Vec<f32> = (0..self.embedding.nrows())

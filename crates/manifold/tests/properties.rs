@@ -247,13 +247,17 @@ fn transform_puts_training_points_near_their_embedding() {
 
 #[test]
 fn model_round_trips_through_serde() {
-    let (x, _) = blobs(2, 20, 3, 4);
-    let model = Umap::params().n_neighbors(5).n_epochs(20).fit(&x).unwrap();
-    let json = serde_json::to_string(&model).unwrap();
-    let back: FittedUmap = serde_json::from_str(&json).unwrap();
-    assert_eq!(back, model);
-    assert_eq!(back.transform(&x).unwrap(), model.transform(&x).unwrap());
-    assert_eq!((back.n_features(), back.n_components()), (3, 2));
+    // 40 points; 4,400, enough for the search to skip cells (its index is rebuilt on load).
+    for per_group in [10, 1100] {
+        let (x, _) = blobs(4, per_group, 3, 4);
+        let model = Umap::params().n_neighbors(5).n_epochs(20).fit(&x).unwrap();
+        let json = serde_json::to_string(&model).unwrap();
+        let back: FittedUmap = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, model);
+        let new = x.rows(0, 30).map(|v| v + 0.01);
+        assert_eq!(back.transform(&new).unwrap(), model.transform(&new).unwrap());
+        assert_eq!((back.n_features(), back.n_components()), (3, 2));
+    }
 }
 
 #[test]
