@@ -14,15 +14,16 @@ stratified draw of the same size. TensorFlow runs on N threads (default: every c
 Prints one JSON object: {"fashion_mnist_ae/epoch_48000": seconds of the first epoch (graph
 tracing included), "fashion_mnist_ae/encode_60000": seconds to encode the 60,000 training-set
 images (bottleneck, inference mode), "quality/autoencoder/validation_mse_epoch_<e>": per-pixel
-validation MSE after each epoch}; `{}` when TensorFlow is not installed.
+validation MSE after each epoch}; `{}` when TensorFlow is not installed. The IDX files (plain or
+gzip-compressed) are read by benches/fmnist_reference.py.
 """
 
 import argparse
-import gzip
 import json
 import os
 import sys
 import time
+from pathlib import Path
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
@@ -36,6 +37,9 @@ args = parser.parse_args()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benches"))
+from fmnist_reference import TRAIN_IMAGES, TRAIN_LABELS, images, indices, labels  # noqa: E402
+
 try:
     import tensorflow as tf
     import keras
@@ -48,28 +52,17 @@ except ImportError as missing:
 tf.config.threading.set_intra_op_parallelism_threads(args.threads)
 tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 
-
-def idx(data, name):
-    """An IDX file of the data directory, plain or gzip-compressed."""
-    try:
-        raw = open(f"{data}/{name}", "rb").read()
-    except FileNotFoundError:
-        raw = gzip.open(f"{data}/{name}.gz").read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-images = idx(args.data_dir, "train-images-idx3-ubyte")
-x_all = (images.astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
+x_all = images(args.data_dir, TRAIN_IMAGES).reshape(-1, 28, 28, 1)
 if args.indices:
-    rows = np.loadtxt(args.indices, dtype=np.int64)
+    rows = indices(args.indices)
 else:
     from sklearn.model_selection import train_test_split
 
-    labels = idx(args.data_dir, "train-labels-idx1-ubyte")
     rows, _ = train_test_split(
-        np.arange(len(x_all)), test_size=12_000, stratify=labels, random_state=0
+        np.arange(len(x_all)),
+        test_size=12_000,
+        stratify=labels(args.data_dir, TRAIN_LABELS),
+        random_state=0,
     )
 validation_rows = np.setdiff1d(np.arange(len(x_all)), rows)
 x_train, x_validation = x_all[rows], x_all[validation_rows]

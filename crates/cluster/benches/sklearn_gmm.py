@@ -9,27 +9,21 @@ the same split as the Rust side. Workloads, named as the criterion bench's ids: 
 (fit, k = 10, seed 0, defaults), raw_diag_fit (fit on the 784 pixels), raw_full_em_iteration
 (one EM iteration on the 784 pixels, after a one-iteration fit). Prints one JSON object:
 seconds per `gmm/<workload>`, and for the fits `quality/gmm/<workload>/<measure>` (lower bound,
-iterations, test AMI).
+iterations, test AMI). The data are float64 pixels in [0, 1], read (plain or gzip-compressed)
+by benches/fmnist_reference.py.
 """
 import argparse
-import gzip
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import adjusted_mutual_info_score
 from sklearn.mixture import GaussianMixture
 
-def idx(data, name, offset):
-    """An IDX file of the data directory, plain or gzip-compressed."""
-    for path, opener in ((f"{data}/{name}", open), (f"{data}/{name}.gz", gzip.open)):
-        try:
-            with opener(path, "rb") as f:
-                return np.frombuffer(f.read(), np.uint8, offset=offset)
-        except FileNotFoundError:
-            continue
-    raise FileNotFoundError(f"{data}/{name}[.gz]")
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benches"))
+from fmnist_reference import TEST_IMAGES, TEST_LABELS, images, labels, train_split  # noqa: E402
 
 
 def pca(train, test, components):
@@ -56,10 +50,9 @@ def main():
     parser.add_argument("workloads", nargs="*",
                         default=["pca40_full_fit", "raw_diag_fit", "raw_full_em_iteration"])
     args = parser.parse_args()
-    split = np.loadtxt(args.indices, dtype=np.int64)
-    images = idx(args.data_dir, "train-images-idx3-ubyte", 16).reshape(-1, 784)[split] / 255.0
-    test = idx(args.data_dir, "t10k-images-idx3-ubyte", 16).reshape(-1, 784) / 255.0
-    y_test = idx(args.data_dir, "t10k-labels-idx1-ubyte", 8)
+    train = train_split(args.data_dir, args.indices, np.float64)
+    test = images(args.data_dir, TEST_IMAGES, np.float64)
+    y_test = labels(args.data_dir, TEST_LABELS)
     out = {}
 
     def record(workload, seconds, quality=None):
@@ -70,17 +63,17 @@ def main():
 
     for w in args.workloads:
         if w == "pca40_full_fit":
-            z, z_test = pca(images, test, 40)
+            z, z_test = pca(train, test, 40)
             _, seconds, quality = fit(z, z_test, y_test, "full")
             record(w, seconds, quality)
         elif w == "raw_diag_fit":
-            _, seconds, quality = fit(images, test, y_test, "diag")
+            _, seconds, quality = fit(train, test, y_test, "diag")
             record(w, seconds, quality)
         elif w == "raw_full_em_iteration":
-            gm, _, _ = fit(images, test, y_test, "full", max_iter=1)
+            gm, _, _ = fit(train, test, y_test, "full", max_iter=1)
             start = time.perf_counter()
-            _, log_resp = gm._e_step(images)
-            gm._m_step(images, log_resp)
+            _, log_resp = gm._e_step(train)
+            gm._m_step(train, log_resp)
             record(w, time.perf_counter() - start)
         else:
             parser.error(f"unknown workload {w}")

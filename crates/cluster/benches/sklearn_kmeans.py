@@ -3,35 +3,20 @@ on the same 48,000 x 784 training rows, timed (best of --repeat), printed as one
 seconds, plus (with --quality) scikit-learn's inertia and test AMI for the README's quality bar.
 
     python3 crates/cluster/benches/sklearn_kmeans.py --data-dir DIR --indices FILE [--repeat 3] [--quality]
-FILE holds the training-split row indices, one per line (`cargo xtask bench` writes it).
+FILE holds the training-split row indices, one per line (`cargo xtask bench` writes it); the
+IDX reader and the timer are benches/fmnist_reference.py's.
 """
 import argparse
-import gzip
 import json
-import time
+import sys
 from pathlib import Path
 
-import numpy as np
 from sklearn.cluster import KMeans
 
-
-def images(data_dir, name):
-    with gzip.open(Path(data_dir) / name) as f:
-        return np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
-
-
-def labels(data_dir, name):
-    with gzip.open(Path(data_dir) / name) as f:
-        return np.frombuffer(f.read(), np.uint8, offset=8)
-
-
-def best(f, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benches"))
+from fmnist_reference import (  # noqa: E402
+    TEST_IMAGES, TEST_LABELS, best, images, labels, train_split,
+)
 
 
 def main():
@@ -41,8 +26,7 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--quality", action="store_true")
     a = p.parse_args()
-    rows = np.loadtxt(a.indices, dtype=np.int64)
-    X = images(a.data_dir, "train-images-idx3-ubyte.gz")[rows].astype(np.float32) / 255
+    X = train_split(a.data_dir, a.indices)
     start = X[:10]
     lloyd = lambda it: KMeans(10, init=start, n_init=1, max_iter=it, tol=0.0).fit(X)
     out = {
@@ -55,8 +39,8 @@ def main():
         from sklearn.decomposition import PCA
         from sklearn.metrics import adjusted_mutual_info_score as ami
 
-        X_test = images(a.data_dir, "t10k-images-idx3-ubyte.gz").astype(np.float32) / 255
-        y_test = labels(a.data_dir, "t10k-labels-idx1-ubyte.gz")
+        X_test = images(a.data_dir, TEST_IMAGES)
+        y_test = labels(a.data_dir, TEST_LABELS)
         km = KMeans(10, n_init=10, random_state=0).fit(X)
         out["quality/raw_inertia"] = float(km.inertia_)
         out["quality/raw_test_ami"] = float(ami(y_test, km.predict(X_test)))

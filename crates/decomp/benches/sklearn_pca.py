@@ -2,33 +2,18 @@
 48,000 x 784 training rows, timed (best of --repeat), printed as one JSON object of seconds.
 
     python3 crates/decomp/benches/sklearn_pca.py --data-dir DIR --indices FILE [--repeat 5]
-FILE holds the training-split row indices, one per line (`cargo xtask bench` writes it).
+FILE holds the training-split row indices, one per line (`cargo xtask bench` writes it); the
+IDX reader and the timer are benches/fmnist_reference.py's `train_split` and `best`.
 """
 import argparse
-import gzip
 import json
-import time
+import sys
 from pathlib import Path
 
-import numpy as np
 from sklearn.decomposition import PCA
 
-
-def load(data_dir, indices):
-    raw = Path(data_dir) / "train-images-idx3-ubyte.gz"
-    with gzip.open(raw) as f:
-        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
-    rows = np.loadtxt(indices, dtype=np.int64)
-    return x[rows].astype(np.float32) / 255
-
-
-def best(f, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benches"))
+from fmnist_reference import best, train_split  # noqa: E402
 
 
 def main():
@@ -37,7 +22,7 @@ def main():
     p.add_argument("--indices", required=True)
     p.add_argument("--repeat", type=int, default=5)
     a = p.parse_args()
-    X = load(a.data_dir, a.indices)
+    X = train_split(a.data_dir, a.indices)
     out = {
         "pca/pca40_covariance": best(lambda: PCA(40, svd_solver="covariance_eigh").fit(X), a.repeat),
         "pca/pca40_randomized": best(lambda: PCA(40, svd_solver="randomized", random_state=0).fit(X), a.repeat),

@@ -6,27 +6,23 @@ Prints one JSON object: {"fashion_mnist/fit_100_trees_48000x785": seconds,
 "fashion_mnist/predict_10000": seconds, "quality/forest/test_accuracy_785": accuracy} (best of N
 runs, default 1), with n_jobs=2 and random_state=0. The 48,000 training images are the rows listed
 in FILE (the study's split, as `cargo xtask bench` writes it), else a stratified draw of the same
-size.
+size. The IDX files (plain or gzip-compressed) are read by benches/fmnist_reference.py.
 """
 
 import argparse
-import gzip
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
-def idx(data, name):
-    """An IDX file of the data directory, plain or gzip-compressed."""
-    try:
-        raw = open(f"{data}/{name}", "rb").read()
-    except FileNotFoundError:
-        raw = gzip.open(f"{data}/{name}.gz").read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benches"))
+from fmnist_reference import (  # noqa: E402
+    TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, indices, labels, pixels,
+)
 
 
 def features(images):
@@ -41,17 +37,17 @@ parser.add_argument("--indices")
 parser.add_argument("--repeat", type=int, default=1)
 args = parser.parse_args()
 
-x_all = features(idx(args.data_dir, "train-images-idx3-ubyte"))
-y_all = idx(args.data_dir, "train-labels-idx1-ubyte")
+x_all = features(pixels(args.data_dir, TRAIN_IMAGES))
+y_all = labels(args.data_dir, TRAIN_LABELS)
 if args.indices:
-    rows = np.loadtxt(args.indices, dtype=np.int64)
+    rows = indices(args.indices)
     x_train, y_train = x_all[rows], y_all[rows]
 else:
     x_train, _, y_train, _ = train_test_split(
         x_all, y_all, test_size=12_000, stratify=y_all, random_state=0
     )
-x_test = features(idx(args.data_dir, "t10k-images-idx3-ubyte"))
-y_test = idx(args.data_dir, "t10k-labels-idx1-ubyte")
+x_test = features(pixels(args.data_dir, TEST_IMAGES))
+y_test = labels(args.data_dir, TEST_LABELS)
 
 fit, predict = [], []
 for _ in range(args.repeat):

@@ -6,38 +6,25 @@ seconds, plus (with --quality) umap-learn's trustworthiness (k = 10) on the firs
 
 FILE holds the training-split row indices, one per line (`cargo xtask bench` writes it).
 umap-learn runs without a seed (`random_state=None`), its parallel and fastest mode; with a
-seed it runs on one thread.
+seed it runs on one thread. The IDX reader and the timer are benches/fmnist_reference.py's.
 """
 import argparse
-import gzip
 import json
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 from sklearn.decomposition import PCA
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benches"))
+from fmnist_reference import TRAIN_IMAGES, best, indices, pixels, scaled  # noqa: E402
+
 warnings.filterwarnings("ignore")
-
-
-def images(data_dir, name):
-    with gzip.open(Path(data_dir) / name) as f:
-        return np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
 
 
 def pca40(x):
     return PCA(40, svd_solver="covariance_eigh").fit_transform(x).astype(np.float32)
-
-
-def best(f, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 # The fits, as in benches/umap.rs: name -> UMAP parameters (seedless: parallel).
@@ -64,11 +51,11 @@ def main():
         return
     from sklearn.manifold import trustworthiness
 
-    rows = np.loadtxt(a.indices, dtype=np.int64)
+    rows = indices(a.indices)
     if a.rows:
         rows = rows[: a.rows]
-    raw = images(a.data_dir, "train-images-idx3-ubyte.gz")
-    x = pca40(raw[rows].astype(np.float32) / 255)
+    raw = pixels(a.data_dir, TRAIN_IMAGES)
+    x = pca40(scaled(raw[rows]))
     # Compile numba's functions outside the timing.
     umap.UMAP(n_epochs=2).fit(x[:5000])
     out = {}
@@ -82,7 +69,7 @@ def main():
         if a.only in name:
             out[name] = best(lambda: umap.UMAP(**params).fit(x), a.repeat)
     if a.quality:
-        x10 = pca40(raw[rows[:10_000]].astype(np.float32) / 255)
+        x10 = pca40(scaled(raw[rows[:10_000]]))
         for seed in [None, 0]:
             e = umap.UMAP(random_state=seed).fit_transform(x10)
             out[f"quality/trustworthiness_10k_seed_{seed}"] = float(trustworthiness(x10, e, n_neighbors=10))
