@@ -255,7 +255,10 @@ fn model_round_trips_through_serde() {
         let back: FittedUmap = serde_json::from_str(&json).unwrap();
         assert_eq!(back, model);
         let new = x.rows(0, 30).map(|v| v + 0.01);
-        assert_eq!(back.transform(&new).unwrap(), model.transform(&new).unwrap());
+        assert_eq!(
+            back.transform(&new).unwrap(),
+            model.transform(&new).unwrap()
+        );
         assert_eq!((back.n_features(), back.n_components()), (3, 2));
     }
 }
