@@ -19,7 +19,7 @@
 
 use rayon::prelude::*;
 
-use crate::knn::{Points, dot_rows, scan_row};
+use crate::knn::{Metric, Points, distance, dot_rows, scan_row};
 
 /// Average references per cell.
 const POINTS_PER_CELL: usize = 512;
@@ -99,13 +99,20 @@ impl Cells {
             .map(|c| {
                 let centre = centres.row(c);
                 let far = (start[c]..start[c + 1])
-                    .map(|p| exact_distance(points.row(p), centre))
+                    .map(|p| distance(points.row(p), centre, Metric::Euclidean))
                     .fold(0f64, f64::max);
                 round_up(far)
             })
             .collect();
+        // Rounded up, as the radii: a bound divided by it is never overestimated.
         let between = (0..m * m)
-            .map(|ij| exact_distance(centres.row(ij / m), centres.row(ij % m)) as f32)
+            .map(|ij| {
+                round_up(distance(
+                    centres.row(ij / m),
+                    centres.row(ij % m),
+                    Metric::Euclidean,
+                ))
+            })
             .collect();
         Self {
             points,
@@ -289,15 +296,6 @@ fn nearest_centre(points: &Points, centres: &Points) -> Vec<u32> {
             }
         });
     cell
-}
-
-/// Euclidean distance in `f64`.
-fn exact_distance(a: &[f32], b: &[f32]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
-        .sum::<f64>()
-        .sqrt()
 }
 
 /// `v` as an `f32` no smaller than `v`.

@@ -176,7 +176,7 @@ fn sq_norm(v: &[f32]) -> f64 {
 }
 
 /// The distance of `metric` between two prepared points, in `f64`.
-fn distance(a: &[f32], b: &[f32], metric: Metric) -> f64 {
+pub(crate) fn distance(a: &[f32], b: &[f32], metric: Metric) -> f64 {
     let sq: f64 = a
         .iter()
         .zip(b)

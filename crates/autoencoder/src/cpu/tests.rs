@@ -89,6 +89,33 @@ fn engine_images<'a>(arch: &Architecture, x: &'a [f32]) -> impl Iterator<Item = 
     x.chunks_exact(arch.image_len())
 }
 
+/// Candle's autograd of the training-mode MSE between the network's output for `input` and
+/// `target`: the loss and the gradient of every trainable parameter, flattened in order.
+fn candle_loss_and_gradient(
+    net: &Network,
+    arch: &Architecture,
+    input: &[f32],
+    target: &[f32],
+    step_seed: u64,
+) -> (f32, Vec<f32>) {
+    let y = net
+        .forward(&tensor(arch, input), Mode::Train { step_seed })
+        .unwrap();
+    let loss = (y - tensor(arch, target))
+        .unwrap()
+        .sqr()
+        .unwrap()
+        .mean_all()
+        .unwrap();
+    let grads = loss.backward().unwrap();
+    let mut gradient = Vec::new();
+    for var in net.trainable_vars() {
+        let g = grads.get(&var).expect("gradient");
+        gradient.extend(g.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+    }
+    (loss.to_scalar::<f32>().unwrap(), gradient)
+}
+
 #[test]
 fn gradients_and_running_statistics_match_candle_autograd() {
     for (a, arch) in architectures().iter().enumerate() {
@@ -100,17 +127,8 @@ fn gradients_and_running_statistics_match_candle_autograd() {
         let step_seed = 42;
         let loss = engine.gradients(engine_images(arch, &x), step_seed, None);
 
-        let xt = tensor(arch, &x);
-        let y = net.forward(&xt, Mode::Train { step_seed }).unwrap();
-        let reference = (y - &xt).unwrap().sqr().unwrap().mean_all().unwrap();
-        let grads = reference.backward().unwrap();
-        let ref_loss = reference.to_scalar::<f32>().unwrap();
+        let (ref_loss, ref_grad) = candle_loss_and_gradient(&net, arch, &x, &x, step_seed);
         assert!((loss - ref_loss).abs() < 1e-6, "loss {loss} vs {ref_loss}");
-        let mut ref_grad = Vec::new();
-        for var in net.trainable_vars() {
-            let g = grads.get(&var).expect("gradient");
-            ref_grad.extend(g.flatten_all().unwrap().to_vec1::<f32>().unwrap());
-        }
         assert_close(
             engine.grad(),
             &ref_grad,
@@ -135,23 +153,8 @@ fn denoising_gradients_are_those_of_the_masked_input_against_the_clean_one() {
     let mut masked = x.clone();
     masking.unwrap().apply(0, &mut masked);
     assert_ne!(masked, x);
-    let y = net
-        .forward(&tensor(arch, &masked), Mode::Train { step_seed })
-        .unwrap();
-    let reference = (y - tensor(arch, &x))
-        .unwrap()
-        .sqr()
-        .unwrap()
-        .mean_all()
-        .unwrap();
-    let grads = reference.backward().unwrap();
-    let ref_loss = reference.to_scalar::<f32>().unwrap();
+    let (ref_loss, ref_grad) = candle_loss_and_gradient(&net, arch, &masked, &x, step_seed);
     assert!((loss - ref_loss).abs() < 1e-6, "loss {loss} vs {ref_loss}");
-    let mut ref_grad = Vec::new();
-    for var in net.trainable_vars() {
-        let g = grads.get(&var).expect("gradient");
-        ref_grad.extend(g.flatten_all().unwrap().to_vec1::<f32>().unwrap());
-    }
     assert_close(engine.grad(), &ref_grad, 1e-4, "denoising gradient");
 }
 
