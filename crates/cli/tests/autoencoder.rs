@@ -53,7 +53,16 @@ fn train_then_encode_writes_a_npy_matrix() {
     let model = dir.path().join("model.safetensors");
     let out = fmnist()
         .args(["train-ae", "--data-dir", FIXTURES, "--offline", "--json"])
-        .args(["--epochs", "1", "--limit", "128", "--batch", "64"])
+        .args([
+            "--epochs",
+            "1",
+            "--limit",
+            "128",
+            "--batch",
+            "64",
+            "--denoise",
+            "0.25",
+        ])
         .arg("--out")
         .arg(&model)
         .assert()
@@ -63,6 +72,7 @@ fn train_then_encode_writes_a_npy_matrix() {
         .clone();
     let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(report["train"]["loss"].as_array().unwrap().len(), 1);
+    assert_eq!(report["denoise"], 0.25);
     assert!(report["validation"]["loss"][0].as_f64().unwrap() > 0.0);
     assert!(model.exists() && model.with_extension("json").exists());
 
@@ -93,6 +103,20 @@ fn train_then_encode_writes_a_npy_matrix() {
     assert!(bytes.starts_with(b"\x93NUMPY"));
     let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
     assert_eq!(bytes.len(), 10 + header_len + 200 * 784 * 4);
+}
+
+#[test]
+fn a_denoising_rate_outside_0_to_1_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fmnist()
+        .args(["train-ae", "--data-dir", FIXTURES, "--offline"])
+        .args(["--epochs", "1", "--limit", "64", "--denoise", "1.5"])
+        .arg("--out")
+        .arg(dir.path().join("model.safetensors"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("masking rate 1.5"));
+    assert!(!dir.path().join("model.safetensors").exists());
 }
 
 #[test]

@@ -170,6 +170,7 @@ pub fn run(args: TrainAeArgs) -> Result<()> {
             "train": { "loss": history.train_loss, "images": train.nrows() },
             "validation": { "loss": history.validation_loss, "images": validation.nrows() },
             "epoch_seconds": history.seconds,
+            "denoise": args.denoise,
             "seconds": seconds,
             "model": args.out,
         });
