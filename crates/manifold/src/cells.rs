@@ -50,8 +50,13 @@ pub(crate) struct Cells {
 impl Cells {
     /// Splits `refs` into cells of about [`POINTS_PER_CELL`] points.
     pub fn new(refs: &Points) -> Self {
+        Self::with_cell_size(refs, POINTS_PER_CELL)
+    }
+
+    /// Splits `refs` into cells of about `size` points (at least one cell).
+    fn with_cell_size(refs: &Points, size: usize) -> Self {
         let (n, d) = (refs.n, refs.d);
-        let m = (n / POINTS_PER_CELL).max(1);
+        let m = (n / size.max(1)).max(1);
         let mut centres: Vec<f32> = (0..m)
             .flat_map(|c| refs.row(c * n / m).iter().copied())
             .collect();
@@ -310,6 +315,8 @@ fn round_up(v: f64) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::knn::all_candidates;
     use crate::rng::SplitMix;
@@ -364,6 +371,36 @@ mod tests {
                 &cells.candidates(&queries, kept, false),
                 &all_candidates(&queries, &refs, kept, false),
             );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Many small cells (so most are skipped), any dimension, points on a coarse grid
+        /// (exact ties and duplicates): the same candidate distances as the full search.
+        #[test]
+        fn small_cells_lose_no_candidate(
+            n in 30usize..300,
+            d in 1usize..6,
+            size in 2usize..40,
+            kept in 1usize..12,
+            seed in 0u64..1000,
+            self_first in any::<bool>(),
+        ) {
+            let mut rng = SplitMix::new(seed, 1, 0);
+            let mut grid = |count: usize| -> Points {
+                let data = (0..count * d).map(|_| (rng.normal() * 4.0).round() as f32).collect();
+                Points::from_rows(data, d)
+            };
+            let refs = grid(n);
+            let queries = if self_first { refs.clone() } else { grid(n / 2 + 1) };
+            let kept = kept.min(n - usize::from(self_first));
+            let pruned = Cells::with_cell_size(&refs, size).candidates(&queries, kept, self_first);
+            let full = all_candidates(&queries, &refs, kept, self_first);
+            for (p, f) in pruned.iter().zip(&full) {
+                prop_assert!((p.0 - f.0).abs() <= 1e-4 * (1.0 + f.0), "{:?} against {:?}", p, f);
+            }
         }
     }
 
