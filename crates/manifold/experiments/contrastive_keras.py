@@ -80,7 +80,7 @@ def main():
     from keras import layers
 
     rows = indices(a.indices)
-    train = train_split(a.data_dir, a.indices)[..., None].reshape(-1, 28, 28, 1)
+    train = train_split(a.data_dir, a.indices).reshape(-1, 28, 28, 1)
     y_train = labels(a.data_dir, TRAIN_LABELS)[rows]
     test = images(a.data_dir, TEST_IMAGES).reshape(-1, 28, 28, 1)
     y_test = labels(a.data_dir, TEST_LABELS)

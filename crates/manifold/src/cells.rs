@@ -200,7 +200,7 @@ impl Cells {
             for (v, &cn) in row.iter_mut().zip(&self.centres.norms) {
                 *v = (qn + cn - 2.0 * *v).max(0.0);
             }
-            let own = (0..m).fold(0, |a, j| if row[j] < row[a] { j } else { a });
+            let own = first_minimum(row.iter().copied());
             let to_own = row[own];
             for (j, v) in row.iter_mut().enumerate() {
                 let ball = (*v - slack).max(0.0).sqrt() - self.radius[j];
@@ -290,17 +290,25 @@ fn nearest_centre(points: &Points, centres: &Points) -> Vec<u32> {
             );
             for (c, row) in cell.iter_mut().zip(tile.chunks_exact(m)) {
                 // ‖p − c_j‖² less the point's own norm, the same for every centre.
-                let mut nearest = (f32::INFINITY, 0);
-                for (j, (&dot, &cn)) in row.iter().zip(&centres.norms).enumerate() {
-                    let dist = cn - 2.0 * dot;
-                    if dist < nearest.0 {
-                        nearest = (dist, j);
-                    }
-                }
-                *c = nearest.1 as u32;
+                let dists = row
+                    .iter()
+                    .zip(&centres.norms)
+                    .map(|(&dot, &cn)| cn - 2.0 * dot);
+                *c = first_minimum(dists) as u32;
             }
         });
     cell
+}
+
+/// The position of the smallest value (the first one on ties; 0 for none).
+fn first_minimum(values: impl Iterator<Item = f32>) -> usize {
+    let mut nearest = (f32::INFINITY, 0);
+    for (j, v) in values.enumerate() {
+        if v < nearest.0 {
+            nearest = (v, j);
+        }
+    }
+    nearest.1
 }
 
 /// `v` as an `f32` no smaller than `v`.
