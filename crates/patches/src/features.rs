@@ -1,0 +1,453 @@
+//! The estimator: [`PatchFeatures`] (parameters, `fit`) and [`FittedPatchFeatures`]
+//! (`transform`).
+
+use nalgebra::DMatrix;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::encoding::{Encoder, Geometry, normalise, positions};
+use crate::error::{PatchError, Result};
+use crate::whitening::zca;
+
+/// Images encoded per unit of parallel work.
+const BLOCK: usize = 8;
+
+/// Height and width of the images, in pixels. A data matrix holds one image per row, its
+/// pixels row by row (`rows x cols` columns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageShape {
+    /// Pixel rows of an image.
+    pub rows: usize,
+    /// Pixel columns of an image.
+    pub cols: usize,
+}
+
+impl ImageShape {
+    /// Pixels in one image.
+    pub fn pixels(&self) -> usize {
+        self.rows * self.cols
+    }
+}
+
+/// Parameters of single-layer patch features (Coates, Lee & Ng, "An analysis of single-layer
+/// networks in unsupervised feature learning", 2011). Build with [`PatchFeatures::params`],
+/// adjust with the builder methods, then [`fit`](PatchFeatures::fit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatchFeatures {
+    shape: ImageShape,
+    patch_size: usize,
+    stride: usize,
+    n_centroids: usize,
+    pool_grid: usize,
+    n_samples: usize,
+    contrast_epsilon: f32,
+    whitening_epsilon: f32,
+    seed: u64,
+}
+
+impl PatchFeatures {
+    /// Defaults for images of `shape`: 5x5 patches at every pixel (stride 1), 128 centroids,
+    /// a 3x3 pooling grid, 200,000 sampled patches for the whitening and the dictionary,
+    /// contrast epsilon 0.01, whitening epsilon 0.1, seed 0.
+    pub fn params(shape: ImageShape) -> Self {
+        Self {
+            shape,
+            patch_size: 5,
+            stride: 1,
+            n_centroids: 128,
+            pool_grid: 3,
+            n_samples: 200_000,
+            contrast_epsilon: 0.01,
+            whitening_epsilon: 0.1,
+            seed: 0,
+        }
+    }
+
+    /// Side of the square patches (default 5).
+    pub fn patch_size(mut self, patch_size: usize) -> Self {
+        self.patch_size = patch_size;
+        self
+    }
+
+    /// Pixels between neighbouring patches, down and across (default 1).
+    pub fn stride(mut self, stride: usize) -> Self {
+        self.stride = stride;
+        self
+    }
+
+    /// Centroids of the dictionary, the features per pooling region (default 128).
+    pub fn n_centroids(mut self, n_centroids: usize) -> Self {
+        self.n_centroids = n_centroids;
+        self
+    }
+
+    /// Side of the pooling grid: the patch positions are split into `grid x grid` regions
+    /// whose activations are summed (default 3).
+    pub fn pool_grid(mut self, grid: usize) -> Self {
+        self.pool_grid = grid;
+        self
+    }
+
+    /// Patches drawn (seeded, with replacement) for the whitening and the dictionary
+    /// (default 200,000); when the images hold no more, every patch is used, in order.
+    pub fn n_samples(mut self, n_samples: usize) -> Self {
+        self.n_samples = n_samples;
+        self
+    }
+
+    /// Added to a patch's variance before dividing by its square root (default 0.01, for
+    /// pixels in [0, 1]): keeps flat patches from being amplified into noise.
+    pub fn contrast_epsilon(mut self, epsilon: f32) -> Self {
+        self.contrast_epsilon = epsilon;
+        self
+    }
+
+    /// Added to the covariance's eigenvalues before whitening (default 0.1).
+    pub fn whitening_epsilon(mut self, epsilon: f32) -> Self {
+        self.whitening_epsilon = epsilon;
+        self
+    }
+
+    /// Seed of the patch sample (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The image shape these parameters are for.
+    pub fn shape(&self) -> ImageShape {
+        self.shape
+    }
+
+    /// Features per image: centroids x pooling regions.
+    pub fn n_features(&self) -> usize {
+        self.n_centroids * self.pool_grid * self.pool_grid
+    }
+
+    /// Fits the whitening on patches sampled from `images` (one image per row, pixels row by
+    /// row) and the dictionary with `learn_dictionary(whitened, k)`, which gets the whitened
+    /// patches (one per row) and the number of centroids, and returns the centroids (`k`
+    /// rows) — typically a K-Means (Coates & Ng use K-Means; the first `k` whitened patches,
+    /// a random dictionary, also work, less well).
+    ///
+    /// # Errors
+    /// [`PatchError::InvalidParameter`] for a parameter out of range (a patch larger than the
+    /// image, a pooling grid finer than the patch positions, fewer samples than centroids, a
+    /// non-positive epsilon), [`PatchError::NoImages`], [`PatchError::ShapeMismatch`],
+    /// [`PatchError::NonFinite`], [`PatchError::Dictionary`] with the learner's error,
+    /// [`PatchError::BadDictionary`] if it returns the wrong shape or non-finite values.
+    pub fn fit<E>(
+        &self,
+        images: &DMatrix<f32>,
+        learn_dictionary: impl FnOnce(&DMatrix<f32>, usize) -> std::result::Result<DMatrix<f32>, E>,
+    ) -> Result<FittedPatchFeatures>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        self.validate()?;
+        check_images(images, self.shape, "fit")?;
+        let geometry = self.geometry();
+        let d = geometry.patch_len();
+        let pixels = self.shape.pixels();
+        let n = images.nrows();
+        let available = n * geometry.positions();
+        let picks: Vec<(usize, usize)> = if available <= self.n_samples {
+            (0..available)
+                .map(|i| (i / geometry.positions(), i % geometry.positions()))
+                .collect()
+        } else {
+            let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+            (0..self.n_samples)
+                .map(|_| {
+                    (
+                        rng.random_range(0..n),
+                        rng.random_range(0..geometry.positions()),
+                    )
+                })
+                .collect()
+        };
+        if picks.len() < self.n_centroids {
+            return Err(invalid(
+                "n_centroids",
+                self.n_centroids,
+                format!("the images hold only {} patches", picks.len()),
+            ));
+        }
+        let mut image = vec![0f32; pixels];
+        let mut patches = vec![0f32; picks.len() * d];
+        let no_shift = vec![0f32; d];
+        let mut last = usize::MAX;
+        for (&(i, position), patch) in picks.iter().zip(patches.chunks_exact_mut(d)) {
+            if i != last {
+                image
+                    .iter_mut()
+                    .zip(images.row(i).iter())
+                    .for_each(|(p, &v)| *p = v);
+                last = i;
+            }
+            geometry.extract(&image, position, patch);
+            normalise(patch, self.contrast_epsilon, &no_shift);
+        }
+        let (mean, whitening) = zca(&patches, d, self.whitening_epsilon)?;
+        let mut white = vec![0f32; patches.len()];
+        for (p, w) in patches.chunks_exact(d).zip(white.chunks_exact_mut(d)) {
+            for (j, out) in w.iter_mut().enumerate() {
+                *out = p
+                    .iter()
+                    .zip(&mean)
+                    .enumerate()
+                    .map(|(i, (&v, &m))| (v - m) * whitening[i * d + j])
+                    .sum();
+            }
+        }
+        drop(patches);
+        let samples = DMatrix::from_row_slice(picks.len(), d, &white);
+        drop(white);
+        let dictionary = learn_dictionary(&samples, self.n_centroids)
+            .map_err(|e| PatchError::Dictionary(Box::new(e)))?;
+        if dictionary.shape() != (self.n_centroids, d) || dictionary.iter().any(|v| !v.is_finite())
+        {
+            let found = if dictionary.shape() == (self.n_centroids, d) {
+                "non-finite values".to_string()
+            } else {
+                format!("a {} x {} matrix", dictionary.nrows(), dictionary.ncols())
+            };
+            return Err(PatchError::BadDictionary {
+                expected_rows: self.n_centroids,
+                expected_cols: d,
+                found,
+            });
+        }
+        let centroids: Vec<f32> = dictionary.transpose().iter().copied().collect();
+        Ok(FittedPatchFeatures::new(
+            self.clone(),
+            mean,
+            whitening,
+            centroids,
+        ))
+    }
+
+    fn geometry(&self) -> Geometry {
+        Geometry::new(
+            self.shape.rows,
+            self.shape.cols,
+            self.patch_size,
+            self.stride,
+            self.pool_grid,
+        )
+    }
+
+    fn validate(&self) -> Result<()> {
+        let ImageShape { rows, cols } = self.shape;
+        if rows == 0 || cols == 0 {
+            return Err(invalid(
+                "shape",
+                format!("{rows} x {cols}"),
+                "images need pixels".into(),
+            ));
+        }
+        if self.patch_size == 0 || self.patch_size > rows.min(cols) {
+            return Err(invalid(
+                "patch_size",
+                self.patch_size,
+                format!(
+                    "must be between 1 and the image's smaller side, {}",
+                    rows.min(cols)
+                ),
+            ));
+        }
+        if self.stride == 0 {
+            return Err(invalid("stride", 0, "must be at least 1".into()));
+        }
+        let fewest = positions(rows, self.patch_size, self.stride).min(positions(
+            cols,
+            self.patch_size,
+            self.stride,
+        ));
+        if self.pool_grid == 0 || self.pool_grid > fewest {
+            return Err(invalid(
+                "pool_grid",
+                self.pool_grid,
+                format!("must be between 1 and the patch positions along a side, {fewest}"),
+            ));
+        }
+        if self.n_centroids == 0 {
+            return Err(invalid("n_centroids", 0, "must be at least 1".into()));
+        }
+        if self.n_samples < self.n_centroids {
+            return Err(invalid(
+                "n_samples",
+                self.n_samples,
+                format!("must be at least n_centroids, {}", self.n_centroids),
+            ));
+        }
+        for (name, value) in [
+            ("contrast_epsilon", self.contrast_epsilon),
+            ("whitening_epsilon", self.whitening_epsilon),
+        ] {
+            if !(value > 0.0 && value.is_finite()) {
+                return Err(invalid(name, value, "must be positive and finite".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fitted patch features: the whitening and the dictionary. Serialisable with serde.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FittedPatchFeatures {
+    params: PatchFeatures,
+    /// Mean of the contrast-normalised patches, `d` values.
+    mean: Vec<f32>,
+    /// ZCA whitening, `d x d`, row-major.
+    whitening: Vec<f32>,
+    /// Dictionary in the whitened space, `k x d`, row-major.
+    centroids: Vec<f32>,
+    #[serde(skip)]
+    derived: Option<Derived>,
+}
+
+/// What `transform` needs beyond the saved fields, rebuilt after deserialisation.
+#[derive(Debug, Clone)]
+struct Derived {
+    geometry: Geometry,
+    centroid_norms: Vec<f32>,
+}
+
+impl PartialEq for FittedPatchFeatures {
+    fn eq(&self, other: &Self) -> bool {
+        self.params == other.params
+            && self.mean == other.mean
+            && self.whitening == other.whitening
+            && self.centroids == other.centroids
+    }
+}
+
+impl FittedPatchFeatures {
+    fn new(
+        params: PatchFeatures,
+        mean: Vec<f32>,
+        whitening: Vec<f32>,
+        centroids: Vec<f32>,
+    ) -> Self {
+        let mut model = Self {
+            params,
+            mean,
+            whitening,
+            centroids,
+            derived: None,
+        };
+        model.derived = Some(model.derive());
+        model
+    }
+
+    fn derive(&self) -> Derived {
+        let d = self.mean.len();
+        Derived {
+            geometry: self.params.geometry(),
+            centroid_norms: self
+                .centroids
+                .chunks_exact(d)
+                .map(|c| c.iter().map(|v| v * v).sum())
+                .collect(),
+        }
+    }
+
+    /// The parameters the model was fitted with.
+    pub fn params(&self) -> &PatchFeatures {
+        &self.params
+    }
+
+    /// Features per image: centroids x pooling regions.
+    pub fn n_features(&self) -> usize {
+        self.params.n_features()
+    }
+
+    /// The dictionary, one centroid per row, in the whitened patch space.
+    pub fn centroids(&self) -> DMatrix<f32> {
+        DMatrix::from_row_slice(self.params.n_centroids, self.mean.len(), &self.centroids)
+    }
+
+    /// The features of `images` (one per row, pixels row by row): `n_features()` columns,
+    /// region-major (the `k` activations of the top-left region first, regions row by row).
+    /// Each patch is contrast-normalised and whitened; its activation for centroid `j` is
+    /// `max(0, mean(d) − d_j)`, `d_j` its distance to centroid `j` (the "triangle" encoding);
+    /// activations are summed over each pooling region. Parallel over images, and the same on
+    /// any thread count.
+    ///
+    /// # Errors
+    /// [`PatchError::NoImages`], [`PatchError::ShapeMismatch`], [`PatchError::NonFinite`].
+    pub fn transform(&self, images: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        check_images(images, self.params.shape, "transform")?;
+        let rebuilt;
+        let derived = match &self.derived {
+            Some(d) => d,
+            None => {
+                rebuilt = self.derive();
+                &rebuilt
+            }
+        };
+        let encoder = Encoder {
+            geometry: &derived.geometry,
+            contrast_epsilon: self.params.contrast_epsilon,
+            mean: &self.mean,
+            whitening: &self.whitening,
+            centroids: &self.centroids,
+            centroid_norms: &derived.centroid_norms,
+        };
+        let (n, pixels, features) = (
+            images.nrows(),
+            self.params.shape.pixels(),
+            self.n_features(),
+        );
+        let mut out = vec![0f32; n * features];
+        out.par_chunks_mut(BLOCK * features)
+            .enumerate()
+            .for_each(|(b, block)| {
+                let first = b * BLOCK;
+                let count = block.len() / features;
+                // Row-major pixels of the block's images (the matrix is column-major).
+                let mut rows = vec![0f32; count * pixels];
+                for (p, column) in images.column_iter().enumerate() {
+                    for (i, &v) in column.as_slice()[first..first + count].iter().enumerate() {
+                        rows[i * pixels + p] = v;
+                    }
+                }
+                encoder.encode(&rows, pixels, block);
+            });
+        Ok(DMatrix::from_row_slice(n, features, &out))
+    }
+}
+
+/// Rejects an empty matrix, one whose columns are not `shape`'s pixels, and non-finite pixels.
+fn check_images(images: &DMatrix<f32>, shape: ImageShape, what: &'static str) -> Result<()> {
+    if images.nrows() == 0 {
+        return Err(PatchError::NoImages(what));
+    }
+    if images.ncols() != shape.pixels() {
+        return Err(PatchError::ShapeMismatch {
+            rows: shape.rows,
+            cols: shape.cols,
+            found: images.ncols(),
+        });
+    }
+    if let Some(i) = images.iter().position(|v| !v.is_finite()) {
+        let n = images.nrows();
+        return Err(PatchError::NonFinite {
+            row: i % n,
+            col: i / n,
+            value: images.as_slice()[i],
+        });
+    }
+    Ok(())
+}
+
+fn invalid(name: &'static str, value: impl ToString, reason: String) -> PatchError {
+    PatchError::InvalidParameter {
+        name,
+        value: value.to_string(),
+        reason,
+    }
+}
