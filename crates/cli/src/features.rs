@@ -1,5 +1,6 @@
 //! The features `fmnist cluster` and `fmnist embed` work on: raw pixels, a PCA of them or of
-//! their square roots, an autoencoder's codes, or a UMAP embedding of one of those.
+//! their square roots, patch features, an autoencoder's codes, or a UMAP embedding of one of
+//! those.
 
 use std::path::PathBuf;
 
@@ -9,8 +10,17 @@ use fmnist_autoencoder::{Autoencoder, Device};
 use fmnist_decomp::{FittedPca, Pca};
 use fmnist_io::{FashionMnist, Split, StratifiedSplit};
 use fmnist_manifold::FittedUmap;
-use fmnist_pipeline::{EmbeddingConfig, Silent, Splits, square_root};
+use fmnist_patches::ImageShape;
+use fmnist_pipeline::{EmbeddingConfig, FittedPatchPca, PatchConfig, Silent, Splits, square_root};
 use serde::Serialize;
+
+/// The size of the data set's images.
+pub fn image_shape(data: &FashionMnist) -> ImageShape {
+    ImageShape {
+        rows: data.train.rows(),
+        cols: data.train.cols(),
+    }
+}
 
 /// The study's split (stratified, seed 0) of `data` and its pixels in [0, 1]: the training
 /// and validation rows of the training set, and the whole test set.
@@ -34,6 +44,10 @@ pub enum Features {
     Pca,
     /// PCA projection of the pixels' square roots (a variance-stabilising transform).
     RootPca,
+    /// PCA projection (--pca-components) of standardised single-layer patch features (Coates &
+    /// Ng: whitened 5x5 patches of the pixels' square roots, encoded against 128 K-Means
+    /// centroids, summed over a 4x4 grid; --patch-size, --patch-centroids, --patch-grid).
+    Patches,
     /// The bottleneck codes of the autoencoder given by --model.
     Ae,
     /// A UMAP embedding (--neighbors, --min-dist, --dims) of the --umap-from features, fitted
@@ -52,8 +66,20 @@ pub struct FeatureArgs {
     #[arg(long, default_value_t = 40, value_name = "N")]
     pca_components: usize,
     /// The features UMAP embeds with --features umap (ae needs --model).
-    #[arg(long, value_enum, default_value_t = Features::RootPca, value_name = "FEATURES")]
+    #[arg(long, value_enum, default_value_t = Features::Patches, value_name = "FEATURES")]
     umap_from: Features,
+    /// Patch features: side of the square patches.
+    #[arg(long, default_value_t = PatchConfig::default().patch_size, value_name = "N")]
+    patch_size: usize,
+    /// Patch features: K-Means centroids of the dictionary.
+    #[arg(long, default_value_t = PatchConfig::default().n_centroids, value_name = "K")]
+    patch_centroids: usize,
+    /// Patch features: side of the pooling grid.
+    #[arg(long, default_value_t = PatchConfig::default().pool_grid, value_name = "G")]
+    patch_grid: usize,
+    /// Patch features: take patches of the pixels themselves, not of their square roots.
+    #[arg(long)]
+    patch_raw_pixels: bool,
     /// UMAP: neighbours of each point in the graph.
     #[arg(long, default_value_t = 20, value_name = "N")]
     neighbors: usize,
@@ -79,6 +105,8 @@ pub struct Extracted {
     pub splits: Splits,
     /// The PCA, if one was fitted.
     pub pca: Option<FittedPca>,
+    /// The patch features, if they were fitted.
+    pub patches: Option<FittedPatchPca>,
     /// The UMAP embedding, if one was fitted.
     pub umap: Option<FittedUmap>,
 }
@@ -95,8 +123,26 @@ impl FeatureArgs {
         }
     }
 
-    /// The `features` of `pixels` (fitted on the training split).
-    pub fn extract(&self, features: Features, pixels: Splits, seed: u64) -> Result<Extracted> {
+    /// The patch features these arguments give.
+    pub fn patches(&self) -> PatchConfig {
+        PatchConfig {
+            patch_size: self.patch_size,
+            n_centroids: self.patch_centroids,
+            pool_grid: self.patch_grid,
+            square_root: !self.patch_raw_pixels,
+            pca_components: self.pca_components,
+            ..PatchConfig::default()
+        }
+    }
+
+    /// The `features` of `pixels`, images of `shape` (fitted on the training split).
+    pub fn extract(
+        &self,
+        features: Features,
+        pixels: Splits,
+        shape: ImageShape,
+        seed: u64,
+    ) -> Result<Extracted> {
         let fit_pca = |x: Splits| -> Result<Extracted> {
             let pca = Pca::params(self.pca_components)
                 .seed(seed)
@@ -105,6 +151,7 @@ impl FeatureArgs {
             Ok(Extracted {
                 splits: x.map(|part| pca.transform(part))?,
                 pca: Some(pca),
+                patches: None,
                 umap: None,
             })
         };
@@ -112,10 +159,23 @@ impl FeatureArgs {
             Features::Raw => Ok(Extracted {
                 splits: pixels,
                 pca: None,
+                patches: None,
                 umap: None,
             }),
             Features::Pca => fit_pca(pixels),
             Features::RootPca => fit_pca(pixels.map(|x| Ok::<_, anyhow::Error>(square_root(x)))?),
+            Features::Patches => {
+                let (model, splits) = self
+                    .patches()
+                    .extract(seed, &pixels, shape)
+                    .context("fitting the patch features")?;
+                Ok(Extracted {
+                    splits,
+                    pca: None,
+                    patches: Some(model),
+                    umap: None,
+                })
+            }
             Features::Ae => {
                 let path = self.model.as_ref().context("--features ae needs --model")?;
                 let autoencoder = Autoencoder::load(path, &Device::Cpu)
@@ -123,14 +183,17 @@ impl FeatureArgs {
                 Ok(Extracted {
                     splits: pixels.map(|x| autoencoder.encode(x))?,
                     pca: None,
+                    patches: None,
                     umap: None,
                 })
             }
             Features::Umap => {
                 if self.umap_from == Features::Umap {
-                    bail!("--umap-from umap: UMAP embeds raw, pca, root-pca or ae features");
+                    bail!(
+                        "--umap-from umap: UMAP embeds raw, pca, root-pca, patches or ae features"
+                    );
                 }
-                let base = self.extract(self.umap_from, pixels, seed)?;
+                let base = self.extract(self.umap_from, pixels, shape, seed)?;
                 let (umap, splits) = self
                     .embedding()
                     .embed_splits(seed, &base.splits, &Silent)
@@ -138,6 +201,7 @@ impl FeatureArgs {
                 Ok(Extracted {
                     splits,
                     pca: base.pca,
+                    patches: base.patches,
                     umap: Some(umap),
                 })
             }

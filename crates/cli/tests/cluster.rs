@@ -237,7 +237,16 @@ fn umap_features_cluster_better_than_raw_pixels_and_save_the_embedding() {
     let ami = |v: &serde_json::Value| v["train"]["ami"].as_f64().unwrap();
     assert!(ami(&umap) > ami(&raw), "UMAP {umap} vs PCA {raw}");
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
-    assert!(saved["umap"].is_object() && saved["pca"].is_object() && saved["gmm"].is_object());
+    // UMAP embeds patch features by default: the file holds their models, whitening to PCA.
+    let patches = &saved["patches"];
+    assert!(
+        saved["umap"].is_object() && saved["gmm"].is_object(),
+        "{saved}"
+    );
+    assert!(
+        patches["features"].is_object() && patches["pca"].is_object(),
+        "{patches}"
+    );
 }
 
 #[test]

@@ -62,6 +62,7 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
             "ae-kmeans",
             "ae-gmm",
             "pca-umap-gmm",
+            "patches-umap-gmm",
             "umap-kmeans",
             "ae-umap-gmm"
         ]
@@ -72,7 +73,14 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
         .iter()
         .map(|p| (p["name"].as_str().unwrap(), p["images"].as_u64().unwrap()))
         .collect();
-    assert_eq!(all_images, [("pca-umap-gmm", 1200), ("ae-umap-gmm", 1200)]);
+    assert_eq!(
+        all_images,
+        [
+            ("pca-umap-gmm", 1200),
+            ("patches-umap-gmm", 1200),
+            ("ae-umap-gmm", 1200)
+        ]
+    );
     for pipeline in a["pipelines"].as_array().unwrap() {
         for split in ["train", "validation", "test"] {
             let ami = pipeline["clustering"][split]["ami"].as_f64().unwrap();
@@ -101,6 +109,7 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
         "umap-classes.png",
         "umap-clusters.png",
         "ae-umap-gmm-clusters.png",
+        "patches-umap-gmm-clusters.png",
     ] {
         assert!(first.path().join(file).is_file(), "missing {file}");
     }

@@ -4,6 +4,7 @@ use fmnist_autoencoder::Device;
 use fmnist_cluster::Covariance;
 
 use crate::embedding::EmbeddingConfig;
+use crate::patch_features::PatchConfig;
 
 /// Which features the `ae-gmm` pipeline's mixture is fitted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,9 +62,13 @@ pub struct StudyConfig {
     /// Where the autoencoder runs (default CPU).
     pub device: Device,
     /// The pipelines beyond the study, with a UMAP embedding between features and clustering
-    /// (`pca-umap-gmm`, `umap-kmeans`, `ae-umap-gmm`), with these settings (default N2D's:
-    /// 20 neighbours, `min_dist` 0, 10 dimensions); `None` runs the study's pipelines alone.
+    /// (`pca-umap-gmm`, `patches-umap-gmm`, `umap-kmeans`, `ae-umap-gmm`), with these settings
+    /// (default N2D's: 20 neighbours, `min_dist` 0, 10 dimensions); `None` runs the study's
+    /// pipelines alone.
     pub embedding: Option<EmbeddingConfig>,
+    /// The patch features of `patches-umap-gmm` and `umap-kmeans` (default
+    /// [`PatchConfig::default`]).
+    pub patches: PatchConfig,
     /// Also cluster all images at once with each UMAP pipeline, N2D's protocol (default true).
     pub all_images: bool,
 }
@@ -86,6 +91,7 @@ impl Default for StudyConfig {
             gmm_variants: vec![(Covariance::Diag, GmmFeatures::Bottleneck)],
             device: Device::Cpu,
             embedding: Some(EmbeddingConfig::default()),
+            patches: PatchConfig::default(),
             all_images: true,
         }
     }
@@ -98,7 +104,8 @@ impl StudyConfig {
     }
 
     /// Reduced settings that run the same code in seconds on a small subset: 3 K-Means
-    /// restarts, 2 epochs, 20 trees, 10 PCA components, 10 UMAP neighbours and 50 layout epochs.
+    /// restarts, 2 epochs, 20 trees, 10 PCA components, 10 UMAP neighbours and 50 layout
+    /// epochs, patch features with 16 centroids from 20,000 patches on a 3x3 grid.
     pub fn quick() -> Self {
         Self {
             quick: true,
@@ -112,6 +119,13 @@ impl StudyConfig {
                 n_epochs: Some(50),
                 ..EmbeddingConfig::default()
             }),
+            patches: PatchConfig {
+                n_centroids: 16,
+                n_samples: 20_000,
+                pool_grid: 3,
+                pca_components: 10,
+                ..PatchConfig::default()
+            },
             ..Self::default()
         }
     }

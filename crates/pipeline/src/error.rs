@@ -26,6 +26,9 @@ pub enum Error {
     /// The UMAP embedding failed.
     #[error("UMAP: {0}")]
     Manifold(#[from] fmnist_manifold::ManifoldError),
+    /// The patch features failed.
+    #[error("patch features: {0}")]
+    Patches(#[from] fmnist_patches::PatchError),
     /// A figure could not be drawn.
     #[error("figure: {0}")]
     Figure(String),

@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::error::Result;
 use crate::paper::{N2D, PAPER, paper_pipeline};
 use crate::results::Results;
+use crate::study::HEADLINE;
 
 /// File names of the figures the run draws, relative to the output directory.
 pub mod figure_files {
@@ -23,7 +24,7 @@ pub mod figure_files {
     pub const AE_RECONSTRUCTION: &str = "ae-reconstruction.png";
     /// Test images embedded in 2-D by UMAP, coloured by class.
     pub const UMAP_CLASSES: &str = "umap-classes.png";
-    /// The same embedding coloured by the `pca-umap-gmm` clusters.
+    /// The same embedding coloured by the `patches-umap-gmm` clusters.
     pub const UMAP_CLUSTERS: &str = "umap-clusters.png";
 
     /// The confusion-matrix heatmap of a pipeline's forest (`mode`: `replace` or `add`).
@@ -310,11 +311,11 @@ fn beyond_the_study(md: &mut String, results: &Results) {
         );
     }
     let _ = writeln!(md);
-    if results.pipeline("pca-umap-gmm").is_some() {
+    if results.pipeline(HEADLINE).is_some() {
         let _ = writeln!(
             md,
-            "The test images in two dimensions (a UMAP of their principal components), by class \
-             and by `pca-umap-gmm` cluster:\n"
+            "The test images in two dimensions (a UMAP of the features `{HEADLINE}` embeds), by \
+             class and by `{HEADLINE}` cluster:\n"
         );
         let _ = writeln!(md, "![UMAP by class]({})\n", figure_files::UMAP_CLASSES);
         let _ = writeln!(md, "![UMAP by cluster]({})\n", figure_files::UMAP_CLUSTERS);

@@ -10,6 +10,7 @@ use fmnist_decomp::{FittedPca, Pca};
 use fmnist_eval::{ClassificationReport, ClusteringScores, clustering_accuracy, confusion_matrix};
 use fmnist_forest::{RandomForest, add_label_column, label_column};
 use fmnist_io::{Checksums, Dataset, FashionMnist, Provenance, StratifiedSplit};
+use fmnist_patches::ImageShape;
 use nalgebra::DMatrix;
 
 use crate::config::{GmmFeatures, StudyConfig};
@@ -27,6 +28,9 @@ use crate::results::{
 pub const RESULTS_FILE: &str = "results.json";
 /// The report's file name inside the output directory.
 pub const REPORT_FILE: &str = "REPORT.md";
+/// The pipeline beyond the study whose embedding is also clustered by K-Means (`umap-kmeans`)
+/// and drawn in two dimensions.
+pub(crate) const HEADLINE: &str = "patches-umap-gmm";
 /// Images per cluster (and per class) in the image grids.
 const GRID_COLUMNS: usize = 10;
 
@@ -238,25 +242,46 @@ pub fn run(
             out,
         };
         let n = config.pca_components;
-        let roots = parts.pixels.map(|x| Ok::<_, Error>(square_root(x)))?;
-        let roots_pca = Pca::params(n).seed(config.seed).fit(&roots.train)?;
-        let pixel_pca = roots.map(|x| roots_pca.transform(x))?;
+        let (pixel_pca, pca_seconds) = timed(progress, "pca: square roots' PCA", 0, |_| {
+            let roots = parts.pixels.map(|x| Ok::<_, Error>(square_root(x)))?;
+            let roots_pca = Pca::params(n).seed(config.seed).fit(&roots.train)?;
+            Ok((
+                roots.map(|x| roots_pca.transform(x))?,
+                format!("{n} components"),
+            ))
+        })?;
+        let shape = ImageShape {
+            rows: data.train.rows(),
+            cols: data.train.cols(),
+        };
+        let (patch_features, patch_seconds) =
+            timed(progress, "patches: patch features", 0, |_| {
+                let (_, features) = config.patches.extract(config.seed, &parts.pixels, shape)?;
+                Ok((features, config.patches.describe()))
+            })?;
         let code_pca = mixture_inputs.get(GmmFeatures::BottleneckPca(n))?;
-        for (name, features, described, headline) in [
+        // The autoencoder's codes were timed with its training.
+        for (name, features, described, features_seconds) in [
             (
                 "pca",
                 &pixel_pca,
                 format!("the first {n} principal components of the pixels' square roots"),
-                true,
+                Some(pca_seconds),
+            ),
+            (
+                "patches",
+                &patch_features,
+                config.patches.describe(),
+                Some(patch_seconds),
             ),
             (
                 "ae",
                 code_pca,
                 format!("the first {n} principal components of the bottleneck"),
-                false,
+                None,
             ),
         ] {
-            let (pipelines_here, all) = beyond.run(name, features, &described, headline)?;
+            let (pipelines_here, all) = beyond.run(name, features, &described, features_seconds)?;
             pipelines.extend(pipelines_here);
             all_images.extend(all);
         }
@@ -422,15 +447,16 @@ struct Beyond<'a> {
 impl Beyond<'_> {
     /// Embeds `features` (of `source`, `described` in the report) with UMAP fitted on the
     /// training split, then clusters the embedding with a full-covariance mixture
-    /// (`{source}-umap-gmm`) and, for the `headline` embedding, with K-Means too
+    /// (`{source}-umap-gmm`) and, for the [`HEADLINE`] pipeline, with K-Means too
     /// (`umap-kmeans`) and drawn in 2-D; with [`StudyConfig::all_images`], the mixture pipeline
-    /// also on every image at once.
+    /// also on every image at once. `features_seconds`, the time the features took (if they
+    /// were made for these pipelines alone), is reported with each pipeline's.
     fn run(
         &self,
         source: &str,
         features: &Splits,
         described: &str,
-        headline: bool,
+        features_seconds: Option<f64>,
     ) -> Result<(Vec<PipelineResult>, Vec<AllImagesResult>)> {
         let (config, embedding) = (self.config, self.embedding);
         let umap = embedding.describe();
@@ -439,6 +465,14 @@ impl Beyond<'_> {
             let (_, embedded) = embedding.embed_splits(config.seed, features, progress)?;
             Ok((embedded, format!("{umap} of {described}")))
         })?;
+        let stages = |embedding: f64, cluster: f64| -> Vec<(&'static str, f64)> {
+            let mut stages: Vec<_> = features_seconds
+                .map(|s| ("features", s))
+                .into_iter()
+                .collect();
+            stages.extend([("embedding", embedding), ("cluster", cluster)]);
+            stages
+        };
         let mut pipelines = Vec::new();
         let gmm_name = format!("{source}-umap-gmm");
         let stage = format!("{gmm_name}: Gaussian mixture");
@@ -449,10 +483,10 @@ impl Beyond<'_> {
             &gmm_name,
             format!("full-covariance Gaussian mixture on a {umap} of {described}"),
             &clustering,
-            &[("embedding", umap_seconds), ("cluster", seconds)],
+            &stages(umap_seconds, seconds),
             self.out,
         )?);
-        if headline {
+        if gmm_name == HEADLINE {
             self.draw_embedding(features, &clustering)?;
             let (clustering, seconds) = timed(self.progress, "umap-kmeans: K-Means", 0, |_| {
                 fit_kmeans(config, &embedded)
@@ -461,7 +495,7 @@ impl Beyond<'_> {
                 "umap-kmeans",
                 kmeans_configuration(config, &format!("a {umap} of {described}")),
                 &clustering,
-                &[("embedding", umap_seconds), ("cluster", seconds)],
+                &stages(umap_seconds, seconds),
                 self.out,
             )?);
         }
@@ -525,6 +559,7 @@ impl Beyond<'_> {
         let cluster_names: Vec<String> = (0..self.config.clusters)
             .map(|c| format!("cluster {c}"))
             .collect();
+        let cluster_title = format!("Test images, UMAP in 2-D, coloured by {HEADLINE} cluster");
         for (file, title, labels, names) in [
             (
                 figure_files::UMAP_CLASSES,
@@ -534,7 +569,7 @@ impl Beyond<'_> {
             ),
             (
                 figure_files::UMAP_CLUSTERS,
-                "Test images, UMAP in 2-D, coloured by pca-umap-gmm cluster",
+                cluster_title.as_str(),
                 &clusters,
                 cluster_names.as_slice(),
             ),

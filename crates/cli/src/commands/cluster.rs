@@ -11,12 +11,12 @@ use fmnist_cluster::{Covariance, FittedGaussianMixture, FittedKMeans, GaussianMi
 use fmnist_decomp::FittedPca;
 use fmnist_eval::ClusteringScores;
 use fmnist_manifold::FittedUmap;
-use fmnist_pipeline::Splits;
+use fmnist_pipeline::{FittedPatchPca, Splits};
 use nalgebra::DMatrix;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
-use crate::features::{FeatureArgs, Features, study_split};
+use crate::features::{FeatureArgs, Features, image_shape, study_split};
 use crate::output::print_result;
 
 #[derive(Debug, Args)]
@@ -159,6 +159,8 @@ struct Output {
 #[derive(Debug, Serialize)]
 struct Saved<'a> {
     pca: Option<&'a FittedPca>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patches: Option<&'a FittedPatchPca>,
     umap: Option<&'a FittedUmap>,
     #[serde(flatten)]
     model: &'a Model,
@@ -185,9 +187,9 @@ pub fn run(args: ClusterArgs) -> Result<()> {
         args.k
     );
     let start = Instant::now();
-    let extracted = args
-        .feature_args
-        .extract(args.features, pixels, args.seed)?;
+    let extracted =
+        args.feature_args
+            .extract(args.features, pixels, image_shape(&data), args.seed)?;
     let Splits {
         train: x_train,
         validation: x_val,
@@ -262,6 +264,7 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     if let Some(path) = &args.save {
         let saved = Saved {
             pca: extracted.pca.as_ref(),
+            patches: extracted.patches.as_ref(),
             umap: extracted.umap.as_ref(),
             model: &model,
         };

@@ -11,7 +11,7 @@ use fmnist_pipeline::figures;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
-use crate::features::{FeatureArgs, Features, study_split};
+use crate::features::{FeatureArgs, Features, image_shape, study_split};
 use crate::npy::write_npy;
 use crate::output::print_result;
 
@@ -70,7 +70,9 @@ struct Output {
 
 pub fn run(args: EmbedArgs) -> Result<()> {
     if args.features == Features::Umap {
-        bail!("--features umap: choose the features UMAP embeds (raw, pca, root-pca or ae)");
+        bail!(
+            "--features umap: choose the features UMAP embeds (raw, pca, root-pca, patches or ae)"
+        );
     }
     let (data, _) = args.data.load()?;
     let (_, pixels) = study_split(&data)?;
@@ -83,7 +85,7 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     let start = Instant::now();
     let base = args
         .feature_args
-        .extract(args.features, pixels, args.seed)?;
+        .extract(args.features, pixels, image_shape(&data), args.seed)?;
     let (_, embedded) = args
         .feature_args
         .embedding()
