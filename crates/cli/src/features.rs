@@ -45,8 +45,8 @@ pub enum Features {
     /// PCA projection of the pixels' square roots (a variance-stabilising transform).
     RootPca,
     /// PCA projection (--pca-components) of standardised single-layer patch features (Coates &
-    /// Ng: whitened 5x5 patches of the pixels' square roots, encoded against 128 K-Means
-    /// centroids, summed over a 4x4 grid; --patch-size, --patch-centroids, --patch-grid).
+    /// Ng: whitened 5x5 patches encoded against 128 K-Means centroids, summed over a 4x4 grid;
+    /// --patch-size, --patch-centroids, --patch-grid, --patch-square-root).
     Patches,
     /// The bottleneck codes of the autoencoder given by --model.
     Ae,
@@ -77,9 +77,9 @@ pub struct FeatureArgs {
     /// Patch features: side of the pooling grid.
     #[arg(long, default_value_t = PatchConfig::default().pool_grid, value_name = "G")]
     patch_grid: usize,
-    /// Patch features: take patches of the pixels themselves, not of their square roots.
+    /// Patch features: take patches of the pixels' square roots, not of the pixels.
     #[arg(long)]
-    patch_raw_pixels: bool,
+    patch_square_root: bool,
     /// UMAP: neighbours of each point in the graph.
     #[arg(long, default_value_t = 20, value_name = "N")]
     neighbors: usize,
@@ -129,7 +129,7 @@ impl FeatureArgs {
             patch_size: self.patch_size,
             n_centroids: self.patch_centroids,
             pool_grid: self.patch_grid,
-            square_root: !self.patch_raw_pixels,
+            square_root: self.patch_square_root,
             pca_components: self.pca_components,
             ..PatchConfig::default()
         }

@@ -49,7 +49,7 @@ pub struct PatchFeatures {
 
 impl PatchFeatures {
     /// Defaults for images of `shape`: 5x5 patches at every pixel (stride 1), 128 centroids,
-    /// a 3x3 pooling grid, 200,000 sampled patches for the whitening and the dictionary,
+    /// a 4x4 pooling grid, 200,000 sampled patches for the whitening and the dictionary,
     /// contrast epsilon 0.01, whitening epsilon 0.1, seed 0.
     pub fn params(shape: ImageShape) -> Self {
         Self {
@@ -57,7 +57,7 @@ impl PatchFeatures {
             patch_size: 5,
             stride: 1,
             n_centroids: 128,
-            pool_grid: 3,
+            pool_grid: 4,
             n_samples: 200_000,
             contrast_epsilon: 0.01,
             whitening_epsilon: 0.1,
@@ -84,7 +84,7 @@ impl PatchFeatures {
     }
 
     /// Side of the pooling grid: the patch positions are split into `grid x grid` regions
-    /// whose activations are summed (default 3).
+    /// whose activations are summed (default 4).
     pub fn pool_grid(mut self, grid: usize) -> Self {
         self.pool_grid = grid;
         self
