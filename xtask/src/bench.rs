@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: the crates' criterion benches on the real data and, where `python3`
 //! with scikit-learn is present, the same workloads in the Python reference (scikit-learn,
-//! umap-learn or Keras/TensorFlow), in one table with the ratio. Both sides use every core of
-//! the machine (rayon / OpenMP + BLAS defaults).
+//! umap-learn, numpy or Keras/TensorFlow), in one table with the ratio. Both sides use every
+//! core of the machine (rayon / OpenMP + BLAS defaults).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -59,6 +59,13 @@ const SUITES: &[Suite] = &[
         group: "umap",
         script: "crates/manifold/benches/umap_learn.py",
         reference: "umap-learn",
+    },
+    Suite {
+        package: "fmnist-patches",
+        bench: "patches",
+        group: "patches",
+        script: "crates/patches/benches/numpy_patches.py",
+        reference: "numpy",
     },
     Suite {
         package: "fmnist-eval",
