@@ -3,6 +3,10 @@
 use std::path::PathBuf;
 
 /// What can go wrong while running the study or writing its outputs.
+///
+/// A stage's failure says which stage in its message and carries the building block's error as
+/// its [`source`](std::error::Error::source), which says what and where (print the chain, as
+/// `anyhow`'s `{:#}` does).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading or writing data or outputs.
@@ -12,22 +16,22 @@ pub enum Error {
     #[error(transparent)]
     Eval(#[from] fmnist_eval::EvalError),
     /// PCA failed.
-    #[error("PCA: {0}")]
+    #[error("PCA failed")]
     Decomp(#[from] fmnist_decomp::DecompError),
     /// K-Means or the Gaussian mixture failed.
-    #[error("clustering: {0}")]
+    #[error("clustering failed")]
     Cluster(#[from] fmnist_cluster::ClusterError),
     /// A Random Forest failed.
-    #[error("random forest: {0}")]
+    #[error("the random forest failed")]
     Forest(#[from] fmnist_forest::Error),
     /// The autoencoder failed.
-    #[error("autoencoder: {0}")]
+    #[error("the autoencoder failed")]
     Autoencoder(#[from] fmnist_autoencoder::Error),
     /// The UMAP embedding failed.
-    #[error("UMAP: {0}")]
+    #[error("UMAP failed")]
     Manifold(#[from] fmnist_manifold::ManifoldError),
     /// The patch features failed.
-    #[error("patch features: {0}")]
+    #[error("the patch features failed")]
     Patches(#[from] fmnist_patches::PatchError),
     /// A figure could not be drawn.
     #[error("figure: {0}")]
