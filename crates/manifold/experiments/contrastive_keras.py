@@ -50,6 +50,27 @@ def scores(y, p):
     }
 
 
+def cluster(f_train, y_train, f_test, y_test, seed):
+    """The study's protocol on features: K-Means (n_init 10) on them, and UMAP (20 neighbours,
+    min_dist 0, 10 dimensions) fitted on the training features, the test features through
+    `transform`, then full-covariance GMMs with seeds 0 and 1. Scores of each, train and test."""
+    import umap
+    from sklearn.cluster import KMeans
+    from sklearn.mixture import GaussianMixture
+
+    kmeans = KMeans(10, n_init=10, random_state=seed).fit(f_train)
+    report = {"kmeans": {"train": scores(y_train, kmeans.labels_), "test": scores(y_test, kmeans.predict(f_test))}}
+    embedding = umap.UMAP(n_neighbors=20, n_components=10, min_dist=0, random_state=seed).fit(f_train)
+    e_train, e_test = embedding.embedding_, embedding.transform(f_test)
+    for mixture_seed in (0, 1):
+        gmm = GaussianMixture(10, covariance_type="full", random_state=mixture_seed).fit(e_train)
+        report[f"umap_gmm_seed{mixture_seed}"] = {
+            "train": scores(y_train, gmm.predict(e_train)),
+            "test": scores(y_test, gmm.predict(e_test)),
+        }
+    return report
+
+
 def encoder(layers, keras):
     """Two blocks of two 3x3 convolutions (32, 64) with BatchNorm, ReLU and max-pooling, a
     128-filter convolution and global average pooling: 128 features."""
@@ -138,23 +159,7 @@ def main():
     f_train = normalised(backbone.predict(train, batch_size=1024, verbose=0))
     f_test = normalised(backbone.predict(test, batch_size=1024, verbose=0))
 
-    import umap
-    from sklearn.cluster import KMeans
-    from sklearn.mixture import GaussianMixture
-
-    kmeans = KMeans(10, n_init=10, random_state=0).fit(f_train)
-    report["kmeans"] = {
-        "train": scores(y_train, kmeans.labels_),
-        "test": scores(y_test, kmeans.predict(f_test)),
-    }
-    embedding = umap.UMAP(n_neighbors=20, n_components=10, min_dist=0, random_state=0).fit(f_train)
-    e_train, e_test = embedding.embedding_, embedding.transform(f_test)
-    for seed in (0, 1):
-        gmm = GaussianMixture(10, covariance_type="full", random_state=seed).fit(e_train)
-        report[f"umap_gmm_seed{seed}"] = {
-            "train": scores(y_train, gmm.predict(e_train)),
-            "test": scores(y_test, gmm.predict(e_test)),
-        }
+    report.update(cluster(f_train, y_train, f_test, y_test, seed=0))
     print(json.dumps(report))
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benches"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contrastive_keras import scores  # noqa: E402
+from contrastive_keras import cluster  # noqa: E402
 from fmnist_reference import TEST_IMAGES, TEST_LABELS, TRAIN_LABELS, images, indices, labels, train_split  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -113,25 +113,6 @@ def features(net, x, device, batch=2048):
     net.train()
     f = torch.cat(out).numpy()
     return f / np.linalg.norm(f, axis=1, keepdims=True)
-
-
-def cluster(f_train, y_train, f_test, y_test, seed):
-    import umap
-    from sklearn.cluster import KMeans
-    from sklearn.mixture import GaussianMixture
-
-    report = {}
-    km = KMeans(10, n_init=10, random_state=seed).fit(f_train)
-    report["kmeans"] = {"train": scores(y_train, km.labels_), "test": scores(y_test, km.predict(f_test))}
-    emb = umap.UMAP(n_neighbors=20, n_components=10, min_dist=0, random_state=seed).fit(f_train)
-    e_train, e_test = emb.embedding_, emb.transform(f_test)
-    for s in (0, 1):
-        gmm = GaussianMixture(10, covariance_type="full", random_state=s).fit(e_train)
-        report[f"umap_gmm_seed{s}"] = {
-            "train": scores(y_train, gmm.predict(e_train)),
-            "test": scores(y_test, gmm.predict(e_test)),
-        }
-    return report
 
 
 def main():
