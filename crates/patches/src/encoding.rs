@@ -63,12 +63,23 @@ impl Geometry {
     /// Copies the patch at `position` (row-major over positions) of `image` (row-major
     /// pixels) into `out`, row by row.
     pub(crate) fn extract(&self, image: &[f32], position: usize, out: &mut [f32]) {
-        let top = position / self.across * self.stride;
-        let left = position % self.across * self.stride;
         for (r, row) in out.chunks_exact_mut(self.patch).enumerate() {
-            let start = (top + r) * self.cols + left;
+            let start = self.row_start(position, r);
             row.copy_from_slice(&image[start..start + self.patch]);
         }
+    }
+
+    /// The pixel indices (in a row-major image) of the patch at `position`, row by row.
+    pub(crate) fn pixels(&self, position: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.patch)
+            .flat_map(move |r| (0..self.patch).map(move |c| self.row_start(position, r) + c))
+    }
+
+    /// Index of the first pixel of row `r` of the patch at `position`.
+    fn row_start(&self, position: usize, r: usize) -> usize {
+        let top = position / self.across * self.stride;
+        let left = position % self.across * self.stride;
+        (top + r) * self.cols + left
     }
 }
 
@@ -194,6 +205,7 @@ mod tests {
         let mut out = [0f32; 4];
         g.extract(&image, 3, &mut out);
         assert_eq!(out, [12.0, 13.0, 17.0, 18.0]);
+        assert_eq!(g.pixels(3).collect::<Vec<_>>(), [12, 13, 17, 18]);
     }
 
     #[test]

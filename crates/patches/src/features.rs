@@ -150,7 +150,6 @@ impl PatchFeatures {
         check_images(images, self.shape, "fit")?;
         let geometry = self.geometry();
         let d = geometry.patch_len();
-        let pixels = self.shape.pixels();
         let n = images.nrows();
         let available = n * geometry.positions();
         let picks: Vec<(usize, usize)> = if available <= self.n_samples {
@@ -175,19 +174,13 @@ impl PatchFeatures {
                 format!("the images hold only {} patches", picks.len()),
             ));
         }
-        let mut image = vec![0f32; pixels];
         let mut patches = vec![0f32; picks.len() * d];
         let no_shift = vec![0f32; d];
-        let mut last = usize::MAX;
         for (&(i, position), patch) in picks.iter().zip(patches.chunks_exact_mut(d)) {
-            if i != last {
-                image
-                    .iter_mut()
-                    .zip(images.row(i).iter())
-                    .for_each(|(p, &v)| *p = v);
-                last = i;
+            // Straight from the column-major matrix: d reads, not a copy of the image.
+            for (value, pixel) in patch.iter_mut().zip(geometry.pixels(position)) {
+                *value = images[(i, pixel)];
             }
-            geometry.extract(&image, position, patch);
             normalise(patch, self.contrast_epsilon, &no_shift);
         }
         let (mean, whitening) = zca(&patches, d, self.whitening_epsilon)?;
