@@ -131,51 +131,86 @@ impl Encoder<'_> {
     pub(crate) fn encode(&self, images: &[f32], pixels: usize, out: &mut [f32]) {
         let g = self.geometry;
         let (d, k, positions) = (g.patch_len(), self.centroid_norms.len(), g.positions());
-        let n_images = images.len() / pixels;
-        let rows = n_images * positions;
-        let mut patches = vec![0f32; rows * d];
-        for (image, per_image) in images
+        // One image at a time, so that its patches and their products with the centroids
+        // (576 x 128 values for 28x28 images) stay in the core's cache.
+        let mut patches = vec![0f32; positions * d];
+        let mut white = vec![0f32; positions * d];
+        let mut dots = vec![0f32; positions * k];
+        let mut distances = vec![0f32; k];
+        out.fill(0.0);
+        for (image, pooled) in images
             .chunks_exact(pixels)
-            .zip(patches.chunks_exact_mut(positions * d))
+            .zip(out.chunks_exact_mut(g.regions() * k))
         {
-            for (position, patch) in per_image.chunks_exact_mut(d).enumerate() {
+            for (position, patch) in patches.chunks_exact_mut(d).enumerate() {
                 g.extract(image, position, patch);
                 normalise(patch, self.contrast_epsilon, self.mean);
             }
-        }
-        let mut white = vec![0f32; rows * d];
-        matmul(
-            MatMut::from_row_major_slice_mut(&mut white, rows, d),
-            Accum::Replace,
-            MatRef::from_row_major_slice(&patches, rows, d),
-            MatRef::from_row_major_slice(self.whitening, d, d),
-            1.0f32,
-            Par::Seq,
-        );
-        let mut dots = vec![0f32; rows * k];
-        matmul(
-            MatMut::from_row_major_slice_mut(&mut dots, rows, k),
-            Accum::Replace,
-            MatRef::from_row_major_slice(&white, rows, d),
-            MatRef::from_row_major_slice(self.centroids, k, d).transpose(),
-            1.0f32,
-            Par::Seq,
-        );
-        out.fill(0.0);
-        let mut distances = vec![0f32; k];
-        for (r, (z, dot)) in white.chunks_exact(d).zip(dots.chunks_exact(k)).enumerate() {
-            let norm: f32 = z.iter().map(|v| v * v).sum();
-            for ((dist, &dp), &c) in distances.iter_mut().zip(dot).zip(self.centroid_norms) {
-                *dist = (norm - 2.0 * dp + c).max(0.0).sqrt();
-            }
-            let mean = distances.iter().sum::<f32>() / k as f32;
-            let (image, position) = (r / positions, r % positions);
-            let start = (image * g.regions() + g.region[position]) * k;
-            for (o, &dist) in out[start..start + k].iter_mut().zip(&distances) {
-                *o += (mean - dist).max(0.0);
+            matmul(
+                MatMut::from_row_major_slice_mut(&mut white, positions, d),
+                Accum::Replace,
+                MatRef::from_row_major_slice(&patches, positions, d),
+                MatRef::from_row_major_slice(self.whitening, d, d),
+                1.0f32,
+                Par::Seq,
+            );
+            matmul(
+                MatMut::from_row_major_slice_mut(&mut dots, positions, k),
+                Accum::Replace,
+                MatRef::from_row_major_slice(&white, positions, d),
+                MatRef::from_row_major_slice(self.centroids, k, d).transpose(),
+                1.0f32,
+                Par::Seq,
+            );
+            for (position, (z, dot)) in white.chunks_exact(d).zip(dots.chunks_exact(k)).enumerate()
+            {
+                let norm = lane_dot(z, z);
+                for ((dist, &dp), &c) in distances.iter_mut().zip(dot).zip(self.centroid_norms) {
+                    *dist = (norm - 2.0 * dp + c).max(0.0).sqrt();
+                }
+                let mean = lane_sum(&distances) / k as f32;
+                let start = g.region[position] * k;
+                for (o, &dist) in pooled[start..start + k].iter_mut().zip(&distances) {
+                    *o += (mean - dist).max(0.0);
+                }
             }
         }
     }
+}
+
+/// Lanes of the partial sums below: independent accumulators, so that a sum is not one chain
+/// of dependent additions and the compiler can keep them in a vector register.
+const LANES: usize = 8;
+
+/// The sum of `values`, in `LANES` partial sums (a fixed order: the same result every time).
+fn lane_sum(values: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a += v;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// The dot product of `a` and `b`, in `LANES` partial sums.
+fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for ((s, &p), &q) in acc.iter_mut().zip(x).zip(y) {
+            *s += p * q;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
@@ -188,6 +223,16 @@ mod tests {
         assert_eq!(bands(6, 3), [0, 0, 1, 1, 2, 2]);
         assert_eq!(bands(3, 3), [0, 1, 2]);
         assert_eq!(bands(5, 1), [0; 5]);
+    }
+
+    #[test]
+    fn lane_sums_agree_with_plain_sums() {
+        let v: Vec<f32> = (0..37).map(|i| i as f32 * 0.5 - 3.0).collect();
+        let plain: f32 = v.iter().sum();
+        assert!((lane_sum(&v) - plain).abs() < 1e-4);
+        let dot: f32 = v.iter().map(|x| x * x).sum();
+        assert!((lane_dot(&v, &v) - dot).abs() < 1e-3);
+        assert_eq!(lane_sum(&[]), 0.0);
     }
 
     #[test]
