@@ -242,14 +242,15 @@ pub fn run(
             out,
         };
         let n = config.pca_components;
-        let (pixel_pca, pca_seconds) = timed(progress, "pca: square roots' PCA", 0, |_| {
-            let roots = parts.pixels.map(|x| Ok::<_, Error>(square_root(x)))?;
-            let roots_pca = Pca::params(n).seed(config.seed).fit(&roots.train)?;
-            Ok((
-                roots.map(|x| roots_pca.transform(x))?,
-                format!("{n} components"),
-            ))
-        })?;
+        let (pixel_pca, pca_seconds) =
+            timed(progress, "pca-umap: PCA of the square roots", 0, |_| {
+                let roots = parts.pixels.map(|x| Ok::<_, Error>(square_root(x)))?;
+                let roots_pca = Pca::params(n).seed(config.seed).fit(&roots.train)?;
+                Ok((
+                    roots.map(|x| roots_pca.transform(x))?,
+                    format!("{n} components"),
+                ))
+            })?;
         let shape = ImageShape {
             rows: data.train.rows(),
             cols: data.train.cols(),
