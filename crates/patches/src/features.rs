@@ -150,54 +150,11 @@ impl PatchFeatures {
         check_images(images, self.shape, "fit")?;
         let geometry = self.geometry();
         let d = geometry.patch_len();
-        let n = images.nrows();
-        let available = n * geometry.positions();
-        let picks: Vec<(usize, usize)> = if available <= self.n_samples {
-            (0..available)
-                .map(|i| (i / geometry.positions(), i % geometry.positions()))
-                .collect()
-        } else {
-            let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-            (0..self.n_samples)
-                .map(|_| {
-                    (
-                        rng.random_range(0..n),
-                        rng.random_range(0..geometry.positions()),
-                    )
-                })
-                .collect()
-        };
-        if picks.len() < self.n_centroids {
-            return Err(invalid(
-                "n_centroids",
-                self.n_centroids,
-                format!("the images hold only {} patches", picks.len()),
-            ));
-        }
-        let mut patches = vec![0f32; picks.len() * d];
-        let no_shift = vec![0f32; d];
-        for (&(i, position), patch) in picks.iter().zip(patches.chunks_exact_mut(d)) {
-            // Straight from the column-major matrix: d reads, not a copy of the image.
-            for (value, pixel) in patch.iter_mut().zip(geometry.pixels(position)) {
-                *value = images[(i, pixel)];
-            }
-            normalise(patch, self.contrast_epsilon, &no_shift);
-        }
+        let patches = self.sample(images, &geometry)?;
         let (mean, whitening) = zca(&patches, d, self.whitening_epsilon)?;
-        let mut white = vec![0f32; patches.len()];
-        for (p, w) in patches.chunks_exact(d).zip(white.chunks_exact_mut(d)) {
-            for (j, out) in w.iter_mut().enumerate() {
-                *out = p
-                    .iter()
-                    .zip(&mean)
-                    .enumerate()
-                    .map(|(i, (&v, &m))| (v - m) * whitening[i * d + j])
-                    .sum();
-            }
-        }
+        let samples =
+            DMatrix::from_row_slice(patches.len() / d, d, &whiten(&patches, &mean, &whitening));
         drop(patches);
-        let samples = DMatrix::from_row_slice(picks.len(), d, &white);
-        drop(white);
         let dictionary = learn_dictionary(&samples, self.n_centroids)
             .map_err(|e| PatchError::Dictionary(Box::new(e)))?;
         if dictionary.shape() != (self.n_centroids, d) || dictionary.iter().any(|v| !v.is_finite())
@@ -220,6 +177,41 @@ impl PatchFeatures {
             whitening,
             centroids,
         ))
+    }
+
+    /// The contrast-normalised patches the whitening and the dictionary are fitted on,
+    /// row-major: `n_samples` drawn (image, position) pairs, or every patch in order when the
+    /// images hold no more.
+    fn sample(&self, images: &DMatrix<f32>, geometry: &Geometry) -> Result<Vec<f32>> {
+        let (n, positions, d) = (images.nrows(), geometry.positions(), geometry.patch_len());
+        let available = n * positions;
+        let picks: Vec<(usize, usize)> = if available <= self.n_samples {
+            (0..available)
+                .map(|i| (i / positions, i % positions))
+                .collect()
+        } else {
+            let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+            (0..self.n_samples)
+                .map(|_| (rng.random_range(0..n), rng.random_range(0..positions)))
+                .collect()
+        };
+        if picks.len() < self.n_centroids {
+            return Err(invalid(
+                "n_centroids",
+                self.n_centroids,
+                format!("the images hold only {} patches", picks.len()),
+            ));
+        }
+        let mut patches = vec![0f32; picks.len() * d];
+        let no_shift = vec![0f32; d];
+        for (&(i, position), patch) in picks.iter().zip(patches.chunks_exact_mut(d)) {
+            // Straight from the column-major matrix: d reads, not a copy of the image.
+            for (value, pixel) in patch.iter_mut().zip(geometry.pixels(position)) {
+                *value = images[(i, pixel)];
+            }
+            normalise(patch, self.contrast_epsilon, &no_shift);
+        }
+        Ok(patches)
     }
 
     fn geometry(&self) -> Geometry {
@@ -412,6 +404,24 @@ impl FittedPatchFeatures {
             });
         Ok(DMatrix::from_row_slice(n, features, &out))
     }
+}
+
+/// `(patch − mean) · whitening` for every patch of `patches` (row-major, `mean.len()` values
+/// each; `whitening` row-major, symmetric).
+fn whiten(patches: &[f32], mean: &[f32], whitening: &[f32]) -> Vec<f32> {
+    let d = mean.len();
+    let mut white = vec![0f32; patches.len()];
+    for (p, w) in patches.chunks_exact(d).zip(white.chunks_exact_mut(d)) {
+        for (j, out) in w.iter_mut().enumerate() {
+            *out = p
+                .iter()
+                .zip(mean)
+                .enumerate()
+                .map(|(i, (&v, &m))| (v - m) * whitening[i * d + j])
+                .sum();
+        }
+    }
+    white
 }
 
 /// Rejects an empty matrix, one whose columns are not `shape`'s pixels, and non-finite pixels.
