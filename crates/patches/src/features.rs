@@ -171,12 +171,12 @@ impl PatchFeatures {
             });
         }
         let centroids: Vec<f32> = dictionary.transpose().iter().copied().collect();
-        Ok(FittedPatchFeatures::new(
-            self.clone(),
+        Ok(FittedPatchFeatures {
+            params: self.clone(),
             mean,
             whitening,
             centroids,
-        ))
+        })
     }
 
     /// The contrast-normalised patches the whitening and the dictionary are fitted on,
@@ -281,7 +281,7 @@ impl PatchFeatures {
 }
 
 /// Fitted patch features: the whitening and the dictionary. Serialisable with serde.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedPatchFeatures {
     params: PatchFeatures,
     /// Mean of the contrast-normalised patches, `d` values.
@@ -290,56 +290,9 @@ pub struct FittedPatchFeatures {
     whitening: Vec<f32>,
     /// Dictionary in the whitened space, `k x d`, row-major.
     centroids: Vec<f32>,
-    #[serde(skip)]
-    derived: Option<Derived>,
-}
-
-/// What `transform` needs beyond the saved fields, rebuilt after deserialisation.
-#[derive(Debug, Clone)]
-struct Derived {
-    geometry: Geometry,
-    centroid_norms: Vec<f32>,
-}
-
-impl PartialEq for FittedPatchFeatures {
-    fn eq(&self, other: &Self) -> bool {
-        self.params == other.params
-            && self.mean == other.mean
-            && self.whitening == other.whitening
-            && self.centroids == other.centroids
-    }
 }
 
 impl FittedPatchFeatures {
-    fn new(
-        params: PatchFeatures,
-        mean: Vec<f32>,
-        whitening: Vec<f32>,
-        centroids: Vec<f32>,
-    ) -> Self {
-        let mut model = Self {
-            params,
-            mean,
-            whitening,
-            centroids,
-            derived: None,
-        };
-        model.derived = Some(model.derive());
-        model
-    }
-
-    fn derive(&self) -> Derived {
-        let d = self.mean.len();
-        Derived {
-            geometry: self.params.geometry(),
-            centroid_norms: self
-                .centroids
-                .chunks_exact(d)
-                .map(|c| c.iter().map(|v| v * v).sum())
-                .collect(),
-        }
-    }
-
     /// The parameters the model was fitted with.
     pub fn params(&self) -> &PatchFeatures {
         &self.params
@@ -366,21 +319,21 @@ impl FittedPatchFeatures {
     /// [`PatchError::NoImages`], [`PatchError::ShapeMismatch`], [`PatchError::NonFinite`].
     pub fn transform(&self, images: &DMatrix<f32>) -> Result<DMatrix<f32>> {
         check_images(images, self.params.shape, "transform")?;
-        let rebuilt;
-        let derived = match &self.derived {
-            Some(d) => d,
-            None => {
-                rebuilt = self.derive();
-                &rebuilt
-            }
-        };
+        // Cheap beside the encoding: 576 region indices and 128 norms for 28x28 images.
+        let geometry = self.params.geometry();
+        let d = self.mean.len();
+        let centroid_norms: Vec<f32> = self
+            .centroids
+            .chunks_exact(d)
+            .map(|c| c.iter().map(|v| v * v).sum())
+            .collect();
         let encoder = Encoder {
-            geometry: &derived.geometry,
+            geometry: &geometry,
             contrast_epsilon: self.params.contrast_epsilon,
             mean: &self.mean,
             whitening: &self.whitening,
             centroids: &self.centroids,
-            centroid_norms: &derived.centroid_norms,
+            centroid_norms: &centroid_norms,
         };
         let (n, pixels, features) = (
             images.nrows(),
