@@ -105,9 +105,11 @@ impl PatchConfig {
             })?;
         let train = features.transform(input)?;
         let (mean, scale) = column_moments(&train);
+        let standardised = standardise(&train, &mean, &scale);
+        drop(train);
         let pca = Pca::params(self.pca_components)
             .seed(seed)
-            .fit(&standardise(&train, &mean, &scale))?;
+            .fit(&standardised)?;
         let model = FittedPatchPca {
             square_root: self.square_root,
             features,
@@ -116,7 +118,7 @@ impl PatchConfig {
             pca,
         };
         let splits = Splits {
-            train: model.project(&train)?,
+            train: model.pca.transform(&standardised)?,
             validation: model.transform(&pixels.validation)?,
             test: model.transform(&pixels.test)?,
         };
@@ -150,14 +152,9 @@ impl FittedPatchPca {
         } else {
             self.features.transform(pixels)?
         };
-        self.project(&features)
-    }
-
-    /// Standardised patch features projected on the principal components.
-    fn project(&self, features: &DMatrix<f32>) -> Result<DMatrix<f32>> {
         Ok(self
             .pca
-            .transform(&standardise(features, &self.mean, &self.scale))?)
+            .transform(&standardise(&features, &self.mean, &self.scale))?)
     }
 }
 
