@@ -28,5 +28,5 @@ mod linalg;
 mod validate;
 
 pub use error::{ClusterError, Result};
-pub use gmm::{Covariance, FittedGaussianMixture, GaussianMixture, GmmInit};
+pub use gmm::{ComponentSizes, Covariance, FittedGaussianMixture, GaussianMixture, GmmInit};
 pub use kmeans::{FittedKMeans, Init, KMeans};

@@ -1,7 +1,7 @@
 //! Invariants of GaussianMixture on random data (proptest), determinism across thread counts,
 //! numerical robustness, serialisation, sampling, and errors for bad input.
 
-use fmnist_cluster::{ClusterError, Covariance, GaussianMixture, GmmInit};
+use fmnist_cluster::{ClusterError, ComponentSizes, Covariance, GaussianMixture, GmmInit};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 
@@ -65,6 +65,26 @@ proptest! {
             prop_assert!(w[1] >= w[0] - 1e-9 * w[0].abs().max(1.0), "{} then {}", w[0], w[1]);
         }
     }
+
+    #[test]
+    fn equal_sizes_fix_the_weights_and_never_lower_the_constrained_bound(
+        x in data(), k in 2usize..5, cov in covariance(), seed in 0u64..1000,
+    ) {
+        // The constrained E-step and the M-step each maximise the constrained bound, so it
+        // cannot decrease over the second phase (the last max_iter entries of the history).
+        let fit = GaussianMixture::params(k).covariance(cov).reg_covar(0.0).tol(0.0)
+            .max_iter(10).init(GmmInit::Random).component_sizes(ComponentSizes::Equal)
+            .seed(seed).fit(&x);
+        prop_assume!(!matches!(fit, Err(ClusterError::CollapsedComponent { .. })));
+        let gmm = fit.unwrap();
+        prop_assert!(gmm.weights().iter().all(|&w| (w - 1.0 / k as f64).abs() < 1e-15));
+        let history = gmm.lower_bound_history();
+        prop_assert_eq!(history.len(), 20);
+        prop_assert_eq!(gmm.lower_bound(), history[19]);
+        for w in history[10..].windows(2) {
+            prop_assert!(w[1] >= w[0] - 1e-9 * w[0].abs().max(1.0), "{} then {}", w[0], w[1]);
+        }
+    }
 }
 
 /// Three separated blobs in 3 dimensions, 150 samples.
@@ -115,20 +135,23 @@ fn same_seed_same_model_on_any_number_of_threads() {
         ((i * 31 + j * 17) as f32 * 0.37).sin() * (1 + i % 4) as f32
     });
     for cov in TYPES {
-        let fit = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| {
-                    GaussianMixture::params(4)
-                        .covariance(cov)
-                        .seed(7)
-                        .fit(&x)
-                        .unwrap()
-                })
-        };
-        assert_eq!(fit(1), fit(3), "{cov:?}");
+        for sizes in [ComponentSizes::Free, ComponentSizes::Equal] {
+            let fit = |threads: usize| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap()
+                    .install(|| {
+                        GaussianMixture::params(4)
+                            .covariance(cov)
+                            .component_sizes(sizes)
+                            .seed(7)
+                            .fit(&x)
+                            .unwrap()
+                    })
+            };
+            assert_eq!(fit(1), fit(3), "{cov:?} {sizes:?}");
+        }
     }
 }
 

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use fmnist_cluster::{Covariance, FittedGaussianMixture, FittedKMeans, GaussianMixture, KMeans};
+use fmnist_cluster::{
+    ComponentSizes, Covariance, FittedGaussianMixture, FittedKMeans, GaussianMixture, KMeans,
+};
 use fmnist_decomp::FittedPca;
 use fmnist_eval::ClusteringScores;
 use fmnist_manifold::FittedUmap;
@@ -49,6 +51,10 @@ pub struct ClusterArgs {
     /// Covariance of each mixture component (--method gmm).
     #[arg(long, value_enum, default_value_t = CovarianceArg::Full)]
     covariance: CovarianceArg,
+    /// Sizes of the mixture's components (--method gmm): free, or equal for data known to
+    /// hold equally frequent classes (as Fashion-MNIST's ten).
+    #[arg(long, value_enum, default_value_t = SizesArg::Free)]
+    component_sizes: SizesArg,
     /// Print one JSON object on stdout (results.json naming); the table goes to stderr.
     #[arg(long)]
     json: bool,
@@ -92,6 +98,25 @@ impl From<CovarianceArg> for Covariance {
             CovarianceArg::Tied => Covariance::Tied,
             CovarianceArg::Diag => Covariance::Diag,
             CovarianceArg::Spherical => Covariance::Spherical,
+        }
+    }
+}
+
+/// Sizes of a Gaussian mixture's components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SizesArg {
+    /// Mixing weights estimated by EM (scikit-learn's mixture).
+    Free,
+    /// Equal: after converging freely, EM continues with weights 1/k and responsibilities
+    /// balanced so that every component takes a k-th of the training samples.
+    Equal,
+}
+
+impl From<SizesArg> for ComponentSizes {
+    fn from(arg: SizesArg) -> Self {
+        match arg {
+            SizesArg::Free => ComponentSizes::Free,
+            SizesArg::Equal => ComponentSizes::Equal,
         }
     }
 }
@@ -143,6 +168,9 @@ struct Output {
     /// Mixture: covariance structure.
     #[serde(skip_serializing_if = "Option::is_none")]
     covariance: Option<&'static str>,
+    /// Mixture: `free` or `equal` component sizes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    component_sizes: Option<&'static str>,
     /// Mixture: mean log-likelihood per sample of the training split.
     #[serde(skip_serializing_if = "Option::is_none")]
     log_likelihood: Option<f64>,
@@ -207,6 +235,7 @@ pub fn run(args: ClusterArgs) -> Result<()> {
         Method::Gmm => Model::Gmm(
             GaussianMixture::params(args.k)
                 .covariance(args.covariance.into())
+                .component_sizes(args.component_sizes.into())
                 .n_init(args.n_init.unwrap_or(1))
                 .max_iter(args.max_iter.unwrap_or(100))
                 .seed(args.seed)
@@ -216,11 +245,12 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     };
     let seconds = start.elapsed().as_secs_f64();
     let train_labels = model.predict(x_train)?;
-    let (inertia, covariance, log_likelihood, bic) = match &model {
-        Model::Kmeans(km) => (Some(km.inertia()), None, None, None),
+    let (inertia, covariance, component_sizes, log_likelihood, bic) = match &model {
+        Model::Kmeans(km) => (Some(km.inertia()), None, None, None, None),
         Model::Gmm(gmm) => (
             None,
             Some(gmm.covariance_type().name()),
+            Some(ComponentSizes::from(args.component_sizes).name()),
             Some(gmm.score(x_train)?),
             Some(gmm.bic(x_train)?),
         ),
@@ -255,6 +285,7 @@ pub fn run(args: ClusterArgs) -> Result<()> {
         test: ClusteringScores::compute(data.test.labels(), &test_labels)?,
         inertia,
         covariance,
+        component_sizes,
         log_likelihood,
         bic,
         iterations: model.iterations(),
@@ -293,8 +324,9 @@ fn render(o: &Output) -> String {
     let fit = match (o.inertia, o.log_likelihood, o.bic) {
         (Some(inertia), _, _) => format!("inertia {inertia:.2}"),
         (_, Some(ll), Some(bic)) => format!(
-            "{} covariance, log-likelihood {ll:.4} per sample, BIC {bic:.1}",
-            o.covariance.unwrap_or("?")
+            "{} covariance, {} sizes, log-likelihood {ll:.4} per sample, BIC {bic:.1}",
+            o.covariance.unwrap_or("?"),
+            o.component_sizes.unwrap_or("?")
         ),
         _ => String::new(),
     };

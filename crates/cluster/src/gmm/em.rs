@@ -1,6 +1,9 @@
 //! One EM run: alternate E- and M-steps until the mean log-likelihood (the lower bound) changes
-//! by less than `tol`, as scikit-learn's `BaseMixture.fit`.
+//! by less than `tol`, as scikit-learn's `BaseMixture.fit`; for equal-size components, a free
+//! run and then a constrained one.
 
+use super::ComponentSizes;
+use super::balance::balance;
 use super::components::Components;
 use super::estep::{mean, normalise, weighted_log_prob};
 use super::rows::Rows64;
@@ -22,16 +25,44 @@ pub(crate) struct Settings {
     pub max_iter: usize,
     pub tol: f64,
     pub reg_covar: f64,
+    pub sizes: ComponentSizes,
 }
 
-/// Iterates EM from `start` on `x`.
+/// Iterates EM from `start` on `x` with the component sizes of `s`: for
+/// [`ComponentSizes::Equal`], free EM to convergence and then EM under the equal-size
+/// constraint from where it stopped (one history, `n_iter` counting both).
+///
+/// # Errors
+/// As [`iterate`].
+pub(crate) fn run(x: &Rows64, start: Components, s: Settings) -> Result<Run> {
+    let free = iterate(x, start, s, false)?;
+    if s.sizes == ComponentSizes::Free {
+        return Ok(free);
+    }
+    let mut equal = iterate(x, free.components, s, true)?;
+    let mut history = free.history;
+    history.append(&mut equal.history);
+    Ok(Run {
+        history,
+        n_iter: free.n_iter + equal.n_iter,
+        ..equal
+    })
+}
+
+/// Iterates EM from `start` on `x`; `balanced`: with weights fixed at `1 / k` and balanced
+/// responsibilities, the lower bound being the constrained one.
 ///
 /// # Errors
 /// [`ClusterError::CollapsedComponent`] where a covariance stops being positive definite or
 /// the likelihood stops being finite.
-pub(crate) fn run(x: &Rows64, start: Components, s: Settings) -> Result<Run> {
+fn iterate(x: &Rows64, start: Components, s: Settings, balanced: bool) -> Result<Run> {
     let k = start.k();
+    let uniform = |c: &mut Components| c.weights.fill(1.0 / k as f64);
     let mut components = start;
+    if balanced {
+        uniform(&mut components);
+    }
+    let mut potentials = vec![0.0; k];
     let mut resp = vec![0.0; x.n * k];
     let mut lower_bound = f64::NEG_INFINITY;
     let mut history = Vec::new();
@@ -41,7 +72,11 @@ pub(crate) fn run(x: &Rows64, start: Components, s: Settings) -> Result<Run> {
         n_iter += 1;
         let previous = lower_bound;
         weighted_log_prob(x, &components, &mut resp);
-        lower_bound = mean(&normalise(&mut resp, k));
+        lower_bound = mean(&if balanced {
+            balance(&mut resp, k, &mut potentials)
+        } else {
+            normalise(&mut resp, k)
+        });
         if !lower_bound.is_finite() {
             return Err(ClusterError::CollapsedComponent {
                 component: narrowest(&components),
@@ -50,6 +85,9 @@ pub(crate) fn run(x: &Rows64, start: Components, s: Settings) -> Result<Run> {
         }
         history.push(lower_bound);
         components = super::mstep::estimate(x, &resp, k, components.kind, s.reg_covar)?;
+        if balanced {
+            uniform(&mut components);
+        }
         if (lower_bound - previous).abs() < s.tol {
             converged = true;
             break;

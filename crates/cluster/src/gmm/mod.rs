@@ -1,7 +1,9 @@
 //! Gaussian mixtures fitted by EM: parameters ([`GaussianMixture`]), the fitted model
-//! ([`FittedGaussianMixture`]), the covariance structure ([`Covariance`]) and how to start
-//! ([`GmmInit`]), with scikit-learn's `GaussianMixture` semantics.
+//! ([`FittedGaussianMixture`]), the covariance structure ([`Covariance`]), how to start
+//! ([`GmmInit`]) and whether components may differ in size ([`ComponentSizes`]), with
+//! scikit-learn's `GaussianMixture` semantics.
 
+mod balance;
 mod components;
 mod em;
 mod estep;
@@ -57,6 +59,51 @@ impl std::str::FromStr for Covariance {
             "spherical" => Ok(Self::Spherical),
             other => Err(ClusterError::InvalidParameter(format!(
                 "unknown covariance type {other:?} (expected full, tied, diag or spherical)"
+            ))),
+        }
+    }
+}
+
+/// Whether the components' sizes are free (scikit-learn's mixture) or equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum ComponentSizes {
+    /// Mixing weights are estimated (default).
+    #[default]
+    Free,
+    /// For data known to hold equally frequent groups: each run first converges freely, then
+    /// continues EM with the mixing weights fixed at `1 / k` and every E-step's
+    /// responsibilities rescaled (Sinkhorn–Knopp) so that each component receives `n / k` of
+    /// the training samples — the equipartition constraint of Asano et al., "Self-labelling
+    /// via simultaneous clustering and representation learning" (ICLR 2020). The lower bound
+    /// is then the constrained one, `Σ_j q_ij (ln N(x_i | μ_j, Σ_j) − ln k − ln q_ij)` per
+    /// sample. The constraint holds on the training samples only: prediction stays per sample
+    /// (equal weights), so new data is labelled one row at a time.
+    ///
+    /// This undoes the typical failure of a free mixture on balanced classes — one component
+    /// for several similar classes while another class is split in two — but it is a
+    /// modelling assumption: with unequal groups, it moves samples across true boundaries.
+    Equal,
+}
+
+impl ComponentSizes {
+    /// The name used on command lines and in reports: `free` or `equal`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Equal => "equal",
+        }
+    }
+}
+
+impl std::str::FromStr for ComponentSizes {
+    type Err = ClusterError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "free" => Ok(Self::Free),
+            "equal" => Ok(Self::Equal),
+            other => Err(ClusterError::InvalidParameter(format!(
+                "unknown component sizes {other:?} (expected free or equal)"
             ))),
         }
     }
@@ -122,12 +169,14 @@ pub struct GaussianMixture {
     max_iter: usize,
     n_init: usize,
     init: GmmInit,
+    sizes: ComponentSizes,
     seed: u64,
 }
 
 impl GaussianMixture {
     /// Parameters for `k` components: full covariances, `tol` 1e-3, `reg_covar` 1e-6,
-    /// `max_iter` 100, `n_init` 1, K-Means start, seed 0 (scikit-learn's defaults).
+    /// `max_iter` 100, `n_init` 1, K-Means start, free sizes, seed 0 (scikit-learn's
+    /// defaults).
     pub fn params(k: usize) -> Self {
         Self {
             k,
@@ -137,6 +186,7 @@ impl GaussianMixture {
             max_iter: 100,
             n_init: 1,
             init: GmmInit::KMeans,
+            sizes: ComponentSizes::Free,
             seed: 0,
         }
     }
@@ -179,6 +229,13 @@ impl GaussianMixture {
         self
     }
 
+    /// Free or equal component sizes (default [`ComponentSizes::Free`]). With
+    /// [`ComponentSizes::Equal`], `max_iter` and `tol` apply to each of the two phases.
+    pub fn component_sizes(mut self, sizes: ComponentSizes) -> Self {
+        self.sizes = sizes;
+        self
+    }
+
     /// Seed of every random choice (default 0). The same seed gives the same model on any
     /// number of threads.
     pub fn seed(mut self, seed: u64) -> Self {
@@ -208,6 +265,7 @@ impl GaussianMixture {
             max_iter: self.max_iter,
             tol: self.tol,
             reg_covar: self.reg_covar,
+            sizes: self.sizes,
         };
         if let GmmInit::Fitted(model) = &self.init {
             let rows = Rows64::from_matrix(x, &model.offset);
