@@ -134,6 +134,22 @@ pub(crate) fn normalise(patch: &mut [f32], epsilon: f32, shift: &[f32]) {
     }
 }
 
+/// `centred · whitening` for row-major patches already centred on the whitening's mean (`d`
+/// values each, `whitening` `d x d`), into `white`: one matrix product, the same for the
+/// sample the dictionary is learnt from and for every image encoded.
+pub(crate) fn whiten(centred: &[f32], whitening: &[f32], white: &mut [f32]) {
+    let d = whitening.len().isqrt();
+    let n = centred.len() / d;
+    matmul(
+        MatMut::from_row_major_slice_mut(white, n, d),
+        Accum::Replace,
+        MatRef::from_row_major_slice(centred, n, d),
+        MatRef::from_row_major_slice(whitening, d, d),
+        1.0f32,
+        Par::Seq,
+    );
+}
+
 /// Everything the encoding of an image needs, borrowed from a fitted model.
 pub(crate) struct Encoder<'a> {
     pub geometry: &'a Geometry,
@@ -171,14 +187,7 @@ impl Encoder<'_> {
                 g.extract(image, position, patch);
                 normalise(patch, self.contrast_epsilon, self.mean);
             }
-            matmul(
-                MatMut::from_row_major_slice_mut(&mut white, positions, d),
-                Accum::Replace,
-                MatRef::from_row_major_slice(&patches, positions, d),
-                MatRef::from_row_major_slice(self.whitening, d, d),
-                1.0f32,
-                Par::Seq,
-            );
+            whiten(&patches, self.whitening, &mut white);
             matmul(
                 MatMut::from_row_major_slice_mut(&mut dots, positions, k),
                 Accum::Replace,
