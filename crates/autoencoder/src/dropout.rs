@@ -2,6 +2,8 @@
 //! (the CPU engine, image by image in parallel, and candle's stock ops, a whole batch at once)
 //! draw identical masks, on any number of threads.
 
+use multiversion::multiversion;
+
 /// Which values of a layer a training step drops, and by how much the others are scaled.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Dropout {
@@ -9,6 +11,14 @@ pub(crate) struct Dropout {
     threshold: u32,
     /// `1 / (1 - rate)`: the scale of kept values (inverted dropout).
     pub keep_scale: f32,
+}
+
+/// [`Dropout::flags`], a free function for the multiversioning (which takes no `self`).
+#[multiversion(targets("x86_64+avx2"))]
+fn keep_flags(mask: &Dropout, first: usize, flags: &mut [u8]) {
+    for (j, f) in flags.iter_mut().enumerate() {
+        *f = mask.keeps(first + j) as u8;
+    }
 }
 
 /// SplitMix64's finaliser: a bijective 64-bit mix.
@@ -46,25 +56,7 @@ impl Dropout {
 
     /// `flags[j] = keeps(first + j) as u8` (vectorised where AVX2 is available).
     pub fn flags(&self, first: usize, flags: &mut [u8]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { self.flags_avx2(first, flags) };
-        }
-        self.flags_portable(first, flags)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn flags_avx2(&self, first: usize, flags: &mut [u8]) {
-        self.flags_portable(first, flags)
-    }
-
-    #[inline(always)]
-    fn flags_portable(&self, first: usize, flags: &mut [u8]) {
-        for (j, f) in flags.iter_mut().enumerate() {
-            *f = self.keeps(first + j) as u8;
-        }
+        keep_flags(self, first, flags)
     }
 
     /// The multiplier (0 or `keep_scale`) of every value `0..len` of the layer.

@@ -10,37 +10,17 @@
 //! parallelises over *groups* of [`GROUP`] rows whose size does not depend on the thread count;
 //! per-group partial results are combined in group order, so that every result is bit-identical
 //! on any number of threads.
+//!
+//! The loops around the GEMMs carry `#[multiversion(targets("x86_64+avx2+fma"))]`: compiled for
+//! the baseline target and for AVX2 + FMA, one picked at run time, so that they vectorise 8 lanes
+//! wide without `target-cpu=native`. Their sums use explicit lanes and Rust does not contract to
+//! FMA, so both builds give bit-identical results.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
+use multiversion::multiversion;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
-
-/// Defines a function whose body is compiled twice, for the baseline target and for AVX2 + FMA,
-/// and picks one at run time (`is_x86_feature_detected!`, cached by std). Loops in the body
-/// then vectorise 8 lanes wide on any x86-64 CPU that has AVX2 without `target-cpu=native`.
-/// Sums in these bodies use explicit lanes, so both versions give bit-identical results.
-macro_rules! multiversion {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
-        $(#[$meta])*
-        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
-            #[inline(always)]
-            fn generic($($arg: $ty),*) $(-> $ret)? $body
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2,fma")]
-            unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
-                generic($($arg),*)
-            }
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU has the features `avx2` is compiled for.
-                return unsafe { avx2($($arg),*) };
-            }
-            generic($($arg),*)
-        }
-    };
-}
-pub(crate) use multiversion;
 
 /// Rows per GEMM call: a 256 x 784 `f32` chunk (800 KB) stays in a core's L2 cache.
 pub(crate) const CHUNK: usize = 256;
@@ -111,26 +91,29 @@ pub(crate) fn column_means(x: &DMatrix<f32>) -> Vec<f32> {
         .collect()
 }
 
-multiversion! {
-    /// Sum of the values, in `f64` over lanes.
-    fn sum(v: &[f32]) -> f64 {
-        let mut acc = [0f64; LANES];
-        let mut chunks = v.chunks_exact(LANES);
-        for c in &mut chunks {
-            for (a, &x) in acc.iter_mut().zip(c) {
-                *a += f64::from(x);
-            }
+/// Sum of the values, in `f64` over lanes.
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn sum(v: &[f32]) -> f64 {
+    let mut acc = [0f64; LANES];
+    let mut chunks = v.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += f64::from(x);
         }
-        acc.iter().sum::<f64>() + chunks.remainder().iter().map(|&x| f64::from(x)).sum::<f64>()
     }
+    acc.iter().sum::<f64>()
+        + chunks
+            .remainder()
+            .iter()
+            .map(|&x| f64::from(x))
+            .sum::<f64>()
 }
 
-multiversion! {
-    /// `out[i]` = squared norm of row `i` of `rows` (`d` values per row).
-    fn row_sq_norms(rows: &[f32], d: usize, out: &mut [f32]) {
-        for (o, row) in out.iter_mut().zip(rows.chunks_exact(d)) {
-            *o = sq_norm(row) as f32;
-        }
+/// `out[i]` = squared norm of row `i` of `rows` (`d` values per row).
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn row_sq_norms(rows: &[f32], d: usize, out: &mut [f32]) {
+    for (o, row) in out.iter_mut().zip(rows.chunks_exact(d)) {
+        *o = sq_norm(row) as f32;
     }
 }
 

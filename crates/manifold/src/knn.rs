@@ -14,6 +14,7 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
+use multiversion::multiversion;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::cells::Cells;
 use crate::error::{ManifoldError, Result};
 use crate::projection::{principal_directions, project};
-use crate::simd::{multiversion, sq_dist};
+use crate::simd::sq_dist;
 use crate::validate::check_data;
 
 /// Query rows per GEMM call and per unit of parallel work.
@@ -490,27 +491,33 @@ pub(crate) fn all_candidates(
     best
 }
 
-multiversion! {
-    /// Offers the reference points `r0..r0 + row.len()` to one query's sorted `best` list:
-    /// `row` holds the query's dot products with them and becomes the squared distances
-    /// (query norm `qn`, reference norms `r_norms`); `skip` is the query itself, never its own
-    /// neighbour. Lanes of [`SCAN`] distances are tested against the current worst at once,
-    /// so the rare insertions are the only scalar work.
-    pub(crate) fn scan_row(row: &mut [f32], qn: f32, r_norms: &[f32], r0: usize, skip: usize, best: &mut [(f32, u32)]) {
-        for (v, &rn) in row.iter_mut().zip(r_norms) {
-            *v = qn + rn - 2.0 * *v;
+/// Offers the reference points `r0..r0 + row.len()` to one query's sorted `best` list:
+/// `row` holds the query's dot products with them and becomes the squared distances
+/// (query norm `qn`, reference norms `r_norms`); `skip` is the query itself, never its own
+/// neighbour. Lanes of [`SCAN`] distances are tested against the current worst at once,
+/// so the rare insertions are the only scalar work.
+#[multiversion(targets("x86_64+avx2+fma"))]
+pub(crate) fn scan_row(
+    row: &mut [f32],
+    qn: f32,
+    r_norms: &[f32],
+    r0: usize,
+    skip: usize,
+    best: &mut [(f32, u32)],
+) {
+    for (v, &rn) in row.iter_mut().zip(r_norms) {
+        *v = qn + rn - 2.0 * *v;
+    }
+    let mut worst = best[best.len() - 1].0;
+    for (c0, lane) in row.chunks(SCAN).enumerate() {
+        if !lane.iter().fold(false, |any, &v| any | (v < worst)) {
+            continue;
         }
-        let mut worst = best[best.len() - 1].0;
-        for (c0, lane) in row.chunks(SCAN).enumerate() {
-            if !lane.iter().fold(false, |any, &v| any | (v < worst)) {
-                continue;
-            }
-            for (c, &v) in lane.iter().enumerate() {
-                let index = r0 + c0 * SCAN + c;
-                if v < worst && index != skip {
-                    insert(best, (v, index as u32));
-                    worst = best[best.len() - 1].0;
-                }
+        for (c, &v) in lane.iter().enumerate() {
+            let index = r0 + c0 * SCAN + c;
+            if v < worst && index != skip {
+                insert(best, (v, index as u32));
+                worst = best[best.len() - 1].0;
             }
         }
     }

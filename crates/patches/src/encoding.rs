@@ -3,31 +3,7 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
-
-/// Defines a function whose body is compiled twice, for the baseline target and for AVX2 + FMA,
-/// and picks one at run time (`is_x86_feature_detected!`, cached by std), as fmnist-cluster and
-/// fmnist-manifold do: loops in the body then vectorise 8 lanes wide without
-/// `target-cpu=native`.
-macro_rules! multiversion {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
-        $(#[$meta])*
-        $vis fn $name($($arg: $ty),*) {
-            #[inline(always)]
-            fn generic($($arg: $ty),*) $body
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2,fma")]
-            unsafe fn avx2($($arg: $ty),*) {
-                generic($($arg),*)
-            }
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU has the features `avx2` is compiled for.
-                return unsafe { avx2($($arg),*) };
-            }
-            generic($($arg),*)
-        }
-    };
-}
+use multiversion::multiversion;
 
 /// Where the patches of an image lie and which pooling region each belongs to.
 #[derive(Debug, Clone)]
@@ -208,30 +184,29 @@ impl Encoder<'_> {
     }
 }
 
-multiversion! {
-    /// Adds the triangle activations of an image's whitened patches `white` (`d` values each),
-    /// given their products with the centroids `dots` (`k` each), to their pooling regions'
-    /// sums in `pooled` (`k` per region). Square roots and all: most of the encoding's time,
-    /// hence the AVX2 build (the same operations in the same order, so the same result).
-    fn activate(
-        white: &[f32],
-        dots: &[f32],
-        centroid_norms: &[f32],
-        region: &[usize],
-        distances: &mut [f32],
-        pooled: &mut [f32],
-    ) {
-        let k = centroid_norms.len();
-        let d = white.len() / region.len();
-        for ((z, dot), &r) in white.chunks_exact(d).zip(dots.chunks_exact(k)).zip(region) {
-            let norm = lane_dot(z, z);
-            for ((dist, &dp), &c) in distances.iter_mut().zip(dot).zip(centroid_norms) {
-                *dist = (norm - 2.0 * dp + c).max(0.0).sqrt();
-            }
-            let mean = lane_sum(distances) / k as f32;
-            for (o, &dist) in pooled[r * k..(r + 1) * k].iter_mut().zip(distances.iter()) {
-                *o += (mean - dist).max(0.0);
-            }
+/// Adds the triangle activations of an image's whitened patches `white` (`d` values each),
+/// given their products with the centroids `dots` (`k` each), to their pooling regions'
+/// sums in `pooled` (`k` per region). Square roots and all: most of the encoding's time,
+/// hence the AVX2 build (the same operations in the same order, so the same result).
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn activate(
+    white: &[f32],
+    dots: &[f32],
+    centroid_norms: &[f32],
+    region: &[usize],
+    distances: &mut [f32],
+    pooled: &mut [f32],
+) {
+    let k = centroid_norms.len();
+    let d = white.len() / region.len();
+    for ((z, dot), &r) in white.chunks_exact(d).zip(dots.chunks_exact(k)).zip(region) {
+        let norm = lane_dot(z, z);
+        for ((dist, &dp), &c) in distances.iter_mut().zip(dot).zip(centroid_norms) {
+            *dist = (norm - 2.0 * dp + c).max(0.0).sqrt();
+        }
+        let mean = lane_sum(distances) / k as f32;
+        for (o, &dist) in pooled[r * k..(r + 1) * k].iter_mut().zip(distances.iter()) {
+            *o += (mean - dist).max(0.0);
         }
     }
 }

@@ -1,25 +1,21 @@
-//! The two vector loops of the direct convolution kernels, compiled for AVX2 + FMA and chosen
-//! at run time (no `target-cpu` flag), with a portable fallback.
+//! The vector loops of the direct convolution kernels, compiled for AVX2 + FMA and chosen at
+//! run time (no `target-cpu` flag), with a portable fallback.
+
+use multiversion::multiversion;
 
 /// `y += a * x` over the common length.
+#[multiversion(targets("x86_64+avx2+fma"))]
 pub(crate) fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the features the function is compiled for.
-        return unsafe { axpy_avx2(y, a, x) };
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
     }
-    axpy_portable(y, a, x)
 }
 
 /// `sum(x * y)` over the common length, in 16 lanes (a fixed order: the result does not depend
 /// on the thread that computes it).
+#[multiversion(targets("x86_64+avx2+fma"))]
 pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the features the function is compiled for.
-        return unsafe { dot_avx2(x, y) };
-    }
-    dot_portable(x, y)
+    lanes(x, y, |a, b| a * b)
 }
 
 /// A sum over a slice (or a pair of slices) in 16 lanes.
@@ -36,28 +32,17 @@ pub(crate) enum Fold {
 impl Fold {
     /// The sum over `x` (and `y`, for [`Fold::Centered`]).
     pub fn over(self, x: &[f32], y: &[f32]) -> f32 {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { self.over_avx2(x, y) };
-        }
-        self.over_portable(x, y)
+        fold(self, x, y)
     }
+}
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn over_avx2(self, x: &[f32], y: &[f32]) -> f32 {
-        self.over_portable(x, y)
-    }
-
-    #[inline(always)]
-    fn over_portable(self, x: &[f32], y: &[f32]) -> f32 {
-        match self {
-            Self::Sum => lanes(x, x, |a, _| a),
-            Self::Centered(shift) => lanes(x, y, |a, b| a * (b - shift)),
-            Self::Squares(shift) => lanes(x, x, |a, _| (a - shift) * (a - shift)),
-        }
+/// [`Fold::over`], a free function for the multiversioning (which takes no `self`).
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn fold(kind: Fold, x: &[f32], y: &[f32]) -> f32 {
+    match kind {
+        Fold::Sum => lanes(x, x, |a, _| a),
+        Fold::Centered(shift) => lanes(x, y, |a, b| a * (b - shift)),
+        Fold::Squares(shift) => lanes(x, x, |a, _| (a - shift) * (a - shift)),
     }
 }
 
@@ -77,30 +62,6 @@ fn lanes(x: &[f32], y: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
     }
     let tail: f32 = xr.iter().zip(yr).map(|(&a, &b)| f(a, b)).sum();
     acc.iter().sum::<f32>() + tail
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn axpy_avx2(y: &mut [f32], a: f32, x: &[f32]) {
-    axpy_portable(y, a, x)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_avx2(x: &[f32], y: &[f32]) -> f32 {
-    dot_portable(x, y)
-}
-
-#[inline(always)]
-fn axpy_portable(y: &mut [f32], a: f32, x: &[f32]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += a * x;
-    }
-}
-
-#[inline(always)]
-fn dot_portable(x: &[f32], y: &[f32]) -> f32 {
-    lanes(x, y, |a, b| a * b)
 }
 
 #[cfg(test)]

@@ -2,11 +2,10 @@
 //! accumulation of the new centres, scikit-learn's convergence rules and its relocation of
 //! empty clusters.
 
+use multiversion::multiversion;
 use rayon::prelude::*;
 
-use crate::linalg::{
-    CHUNK, GROUP, Rows, map_groups, multiversion, sq_distance, sq_distances, sq_norm,
-};
+use crate::linalg::{CHUNK, GROUP, Rows, map_groups, sq_distance, sq_distances, sq_norm};
 
 /// The cluster of one sample and its squared distance to that cluster's centre.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,47 +103,45 @@ pub(crate) fn assign(
     (total.sums, total.counts, total.changed, total.inertia)
 }
 
-multiversion! {
-    /// Assigns the rows of one chunk from their squared distances (`rows x k`), counting them
-    /// per cluster and, when `sums` is not empty, adding each row to its cluster's sum.
-    /// Returns the number of changed labels and the summed distances.
-    fn assign_chunk(
-        rows: &[f32],
-        dists: &[f32],
-        out: &mut [Assignment],
-        sums: &mut [f32],
-        counts: &mut [u64],
-    ) -> (usize, f64) {
-        let k = counts.len();
-        let d = rows.len() / out.len();
-        let mut changed = 0;
-        let mut inertia = 0.0;
-        for ((row, dists), slot) in rows.chunks_exact(d).zip(dists.chunks_exact(k)).zip(out) {
-            let (label, best) = argmin(dists);
-            changed += usize::from(slot.label != label as u32);
-            *slot = Assignment {
-                label: label as u32,
-                dist: best,
-            };
-            inertia += f64::from(best);
-            counts[label] += 1;
-            if !sums.is_empty() {
-                for (s, &v) in sums[label * d..(label + 1) * d].iter_mut().zip(row) {
-                    *s += v;
-                }
+/// Assigns the rows of one chunk from their squared distances (`rows x k`), counting them
+/// per cluster and, when `sums` is not empty, adding each row to its cluster's sum.
+/// Returns the number of changed labels and the summed distances.
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn assign_chunk(
+    rows: &[f32],
+    dists: &[f32],
+    out: &mut [Assignment],
+    sums: &mut [f32],
+    counts: &mut [u64],
+) -> (usize, f64) {
+    let k = counts.len();
+    let d = rows.len() / out.len();
+    let mut changed = 0;
+    let mut inertia = 0.0;
+    for ((row, dists), slot) in rows.chunks_exact(d).zip(dists.chunks_exact(k)).zip(out) {
+        let (label, best) = argmin(dists);
+        changed += usize::from(slot.label != label as u32);
+        *slot = Assignment {
+            label: label as u32,
+            dist: best,
+        };
+        inertia += f64::from(best);
+        counts[label] += 1;
+        if !sums.is_empty() {
+            for (s, &v) in sums[label * d..(label + 1) * d].iter_mut().zip(row) {
+                *s += v;
             }
         }
-        (changed, inertia)
     }
+    (changed, inertia)
 }
 
-multiversion! {
-    /// `total += chunk` (widened to f64), then `chunk = 0`.
-    fn fold_sums(total: &mut [f64], chunk: &mut [f32]) {
-        for (t, c) in total.iter_mut().zip(chunk.iter_mut()) {
-            *t += f64::from(*c);
-            *c = 0.0;
-        }
+/// `total += chunk` (widened to f64), then `chunk = 0`.
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn fold_sums(total: &mut [f64], chunk: &mut [f32]) {
+    for (t, c) in total.iter_mut().zip(chunk.iter_mut()) {
+        *t += f64::from(*c);
+        *c = 0.0;
     }
 }
 
@@ -172,15 +169,14 @@ pub(crate) fn inertia(x: &Rows, centres: &[f32], assignments: &[Assignment]) -> 
         .sum()
 }
 
-multiversion! {
-    /// Σ ‖row_i − c_{label_i}‖² over one group.
-    fn group_inertia(rows: &[f32], centres: &[f32], assignments: &[Assignment]) -> f64 {
-        let d = rows.len() / assignments.len();
-        rows.chunks_exact(d)
-            .zip(assignments)
-            .map(|(row, a)| sq_distance(row, &centres[a.label as usize * d..][..d]))
-            .sum()
-    }
+/// Σ ‖row_i − c_{label_i}‖² over one group.
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn group_inertia(rows: &[f32], centres: &[f32], assignments: &[Assignment]) -> f64 {
+    let d = rows.len() / assignments.len();
+    rows.chunks_exact(d)
+        .zip(assignments)
+        .map(|(row, a)| sq_distance(row, &centres[a.label as usize * d..][..d]))
+        .sum()
 }
 
 /// Runs Lloyd's algorithm from `centres` (k x d, row-major) until the labels stop changing,
