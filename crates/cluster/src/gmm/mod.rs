@@ -455,7 +455,7 @@ impl FittedGaussianMixture {
     }
 
     /// Mean log-likelihood per training sample at the last E-step of the best run
-    /// (scikit-learn's `lower_bound_`).
+    /// (scikit-learn's `lower_bound_`); with [`ComponentSizes::Equal`], the constrained bound.
     pub fn lower_bound(&self) -> f64 {
         self.lower_bound
     }
