@@ -152,6 +152,32 @@ fn a_gaussian_mixture_reports_likelihood_and_bic() {
 }
 
 #[test]
+fn a_gaussian_mixture_takes_free_or_equal_component_sizes() {
+    let run = |extra: &[&str]| {
+        fmnist()
+            .args(["cluster", "--data-dir", FIXTURES, "--offline"])
+            .args([
+                "--features",
+                "pca",
+                "--pca-components",
+                "8",
+                "--method",
+                "gmm",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(json_stdout(&run(&["--json"]))["component_sizes"], "free");
+    let equal = json_stdout(&run(&["--component-sizes", "equal", "--json"]));
+    assert_eq!(equal["component_sizes"], "equal");
+    assert!(equal["test"]["ami"].as_f64().unwrap() > 0.2, "{equal}");
+    let bad = run(&["--component-sizes", "same"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("equal"));
+}
+
+#[test]
 fn autoencoder_features_need_a_model() {
     fmnist()
         .args([
