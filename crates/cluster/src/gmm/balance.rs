@@ -103,16 +103,20 @@ struct Dual {
 }
 
 impl Dual {
+    fn zero(k: usize) -> Self {
+        Dual {
+            sum_norms: 0.0,
+            magnitude: 0.0,
+            mass: vec![0.0; k],
+            outer: vec![0.0; k * k],
+        }
+    }
+
     fn evaluate(log_prob: &[f64], k: usize, potentials: &[f64]) -> Self {
         let partial: Vec<Dual> = log_prob
             .par_chunks(CHUNK * k)
             .map(|rows| {
-                let mut part = Dual {
-                    sum_norms: 0.0,
-                    magnitude: 0.0,
-                    mass: vec![0.0; k],
-                    outer: vec![0.0; k * k],
-                };
+                let mut part = Dual::zero(k);
                 let mut q = vec![0.0; k];
                 for row in rows.chunks_exact(k) {
                     let norm = shift(row, potentials, &mut q);
@@ -129,19 +133,17 @@ impl Dual {
                 part
             })
             .collect();
-        let mut total = Dual {
-            sum_norms: 0.0,
-            magnitude: 0.0,
-            mass: vec![0.0; k],
-            outer: vec![0.0; k * k],
-        };
-        for part in partial {
+        partial.iter().fold(Dual::zero(k), |mut total, part| {
             total.sum_norms += part.sum_norms;
             total.magnitude += part.magnitude;
-            add(&mut total.mass, &part.mass);
-            add(&mut total.outer, &part.outer);
-        }
-        total
+            for (t, p) in total.mass.iter_mut().zip(&part.mass) {
+                *t += p;
+            }
+            for (t, p) in total.outer.iter_mut().zip(&part.outer) {
+                *t += p;
+            }
+            total
+        })
     }
 
     /// `f(b) = Σ_i c_i − t Σ_j b_j`.
@@ -180,10 +182,6 @@ fn shift(row: &[f64], potentials: &[f64], out: &mut [f64]) -> f64 {
         *o = v + b;
     }
     log_sum_exp(out)
-}
-
-fn add(total: &mut [f64], part: &[f64]) {
-    total.iter_mut().zip(part).for_each(|(t, p)| *t += p);
 }
 
 #[cfg(test)]
