@@ -245,12 +245,21 @@ impl Contingency {
     /// Adjusted mutual information, with scikit-learn's conventions: 1 when both labelings have a
     /// single cluster, 0 when exactly one has, and numerator and denominator kept at least
     /// machine epsilon away from 0 (with their sign), so that two all-distinct labelings score 1.
+    ///
+    /// When exactly one labeling is all-distinct, every labeling with the same sizes has the same
+    /// mutual information, so MI = EMI exactly and the result is 0 for every normaliser. (With
+    /// the min normaliser that is 0/0, and scikit-learn returns rounding noise there, anywhere
+    /// from -1 to 1 and different when the labelings are swapped.)
     pub fn adjusted_mutual_info(&self, method: AverageMethod) -> f64 {
         let (r, c) = (self.n_classes(), self.n_clusters());
         if r == 1 && c == 1 {
             return 1.0;
         }
         if r == 1 || c == 1 {
+            return 0.0;
+        }
+        let n = self.n_samples();
+        if (r as u64 == n) != (c as u64 == n) {
             return 0.0;
         }
         let mi = self.mutual_info();

@@ -126,6 +126,23 @@ proptest! {
     }
 
     #[test]
+    fn one_all_distinct_labeling_has_no_information_beyond_chance(
+        t in prop::collection::vec(0u32..6, 2..40),
+        seed in any::<u64>(),
+    ) {
+        // an all-distinct labeling: a permutation of 0..n
+        let mut p: Vec<u32> = (0..t.len() as u32).collect();
+        shuffle(&mut p, &mut common::Lcg::new(seed));
+        let (a, b) = (Contingency::new(&t, &p).unwrap(), Contingency::new(&p, &t).unwrap());
+        let all_distinct = a.n_classes() == t.len();
+        for m in AverageMethod::ALL {
+            let (x, y) = (a.adjusted_mutual_info(m), b.adjusted_mutual_info(m));
+            prop_assert_eq!(x, y, "ami {}", m);
+            prop_assert_eq!(x, if all_distinct { 1.0 } else { 0.0 }, "ami {}", m);
+        }
+    }
+
+    #[test]
     fn hungarian_accuracy_is_the_best_one_to_one_mapping((t, p) in two_labelings()) {
         let acc = clustering_accuracy(&t, &p).unwrap();
         prop_assert_eq!(acc.correct, brute_force_correct(&t, &p));
