@@ -58,6 +58,19 @@ pub enum ClusterError {
         reg_covar: f64,
     },
 
+    /// Equal component sizes could not be reached: the balanced E-step did not converge,
+    /// because a nearly collapsed component's log-densities lie so far below the others' that
+    /// the shift it needs swamps them in floating point.
+    #[error(
+        "equal component sizes could not be reached: a component's share is still off by {relative_error:e} of n/k, as a nearly collapsed component's densities are too far below the others'; increase reg_covar (now {reg_covar:e}) or use free component sizes"
+    )]
+    UnreachableEqualSizes {
+        /// The largest error of a component's share, relative to `n / k`, when it stopped.
+        relative_error: f64,
+        /// The `reg_covar` the fit used.
+        reg_covar: f64,
+    },
+
     /// A parameter is out of its valid range; the message says which and why.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),

@@ -75,7 +75,8 @@ proptest! {
         let fit = GaussianMixture::params(k).covariance(cov).reg_covar(0.0).tol(0.0)
             .max_iter(10).init(GmmInit::Random).component_sizes(ComponentSizes::Equal)
             .seed(seed).fit(&x);
-        prop_assume!(!matches!(fit, Err(ClusterError::CollapsedComponent { .. })));
+        prop_assume!(!matches!(fit, Err(ClusterError::CollapsedComponent { .. }
+            | ClusterError::UnreachableEqualSizes { .. })));
         let gmm = fit.unwrap();
         prop_assert!(gmm.weights().iter().all(|&w| (w - 1.0 / k as f64).abs() < 1e-15));
         let history = gmm.lower_bound_history();
@@ -214,6 +215,48 @@ fn a_collapsed_component_is_an_error_that_names_it() {
             .unwrap();
         assert!(gmm.lower_bound().is_finite());
     }
+}
+
+#[test]
+fn equal_sizes_out_of_reach_of_a_nearly_collapsed_component_are_an_error() {
+    // Found by the proptest above: without reg_covar, the free phase ends with a component
+    // whose log-densities reach -2e17, and before this was an error the unconverged balancing
+    // gave a constrained bound that then fell.
+    #[rustfmt::skip]
+    let columns = [
+        -2.8423686, 0.0, 0.48888075, 2.9039629, 2.9984298, 1.6092638, 0.0, -2.22066, -2.817326,
+        -0.56890625, -2.9328632, 0.12009169, 2.1544876, 2.7412734, -2.9398024, -2.9081829,
+        0.23709877, -2.8934965, 2.380117, 1.0899272, -2.950433, -1.1934689, 0.46999377,
+        -1.8281932, -2.2865224, 2.269736, -2.851423, 2.054914, 0.335658, -0.66966075, 2.5702794,
+        1.6491108, 0.73102003, -1.6108905, -0.3906547, -1.1195076, -0.5950862, -0.8262992,
+        -1.6504794, -1.5514469, 1.0996282, -2.6130586,
+    ];
+    let x = DMatrix::from_column_slice(14, 3, &columns);
+    let params = |reg_covar| {
+        GaussianMixture::params(3)
+            .reg_covar(reg_covar)
+            .tol(0.0)
+            .max_iter(10)
+            .init(GmmInit::Random)
+            .component_sizes(ComponentSizes::Equal)
+            .seed(490)
+    };
+    let err = params(0.0).fit(&x).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ClusterError::UnreachableEqualSizes { reg_covar: 0.0, .. }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("increase reg_covar"));
+    // The default reg_covar keeps every component wide enough to take its share.
+    let gmm = params(1e-6).fit(&x).unwrap();
+    let history = gmm.lower_bound_history();
+    assert!(
+        history[10..].windows(2).all(|w| w[1] >= w[0] - 1e-9),
+        "{history:?}"
+    );
 }
 
 #[test]

@@ -31,19 +31,42 @@ const MAX_STEPS: usize = 100;
 /// Halvings of a Newton step at most before it is taken anyway.
 const MAX_HALVINGS: usize = 60;
 
+/// The balancing did not converge within [`MAX_STEPS`] Newton steps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Unbalanced {
+    /// The largest error of a component's share, relative to `n / k`.
+    pub relative_error: f64,
+}
+
 /// Turns log-densities (`n x k`, row-major) into balanced responsibilities in place and returns
 /// each row's term of the constrained lower bound, `Σ_j q_ij (ℓ_ij − ln q_ij)`.
 ///
 /// `potentials` (`k` values) carries the component potentials from one E-step to the next:
 /// they change little between EM iterations, so later E-steps take few Newton steps.
-pub(crate) fn balance(log_prob: &mut [f64], k: usize, potentials: &mut [f64]) -> Vec<f64> {
+///
+/// # Errors
+/// [`Unbalanced`] where the shares are not within [`TOLERANCE`] after [`MAX_STEPS`] steps:
+/// in practice a nearly collapsed component whose log-densities span so many nats (1e17 has
+/// been seen with `reg_covar` 0) that the potential it needs swamps every other difference in
+/// floating point. The responsibilities are then left as they are.
+pub(crate) fn balance(
+    log_prob: &mut [f64],
+    k: usize,
+    potentials: &mut [f64],
+) -> Result<Vec<f64>, Unbalanced> {
     let target = (log_prob.len() / k) as f64 / k as f64;
     let mut at = Dual::evaluate(log_prob, k, potentials);
-    for _ in 0..MAX_STEPS {
+    let mut steps = 0;
+    loop {
         let gradient: Vec<f64> = at.mass.iter().map(|m| m - target).collect();
-        if k == 1 || gradient.iter().all(|g| g.abs() <= TOLERANCE * target) {
+        let relative_error = gradient.iter().fold(0.0f64, |e, g| e.max(g.abs())) / target;
+        if k == 1 || relative_error <= TOLERANCE {
             break;
         }
+        if steps == MAX_STEPS {
+            return Err(Unbalanced { relative_error });
+        }
+        steps += 1;
         let step = newton_step(&at, &gradient, k);
         let slope: f64 = step.iter().zip(&gradient).map(|(s, g)| s * g).sum();
         let mut scale = 1.0;
@@ -88,7 +111,7 @@ pub(crate) fn balance(log_prob: &mut [f64], k: usize, potentials: &mut [f64]) ->
                 }
             }
         });
-    terms
+    Ok(terms)
 }
 
 /// The dual at some potentials: `Σ_i c_i`, the column sums of `q` and `Σ_i q_i q_iᵀ`, summed
@@ -199,7 +222,7 @@ mod tests {
     fn rows_sum_to_one_and_columns_to_n_over_k() {
         let mut q = lopsided();
         let mut b = vec![0.0; 2];
-        balance(&mut q, 2, &mut b);
+        balance(&mut q, 2, &mut b).unwrap();
         for row in q.chunks_exact(2) {
             assert!((row[0] + row[1] - 1.0).abs() < 1e-12);
         }
@@ -216,7 +239,7 @@ mod tests {
     fn terms_are_the_constrained_lower_bound() {
         let log_prob = lopsided();
         let mut q = log_prob.clone();
-        let terms = balance(&mut q, 2, &mut [0.0; 2]);
+        let terms = balance(&mut q, 2, &mut [0.0; 2]).unwrap();
         for ((row, l), term) in q.chunks_exact(2).zip(log_prob.chunks_exact(2)).zip(&terms) {
             let expected: f64 = row
                 .iter()
@@ -229,11 +252,22 @@ mod tests {
     }
 
     #[test]
+    fn shares_that_floating_point_cannot_balance_are_an_error() {
+        // A nearly collapsed component 1e17 nats below the other for most samples: the shift
+        // it needs leaves no digits for the differences between samples.
+        let mut q = vec![
+            0.0, -1e17, 0.0, -2e17, 0.0, -3e17, 0.0, -4e17, 0.0, 0.0, -5.0, 0.0,
+        ];
+        let error = balance(&mut q, 2, &mut [0.0; 2]).unwrap_err();
+        assert!(error.relative_error > TOLERANCE, "{error:?}");
+    }
+
+    #[test]
     fn a_component_far_from_every_sample_still_gets_its_share() {
         // ln N of −2000 underflows exp() directly: log space must carry it.
         let mut q = vec![0.0, -2000.0, 0.0, -2001.0, 0.0, -2002.0, 0.0, -2003.0];
         let mut b = vec![0.0; 2];
-        balance(&mut q, 2, &mut b);
+        balance(&mut q, 2, &mut b).unwrap();
         assert!(q.iter().all(|v| v.is_finite()));
         let column: f64 = q.iter().skip(1).step_by(2).sum();
         assert!((column - 2.0).abs() < 1e-6, "{column}");

@@ -54,7 +54,8 @@ pub(crate) fn run(x: &Rows64, start: Components, s: Settings) -> Result<Run> {
 ///
 /// # Errors
 /// [`ClusterError::CollapsedComponent`] where a covariance stops being positive definite or
-/// the likelihood stops being finite.
+/// the likelihood stops being finite, [`ClusterError::UnreachableEqualSizes`] where the
+/// balanced E-step does not converge.
 fn iterate(x: &Rows64, start: Components, s: Settings, balanced: bool) -> Result<Run> {
     let k = start.k();
     let uniform = |c: &mut Components| c.weights.fill(1.0 / k as f64);
@@ -73,7 +74,12 @@ fn iterate(x: &Rows64, start: Components, s: Settings, balanced: bool) -> Result
         let previous = lower_bound;
         weighted_log_prob(x, &components, &mut resp);
         lower_bound = mean(&if balanced {
-            balance(&mut resp, k, &mut potentials)
+            balance(&mut resp, k, &mut potentials).map_err(|e| {
+                ClusterError::UnreachableEqualSizes {
+                    relative_error: e.relative_error,
+                    reg_covar: s.reg_covar,
+                }
+            })?
         } else {
             normalise(&mut resp, k)
         });

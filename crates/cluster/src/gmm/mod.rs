@@ -262,7 +262,9 @@ impl GaussianMixture {
     /// non-finite `tol` or `reg_covar`, or a given start of the wrong shape or with bad
     /// values ([`ClusterError::FeatureMismatch`] for the wrong number of columns),
     /// [`ClusterError::CollapsedComponent`] where a component's covariance stops being
-    /// positive definite (a larger `reg_covar` helps).
+    /// positive definite (a larger `reg_covar` helps), and with equal component sizes
+    /// [`ClusterError::UnreachableEqualSizes`] where a nearly collapsed component cannot be
+    /// given its share (likewise).
     pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedGaussianMixture> {
         self.check(x)?;
         let settings = em::Settings {
