@@ -26,11 +26,7 @@ pub fn image_shape(data: &FashionMnist) -> ImageShape {
 /// and validation rows of the training set, and the whole test set.
 pub fn study_split(data: &FashionMnist) -> Result<(Split, Splits)> {
     let split = StratifiedSplit::new().split(data.train.labels())?;
-    let pixels = Splits {
-        train: data.train.features(&split.train)?,
-        validation: data.train.features(&split.validation)?,
-        test: data.test.all_features(),
-    };
+    let pixels = Splits::of_pixels(data, &split)?;
     Ok((split, pixels))
 }
 

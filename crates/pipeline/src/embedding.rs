@@ -1,6 +1,7 @@
 //! The UMAP embedding placed between the features and the clustering (N2D's recipe), shared by
 //! the study and `fmnist cluster --features umap`.
 
+use fmnist_io::{FashionMnist, Split};
 use fmnist_manifold::{FittedUmap, NeighborSearch, Progress as UmapProgress, Umap};
 use nalgebra::DMatrix;
 
@@ -20,6 +21,19 @@ pub struct Splits {
 }
 
 impl Splits {
+    /// The pixels of `data` in [0, 1]: `split`'s training and validation rows of the training
+    /// set, and the whole test set.
+    ///
+    /// # Errors
+    /// [`crate::Error::Io`] where `split` names a row that the training set lacks.
+    pub fn of_pixels(data: &FashionMnist, split: &Split) -> Result<Self> {
+        Ok(Self {
+            train: data.train.features(&split.train)?,
+            validation: data.train.features(&split.validation)?,
+            test: data.test.all_features(),
+        })
+    }
+
     /// Applies `f` to each part.
     ///
     /// # Errors

@@ -55,11 +55,7 @@ impl<'a> Parts<'a> {
             index.iter().map(|&i| set.labels()[i]).collect()
         };
         Ok(Self {
-            pixels: Splits {
-                train: data.train.features(&split.train)?,
-                validation: data.train.features(&split.validation)?,
-                test: data.test.all_features(),
-            },
+            pixels: Splits::of_pixels(data, &split)?,
             y_train: labels(&data.train, &split.train),
             y_validation: labels(&data.train, &split.validation),
             y_test: data.test.labels().to_vec(),
