@@ -249,13 +249,13 @@ impl Autoencoder {
             architecture: self.architecture().clone(),
             history: self.history.clone(),
         };
-        let json = serde_json::to_string_pretty(&config).map_err(|source| Error::Config {
+        let json = serde_json::to_string_pretty(&config).map_err(|error| Error::Config {
             path: Self::config_path(path),
-            source,
+            error,
         })?;
-        std::fs::write(Self::config_path(path), json).map_err(|source| Error::Io {
+        std::fs::write(Self::config_path(path), json).map_err(|error| Error::Io {
             path: Self::config_path(path),
-            source,
+            error,
         })
     }
 
@@ -263,25 +263,25 @@ impl Autoencoder {
     /// match the architecture in its configuration file is an [`Error::Mismatch`].
     pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let path = path.as_ref();
+        if !path.exists() {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                error: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
         let config_path = Self::config_path(path);
-        let text = std::fs::read_to_string(&config_path).map_err(|source| Error::Io {
+        let text = std::fs::read_to_string(&config_path).map_err(|error| Error::Io {
             path: config_path.clone(),
-            source,
+            error,
         })?;
-        let config: SavedConfig = serde_json::from_str(&text).map_err(|source| Error::Config {
+        let config: SavedConfig = serde_json::from_str(&text).map_err(|error| Error::Config {
             path: config_path.clone(),
-            source,
+            error,
         })?;
         if config.format != FORMAT {
             return Err(Error::Mismatch {
                 path: config_path,
                 reason: format!("format {:?}, expected {FORMAT:?}", config.format),
-            });
-        }
-        if !path.exists() {
-            return Err(Error::Io {
-                path: path.to_path_buf(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
         let tensors = candle_core::safetensors::load(path, device)?;

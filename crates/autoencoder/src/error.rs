@@ -26,22 +26,24 @@ pub enum Error {
         reason: String,
     },
 
-    /// An operating-system error while touching `path`.
-    #[error("{}: {source}", path.display())]
+    /// An operating-system error while touching `path`. Its message is part of this one's, so
+    /// it is not also given as [`std::error::Error::source`] (a chain of causes would repeat it).
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file involved.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
-    /// A configuration file that is not valid JSON for this crate.
-    #[error("{}: {source}", path.display())]
+    /// A configuration file that is not valid JSON for this crate (the parse error is part of
+    /// the message, as with [`Error::Io`]).
+    #[error("{}: {error}", path.display())]
     Config {
         /// The configuration file.
         path: PathBuf,
         /// The parse error.
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
 
     /// An error reported by candle (device, tensor or safetensors operation).

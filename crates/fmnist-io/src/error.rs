@@ -9,13 +9,14 @@ use std::path::PathBuf;
 /// tells the user what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// An operating-system error while touching `path`.
-    #[error("{}: {source}", path.display())]
+    /// An operating-system error while touching `path`. Its message is part of this one's, so
+    /// it is not also given as [`std::error::Error::source`] (a chain of causes would repeat it).
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file or directory involved.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// The bytes of `path` are not a valid unsigned-byte IDX tensor.
@@ -167,10 +168,10 @@ pub enum IdxProblem {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 

@@ -52,5 +52,44 @@ pub(crate) fn temp_file_in(dir: &Path) -> Result<NamedTempFile> {
         }
         builder
     };
+    // A missing directory is named by itself: tempfile's own message would append the random
+    // name of the file it could not create.
+    std::fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
     builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labels.txt");
+        std::fs::write(&path, "old").unwrap();
+        let err = write_atomically(&path, |file| {
+            use std::io::Write;
+            file.write_all(b"half")?;
+            Err(std::io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), format!("{}: disk full", path.display()));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_missing_directory_is_named_once_with_the_system_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-dir");
+        let err = write_atomically(&missing.join("x.txt"), |_| Ok(())).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!("{}: ", missing.display())),
+            "{message}"
+        );
+        assert!(!message.contains(".partial-"), "{message}");
+        // the cause is part of the message, not repeated as a source
+        assert!(std::error::Error::source(&err).is_none());
+    }
 }

@@ -36,13 +36,14 @@ pub enum Error {
     /// A figure could not be drawn.
     #[error("figure: {0}")]
     Figure(String),
-    /// A JSON file could not be written or parsed.
-    #[error("{}: {source}", path.display())]
+    /// A JSON file could not be written or parsed (what serde_json reported is part of the
+    /// message, and so not also the [`std::error::Error::source`]).
+    #[error("{}: {error}", path.display())]
     Json {
         /// The file.
         path: PathBuf,
         /// What serde_json reported.
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     /// A results file of another schema version.
     #[error("{}: results of schema {found}, this version reads schema {}", path.display(), crate::results::SCHEMA_VERSION)]

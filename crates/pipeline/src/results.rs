@@ -207,9 +207,9 @@ impl Results {
     /// # Errors
     /// [`Error::Io`] if the file cannot be written.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Json {
+        let json = serde_json::to_vec_pretty(self).map_err(|error| Error::Json {
             path: path.to_path_buf(),
-            source: e,
+            error,
         })?;
         fmnist_io::write_atomically(path, |file| {
             use std::io::Write;
@@ -224,15 +224,15 @@ impl Results {
     /// # Errors
     /// [`Error::Json`] if the file is not results of this schema; [`Error::Io`] if unreadable.
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| {
+        let bytes = std::fs::read(path).map_err(|error| {
             Error::Io(fmnist_io::Error::Io {
                 path: path.to_path_buf(),
-                source: e,
+                error,
             })
         })?;
-        let results: Results = serde_json::from_slice(&bytes).map_err(|e| Error::Json {
+        let results: Results = serde_json::from_slice(&bytes).map_err(|error| Error::Json {
             path: path.to_path_buf(),
-            source: e,
+            error,
         })?;
         if results.schema != SCHEMA_VERSION {
             return Err(Error::Schema {

@@ -119,9 +119,9 @@ pub fn run(
     progress: &dyn Progress,
 ) -> Result<Results> {
     let started = Instant::now();
-    std::fs::create_dir_all(out).map_err(|e| fmnist_io::Error::Io {
+    std::fs::create_dir_all(out).map_err(|error| fmnist_io::Error::Io {
         path: out.to_path_buf(),
-        source: e,
+        error,
     })?;
     let parts = Parts::new(data, config)?;
     draw_samples(&parts, out)?;
