@@ -130,5 +130,77 @@ fn encode_with_a_missing_model_fails_cleanly() {
         .arg(dir.path().join("f.npy"))
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("none.json"));
+        .stderr(predicate::str::contains("none.safetensors: no such file"));
+}
+
+/// The fixture subset with every image padded by `pad` pixels of black on each side.
+fn padded_fixtures(dir: &std::path::Path, pad: usize) {
+    for name in ["train", "t10k"] {
+        let images = format!("{name}-images-idx3-ubyte.gz");
+        let labels = format!("{name}-labels-idx1-ubyte.gz");
+        let file = fmnist_io::IdxTensor::read(format!("{FIXTURES}/{images}"))
+            .unwrap()
+            .tensor;
+        let (n, rows, cols) = (file.dims()[0], file.dims()[1], file.dims()[2]);
+        let (rows2, cols2) = (rows + 2 * pad, cols + 2 * pad);
+        let mut data = vec![0u8; n * rows2 * cols2];
+        for (i, image) in file.data().chunks_exact(rows * cols).enumerate() {
+            for (r, row) in image.chunks_exact(cols).enumerate() {
+                let start = (i * rows2 + r + pad) * cols2 + pad;
+                data[start..start + cols].copy_from_slice(row);
+            }
+        }
+        fmnist_io::IdxTensor::new(vec![n, rows2, cols2], data)
+            .unwrap()
+            .write(dir.join(&images), true)
+            .unwrap();
+        std::fs::copy(format!("{FIXTURES}/{labels}"), dir.join(&labels)).unwrap();
+    }
+}
+
+#[test]
+fn the_network_takes_the_data_sets_image_size() {
+    // 32 x 32 images: two poolings give an 8 x 8 x 16 bottleneck.
+    let dir = tempfile::tempdir().unwrap();
+    padded_fixtures(dir.path(), 2);
+    let model = dir.path().join("model.safetensors");
+    fmnist()
+        .arg("train-ae")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--offline", "--epochs", "1", "--limit", "64"])
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
+    let out = fmnist()
+        .arg("encode")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--offline", "--json", "--split", "test"])
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(dir.path().join("features.npy"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["features"], 8 * 8 * 16);
+    // 30 x 30 images cannot be pooled twice: an error before any training.
+    let odd = tempfile::tempdir().unwrap();
+    padded_fixtures(odd.path(), 1);
+    fmnist()
+        .arg("train-ae")
+        .arg("--data-dir")
+        .arg(odd.path())
+        .args(["--offline", "--epochs", "1"])
+        .arg("--out")
+        .arg(odd.path().join("model.safetensors"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("image size 30x30"));
+    assert!(!odd.path().join("model.safetensors").exists());
 }

@@ -63,7 +63,8 @@ pub struct TrainAeArgs {
     /// Where to train.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     device: DeviceArg,
-    /// Print the network's Keras-like summary and exit.
+    /// Print the network's Keras-like summary for 28 x 28 images and exit (training sizes the
+    /// network to the data set's images).
     #[arg(long)]
     summary: bool,
     /// Print one JSON object on stdout (losses, seconds, model path).
@@ -101,6 +102,9 @@ pub fn run(args: TrainAeArgs) -> Result<()> {
     }
     let device = args.device.open()?;
     let (data, _) = args.source.load()?;
+    // The network takes the data set's image size (28 x 28 for Fashion-MNIST).
+    let arch = arch.image_size(data.train.rows(), data.train.cols());
+    arch.validate()?;
     let split = StratifiedSplit::new().split(data.train.labels())?;
     let mut train_rows = split.train;
     if let Some(limit) = args.limit {
