@@ -338,3 +338,56 @@ fn raw_pixels_embed_with_the_projected_or_the_exact_search() {
         assert!(trust > 0.8 && trust <= 1.0, "{extra:?}: {json}");
     }
 }
+
+/// The fixture images of classes 0, 1 and 9 only, relabelled 0, 1 and 2 (no class names file).
+fn three_class_fixtures(dir: &std::path::Path) {
+    for name in ["train", "t10k"] {
+        let read = |kind: &str| {
+            fmnist_io::IdxTensor::read(format!("{FIXTURES}/{name}-{kind}-ubyte.gz"))
+                .unwrap()
+                .tensor
+        };
+        let (images, labels) = (read("images-idx3"), read("labels-idx1"));
+        let pixels = images.dims()[1] * images.dims()[2];
+        let (mut kept_images, mut kept_labels) = (Vec::new(), Vec::new());
+        for (image, &label) in images.data().chunks_exact(pixels).zip(labels.data()) {
+            if let Some(new) = [0u8, 1, 9].iter().position(|&c| c == label) {
+                kept_images.extend_from_slice(image);
+                kept_labels.push(new as u8);
+            }
+        }
+        let n = kept_labels.len();
+        let mut dims = images.dims().to_vec();
+        dims[0] = n;
+        let write = |kind: &str, dims: Vec<usize>, data: Vec<u8>| {
+            fmnist_io::IdxTensor::new(dims, data)
+                .unwrap()
+                .write(dir.join(format!("{name}-{kind}-ubyte.gz")), true)
+                .unwrap()
+        };
+        write("images-idx3", dims, kept_images);
+        write("labels-idx1", vec![n], kept_labels);
+    }
+}
+
+#[test]
+fn k_defaults_to_the_number_of_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    three_class_fixtures(dir.path());
+    let out = fmnist()
+        .arg("cluster")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--offline", "--json", "--n-init", "1"])
+        .output()
+        .unwrap();
+    let report = json_stdout(&out);
+    assert_eq!(report["k"], 3);
+    // an explicit --k wins
+    let out = fmnist()
+        .args(["cluster", "--data-dir", FIXTURES, "--offline", "--json"])
+        .args(["--n-init", "1", "--k", "4"])
+        .output()
+        .unwrap();
+    assert_eq!(json_stdout(&out)["k"], 4);
+}

@@ -35,9 +35,9 @@ pub struct ClusterArgs {
     /// Clustering method.
     #[arg(long, value_enum, default_value_t = Method::Kmeans)]
     method: Method,
-    /// Number of clusters.
-    #[arg(long, default_value_t = 10)]
-    k: usize,
+    /// Number of clusters [default: the data set's number of classes, 10 for Fashion-MNIST].
+    #[arg(long)]
+    k: Option<usize>,
     /// Seed of the model's random choices (the train/validation split is the study's, seed 0).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -197,6 +197,7 @@ struct Saved<'a> {
 pub fn run(args: ClusterArgs) -> Result<()> {
     let (data, _) = args.data.load()?;
     let (split, pixels) = study_split(&data)?;
+    let k = args.k.unwrap_or_else(|| data.train.n_classes());
     let truth_train: Vec<u8> = split
         .train
         .iter()
@@ -212,7 +213,7 @@ pub fn run(args: ClusterArgs) -> Result<()> {
         pixels.train.nrows(),
         args.features,
         args.method,
-        args.k
+        k
     );
     let start = Instant::now();
     let extracted =
@@ -225,7 +226,7 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     } = &extracted.splits;
     let model = match args.method {
         Method::Kmeans => Model::Kmeans(
-            KMeans::params(args.k)
+            KMeans::params(k)
                 .n_init(args.n_init.unwrap_or(10))
                 .max_iter(args.max_iter.unwrap_or(300))
                 .seed(args.seed)
@@ -233,7 +234,7 @@ pub fn run(args: ClusterArgs) -> Result<()> {
                 .context("fitting K-Means")?,
         ),
         Method::Gmm => Model::Gmm(
-            GaussianMixture::params(args.k)
+            GaussianMixture::params(k)
                 .covariance(args.covariance.into())
                 .component_sizes(args.component_sizes.into())
                 .n_init(args.n_init.unwrap_or(1))
@@ -278,7 +279,7 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     let output = Output {
         method: args.method,
         features: args.features,
-        k: args.k,
+        k,
         seed: args.seed,
         train: ClusteringScores::compute(&truth_train, &train_labels)?,
         validation: ClusteringScores::compute(&truth_val, &validation_labels)?,

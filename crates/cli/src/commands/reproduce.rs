@@ -86,12 +86,14 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
                 .load()?
         } else {
             let (mut data, provenance) = args.source.load()?;
-            if args.quick && data.train.len() > QUICK_TRAIN {
-                data.train = stratified_subset(&data.train, QUICK_TRAIN, args.seed)?;
-                data.test = stratified_subset(&data.test, QUICK_TEST, args.seed)?;
+            if args.quick {
+                data.train = at_most(data.train, QUICK_TRAIN, args.seed)?;
+                data.test = at_most(data.test, QUICK_TEST, args.seed)?;
             }
             (data, provenance)
         };
+    // k is the number of classes, as in the study (10 for Fashion-MNIST).
+    config.clusters = data.train.n_classes();
     let progress = StudyProgress::new(args.quiet);
     let results = fmnist_pipeline::run(&config, &data, &provenance, &args.out, &progress)?;
     if args.json {
@@ -108,7 +110,11 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
     Ok(())
 }
 
-fn stratified_subset(set: &fmnist_io::Dataset, n: usize, seed: u64) -> Result<fmnist_io::Dataset> {
+/// `set` cut to a stratified subset of `n` images where it holds more, else all of it.
+fn at_most(set: fmnist_io::Dataset, n: usize, seed: u64) -> Result<fmnist_io::Dataset> {
+    if set.len() <= n {
+        return Ok(set);
+    }
     let split = StratifiedSplit::new()
         .validation_fraction(n as f64 / set.len() as f64)
         .seed(seed)
@@ -160,4 +166,29 @@ pub fn print_summary(results: &Results) {
         );
     }
     println!("total {:.1} s", results.seconds_total);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data_set(n: usize) -> fmnist_io::Dataset {
+        let labels: Vec<u8> = (0..n).map(|i| (i % 3) as u8).collect();
+        let names = fmnist_io::numbered_class_names(3);
+        fmnist_io::Dataset::new(vec![0; n * 4], labels, 2, 2, names).unwrap()
+    }
+
+    #[test]
+    fn quick_subsets_cut_larger_sets_and_keep_smaller_ones_whole() {
+        // a training set above the quick size beside a test set below it
+        let cut = at_most(data_set(2_400), QUICK_TRAIN, 0).unwrap();
+        assert_eq!(cut.len(), QUICK_TRAIN);
+        assert!(
+            cut.class_counts()
+                .iter()
+                .all(|&c| c.abs_diff(QUICK_TRAIN / 3) <= 1)
+        );
+        assert_eq!(at_most(data_set(450), QUICK_TEST, 0).unwrap().len(), 450);
+        assert_eq!(at_most(data_set(500), QUICK_TEST, 0).unwrap().len(), 500);
+    }
 }
