@@ -53,6 +53,13 @@ pub fn render(results: &Results) -> String {
             "> **Quick run** on a small subset with reduced settings: the numbers below check that \
              the pipeline works, they are not the study's results.\n"
         );
+    } else if !data.is_fashion_mnist() {
+        let _ = writeln!(
+            md,
+            "> **Other data** ({}): the study's columns are its Fashion-MNIST results, shown for \
+             reference only.\n",
+            data.source
+        );
     }
     let _ = writeln!(
         md,
@@ -64,7 +71,8 @@ pub fn render(results: &Results) -> String {
     let _ = writeln!(
         md,
         "AMI is adjusted mutual information (the study's abstract calls it \"accuracy\"); \
-         forest accuracies are on the 10,000 test images.\n"
+         forest accuracies are on the {} test images.\n",
+        data.test
     );
     let _ = writeln!(
         md,
@@ -357,5 +365,19 @@ mod tests {
         assert!(
             md.contains("| pca-umap-gmm: full-covariance Gaussian mixture on a UMAP | 70000 |")
         );
+    }
+
+    #[test]
+    fn a_full_run_on_other_data_says_the_study_is_for_reference() {
+        let mut results = sample_results();
+        results.quick = false;
+        results.dataset.source = "custom, unverified".into();
+        let md = render(&results);
+        assert!(md.contains("**Other data** (custom, unverified)"), "{md}");
+        assert!(!md.contains("Quick run"));
+        results.dataset.source = "fashion-mnist".into();
+        let md = render(&results);
+        assert!(!md.contains("Other data") && !md.contains("Quick run"));
+        assert!(md.contains(&format!("on the {} test images", results.dataset.test)));
     }
 }

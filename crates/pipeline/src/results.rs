@@ -63,6 +63,14 @@ pub struct DatasetSummary {
     pub sha256: BTreeMap<String, String>,
 }
 
+impl DatasetSummary {
+    /// Whether the run read the verified Fashion-MNIST files, the data the study's numbers are
+    /// for (`fmnist_io::Provenance::source_label` gives `fashion-mnist` for those alone).
+    pub fn is_fashion_mnist(&self) -> bool {
+        self.source == "fashion-mnist"
+    }
+}
+
 /// PCA on the training split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PcaSummary {

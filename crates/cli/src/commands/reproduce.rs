@@ -124,6 +124,16 @@ fn at_most(set: fmnist_io::Dataset, n: usize, seed: u64) -> Result<fmnist_io::Da
 
 /// The study's headline numbers beside ours.
 pub fn print_summary(results: &Results) {
+    if results.quick || !results.dataset.is_fashion_mnist() {
+        println!(
+            "(the study's columns are its results on the full Fashion-MNIST; this run is {})\n",
+            if results.quick {
+                "a quick check on a small subset"
+            } else {
+                "on other data"
+            }
+        );
+    }
     println!(
         "{:<12} {:>17} {:>17} {:>19} {:>19}",
         "pipeline", "AMI test", "accuracy test", "RF replace", "RF add"
