@@ -7,6 +7,7 @@ use candle_core::{Device, Tensor};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
+use crate::atomic::write_atomically;
 use crate::config::Architecture;
 use crate::cpu::Engine;
 use crate::error::{Error, Result};
@@ -234,7 +235,9 @@ impl Autoencoder {
     }
 
     /// Saves the weights (safetensors, running statistics included) to `path` and the
-    /// architecture with the loss history to [`Autoencoder::config_path`].
+    /// architecture with the loss history to [`Autoencoder::config_path`]. Each file is written
+    /// to a temporary file beside it and renamed into place, so that a failed save leaves an
+    /// earlier model's files as they were.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let tensors: HashMap<String, Tensor> = self
@@ -243,20 +246,19 @@ impl Autoencoder {
             .into_iter()
             .map(|(name, var)| (name, var.as_tensor().clone()))
             .collect();
-        candle_core::safetensors::save(&tensors, path)?;
         let config = SavedConfig {
             format: FORMAT.into(),
             architecture: self.architecture().clone(),
             history: self.history.clone(),
         };
+        let config_path = Self::config_path(path);
         let json = serde_json::to_string_pretty(&config).map_err(|error| Error::Config {
-            path: Self::config_path(path),
+            path: config_path.clone(),
             error,
         })?;
-        std::fs::write(Self::config_path(path), json).map_err(|error| Error::Io {
-            path: Self::config_path(path),
-            error,
-        })
+        let weights = safetensors::serialize(&tensors, None).map_err(candle_core::Error::from)?;
+        write_atomically(path, &weights)?;
+        write_atomically(&config_path, json.as_bytes())
     }
 
     /// Loads a model saved by [`Autoencoder::save`] onto `device`. A weights file that does not

@@ -32,6 +32,7 @@
 //! # Ok::<(), fmnist_autoencoder::Error>(())
 //! ```
 
+mod atomic;
 mod autoencoder;
 mod config;
 mod cpu;

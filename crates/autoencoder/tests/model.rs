@@ -169,6 +169,40 @@ fn save_then_load_gives_identical_encodings() {
 }
 
 #[test]
+fn saving_replaces_files_whole_and_a_failed_save_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    let first = Autoencoder::untrained(&small(), &Device::Cpu, 0).unwrap();
+    let second = Autoencoder::untrained(&small(), &Device::Cpu, 1).unwrap();
+    first.save(&path).unwrap();
+    second.save(&path).unwrap();
+    let x = fixture_images(8);
+    let loaded = Autoencoder::load(&path, &Device::Cpu).unwrap();
+    assert_eq!(loaded.encode(&x).unwrap(), second.encode(&x).unwrap());
+    // only the two files: no temporary file left behind
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    #[cfg(unix)]
+    {
+        // the permissions of an ordinary file (0644 less the umask), not a temporary file's
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode();
+        let ordinary = dir.path().join("ordinary");
+        std::fs::write(&ordinary, b"").unwrap();
+        let expected = 0o644 & mode(&ordinary);
+        std::fs::remove_file(&ordinary).unwrap();
+        assert_eq!(mode(&path) & 0o777, expected);
+        assert_eq!(mode(&Autoencoder::config_path(&path)) & 0o777, expected);
+    }
+    let missing = dir.path().join("no-such-dir");
+    let err = second.save(missing.join("model.safetensors")).unwrap_err();
+    assert!(
+        matches!(err, Error::Io { ref path, .. } if *path == missing),
+        "{err}"
+    );
+    assert!(!missing.exists());
+}
+
+#[test]
 fn loading_weights_of_another_architecture_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.safetensors");
