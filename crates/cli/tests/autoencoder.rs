@@ -1,17 +1,30 @@
 //! `fmnist train-ae` and `fmnist encode` on the fixture subset.
 
-use assert_cmd::Command;
+mod common;
+
+use std::path::Path;
+
+use common::{FIXTURES, fmnist, rewritten_fixtures};
+use fmnist_io::IdxTensor;
 use predicates::prelude::*;
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../fixtures/fashion-mnist-small"
-);
-
-fn fmnist() -> Command {
-    let mut command = Command::cargo_bin("fmnist").unwrap();
-    command.env_remove("FMNIST_DATA");
-    command
+/// `fmnist encode --json` of the test set of `data` with `model` into `out`: its report.
+fn encode_test_set(data: &Path, model: &Path, out: &Path) -> serde_json::Value {
+    let stdout = fmnist()
+        .arg("encode")
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--offline", "--json", "--split", "test"])
+        .arg("--model")
+        .arg(model)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&stdout).unwrap()
 }
 
 #[test]
@@ -77,26 +90,7 @@ fn train_then_encode_writes_a_npy_matrix() {
     assert!(model.exists() && model.with_extension("json").exists());
 
     let features = dir.path().join("features.npy");
-    let out = fmnist()
-        .args([
-            "encode",
-            "--data-dir",
-            FIXTURES,
-            "--offline",
-            "--json",
-            "--split",
-            "test",
-        ])
-        .arg("--model")
-        .arg(&model)
-        .arg("--out")
-        .arg(&features)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let report = encode_test_set(Path::new(FIXTURES), &model, &features);
     assert_eq!(report["images"], 200);
     assert_eq!(report["features"], 784);
     let bytes = std::fs::read(&features).unwrap();
@@ -134,28 +128,19 @@ fn encode_with_a_missing_model_fails_cleanly() {
 }
 
 /// The fixture subset with every image padded by `pad` pixels of black on each side.
-fn padded_fixtures(dir: &std::path::Path, pad: usize) {
-    for name in ["train", "t10k"] {
-        let images = format!("{name}-images-idx3-ubyte.gz");
-        let labels = format!("{name}-labels-idx1-ubyte.gz");
-        let file = fmnist_io::IdxTensor::read(format!("{FIXTURES}/{images}"))
-            .unwrap()
-            .tensor;
-        let (n, rows, cols) = (file.dims()[0], file.dims()[1], file.dims()[2]);
+fn padded_fixtures(dir: &Path, pad: usize) {
+    rewritten_fixtures(dir, |images, labels| {
+        let (n, rows, cols) = (images.dims()[0], images.dims()[1], images.dims()[2]);
         let (rows2, cols2) = (rows + 2 * pad, cols + 2 * pad);
         let mut data = vec![0u8; n * rows2 * cols2];
-        for (i, image) in file.data().chunks_exact(rows * cols).enumerate() {
+        for (i, image) in images.data().chunks_exact(rows * cols).enumerate() {
             for (r, row) in image.chunks_exact(cols).enumerate() {
                 let start = (i * rows2 + r + pad) * cols2 + pad;
                 data[start..start + cols].copy_from_slice(row);
             }
         }
-        fmnist_io::IdxTensor::new(vec![n, rows2, cols2], data)
-            .unwrap()
-            .write(dir.join(&images), true)
-            .unwrap();
-        std::fs::copy(format!("{FIXTURES}/{labels}"), dir.join(&labels)).unwrap();
-    }
+        (IdxTensor::new(vec![n, rows2, cols2], data).unwrap(), labels)
+    });
 }
 
 #[test]
@@ -173,21 +158,7 @@ fn the_network_takes_the_data_sets_image_size() {
         .arg(&model)
         .assert()
         .success();
-    let out = fmnist()
-        .arg("encode")
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["--offline", "--json", "--split", "test"])
-        .arg("--model")
-        .arg(&model)
-        .arg("--out")
-        .arg(dir.path().join("features.npy"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let report = encode_test_set(dir.path(), &model, &dir.path().join("features.npy"));
     assert_eq!(report["features"], 8 * 8 * 16);
     // 30 x 30 images cannot be pooled twice: an error before any training.
     let odd = tempfile::tempdir().unwrap();

@@ -1,17 +1,10 @@
 //! `fmnist cluster` and `fmnist pca` on the fixture subset.
 
+mod common;
+
 use assert_cmd::Command;
-
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../fixtures/fashion-mnist-small"
-);
-
-fn fmnist() -> Command {
-    let mut cmd = Command::cargo_bin("fmnist").unwrap();
-    cmd.env_remove("FMNIST_DATA");
-    cmd
-}
+use common::{FIXTURES, fmnist, rewritten_fixtures};
+use fmnist_io::IdxTensor;
 
 /// `fmnist embed` on the fixture subset.
 fn embed() -> Command {
@@ -341,13 +334,7 @@ fn raw_pixels_embed_with_the_projected_or_the_exact_search() {
 
 /// The fixture images of classes 0, 1 and 9 only, relabelled 0, 1 and 2 (no class names file).
 fn three_class_fixtures(dir: &std::path::Path) {
-    for name in ["train", "t10k"] {
-        let read = |kind: &str| {
-            fmnist_io::IdxTensor::read(format!("{FIXTURES}/{name}-{kind}-ubyte.gz"))
-                .unwrap()
-                .tensor
-        };
-        let (images, labels) = (read("images-idx3"), read("labels-idx1"));
+    rewritten_fixtures(dir, |images, labels| {
         let pixels = images.dims()[1] * images.dims()[2];
         let (mut kept_images, mut kept_labels) = (Vec::new(), Vec::new());
         for (image, &label) in images.data().chunks_exact(pixels).zip(labels.data()) {
@@ -359,15 +346,11 @@ fn three_class_fixtures(dir: &std::path::Path) {
         let n = kept_labels.len();
         let mut dims = images.dims().to_vec();
         dims[0] = n;
-        let write = |kind: &str, dims: Vec<usize>, data: Vec<u8>| {
-            fmnist_io::IdxTensor::new(dims, data)
-                .unwrap()
-                .write(dir.join(format!("{name}-{kind}-ubyte.gz")), true)
-                .unwrap()
-        };
-        write("images-idx3", dims, kept_images);
-        write("labels-idx1", vec![n], kept_labels);
-    }
+        (
+            IdxTensor::new(dims, kept_images).unwrap(),
+            IdxTensor::new(vec![n], kept_labels).unwrap(),
+        )
+    });
 }
 
 #[test]

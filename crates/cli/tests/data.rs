@@ -3,20 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+mod common;
+
+use common::{FIXTURES, fmnist};
 use fmnist_io::{DataFile, IdxTensor};
 use predicates::prelude::*;
-
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../fixtures/fashion-mnist-small"
-);
-
-fn fmnist() -> Command {
-    let mut command = Command::cargo_bin("fmnist").unwrap();
-    command.env_remove("FMNIST_DATA");
-    command
-}
 
 fn fixture(file: DataFile) -> PathBuf {
     Path::new(FIXTURES).join(format!("{}.gz", file.file_name()))

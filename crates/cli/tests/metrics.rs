@@ -2,13 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+mod common;
+
+use common::fmnist;
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn fmnist() -> Command {
-    Command::cargo_bin("fmnist").unwrap()
-}
 
 fn write(dir: &Path, name: &str, labels: &[u64]) -> PathBuf {
     let path = dir.join(name);

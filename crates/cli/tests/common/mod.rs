@@ -1,0 +1,41 @@
+//! What the CLI's test binaries share: the fixture subset, the command, and rewritten copies of
+//! the fixtures.
+#![allow(dead_code)] // each test binary uses part of it
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use fmnist_io::IdxTensor;
+
+/// The committed subset of Fashion-MNIST (1,000 training and 200 test images).
+pub const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/fashion-mnist-small"
+);
+
+/// `fmnist`, blind to a data directory set in the environment.
+pub fn fmnist() -> Command {
+    let mut command = Command::cargo_bin("fmnist").unwrap();
+    command.env_remove("FMNIST_DATA");
+    command
+}
+
+/// Writes to `dir` a copy of the fixtures in which `rewrite` has turned each split's images and
+/// labels into new ones (gzip-compressed, under the usual names).
+pub fn rewritten_fixtures(
+    dir: &Path,
+    rewrite: impl Fn(IdxTensor, IdxTensor) -> (IdxTensor, IdxTensor),
+) {
+    for split in ["train", "t10k"] {
+        let path =
+            |directory: &Path, kind: &str| directory.join(format!("{split}-{kind}-ubyte.gz"));
+        let read = |kind| {
+            IdxTensor::read(path(Path::new(FIXTURES), kind))
+                .unwrap()
+                .tensor
+        };
+        let (images, labels) = rewrite(read("images-idx3"), read("labels-idx1"));
+        images.write(path(dir, "images-idx3"), true).unwrap();
+        labels.write(path(dir, "labels-idx1"), true).unwrap();
+    }
+}
