@@ -1,0 +1,12 @@
+//! Dense linear algebra shared by the estimators: column means and the blocked sample
+//! covariance ([`covariance_lower`]), the symmetric eigendecomposition ([`SymmetricEigen`]) and
+//! the randomized truncated SVD ([`randomized_svd`]), all through the workspace's GEMM (faer),
+//! deterministic on any number of threads.
+
+mod covariance;
+mod eigen;
+mod randomized;
+
+pub use covariance::{BLOCK, centre_rows, column_means, covariance_lower};
+pub use eigen::SymmetricEigen;
+pub use randomized::{Truncated, randomized_svd, standard_normal};
