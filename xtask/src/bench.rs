@@ -93,71 +93,100 @@ const DERIVED: &[(&str, &str, &str, f64)] = &[(
     20.0,
 )];
 
+/// Reference seconds per workload, with the library that took them.
+type References = BTreeMap<String, (f64, &'static str)>;
+
+/// Runs the benches (all, or the suite whose bench or package is `only`) and prints the table.
 pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let (data, provenance) = locator.load()?;
-    let split = StratifiedSplit::new().split(data.train.labels())?;
-    let indices = target.join("bench").join("train-indices.txt");
-    std::fs::create_dir_all(indices.parent().expect("a parent"))?;
-    let text: String = split.train.iter().map(|i| format!("{i}\n")).collect();
-    std::fs::write(&indices, text).with_context(|| format!("writing {}", indices.display()))?;
+    let indices = write_train_indices(&data, &target)?;
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_sklearn = Command::new(&python)
-        .args(["-c", "import sklearn"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_sklearn {
-        eprintln!(
-            "{python} with scikit-learn not found: timing the Rust side only (set PYTHON to choose an interpreter)"
-        );
-    }
+    let has_sklearn = has_scikit_learn(&python);
     let mut rust = BTreeMap::new();
-    // Reference seconds per workload, with the library that took them.
-    let mut reference: BTreeMap<String, (f64, &str)> = BTreeMap::new();
+    let mut reference = References::new();
     for suite in SUITES
         .iter()
         .filter(|s| only.is_none_or(|o| o == s.bench || o == s.package))
     {
-        let status = Command::new(env!("CARGO"))
-            .args(["bench", "-p", suite.package, "--bench", suite.bench])
-            .current_dir(&root)
-            .status()
-            .context("running cargo bench")?;
-        if !status.success() {
-            bail!("cargo bench -p {} failed", suite.package);
-        }
-        rust.extend(criterion_estimates(
-            &target.join("criterion").join(suite.group),
-            suite.group,
-        )?);
+        rust.extend(run_criterion(suite, &root, &target)?);
         if has_sklearn {
-            eprintln!("{}: {}", suite.reference, suite.script);
-            let out = Command::new(&python)
-                .arg(root.join(suite.script))
-                .arg("--data-dir")
-                .arg(&provenance.dir)
-                .arg("--indices")
-                .arg(&indices)
-                .output()
-                .with_context(|| format!("running {}", suite.script))?;
-            if !out.status.success() {
-                bail!(
-                    "{} failed: {}",
-                    suite.script,
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            let times: BTreeMap<String, f64> = serde_json::from_slice(&out.stdout)
-                .with_context(|| format!("reading the JSON of {}", suite.script))?;
-            reference.extend(
-                times
-                    .into_iter()
-                    .map(|(name, seconds)| (name, (seconds, suite.reference))),
-            );
+            let args = [provenance.dir.as_path(), indices.as_path()];
+            reference.extend(run_reference(suite, &python, &root, args)?);
         }
     }
+    add_derived(&mut rust, &mut reference);
+    print_table(&rust, &reference);
+    Ok(())
+}
+
+/// The study's training indices, one per line, for the Python side; returns the file.
+fn write_train_indices(data: &fmnist_io::FashionMnist, target: &Path) -> Result<PathBuf> {
+    let split = StratifiedSplit::new().split(data.train.labels())?;
+    let indices = target.join("bench").join("train-indices.txt");
+    std::fs::create_dir_all(target.join("bench"))?;
+    let text: String = split.train.iter().map(|i| format!("{i}\n")).collect();
+    std::fs::write(&indices, text).with_context(|| format!("writing {}", indices.display()))?;
+    Ok(indices)
+}
+
+/// Whether `python` imports scikit-learn; says so on stderr when it does not.
+fn has_scikit_learn(python: &str) -> bool {
+    let found = Command::new(python)
+        .args(["-c", "import sklearn"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!(
+            "{python} with scikit-learn not found: timing the Rust side only (set PYTHON to choose an interpreter)"
+        );
+    }
+    found
+}
+
+/// `cargo bench` of one suite; its criterion mean times.
+fn run_criterion(suite: &Suite, root: &Path, target: &Path) -> Result<BTreeMap<String, f64>> {
+    let status = Command::new(env!("CARGO"))
+        .args(["bench", "-p", suite.package, "--bench", suite.bench])
+        .current_dir(root)
+        .status()
+        .context("running cargo bench")?;
+    if !status.success() {
+        bail!("cargo bench -p {} failed", suite.package);
+    }
+    criterion_estimates(&target.join("criterion").join(suite.group), suite.group)
+}
+
+/// The suite's Python script on the data set `[dir, train indices]`; its times.
+fn run_reference(suite: &Suite, python: &str, root: &Path, args: [&Path; 2]) -> Result<References> {
+    eprintln!("{}: {}", suite.reference, suite.script);
+    let out = Command::new(python)
+        .arg(root.join(suite.script))
+        .arg("--data-dir")
+        .arg(args[0])
+        .arg("--indices")
+        .arg(args[1])
+        .output()
+        .with_context(|| format!("running {}", suite.script))?;
+    if !out.status.success() {
+        bail!(
+            "{} failed: {}",
+            suite.script,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let times: BTreeMap<String, f64> = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("reading the JSON of {}", suite.script))?;
+    Ok(times
+        .into_iter()
+        .map(|(name, seconds)| (name, (seconds, suite.reference)))
+        .collect())
+}
+
+/// The [`DERIVED`] workloads, on both sides where both of their measurements exist.
+fn add_derived(rust: &mut BTreeMap<String, f64>, reference: &mut References) {
     for &(name, long, short, divisor) in DERIVED {
         if let (Some(a), Some(b)) = (rust.get(long), rust.get(short)) {
             let value = (a - b) / divisor;
@@ -167,11 +196,15 @@ pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
             reference.insert(name.to_string(), ((a - b) / divisor, library));
         }
     }
+}
+
+/// One line per workload: our time, the reference's, the speed-up; then the quality figures.
+fn print_table(rust: &BTreeMap<String, f64>, reference: &References) {
     println!(
         "{:<42} {:>12} {:>14} {:>9}  reference",
         "workload", "rust (s)", "reference (s)", "speed-up"
     );
-    for (name, seconds) in &rust {
+    for (name, seconds) in rust {
         match reference.get(name) {
             Some(&(theirs, library)) => println!(
                 "{name:<42} {seconds:>12.4} {theirs:>14.4} {:>8.1}x  {library}",
@@ -183,7 +216,6 @@ pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
     for (name, (value, library)) in reference.iter().filter(|(n, _)| n.starts_with("quality/")) {
         println!("{name:<42} {:>12} {value:>14.6} {:>9}  {library}", "", "");
     }
-    Ok(())
 }
 
 /// Mean times, in seconds, of every benchmark of a criterion group (`<dir>/<id>/new/estimates.json`).

@@ -2,6 +2,7 @@
 
 mod bench;
 mod fixtures;
+mod tidy;
 
 use std::process::ExitCode;
 
@@ -14,6 +15,8 @@ tasks:
   bench [--data-dir DIR] [NAME] run the criterion benches (all, or one bench/package NAME) beside
                               their Python reference (scikit-learn, umap-learn or Keras, run by
                               python3 or $PYTHON) on the real data; print the ratios
+  tidy                        check the code base's own rules: functions of at most 80 lines,
+                              a `//!` doc on every crate (also a test of `cargo test`)
   reproduce [OPTIONS]         the whole study: results.json, REPORT.md and figures in report/
                               (builds and runs `fmnist reproduce`; see its --help:
                               --out DIR --seed N --data-dir DIR --quick --threads N
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         Some("fixtures") => data_dir_option(&args[1..]).and_then(fixtures::regenerate),
         Some("bench") => bench_args(&args[1..]),
         Some("reproduce") => reproduce(&args[1..]),
+        Some("tidy") => tidy::run(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")),
         Some(other) => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
     };
     match result {
