@@ -25,7 +25,7 @@ impl Splits {
     /// set, and the whole test set.
     ///
     /// # Errors
-    /// [`crate::Error::Io`] where `split` names a row that the training set lacks.
+    /// [`crate::PipelineError::Io`] where `split` names a row that the training set lacks.
     pub fn of_pixels(data: &FashionMnist, split: &Split) -> Result<Self> {
         Ok(Self {
             train: data.train.features(&split.train)?,
@@ -133,7 +133,7 @@ impl EmbeddingConfig {
     /// `transform`, so that neither is seen by the fit (the study's protocol).
     ///
     /// # Errors
-    /// [`crate::Error::Manifold`] for data UMAP cannot embed (too few points, NaN features).
+    /// [`crate::PipelineError::Manifold`] for data UMAP cannot embed (too few points, NaN features).
     pub fn embed_splits(
         &self,
         seed: u64,

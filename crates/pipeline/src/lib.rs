@@ -4,7 +4,7 @@
 //! ```no_run
 //! use fmnist_pipeline::figures;
 //! figures::explained_variance(std::path::Path::new("variance.png"), &[0.29, 0.18, 0.06], 2)?;
-//! # Ok::<(), fmnist_pipeline::Error>(())
+//! # Ok::<(), fmnist_pipeline::PipelineError>(())
 //! ```
 
 mod config;
@@ -20,7 +20,7 @@ mod study;
 
 pub use config::{GmmFeatures, StudyConfig};
 pub use embedding::{EmbeddingConfig, Splits, square_root};
-pub use error::{Error, Result};
+pub use error::{PipelineError, Result};
 pub use patch_features::{FittedPatchPca, PatchConfig};
 pub use progress::{Progress, Silent};
 pub use results::Results;

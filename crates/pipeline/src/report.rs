@@ -333,7 +333,7 @@ fn beyond_the_study(md: &mut String, results: &Results) {
 /// Writes [`render`]'s Markdown to `path`, atomically.
 ///
 /// # Errors
-/// [`crate::Error::Io`] if the file cannot be written.
+/// [`crate::PipelineError::Io`] if the file cannot be written.
 pub fn write(results: &Results, path: &Path) -> Result<()> {
     let text = render(results);
     fmnist_io::write_atomically(path, |file| {

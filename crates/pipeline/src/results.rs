@@ -11,7 +11,7 @@ use std::path::Path;
 use fmnist_eval::{ClassificationReport, ClusteringScores};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{PipelineError, Result};
 
 /// The version of this schema, written as `schema`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -213,9 +213,9 @@ impl Results {
     /// Writes the results as pretty-printed JSON, atomically.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be written.
+    /// [`PipelineError::Io`] if the file cannot be written.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(|error| Error::Json {
+        let json = serde_json::to_vec_pretty(self).map_err(|error| PipelineError::Json {
             path: path.to_path_buf(),
             error,
         })?;
@@ -230,20 +230,21 @@ impl Results {
     /// Reads results written by [`Results::write`].
     ///
     /// # Errors
-    /// [`Error::Json`] if the file is not results of this schema; [`Error::Io`] if unreadable.
+    /// [`PipelineError::Json`] if the file is not results of this schema; [`PipelineError::Io`] if unreadable.
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|error| {
-            Error::Io(fmnist_io::Error::Io {
+            PipelineError::Io(fmnist_io::Error::Io {
                 path: path.to_path_buf(),
                 error,
             })
         })?;
-        let results: Results = serde_json::from_slice(&bytes).map_err(|error| Error::Json {
-            path: path.to_path_buf(),
-            error,
-        })?;
+        let results: Results =
+            serde_json::from_slice(&bytes).map_err(|error| PipelineError::Json {
+                path: path.to_path_buf(),
+                error,
+            })?;
         if results.schema != SCHEMA_VERSION {
-            return Err(Error::Schema {
+            return Err(PipelineError::Schema {
                 path: path.to_path_buf(),
                 found: results.schema,
             });
@@ -392,9 +393,12 @@ pub(crate) mod tests {
         results.write(&path).unwrap();
         assert!(matches!(
             Results::read(&path),
-            Err(Error::Schema { found: 99, .. })
+            Err(PipelineError::Schema { found: 99, .. })
         ));
         std::fs::write(&path, "{").unwrap();
-        assert!(matches!(Results::read(&path), Err(Error::Json { .. })));
+        assert!(matches!(
+            Results::read(&path),
+            Err(PipelineError::Json { .. })
+        ));
     }
 }

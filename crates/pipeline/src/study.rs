@@ -15,7 +15,7 @@ use nalgebra::DMatrix;
 
 use crate::config::{GmmFeatures, StudyConfig};
 use crate::embedding::{EmbeddingConfig, Splits, square_root};
-use crate::error::{Error, Result};
+use crate::error::{PipelineError, Result};
 use crate::figures::{self, GridRow, ImageGrid, gray_pixels};
 use crate::progress::Progress;
 use crate::report::{self, figure_files};
@@ -109,7 +109,7 @@ impl Clustering {
 ///
 /// # Errors
 /// Any stage's error (bad data, a parameter out of range, a model that cannot be fitted) and
-/// [`crate::Error::Io`] when the outputs cannot be written. Outputs are written atomically, so
+/// [`crate::PipelineError::Io`] when the outputs cannot be written. Outputs are written atomically, so
 /// an earlier run's files are only replaced by complete new ones.
 pub fn run(
     config: &StudyConfig,
@@ -240,7 +240,9 @@ pub fn run(
         let n = config.pca_components;
         let (pixel_pca, pca_seconds) =
             timed(progress, "pca-umap: PCA of the square roots", 0, |_| {
-                let roots = parts.pixels.map(|x| Ok::<_, Error>(square_root(x)))?;
+                let roots = parts
+                    .pixels
+                    .map(|x| Ok::<_, PipelineError>(square_root(x)))?;
                 let roots_pca = Pca::params(n).seed(config.seed).fit(&roots.train)?;
                 Ok((
                     roots.map(|x| roots_pca.transform(x))?,
