@@ -8,8 +8,9 @@ use fmnist_patches::{FittedPatchFeatures, ImageShape, PatchFeatures};
 use nalgebra::DMatrix;
 use serde::Serialize;
 
-use crate::embedding::{Splits, square_root};
 use crate::error::Result;
+use crate::features::square_root;
+use crate::splits::Splits;
 
 /// Settings of the patch features. The defaults are what measured best in `patches-umap-gmm`
 /// (`crates/manifold/README.md`): 5x5 patches of the pixels at every pixel, 128 K-Means
