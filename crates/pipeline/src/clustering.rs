@@ -300,3 +300,60 @@ fn diagnostics(
     }
     Ok(diagnostics)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two blobs of three points each, in each part.
+    fn blobs() -> Splits {
+        let part = || {
+            DMatrix::from_row_slice(
+                6,
+                2,
+                &[0.0, 0.1, 0.2, 0.0, 0.1, 0.2, 5.0, 5.1, 5.2, 5.0, 5.1, 5.2],
+            )
+        };
+        Splits {
+            train: part(),
+            validation: part(),
+            test: part(),
+        }
+    }
+
+    #[test]
+    fn the_spec_builds_the_models_parameters() {
+        let x = blobs();
+        let spec = ClusterSpec::kmeans(2).n_init(3).max_iter(20).seed(4);
+        let FittedClusterer::KMeans(km) = spec.fit(&x.train).unwrap() else {
+            panic!("K-Means expected");
+        };
+        let expected = KMeans::params(2)
+            .n_init(3)
+            .max_iter(20)
+            .seed(4)
+            .fit(&x.train);
+        assert_eq!(km, expected.unwrap());
+        let spec = ClusterSpec::gaussian_mixture(2, Covariance::Diag).seed(1);
+        let FittedClusterer::GaussianMixture(gmm) = spec.fit(&x.train).unwrap() else {
+            panic!("a mixture expected");
+        };
+        let expected = GaussianMixture::params(2)
+            .covariance(Covariance::Diag)
+            .seed(1)
+            .fit(&x.train);
+        assert_eq!(gmm, expected.unwrap());
+    }
+
+    #[test]
+    fn every_part_is_clustered_and_a_bad_k_is_an_error() {
+        let x = blobs();
+        let (fitted, clusters) = ClusterSpec::kmeans(2).fit_splits(&x).unwrap();
+        assert_eq!(clusters.train, clusters.test);
+        assert_ne!(clusters.train[0], clusters.train[5]);
+        assert!(fitted.converged() && fitted.n_iter() >= 1);
+        assert!(ClusterSpec::kmeans(0).fit(&x.train).is_err());
+        let saved = serde_json::to_value(&fitted).unwrap();
+        assert!(saved.get("kmeans").is_some(), "{saved}");
+    }
+}

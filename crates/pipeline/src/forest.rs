@@ -145,3 +145,43 @@ impl ForestTask<'_> {
         Ok((report, confusion))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Silent;
+
+    #[test]
+    fn cluster_labels_replace_or_join_the_pixels() {
+        let pixels = DMatrix::from_row_slice(2, 2, &[1u8, 2, 3, 4]);
+        let replaced = ClusterLabels::Replace
+            .features(&pixels, &[7u32, 9])
+            .unwrap();
+        assert_eq!(replaced.shape(), (2, 1));
+        let added = ClusterLabels::Add.features(&pixels, &[7u32, 9]).unwrap();
+        assert_eq!(added.shape(), (2, 3));
+        assert_eq!(added[(1, 2)], 9);
+        assert!(ClusterLabels::Add.features(&pixels, &[1u32]).is_err());
+    }
+
+    #[test]
+    fn a_separable_task_is_learned_and_scored() {
+        let x = DMatrix::from_row_slice(8, 1, &[0u8, 1, 2, 3, 200, 201, 202, 203]);
+        let y = [0u8, 0, 0, 0, 1, 1, 1, 1];
+        let names = ["low".to_string(), "high".to_string()];
+        let task = ForestTask {
+            train: &x,
+            train_labels: &y,
+            test: &x,
+            test_labels: &y,
+            class_names: &names,
+        };
+        let evaluation = task.evaluate(5, 0, "forest", &Silent).unwrap();
+        assert_eq!(evaluation.result.accuracy, 1.0);
+        assert_eq!(evaluation.result.confusion, [[4, 0], [0, 4]]);
+        assert_eq!(evaluation.confusion.matrix(), evaluation.result.confusion);
+        let printed = evaluation.classification_result();
+        assert_eq!(printed.seconds, printed.test.seconds);
+        assert_eq!(printed.forest.n_trees, 5);
+    }
+}

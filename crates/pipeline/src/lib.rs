@@ -9,7 +9,8 @@
 //!
 //! let (data, _) = Locator::new().offline().load()?;
 //! let parts = SplitData::new(&data, &StratifiedSplit::new())?;
-//! let run = cluster(&parts, &FeatureSpec::Pca { components: 40 }, &ClusterSpec::kmeans(10), &Silent)?;
+//! let features = FeatureSpec::Pca { components: 40 };
+//! let run = cluster(&parts, &features, &ClusterSpec::kmeans(10).seed(0), &Silent)?;
 //! println!("test AMI {:.4}", run.result.scores.test.ami);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

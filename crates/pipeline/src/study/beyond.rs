@@ -3,6 +3,7 @@
 //! every image at once (N2D's protocol).
 
 use fmnist_cluster::Covariance;
+use fmnist_eval::ClusteringScores;
 
 use super::{Codes, HEADLINE, Study, kmeans_configuration};
 use crate::clustering::ClusterSpec;
@@ -14,7 +15,6 @@ use crate::progress::{Silent, timed};
 use crate::report::figure_files;
 use crate::results::{AllImagesResult, PipelineResult};
 use crate::splits::Splits;
-use fmnist_eval::ClusteringScores;
 
 /// The features a UMAP pipeline embeds.
 struct Source<'a> {
