@@ -6,7 +6,7 @@
 
 mod commands;
 mod data_source;
-mod features;
+mod feature_args;
 mod npy;
 mod output;
 mod progress;

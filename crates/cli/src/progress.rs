@@ -51,18 +51,31 @@ impl LocateProgress {
     }
 }
 
-/// The study's progress on stderr: one bar per long stage (hidden when stderr is not a
-/// terminal), and one line per finished stage unless quiet.
+/// The pipeline's progress on stderr: one bar per stage (hidden when stderr is not a
+/// terminal), and one line per finished stage.
 pub struct StudyProgress {
     bar: std::sync::Mutex<Option<ProgressBar>>,
-    quiet: bool,
+    /// Show the bars.
+    bars: bool,
+    /// Print a line when a stage ends.
+    lines: bool,
 }
 
 impl StudyProgress {
+    /// Bars and a line per stage, or nothing at all when `quiet`.
     pub fn new(quiet: bool) -> Self {
         Self {
             bar: std::sync::Mutex::new(None),
-            quiet,
+            bars: !quiet,
+            lines: !quiet,
+        }
+    }
+
+    /// Bars alone, for a subcommand that prints its own result.
+    pub fn bars_only() -> Self {
+        Self {
+            lines: false,
+            ..Self::new(false)
         }
     }
 
@@ -77,7 +90,7 @@ impl StudyProgress {
 
 impl fmnist_pipeline::Progress for StudyProgress {
     fn begin(&self, stage: &str, total: u64) {
-        if self.quiet {
+        if !self.bars {
             return;
         }
         let bar = if total > 0 {
@@ -117,7 +130,7 @@ impl fmnist_pipeline::Progress for StudyProgress {
                 bar.finish_and_clear();
             }
         });
-        if !self.quiet {
+        if self.lines {
             eprintln!("{stage:>28}  {seconds:7.1} s  {summary}");
         }
     }

@@ -32,11 +32,8 @@ fn without_timings(value: &mut Value) {
     }
 }
 
-#[test]
-fn quick_reproduction_writes_everything_and_is_deterministic() {
-    let first = tempfile::tempdir().unwrap();
-    let mut a = reproduce_quick(first.path());
-
+/// The schema's top-level keys, the pipelines and their runs on all images, in order.
+fn assert_schema_and_pipelines(results: &Value) {
     for key in [
         "schema",
         "seed",
@@ -47,9 +44,9 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
         "forest_pixels_only",
         "seconds_total",
     ] {
-        assert!(a.get(key).is_some(), "results.json lacks {key}");
+        assert!(results.get(key).is_some(), "results.json lacks {key}");
     }
-    let names: Vec<&str> = a["pipelines"]
+    let names: Vec<&str> = results["pipelines"]
         .as_array()
         .unwrap()
         .iter()
@@ -67,7 +64,7 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
             "ae-umap-gmm"
         ]
     );
-    let all_images: Vec<(&str, u64)> = a["all_images"]
+    let all_images: Vec<(&str, u64)> = results["all_images"]
         .as_array()
         .unwrap()
         .iter()
@@ -81,7 +78,12 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
             ("ae-umap-gmm", 1200)
         ]
     );
-    for pipeline in a["pipelines"].as_array().unwrap() {
+}
+
+/// Every pipeline's clusters and forests carry information about the classes; the split and
+/// the network have the study's sizes.
+fn assert_scores(results: &Value) {
+    for pipeline in results["pipelines"].as_array().unwrap() {
         for split in ["train", "validation", "test"] {
             let ami = pipeline["clustering"][split]["ami"].as_f64().unwrap();
             assert!(ami > 0.2 && ami <= 1.0, "{split} AMI {ami}");
@@ -91,10 +93,13 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
             assert!(accuracy > 0.3, "{mode} accuracy {accuracy}");
         }
     }
-    assert_eq!(a["dataset"]["train"], 800);
-    assert_eq!(a["dataset"]["validation"], 200);
-    assert_eq!(a["autoencoder"]["params"], 12_577);
+    assert_eq!(results["dataset"]["train"], 800);
+    assert_eq!(results["dataset"]["validation"], 200);
+    assert_eq!(results["autoencoder"]["params"], 12_577);
+}
 
+/// The report and the figures are in `out`.
+fn assert_figures(out: &Path) {
     for file in [
         "REPORT.md",
         "samples.png",
@@ -111,8 +116,17 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
         "ae-umap-gmm-clusters.png",
         "patches-umap-gmm-clusters.png",
     ] {
-        assert!(first.path().join(file).is_file(), "missing {file}");
+        assert!(out.join(file).is_file(), "missing {file}");
     }
+}
+
+#[test]
+fn quick_reproduction_writes_everything_and_is_deterministic() {
+    let first = tempfile::tempdir().unwrap();
+    let mut a = reproduce_quick(first.path());
+    assert_schema_and_pipelines(&a);
+    assert_scores(&a);
+    assert_figures(first.path());
 
     let second = tempfile::tempdir().unwrap();
     let mut b = reproduce_quick(second.path());

@@ -4,6 +4,7 @@ use fmnist_autoencoder::Device;
 use fmnist_cluster::Covariance;
 
 use crate::embedding::EmbeddingConfig;
+use crate::features::describe_codes;
 use crate::patch_features::PatchConfig;
 
 /// Which features the `ae-gmm` pipeline's mixture is fitted on.
@@ -18,14 +19,18 @@ pub enum GmmFeatures {
 }
 
 impl GmmFeatures {
+    /// The principal components of the codes kept (`None`: the codes as they are), as
+    /// [`crate::FeatureSpec::Autoencoder`] takes them.
+    pub fn components(self) -> Option<usize> {
+        match self {
+            GmmFeatures::Bottleneck => None,
+            GmmFeatures::BottleneckPca(n) => Some(n),
+        }
+    }
+
     /// A short description for the report.
     pub fn describe(self) -> String {
-        match self {
-            GmmFeatures::Bottleneck => "the 784-value bottleneck".to_string(),
-            GmmFeatures::BottleneckPca(n) => {
-                format!("the first {n} principal components of the bottleneck")
-            }
-        }
+        describe_codes(self.components())
     }
 }
 

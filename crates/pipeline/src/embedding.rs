@@ -1,75 +1,31 @@
 //! The UMAP embedding placed between the features and the clustering (N2D's recipe), shared by
-//! the study and `fmnist cluster --features umap`.
+//! the study, `fmnist cluster --features umap` and `fmnist embed`.
 
-use fmnist_io::{FashionMnist, Split};
 use fmnist_manifold::{FittedUmap, NeighborSearch, Progress as UmapProgress, Umap};
 use nalgebra::DMatrix;
 
+use std::time::Instant;
+
 use crate::error::Result;
+use crate::features::FeatureSpec;
 use crate::progress::Progress;
+use crate::splits::Splits;
 
-/// The three parts of the data in one feature space: the training split the models are fitted
-/// on, the validation split and the test set.
+/// Neighbours whose preservation [`Embedding::trustworthiness`] measures (scikit-learn's
+/// default 5 is for small sets; 10 is what the manifold crate's README reports).
+pub const TRUSTWORTHINESS_K: usize = 10;
+
+/// Features embedded by UMAP, fitted to the training split: what `fmnist embed` computes.
 #[derive(Debug, Clone)]
-pub struct Splits {
-    /// The training split.
-    pub train: DMatrix<f32>,
-    /// The validation split.
-    pub validation: DMatrix<f32>,
-    /// The test set.
-    pub test: DMatrix<f32>,
-}
-
-impl Splits {
-    /// The pixels of `data` in [0, 1]: `split`'s training and validation rows of the training
-    /// set, and the whole test set.
-    ///
-    /// # Errors
-    /// [`crate::Error::Io`] where `split` names a row that the training set lacks.
-    pub fn of_pixels(data: &FashionMnist, split: &Split) -> Result<Self> {
-        Ok(Self {
-            train: data.train.features(&split.train)?,
-            validation: data.train.features(&split.validation)?,
-            test: data.test.all_features(),
-        })
-    }
-
-    /// Applies `f` to each part.
-    ///
-    /// # Errors
-    /// The first error of `f`.
-    pub fn map<E>(
-        &self,
-        mut f: impl FnMut(&DMatrix<f32>) -> std::result::Result<DMatrix<f32>, E>,
-    ) -> std::result::Result<Self, E> {
-        Ok(Self {
-            train: f(&self.train)?,
-            validation: f(&self.validation)?,
-            test: f(&self.test)?,
-        })
-    }
-
-    /// All rows in one matrix: training split, then validation split, then test set.
-    pub fn stacked(&self) -> DMatrix<f32> {
-        let parts = [&self.train, &self.validation, &self.test];
-        let rows = parts.iter().map(|p| p.nrows()).sum();
-        let mut all = DMatrix::zeros(rows, self.train.ncols());
-        let mut first = 0;
-        for part in parts {
-            all.rows_mut(first, part.nrows()).copy_from(part);
-            first += part.nrows();
-        }
-        all
-    }
-}
-
-/// The square roots of pixel intensities in [0, 1] (negatives read as 0): a
-/// variance-stabilising transform that gives faint strokes and textures more weight beside
-/// large bright areas. Measured on the training split, it raises the share of each image's 15
-/// nearest neighbours of its own class from 0.776 to 0.795 (PCA-40 features), and the test AMI
-/// of UMAP + GMM on PCA-40 from 0.628 to 0.662 (umap-learn, `crates/manifold/README.md`).
-pub fn square_root(x: &DMatrix<f32>) -> DMatrix<f32> {
-    x.map(|v| v.max(0.0).sqrt())
+pub struct Embedding {
+    /// The embedding of the three parts.
+    pub embedded: Splits,
+    /// Trustworthiness (k = [`TRUSTWORTHINESS_K`]) of the test set's embedding against its
+    /// features.
+    pub trustworthiness: f64,
+    /// Seconds to fit the features and the embedding and to embed the validation and test
+    /// parts.
+    pub seconds: f64,
 }
 
 /// Settings of the UMAP embedding before clustering. The defaults are N2D's for
@@ -133,7 +89,7 @@ impl EmbeddingConfig {
     /// `transform`, so that neither is seen by the fit (the study's protocol).
     ///
     /// # Errors
-    /// [`crate::Error::Manifold`] for data UMAP cannot embed (too few points, NaN features).
+    /// [`crate::PipelineError::Manifold`] for data UMAP cannot embed (too few points, NaN features).
     pub fn embed_splits(
         &self,
         seed: u64,
@@ -149,6 +105,32 @@ impl EmbeddingConfig {
             train: fitted.embedding().clone(),
         };
         Ok((fitted, embedded))
+    }
+
+    /// Fits `features` to `pixels.train`, embeds them with these settings (as
+    /// [`EmbeddingConfig::embed_splits`]) and scores the test set's embedding; `seed` drives
+    /// every random step.
+    ///
+    /// # Errors
+    /// As [`FeatureSpec::fit`] and [`EmbeddingConfig::embed_splits`].
+    pub fn embed_features(
+        &self,
+        features: &FeatureSpec,
+        pixels: &Splits,
+        seed: u64,
+        progress: &dyn Progress,
+    ) -> Result<Embedding> {
+        let started = Instant::now();
+        let (fitted, base) = features.fit(pixels, seed, progress)?;
+        let (_, embedded) = fitted.with_umap(self, &base, seed, progress)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let trustworthiness =
+            fmnist_manifold::trustworthiness(&base.test, &embedded.test, TRUSTWORTHINESS_K)?;
+        Ok(Embedding {
+            embedded,
+            trustworthiness,
+            seconds,
+        })
     }
 
     /// Fits UMAP to all rows of `features` at once (N2D's protocol) and returns the embedding.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// its [`source`](std::error::Error::source), which says what and where (print the chain, as
 /// `anyhow`'s `{:#}` does).
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum PipelineError {
     /// Reading or writing data or outputs.
     #[error(transparent)]
     Io(#[from] fmnist_io::Error),
@@ -55,5 +55,5 @@ pub enum Error {
     },
 }
 
-/// Shorthand for `Result<T, fmnist_pipeline::Error>`.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+/// Shorthand for `Result<T, fmnist_pipeline::PipelineError>`.
+pub type Result<T, E = PipelineError> = std::result::Result<T, E>;

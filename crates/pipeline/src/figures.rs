@@ -11,7 +11,7 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{PipelineError, Result};
 
 const FONT: &str = "sans-serif";
 /// A ten-colour qualitative palette (matplotlib's `tab10`), one colour per class.
@@ -117,7 +117,7 @@ impl ImageGrid {
     /// Draws the grid to `path`.
     ///
     /// # Errors
-    /// [`Error::Figure`] if an image has the wrong size or drawing fails; [`Error::Io`] if the
+    /// [`PipelineError::Figure`] if an image has the wrong size or drawing fails; [`PipelineError::Io`] if the
     /// file cannot be written.
     pub fn draw(&self, path: &Path) -> Result<()> {
         let cell = self.width * self.scale;
@@ -141,7 +141,7 @@ impl ImageGrid {
             .flat_map(|r| &r.images)
             .find(|image| image.len() != pixels)
         {
-            return Err(Error::Figure(format!(
+            return Err(PipelineError::Figure(format!(
                 "an image of {} pixels in a grid of {} x {} images",
                 bad.len(),
                 self.height,
@@ -267,7 +267,7 @@ pub fn eigen_images(
 /// coloured by class.
 ///
 /// # Errors
-/// [`Error::Figure`] with fewer than two components or a label count that differs from the
+/// [`PipelineError::Figure`] with fewer than two components or a label count that differs from the
 /// rows; otherwise as [`ImageGrid::draw`].
 pub fn projection_scatter(
     path: &Path,
@@ -276,7 +276,7 @@ pub fn projection_scatter(
     class_names: &[String],
 ) -> Result<()> {
     if projected.ncols() < 2 {
-        return Err(Error::Figure(format!(
+        return Err(PipelineError::Figure(format!(
             "a PC1/PC2 scatter needs two components, got {}",
             projected.ncols()
         )));
@@ -297,7 +297,7 @@ pub fn projection_scatter(
 /// Points in two dimensions coloured by class, with a legend of class names.
 ///
 /// # Errors
-/// [`Error::Figure`] if `points` and `labels` differ in length; otherwise as [`ImageGrid::draw`].
+/// [`PipelineError::Figure`] if `points` and `labels` differ in length; otherwise as [`ImageGrid::draw`].
 pub fn scatter(
     path: &Path,
     title: &str,
@@ -307,7 +307,7 @@ pub fn scatter(
     class_names: &[String],
 ) -> Result<()> {
     if points.len() != labels.len() {
-        return Err(Error::Figure(format!(
+        return Err(PipelineError::Figure(format!(
             "{} points but {} labels",
             points.len(),
             labels.len()
@@ -415,7 +415,7 @@ pub fn loss_curves(path: &Path, title: &str, train: &[f64], validation: &[f64]) 
 /// shaded by their share of the row and show the count.
 ///
 /// # Errors
-/// [`Error::Figure`] if the matrix is not square with one row per class name; otherwise as
+/// [`PipelineError::Figure`] if the matrix is not square with one row per class name; otherwise as
 /// [`ImageGrid::draw`].
 pub fn confusion_heatmap(
     path: &Path,
@@ -425,7 +425,7 @@ pub fn confusion_heatmap(
 ) -> Result<()> {
     let n = class_names.len();
     if matrix.len() != n || matrix.iter().any(|row| row.len() != n) {
-        return Err(Error::Figure(format!(
+        return Err(PipelineError::Figure(format!(
             "a confusion matrix for {n} classes must be {n} x {n}"
         )));
     }
@@ -492,13 +492,13 @@ fn render(
     let mut buffer = vec![255u8; width * height * 3];
     {
         let size = (
-            u32::try_from(width).map_err(|_| Error::Figure("figure too wide".into()))?,
-            u32::try_from(height).map_err(|_| Error::Figure("figure too tall".into()))?,
+            u32::try_from(width).map_err(|_| PipelineError::Figure("figure too wide".into()))?,
+            u32::try_from(height).map_err(|_| PipelineError::Figure("figure too tall".into()))?,
         );
         let root = BitMapBackend::with_buffer(&mut buffer, size).into_drawing_area();
-        paint(&root).map_err(|e| Error::Figure(format!("{}: {e}", path.display())))?;
+        paint(&root).map_err(|e| PipelineError::Figure(format!("{}: {e}", path.display())))?;
         root.present()
-            .map_err(|e| Error::Figure(format!("{}: {e}", path.display())))?;
+            .map_err(|e| PipelineError::Figure(format!("{}: {e}", path.display())))?;
     }
     write_png(path, width as u32, height as u32, &buffer)
 }

@@ -1,29 +1,45 @@
-//! The Fashion-MNIST clustering study composed from the `fmnist-*` crates: its experiments,
-//! `results.json`, the report and its figures.
+//! The Fashion-MNIST clustering study composed from the `fmnist-*` crates: features
+//! ([`FeatureSpec`] → [`FittedFeatures`]), clustering ([`ClusterSpec`] → [`FittedClusterer`]),
+//! forests on the clusters ([`ForestTask`]), the study's experiments, `results.json`, the
+//! report and its figures.
 //!
 //! ```no_run
-//! use fmnist_pipeline::figures;
-//! figures::explained_variance(std::path::Path::new("variance.png"), &[0.29, 0.18, 0.06], 2)?;
-//! # Ok::<(), fmnist_pipeline::Error>(())
+//! use fmnist_io::{Locator, StratifiedSplit};
+//! use fmnist_pipeline::{ClusterSpec, FeatureSpec, Silent, SplitData, cluster};
+//!
+//! let (data, _) = Locator::new().offline().load()?;
+//! let parts = SplitData::new(&data, &StratifiedSplit::new())?;
+//! let features = FeatureSpec::Pca { components: 40 };
+//! let run = cluster(&parts, &features, &ClusterSpec::kmeans(10).seed(0), &Silent)?;
+//! println!("test AMI {:.4}", run.result.scores.test.ami);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod clustering;
 mod config;
 mod embedding;
 mod error;
+mod features;
 pub mod figures;
+mod forest;
 mod model_file;
 pub mod paper;
 mod patch_features;
 mod progress;
 pub mod report;
 pub mod results;
+mod splits;
 mod study;
 
+pub use clustering::{ClusterMethod, ClusterSpec, ClusteringRun, FittedClusterer, cluster};
 pub use config::{GmmFeatures, StudyConfig};
-pub use embedding::{EmbeddingConfig, Splits, square_root};
-pub use error::{Error, Result};
+pub use embedding::{Embedding, EmbeddingConfig, TRUSTWORTHINESS_K};
+pub use error::{PipelineError, Result};
+pub use features::{FeatureSpec, FittedFeatures, square_root};
+pub use forest::{ClusterLabels, ForestEvaluation, ForestTask};
 pub use model_file::ModelFileError;
 pub use patch_features::{FittedPatchPca, PatchConfig};
 pub use progress::{Progress, Silent};
 pub use results::Results;
+pub use splits::{SplitData, Splits};
 pub use study::{REPORT_FILE, RESULTS_FILE, run};

@@ -8,8 +8,9 @@ use fmnist_patches::{FittedPatchFeatures, ImageShape, PatchFeatures};
 use nalgebra::DMatrix;
 use serde::Serialize;
 
-use crate::embedding::{Splits, square_root};
 use crate::error::Result;
+use crate::features::square_root;
+use crate::splits::Splits;
 
 /// Settings of the patch features. The defaults are what measured best in `patches-umap-gmm`
 /// (`crates/manifold/README.md`): 5x5 patches of the pixels at every pixel, 128 K-Means
@@ -74,7 +75,7 @@ impl PatchConfig {
     /// deviation, then PCA.
     ///
     /// # Errors
-    /// [`crate::Error::Patches`] for images the patch features cannot take (a patch or pooling
+    /// [`crate::PipelineError::Patches`] for images the patch features cannot take (a patch or pooling
     /// grid too large for the image, NaN pixels), and the K-Means' and PCA's errors.
     pub fn extract(
         &self,
@@ -145,7 +146,7 @@ impl FittedPatchPca {
     /// The features of new `pixels` (one image per row, values in [0, 1]).
     ///
     /// # Errors
-    /// [`crate::Error::Patches`] for images of another size or with NaN pixels.
+    /// [`crate::PipelineError::Patches`] for images of another size or with NaN pixels.
     pub fn transform(&self, pixels: &DMatrix<f32>) -> Result<DMatrix<f32>> {
         let features = if self.square_root {
             self.features.transform(&square_root(pixels))?

@@ -21,3 +21,19 @@ impl Progress for Silent {
     fn update(&self, _: u64, _: &str) {}
     fn end(&self, _: &str, _: f64, _: &str) {}
 }
+
+/// Runs `work` as a stage called `name` of `total` units, returning its value and its wall
+/// time; `work` returns the value with the one-line summary that ends the stage.
+pub(crate) fn timed<T>(
+    progress: &dyn Progress,
+    name: &str,
+    total: u64,
+    work: impl FnOnce(&dyn Progress) -> crate::Result<(T, String)>,
+) -> crate::Result<(T, f64)> {
+    progress.begin(name, total);
+    let started = std::time::Instant::now();
+    let (value, summary) = work(progress)?;
+    let seconds = started.elapsed().as_secs_f64();
+    progress.end(name, seconds, &summary);
+    Ok((value, seconds))
+}

@@ -45,6 +45,24 @@ fn percent(x: f64) -> String {
 /// Renders the report as Markdown.
 pub fn render(results: &Results) -> String {
     let mut md = String::new();
+    header(&mut md, results);
+    study_table(&mut md, results);
+    all_scores(&mut md, results);
+    gmm_comparison(&mut md, results);
+    differences(&mut md);
+    if !results.all_images.is_empty() {
+        beyond_the_study(&mut md, results);
+    }
+    pca(&mut md, results);
+    autoencoder(&mut md, results);
+    pipelines(&mut md, results);
+    timings(&mut md, results);
+    environment(&mut md, results);
+    md
+}
+
+/// The title, what kind of run this was, and its data.
+fn header(md: &mut String, results: &Results) {
     let data = &results.dataset;
     let _ = writeln!(md, "# Fashion-MNIST clustering: the study, reproduced\n");
     if results.quick {
@@ -66,7 +84,11 @@ pub fn render(results: &Results) -> String {
         "Data: {} ({} train / {} validation / {} test images), seed {}. Total time {:.1} s.\n",
         data.source, data.train, data.validation, data.test, results.seed, results.seconds_total
     );
+}
 
+/// The study's headline numbers beside ours, and the pixels-only control.
+fn study_table(md: &mut String, results: &Results) {
+    let data = &results.dataset;
     let _ = writeln!(md, "## The study's numbers beside ours\n");
     let _ = writeln!(
         md,
@@ -122,7 +144,10 @@ pub fn render(results: &Results) -> String {
         "| pixels only (the control the study lacks) | | | | **{}** |\n",
         percent(results.forest_pixels_only.accuracy)
     );
+}
 
+/// Every pipeline's clustering scores on each part.
+fn all_scores(md: &mut String, results: &Results) {
     let _ = writeln!(md, "### All clustering scores\n");
     let _ = writeln!(
         md,
@@ -143,43 +168,50 @@ pub fn render(results: &Results) -> String {
         }
     }
     let _ = writeln!(md);
+}
 
-    if let Some(main) = results.pipeline("ae-gmm") {
-        let _ = writeln!(md, "### Which Gaussian mixture gives what\n");
+/// The `ae-gmm` pipeline beside the other mixtures fitted to the same codes.
+fn gmm_comparison(md: &mut String, results: &Results) {
+    let Some(main) = results.pipeline("ae-gmm") else {
+        return;
+    };
+    let _ = writeln!(md, "### Which Gaussian mixture gives what\n");
+    let _ = writeln!(
+        md,
+        "The study fitted scikit-learn's default mixture (full covariance) to the 784-value \
+         bottleneck. Full covariance on 784 dimensions costs minutes per fit, so `ae-gmm` \
+         uses the configuration below marked *pipeline*; the others were fitted to the same \
+         codes for comparison.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| configuration | AMI train | AMI test | accuracy test |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| {} (*pipeline*) | {:.4} | {:.4} | {:.4} |",
+        main.configuration,
+        main.clustering.train.ami,
+        main.clustering.test.ami,
+        main.clustering.test.accuracy
+    );
+    for v in &results.gmm_variants {
         let _ = writeln!(
             md,
-            "The study fitted scikit-learn's default mixture (full covariance) to the 784-value \
-             bottleneck. Full covariance on 784 dimensions costs minutes per fit, so `ae-gmm` \
-             uses the configuration below marked *pipeline*; the others were fitted to the same \
-             codes for comparison.\n"
+            "| {} covariance on {} | {:.4} | {:.4} | {:.4} |",
+            v.covariance,
+            v.features,
+            v.clustering.train.ami,
+            v.clustering.test.ami,
+            v.clustering.test.accuracy
         );
-        let _ = writeln!(
-            md,
-            "| configuration | AMI train | AMI test | accuracy test |"
-        );
-        let _ = writeln!(md, "|---|---|---|---|");
-        let _ = writeln!(
-            md,
-            "| {} (*pipeline*) | {:.4} | {:.4} | {:.4} |",
-            main.configuration,
-            main.clustering.train.ami,
-            main.clustering.test.ami,
-            main.clustering.test.accuracy
-        );
-        for v in &results.gmm_variants {
-            let _ = writeln!(
-                md,
-                "| {} covariance on {} | {:.4} | {:.4} | {:.4} |",
-                v.covariance,
-                v.features,
-                v.clustering.train.ami,
-                v.clustering.test.ami,
-                v.clustering.test.accuracy
-            );
-        }
-        let _ = writeln!(md);
     }
+    let _ = writeln!(md);
+}
 
+/// Where and why the study's numbers and ours differ.
+fn differences(md: &mut String) {
     let _ = writeln!(md, "### Where and why the numbers differ\n");
     let _ = writeln!(
         md,
@@ -195,11 +227,10 @@ pub fn render(results: &Results) -> String {
         let _ = writeln!(md, "- {}: {}", p.0, p.1);
     }
     let _ = writeln!(md);
+}
 
-    if !results.all_images.is_empty() {
-        beyond_the_study(&mut md, results);
-    }
-
+/// The PCA and its figures.
+fn pca(md: &mut String, results: &Results) {
     let _ = writeln!(md, "## PCA\n");
     let _ = writeln!(
         md,
@@ -213,7 +244,10 @@ pub fn render(results: &Results) -> String {
     );
     let _ = writeln!(md, "![eigen-images]({})\n", figure_files::EIGEN_IMAGES);
     let _ = writeln!(md, "![PC1 / PC2]({})\n", figure_files::PCA_SCATTER);
+}
 
+/// The autoencoder's training and its figures.
+fn autoencoder(md: &mut String, results: &Results) {
     let ae = &results.autoencoder;
     let _ = writeln!(md, "## Autoencoder\n");
     let _ = writeln!(
@@ -232,7 +266,10 @@ pub fn render(results: &Results) -> String {
         "![reconstructions]({})\n",
         figure_files::AE_RECONSTRUCTION
     );
+}
 
+/// Each pipeline's cluster grid, forest reports and confusion matrices.
+fn pipelines(md: &mut String, results: &Results) {
     let _ = writeln!(md, "## Pipelines\n");
     for pipeline in &results.pipelines {
         let _ = writeln!(md, "### {}\n", pipeline.name);
@@ -258,7 +295,11 @@ pub fn render(results: &Results) -> String {
             );
         }
     }
+}
 
+/// The wall time of every stage.
+fn timings(md: &mut String, results: &Results) {
+    let ae = &results.autoencoder;
     let _ = writeln!(md, "## Timings\n");
     let _ = writeln!(md, "| stage | seconds |");
     let _ = writeln!(md, "|---|---|");
@@ -282,7 +323,10 @@ pub fn render(results: &Results) -> String {
         results.forest_pixels_only.seconds
     );
     let _ = writeln!(md, "| **total** | **{:.1}** |\n", results.seconds_total);
+}
 
+/// Where the run happened.
+fn environment(md: &mut String, results: &Results) {
     let env = &results.environment;
     let _ = writeln!(md, "## Environment\n");
     let _ = writeln!(
@@ -290,7 +334,6 @@ pub fn render(results: &Results) -> String {
         "CPU {}, {} threads, {}, fmnist-pipeline {}.",
         env.cpu, env.threads, env.os, env.version
     );
-    md
 }
 
 /// The UMAP pipelines: every image clustered at once beside N2D, and the 2-D embedding.
@@ -333,7 +376,7 @@ fn beyond_the_study(md: &mut String, results: &Results) {
 /// Writes [`render`]'s Markdown to `path`, atomically.
 ///
 /// # Errors
-/// [`crate::Error::Io`] if the file cannot be written.
+/// [`crate::PipelineError::Io`] if the file cannot be written.
 pub fn write(results: &Results, path: &Path) -> Result<()> {
     let text = render(results);
     fmnist_io::write_atomically(path, |file| {

@@ -9,9 +9,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use fmnist_eval::{ClassificationReport, ClusteringScores};
+use fmnist_forest::TreeStats;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{PipelineError, Result};
+use crate::splits::Splits;
 
 /// The version of this schema, written as `schema`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -154,6 +156,68 @@ pub struct SplitScores {
     pub test: ClusteringScores,
 }
 
+impl SplitScores {
+    /// The scores of `clusters` against the classes `truth`, part by part.
+    ///
+    /// # Errors
+    /// [`PipelineError::Eval`] where a part's clusters and classes differ in length or are
+    /// empty.
+    pub fn compute(truth: &Splits<Vec<u8>>, clusters: &Splits<Vec<u32>>) -> Result<Self> {
+        Ok(Self {
+            train: ClusteringScores::compute(&truth.train, &clusters.train)?,
+            validation: ClusteringScores::compute(&truth.validation, &clusters.validation)?,
+            test: ClusteringScores::compute(&truth.test, &clusters.test)?,
+        })
+    }
+}
+
+/// A clustering fitted to the training split and scored on each part: what `fmnist cluster
+/// --json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusteringResult {
+    /// `kmeans` or `gmm`.
+    pub method: String,
+    /// The features' name (`raw`, `pca`, `root-pca`, `patches`, `ae`, `umap`).
+    pub features: String,
+    /// Number of clusters.
+    pub k: usize,
+    /// Seed of the features' and the model's random steps.
+    pub seed: u64,
+    /// The scores on each part (`train`, `validation`, `test` at the top level).
+    #[serde(flatten)]
+    pub scores: SplitScores,
+    /// How the fit went.
+    #[serde(flatten)]
+    pub fit: FitDiagnostics,
+    /// Seconds to fit the features and the model, not counting loading, predicting and
+    /// scoring.
+    pub seconds: f64,
+}
+
+/// How a clustering model's fit went; the fields of the other model are left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitDiagnostics {
+    /// K-Means: sum of squared distances to the nearest centroid (training split).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inertia: Option<f64>,
+    /// Mixture: covariance structure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covariance: Option<String>,
+    /// Mixture: `free` or `equal` component sizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component_sizes: Option<String>,
+    /// Mixture: mean log-likelihood per sample of the training split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_likelihood: Option<f64>,
+    /// Mixture: Bayesian information criterion on the training split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bic: Option<f64>,
+    /// Iterations of the winning run.
+    pub iterations: usize,
+    /// Whether the winning run converged before the iteration limit.
+    pub converged: bool,
+}
+
 /// The study's two ways of using cluster labels in a classifier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForestModes {
@@ -174,6 +238,18 @@ pub struct ForestResult {
     pub confusion: Vec<Vec<u64>>,
     /// Wall time of fit and prediction.
     pub seconds: f64,
+}
+
+/// A forest trained on the training split and scored on the test set: what `fmnist classify
+/// --json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationResult {
+    /// The scores on the test set.
+    pub test: ForestResult,
+    /// Seconds to train and score the forest (as `test.seconds`), not counting loading.
+    pub seconds: f64,
+    /// The size of the trees.
+    pub forest: TreeStats,
 }
 
 /// Where a run happened.
@@ -213,9 +289,9 @@ impl Results {
     /// Writes the results as pretty-printed JSON, atomically.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be written.
+    /// [`PipelineError::Io`] if the file cannot be written.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(|error| Error::Json {
+        let json = serde_json::to_vec_pretty(self).map_err(|error| PipelineError::Json {
             path: path.to_path_buf(),
             error,
         })?;
@@ -230,20 +306,21 @@ impl Results {
     /// Reads results written by [`Results::write`].
     ///
     /// # Errors
-    /// [`Error::Json`] if the file is not results of this schema; [`Error::Io`] if unreadable.
+    /// [`PipelineError::Json`] if the file is not results of this schema; [`PipelineError::Io`] if unreadable.
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|error| {
-            Error::Io(fmnist_io::Error::Io {
+            PipelineError::Io(fmnist_io::Error::Io {
                 path: path.to_path_buf(),
                 error,
             })
         })?;
-        let results: Results = serde_json::from_slice(&bytes).map_err(|error| Error::Json {
-            path: path.to_path_buf(),
-            error,
-        })?;
+        let results: Results =
+            serde_json::from_slice(&bytes).map_err(|error| PipelineError::Json {
+                path: path.to_path_buf(),
+                error,
+            })?;
         if results.schema != SCHEMA_VERSION {
-            return Err(Error::Schema {
+            return Err(PipelineError::Schema {
                 path: path.to_path_buf(),
                 found: results.schema,
             });
@@ -392,9 +469,12 @@ pub(crate) mod tests {
         results.write(&path).unwrap();
         assert!(matches!(
             Results::read(&path),
-            Err(Error::Schema { found: 99, .. })
+            Err(PipelineError::Schema { found: 99, .. })
         ));
         std::fs::write(&path, "{").unwrap();
-        assert!(matches!(Results::read(&path), Err(Error::Json { .. })));
+        assert!(matches!(
+            Results::read(&path),
+            Err(PipelineError::Json { .. })
+        ));
     }
 }

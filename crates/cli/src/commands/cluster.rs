@@ -2,23 +2,22 @@
 //! split (raw pixels, PCA features or autoencoder codes), predict the validation and test sets,
 //! and score all three against the classes.
 
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
-use fmnist_cluster::{
-    ComponentSizes, Covariance, FittedGaussianMixture, FittedKMeans, GaussianMixture, KMeans,
-};
+use fmnist_cluster::{ComponentSizes, Covariance};
 use fmnist_decomp::FittedPca;
-use fmnist_eval::ClusteringScores;
+use fmnist_io::StratifiedSplit;
 use fmnist_manifold::FittedUmap;
-use fmnist_pipeline::{FittedPatchPca, Splits};
-use nalgebra::DMatrix;
+use fmnist_pipeline::results::ClusteringResult;
+use fmnist_pipeline::{
+    ClusterMethod, ClusterSpec, FittedClusterer, FittedPatchPca, Silent, SplitData, Splits,
+};
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
-use crate::features::{FeatureArgs, Features, image_shape, study_split};
+use crate::feature_args::{FeatureArgs, Features};
 use crate::output::print_result;
 
 #[derive(Debug, Args)]
@@ -69,8 +68,7 @@ pub struct ClusterArgs {
 }
 
 /// Clustering method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Method {
     /// K-Means (k-means++, n_init runs, Lloyd iterations).
     Kmeans,
@@ -121,69 +119,27 @@ impl From<SizesArg> for ComponentSizes {
     }
 }
 
-/// A fitted model of either method.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Model {
-    Kmeans(FittedKMeans),
-    Gmm(FittedGaussianMixture),
-}
-
-impl Model {
-    fn predict(&self, x: &DMatrix<f32>) -> fmnist_cluster::Result<Vec<usize>> {
-        match self {
-            Model::Kmeans(km) => km.predict(x),
-            Model::Gmm(gmm) => gmm.predict(x),
-        }
-    }
-
-    fn iterations(&self) -> usize {
-        match self {
-            Model::Kmeans(km) => km.n_iter(),
-            Model::Gmm(gmm) => gmm.n_iter(),
-        }
-    }
-
-    fn converged(&self) -> bool {
-        match self {
-            Model::Kmeans(km) => km.converged(),
-            Model::Gmm(gmm) => gmm.converged(),
+impl ClusterArgs {
+    /// The clustering model these arguments ask for, with `k` clusters.
+    fn spec(&self, k: usize) -> ClusterSpec {
+        let method = match self.method {
+            Method::Kmeans => ClusterMethod::KMeans,
+            Method::Gmm => ClusterMethod::GaussianMixture {
+                covariance: self.covariance.into(),
+                sizes: self.component_sizes.into(),
+            },
+        };
+        ClusterSpec {
+            method,
+            k,
+            n_init: self.n_init,
+            max_iter: self.max_iter,
+            seed: self.seed,
         }
     }
 }
 
-/// The printed result, in the naming of results.json.
-#[derive(Debug, Serialize)]
-struct Output {
-    method: Method,
-    features: Features,
-    k: usize,
-    seed: u64,
-    train: ClusteringScores,
-    validation: ClusteringScores,
-    test: ClusteringScores,
-    /// K-Means: sum of squared distances to the nearest centroid (training split).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    inertia: Option<f64>,
-    /// Mixture: covariance structure.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    covariance: Option<&'static str>,
-    /// Mixture: `free` or `equal` component sizes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    component_sizes: Option<&'static str>,
-    /// Mixture: mean log-likelihood per sample of the training split.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    log_likelihood: Option<f64>,
-    /// Mixture: Bayesian information criterion on the training split.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bic: Option<f64>,
-    iterations: usize,
-    converged: bool,
-    /// Seconds to fit (PCA included), not counting loading and scoring.
-    seconds: f64,
-}
-
-/// What `--save` writes.
+/// What `--save` writes: the fitted features' models and the clustering model.
 #[derive(Debug, Serialize)]
 struct Saved<'a> {
     pca: Option<&'a FittedPca>,
@@ -191,150 +147,92 @@ struct Saved<'a> {
     patches: Option<&'a FittedPatchPca>,
     umap: Option<&'a FittedUmap>,
     #[serde(flatten)]
-    model: &'a Model,
+    model: &'a FittedClusterer,
 }
 
 pub fn run(args: ClusterArgs) -> Result<()> {
     let (data, _) = args.data.load()?;
-    let (split, pixels) = study_split(&data)?;
+    let parts = SplitData::new(&data, &StratifiedSplit::new())?;
     let k = args.k.unwrap_or_else(|| data.train.n_classes());
-    let truth_train: Vec<u8> = split
-        .train
-        .iter()
-        .map(|&i| data.train.labels()[i])
-        .collect();
-    let truth_val: Vec<u8> = split
-        .validation
-        .iter()
-        .map(|&i| data.train.labels()[i])
-        .collect();
     eprintln!(
         "clustering {} training images ({:?} features) with {:?}, k = {}",
-        pixels.train.nrows(),
+        parts.pixels.train.nrows(),
         args.features,
         args.method,
         k
     );
-    let start = Instant::now();
-    let extracted =
-        args.feature_args
-            .extract(args.features, pixels, image_shape(&data), args.seed)?;
-    let Splits {
-        train: x_train,
-        validation: x_val,
-        test: x_test,
-    } = &extracted.splits;
-    let model = match args.method {
-        Method::Kmeans => Model::Kmeans(
-            KMeans::params(k)
-                .n_init(args.n_init.unwrap_or(10))
-                .max_iter(args.max_iter.unwrap_or(300))
-                .seed(args.seed)
-                .fit(x_train)
-                .context("fitting K-Means")?,
-        ),
-        Method::Gmm => Model::Gmm(
-            GaussianMixture::params(k)
-                .covariance(args.covariance.into())
-                .component_sizes(args.component_sizes.into())
-                .n_init(args.n_init.unwrap_or(1))
-                .max_iter(args.max_iter.unwrap_or(100))
-                .seed(args.seed)
-                .fit(x_train)
-                .context("fitting the Gaussian mixture")?,
-        ),
-    };
-    let seconds = start.elapsed().as_secs_f64();
-    let train_labels = model.predict(x_train)?;
-    let (inertia, covariance, component_sizes, log_likelihood, bic) = match &model {
-        Model::Kmeans(km) => (Some(km.inertia()), None, None, None, None),
-        Model::Gmm(gmm) => (
-            None,
-            Some(gmm.covariance_type().name()),
-            Some(ComponentSizes::from(args.component_sizes).name()),
-            Some(gmm.score(x_train)?),
-            Some(gmm.bic(x_train)?),
-        ),
-    };
-    let validation_labels = model.predict(x_val)?;
-    let test_labels = model.predict(x_test)?;
+    let features = args.feature_args.spec(args.features, parts.shape())?;
+    let run = fmnist_pipeline::cluster(&parts, &features, &args.spec(k), &Silent)?;
     if let Some(path) = &args.labels_out {
-        let mut by_image = vec![0usize; data.train.len()];
-        for (&row, &label) in split.train.iter().zip(&train_labels) {
-            by_image[row] = label;
-        }
-        for (&row, &label) in split.validation.iter().zip(&validation_labels) {
-            by_image[row] = label;
-        }
-        let text: String = by_image
-            .iter()
-            .chain(&test_labels)
-            .map(|label| format!("{label}\n"))
-            .collect();
-        fmnist_io::write_atomically(path, |file| {
-            std::io::Write::write_all(file, text.as_bytes())
-        })?;
+        write_labels(path, &parts, &run.clusters)?;
         eprintln!("wrote the cluster labels to {}", path.display());
     }
-    let output = Output {
-        method: args.method,
-        features: args.features,
-        k,
-        seed: args.seed,
-        train: ClusteringScores::compute(&truth_train, &train_labels)?,
-        validation: ClusteringScores::compute(&truth_val, &validation_labels)?,
-        test: ClusteringScores::compute(data.test.labels(), &test_labels)?,
-        inertia,
-        covariance,
-        component_sizes,
-        log_likelihood,
-        bic,
-        iterations: model.iterations(),
-        converged: model.converged(),
-        seconds,
-    };
     if let Some(path) = &args.save {
         let saved = Saved {
-            pca: extracted.pca.as_ref(),
-            patches: extracted.patches.as_ref(),
-            umap: extracted.umap.as_ref(),
-            model: &model,
+            pca: run.features.pca(),
+            patches: run.features.patches(),
+            umap: run.features.umap(),
+            model: &run.clusterer,
         };
         let json = serde_json::to_vec(&saved)?;
         fmnist_io::write_atomically(path, |file| std::io::Write::write_all(file, &json))?;
         eprintln!("saved the model to {}", path.display());
     }
-    print_result(args.json, &render(&output), &output)
+    print_result(args.json, &render(&run.result), &run.result)
 }
 
-fn render(o: &Output) -> String {
+/// Writes the cluster of every image to `path`, one per line: the training set's images in the
+/// data set's order (training and validation split together), then the test images.
+fn write_labels(path: &Path, parts: &SplitData<'_>, clusters: &Splits<Vec<u32>>) -> Result<()> {
+    let mut by_image = vec![0u32; parts.data.train.len()];
+    for (rows, labels) in [
+        (&parts.split.train, &clusters.train),
+        (&parts.split.validation, &clusters.validation),
+    ] {
+        for (&row, &label) in rows.iter().zip(labels) {
+            by_image[row] = label;
+        }
+    }
+    let text: String = by_image
+        .iter()
+        .chain(&clusters.test)
+        .map(|label| format!("{label}\n"))
+        .collect();
+    fmnist_io::write_atomically(path, |file| {
+        std::io::Write::write_all(file, text.as_bytes())
+    })?;
+    Ok(())
+}
+
+fn render(o: &ClusteringResult) -> String {
     let mut s = format!(
         "{:<12} {:>8} {:>8} {:>8} {:>9}\n",
         "split", "AMI", "NMI", "ARI", "accuracy"
     );
     for (name, sc) in [
-        ("train", &o.train),
-        ("validation", &o.validation),
-        ("test", &o.test),
+        ("train", &o.scores.train),
+        ("validation", &o.scores.validation),
+        ("test", &o.scores.test),
     ] {
         s += &format!(
             "{name:<12} {:>8.4} {:>8.4} {:>8.4} {:>9.4}\n",
             sc.ami, sc.nmi, sc.ari, sc.accuracy
         );
     }
-    let fit = match (o.inertia, o.log_likelihood, o.bic) {
+    let fit = &o.fit;
+    let line = match (fit.inertia, fit.log_likelihood, fit.bic) {
         (Some(inertia), _, _) => format!("inertia {inertia:.2}"),
         (_, Some(ll), Some(bic)) => format!(
             "{} covariance, {} sizes, log-likelihood {ll:.4} per sample, BIC {bic:.1}",
-            o.covariance.unwrap_or("?"),
-            o.component_sizes.unwrap_or("?")
+            fit.covariance.as_deref().unwrap_or("?"),
+            fit.component_sizes.as_deref().unwrap_or("?")
         ),
         _ => String::new(),
     };
     s += &format!(
-        "{fit}, {} iterations ({}), {:.2} s\n",
-        o.iterations,
-        if o.converged {
+        "{line}, {} iterations ({}), {:.2} s\n",
+        fit.iterations,
+        if fit.converged {
             "converged"
         } else {
             "not converged"

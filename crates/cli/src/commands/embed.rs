@@ -2,22 +2,19 @@
 //! validation and test images embedded by `transform`; written as `.npy`, drawn, and scored by
 //! trustworthiness.
 
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use fmnist_pipeline::figures;
+use fmnist_io::{Dataset, StratifiedSplit};
+use fmnist_pipeline::{Silent, SplitData, TRUSTWORTHINESS_K, figures};
+use nalgebra::DMatrix;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
-use crate::features::{FeatureArgs, Features, image_shape, study_split};
+use crate::feature_args::{FeatureArgs, Features};
 use crate::npy::write_npy;
 use crate::output::print_result;
-
-/// Neighbours whose preservation trustworthiness measures (scikit-learn's default 5 is for
-/// small sets; 10 is what the manifold crate's README reports).
-const TRUSTWORTHINESS_K: usize = 10;
 
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
@@ -59,7 +56,8 @@ pub enum Method {
 #[derive(Debug, Serialize)]
 struct Output {
     method: Method,
-    features: Features,
+    /// The features' name, as --features gives it.
+    features: &'static str,
     dims: usize,
     images: usize,
     /// Trustworthiness (k = 10) of the test set's embedding against its features.
@@ -75,58 +73,56 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         );
     }
     let (data, _) = args.data.load()?;
-    let (_, pixels) = study_split(&data)?;
+    let parts = SplitData::new(&data, &StratifiedSplit::new())?;
+    let embedding = args.feature_args.embedding();
     eprintln!(
         "embedding {} training images ({:?} features) with UMAP in {} dimensions",
-        pixels.train.nrows(),
+        parts.pixels.train.nrows(),
         args.features,
-        args.feature_args.embedding().n_components
+        embedding.n_components
     );
-    let start = Instant::now();
-    let base = args
-        .feature_args
-        .extract(args.features, pixels, image_shape(&data), args.seed)?;
-    let (_, embedded) = args
-        .feature_args
-        .embedding()
-        .embed_splits(args.seed, &base.splits, &fmnist_pipeline::Silent)
-        .context("fitting UMAP")?;
-    let seconds = start.elapsed().as_secs_f64();
-    let trustworthiness =
-        fmnist_manifold::trustworthiness(&base.splits.test, &embedded.test, TRUSTWORTHINESS_K)
-            .context("scoring the test set's embedding")?;
+    let features = args.feature_args.spec(args.features, parts.shape())?;
+    let run = embedding.embed_features(&features, &parts.pixels, args.seed, &Silent)?;
+    let embedded = &run.embedded;
     if let Some(path) = &args.out {
         write_npy(path, &embedded.stacked()).context("saving the embedding")?;
         eprintln!("wrote the embedding to {}", path.display());
     }
     if let Some(path) = &args.plot {
-        if embedded.test.ncols() < 2 {
-            bail!("--plot needs an embedding of at least 2 dimensions (--dims)");
-        }
-        let points: Vec<(f32, f32)> = (0..embedded.test.nrows())
-            .map(|i| (embedded.test[(i, 0)], embedded.test[(i, 1)]))
-            .collect();
-        figures::scatter(
-            path,
-            "Test images embedded by UMAP (fitted on the training split)",
-            ("UMAP 1", "UMAP 2"),
-            &points,
-            data.test.labels(),
-            data.test.class_names(),
-        )?;
+        plot(path, &embedded.test, &data.test)?;
         eprintln!("drew {}", path.display());
     }
     let output = Output {
         method: args.method,
-        features: args.features,
+        features: features.name(),
         dims: embedded.train.ncols(),
         images: embedded.train.nrows() + embedded.validation.nrows() + embedded.test.nrows(),
-        trustworthiness,
-        seconds,
+        trustworthiness: run.trustworthiness,
+        seconds: run.seconds,
     };
     let table = format!(
         "{} images in {} dimensions in {:.2} s; test-set trustworthiness (k = {TRUSTWORTHINESS_K}) {:.4}\n",
         output.images, output.dims, output.seconds, output.trustworthiness
     );
     print_result(args.json, &table, &output)
+}
+
+/// Draws the test images on the first two dimensions of their embedding `test`, coloured by
+/// class.
+fn plot(path: &Path, test: &DMatrix<f32>, set: &Dataset) -> Result<()> {
+    if test.ncols() < 2 {
+        bail!("--plot needs an embedding of at least 2 dimensions (--dims)");
+    }
+    let points: Vec<(f32, f32)> = (0..test.nrows())
+        .map(|i| (test[(i, 0)], test[(i, 1)]))
+        .collect();
+    figures::scatter(
+        path,
+        "Test images embedded by UMAP (fitted on the training split)",
+        ("UMAP 1", "UMAP 2"),
+        &points,
+        set.labels(),
+        set.class_names(),
+    )?;
+    Ok(())
 }

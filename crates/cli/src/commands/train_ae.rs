@@ -5,9 +5,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use fmnist_autoencoder::{ActivationOrder, Architecture, Autoencoder, Progress};
-use fmnist_io::StratifiedSplit;
+use fmnist_autoencoder::{ActivationOrder, Architecture, Autoencoder, Device, Progress};
+use fmnist_io::{FashionMnist, StratifiedSplit};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nalgebra::DMatrix;
 use serde_json::json;
 
 use super::device::DeviceArg;
@@ -91,11 +92,7 @@ impl From<Order> for ActivationOrder {
 }
 
 pub fn run(args: TrainAeArgs) -> Result<()> {
-    let arch = Architecture::paper()
-        .widths(args.encoder.clone(), args.decoder.clone())
-        .dropout(args.dropout)
-        .activation_order(args.activation_order.into());
-    arch.validate()?;
+    let arch = architecture(&args)?;
     if args.summary {
         print!("{}", arch.summary());
         return Ok(());
@@ -105,13 +102,7 @@ pub fn run(args: TrainAeArgs) -> Result<()> {
     // The network takes the data set's image size (28 x 28 for Fashion-MNIST).
     let arch = arch.image_size(data.train.rows(), data.train.cols());
     arch.validate()?;
-    let split = StratifiedSplit::new().split(data.train.labels())?;
-    let mut train_rows = split.train;
-    if let Some(limit) = args.limit {
-        train_rows.truncate(limit.max(1));
-    }
-    let train = data.train.features(&train_rows)?;
-    let validation = data.train.features(&split.validation)?;
+    let (train, validation) = training_data(&data, args.limit)?;
     eprintln!(
         "training on {} images, validating on {} ({} epochs, batch {})",
         train.nrows(),
@@ -119,12 +110,70 @@ pub fn run(args: TrainAeArgs) -> Result<()> {
         args.epochs,
         args.batch
     );
+    let start = Instant::now();
+    let model = train_with_progress(&args, arch, device, &train, &validation)?;
+    let seconds = start.elapsed().as_secs_f64();
+    model
+        .save(&args.out)
+        .with_context(|| format!("saving the model to {}", args.out.display()))?;
+    eprintln!("saved {} ({seconds:.1} s)", args.out.display());
+    if args.json {
+        let history = model.history();
+        let report = json!({
+            "train": { "loss": history.train_loss, "images": train.nrows() },
+            "validation": { "loss": history.validation_loss, "images": validation.nrows() },
+            "epoch_seconds": history.seconds,
+            "denoise": args.denoise,
+            "seconds": seconds,
+            "model": args.out,
+        });
+        println!("{report}");
+    }
+    Ok(())
+}
+
+/// The network the arguments describe, checked (for 28 x 28 images until the data set gives
+/// the size).
+fn architecture(args: &TrainAeArgs) -> Result<Architecture> {
+    let arch = Architecture::paper()
+        .widths(args.encoder.clone(), args.decoder.clone())
+        .dropout(args.dropout)
+        .activation_order(args.activation_order.into());
+    arch.validate()?;
+    Ok(arch)
+}
+
+/// The pixels of the study's training split (its first `limit` images, if given) and of its
+/// validation split.
+fn training_data(
+    data: &FashionMnist,
+    limit: Option<usize>,
+) -> Result<(DMatrix<f32>, DMatrix<f32>)> {
+    let split = StratifiedSplit::new().split(data.train.labels())?;
+    let mut train_rows = split.train;
+    if let Some(limit) = limit {
+        train_rows.truncate(limit.max(1));
+    }
+    Ok((
+        data.train.features(&train_rows)?,
+        data.train.features(&split.validation)?,
+    ))
+}
+
+/// Trains `arch` on `train` as the arguments say, validating on `validation`, with a bar of
+/// each epoch's steps and a line per epoch on stderr.
+fn train_with_progress(
+    args: &TrainAeArgs,
+    arch: Architecture,
+    device: Device,
+    train: &DMatrix<f32>,
+    validation: &DMatrix<f32>,
+) -> Result<Autoencoder> {
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template("epoch {prefix} {wide_bar} {pos}/{len} {msg}")
             .expect("the template is valid"),
     );
-    let start = Instant::now();
     let model = Autoencoder::params(arch)
         .epochs(args.epochs)
         .batch_size(args.batch)
@@ -133,7 +182,7 @@ pub fn run(args: TrainAeArgs) -> Result<()> {
         .early_stopping(args.patience)
         .denoising(args.denoise)
         .device(device)
-        .fit_with(&train, Some(&validation), &mut |event| match *event {
+        .fit_with(train, Some(validation), &mut |event| match *event {
             Progress::Step {
                 epoch,
                 epochs,
@@ -163,22 +212,5 @@ pub fn run(args: TrainAeArgs) -> Result<()> {
             }
         })?;
     bar.finish_and_clear();
-    let seconds = start.elapsed().as_secs_f64();
-    model
-        .save(&args.out)
-        .with_context(|| format!("saving the model to {}", args.out.display()))?;
-    eprintln!("saved {} ({seconds:.1} s)", args.out.display());
-    if args.json {
-        let history = model.history();
-        let report = json!({
-            "train": { "loss": history.train_loss, "images": train.nrows() },
-            "validation": { "loss": history.validation_loss, "images": validation.nrows() },
-            "epoch_seconds": history.seconds,
-            "denoise": args.denoise,
-            "seconds": seconds,
-            "model": args.out,
-        });
-        println!("{report}");
-    }
-    Ok(())
+    Ok(model)
 }

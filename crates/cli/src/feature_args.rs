@@ -1,38 +1,18 @@
-//! The features `fmnist cluster` and `fmnist embed` work on: raw pixels, a PCA of them or of
-//! their square roots, patch features, an autoencoder's codes, or a UMAP embedding of one of
-//! those.
+//! The arguments that choose the features `fmnist cluster` and `fmnist embed` work on (raw
+//! pixels, a PCA of them or of their square roots, patch features, an autoencoder's codes, or a
+//! UMAP embedding of one of those), turned into a [`FeatureSpec`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use fmnist_autoencoder::{Autoencoder, Device};
-use fmnist_decomp::{FittedPca, Pca};
-use fmnist_io::{FashionMnist, Split, StratifiedSplit};
-use fmnist_manifold::FittedUmap;
 use fmnist_patches::ImageShape;
-use fmnist_pipeline::{EmbeddingConfig, FittedPatchPca, PatchConfig, Silent, Splits, square_root};
-use serde::Serialize;
-
-/// The size of the data set's images.
-pub fn image_shape(data: &FashionMnist) -> ImageShape {
-    ImageShape {
-        rows: data.train.rows(),
-        cols: data.train.cols(),
-    }
-}
-
-/// The study's split (stratified, seed 0) of `data` and its pixels in [0, 1]: the training
-/// and validation rows of the training set, and the whole test set.
-pub fn study_split(data: &FashionMnist) -> Result<(Split, Splits)> {
-    let split = StratifiedSplit::new().split(data.train.labels())?;
-    let pixels = Splits::of_pixels(data, &split)?;
-    Ok((split, pixels))
-}
+use fmnist_pipeline::{EmbeddingConfig, FeatureSpec, PatchConfig};
 
 /// Which features to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Features {
     /// Raw pixels scaled to [0, 1].
     Raw,
@@ -77,13 +57,13 @@ pub struct FeatureArgs {
     #[arg(long)]
     patch_square_root: bool,
     /// UMAP: neighbours of each point in the graph.
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = EmbeddingConfig::default().n_neighbors, value_name = "N")]
     neighbors: usize,
     /// UMAP: smallest distance between embedded points (0 packs clusters tightly).
-    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    #[arg(long, default_value_t = EmbeddingConfig::default().min_dist, value_name = "F")]
     min_dist: f32,
     /// UMAP: dimensions of the embedding.
-    #[arg(long, default_value_t = 10, value_name = "D")]
+    #[arg(long, default_value_t = EmbeddingConfig::default().n_components, value_name = "D")]
     dims: usize,
     /// UMAP: epochs of the layout optimisation [default: 200 above 10,000 images, else 500].
     #[arg(long, value_name = "N")]
@@ -93,18 +73,6 @@ pub struct FeatureArgs {
     /// training images, 5x faster).
     #[arg(long)]
     exact_neighbors: bool,
-}
-
-/// Features of the three parts and the fitted models that made them.
-pub struct Extracted {
-    /// The features.
-    pub splits: Splits,
-    /// The PCA, if one was fitted.
-    pub pca: Option<FittedPca>,
-    /// The patch features, if they were fitted.
-    pub patches: Option<FittedPatchPca>,
-    /// The UMAP embedding, if one was fitted.
-    pub umap: Option<FittedUmap>,
 }
 
 impl FeatureArgs {
@@ -120,7 +88,7 @@ impl FeatureArgs {
     }
 
     /// The patch features these arguments give.
-    pub fn patches(&self) -> PatchConfig {
+    fn patches(&self) -> PatchConfig {
         PatchConfig {
             patch_size: self.patch_size,
             n_centroids: self.patch_centroids,
@@ -131,57 +99,26 @@ impl FeatureArgs {
         }
     }
 
-    /// The `features` of `pixels`, images of `shape` (fitted on the training split).
-    pub fn extract(
-        &self,
-        features: Features,
-        pixels: Splits,
-        shape: ImageShape,
-        seed: u64,
-    ) -> Result<Extracted> {
-        let fit_pca = |x: Splits| -> Result<Extracted> {
-            let pca = Pca::params(self.pca_components)
-                .seed(seed)
-                .fit(&x.train)
-                .context("fitting PCA")?;
-            Ok(Extracted {
-                splits: x.map(|part| pca.transform(part))?,
-                pca: Some(pca),
-                patches: None,
-                umap: None,
-            })
-        };
-        match features {
-            Features::Raw => Ok(Extracted {
-                splits: pixels,
-                pca: None,
-                patches: None,
-                umap: None,
-            }),
-            Features::Pca => fit_pca(pixels),
-            Features::RootPca => fit_pca(pixels.map(|x| Ok::<_, anyhow::Error>(square_root(x)))?),
-            Features::Patches => {
-                let (model, splits) = self
-                    .patches()
-                    .extract(seed, &pixels, shape)
-                    .context("fitting the patch features")?;
-                Ok(Extracted {
-                    splits,
-                    pca: None,
-                    patches: Some(model),
-                    umap: None,
-                })
-            }
+    /// What `features` of images of `shape` these arguments ask for (loading the autoencoder
+    /// of --model for `ae`).
+    pub fn spec(&self, features: Features, shape: ImageShape) -> Result<FeatureSpec> {
+        let components = self.pca_components;
+        Ok(match features {
+            Features::Raw => FeatureSpec::Raw,
+            Features::Pca => FeatureSpec::Pca { components },
+            Features::RootPca => FeatureSpec::RootPca { components },
+            Features::Patches => FeatureSpec::Patches {
+                config: self.patches(),
+                shape,
+            },
             Features::Ae => {
                 let path = self.model.as_ref().context("--features ae needs --model")?;
-                let autoencoder = Autoencoder::load(path, &Device::Cpu)
+                let encoder = Autoencoder::load(path, &Device::Cpu)
                     .with_context(|| format!("loading the autoencoder {}", path.display()))?;
-                Ok(Extracted {
-                    splits: pixels.map(|x| autoencoder.encode(x))?,
-                    pca: None,
-                    patches: None,
-                    umap: None,
-                })
+                FeatureSpec::Autoencoder {
+                    encoder: Arc::new(encoder),
+                    components: None,
+                }
             }
             Features::Umap => {
                 if self.umap_from == Features::Umap {
@@ -189,18 +126,11 @@ impl FeatureArgs {
                         "--umap-from umap: UMAP embeds raw, pca, root-pca, patches or ae features"
                     );
                 }
-                let base = self.extract(self.umap_from, pixels, shape, seed)?;
-                let (umap, splits) = self
-                    .embedding()
-                    .embed_splits(seed, &base.splits, &Silent)
-                    .context("fitting UMAP")?;
-                Ok(Extracted {
-                    splits,
-                    pca: base.pca,
-                    patches: base.patches,
-                    umap: Some(umap),
-                })
+                FeatureSpec::Umap {
+                    input: Box::new(self.spec(self.umap_from, shape)?),
+                    embedding: self.embedding(),
+                }
             }
-        }
+        })
     }
 }

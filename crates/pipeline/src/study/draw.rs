@@ -1,0 +1,113 @@
+//! The study's figures of the data, the PCA, the autoencoder and the clusters.
+
+use std::path::Path;
+
+use fmnist_autoencoder::Autoencoder;
+use fmnist_decomp::FittedPca;
+use fmnist_eval::clustering_accuracy;
+use nalgebra::DMatrix;
+
+use crate::error::Result;
+use crate::figures::{self, GridRow, ImageGrid, gray_pixels};
+use crate::report::figure_files;
+use crate::splits::SplitData;
+
+/// Images per cluster (and per class) in the image grids.
+const GRID_COLUMNS: usize = 10;
+
+/// Training images, one row per class.
+pub(super) fn samples(parts: &SplitData<'_>, out: &Path) -> Result<()> {
+    let set = &parts.data.train;
+    ImageGrid::of_dataset(
+        "Training images, one row per class",
+        set,
+        &set.sample_by_class(GRID_COLUMNS, 0),
+        set.class_names().iter().cloned(),
+        2,
+    )
+    .draw(&out.join(figure_files::SAMPLES))
+}
+
+/// The explained-variance curve, the eigen-images and the test images on the first two
+/// components.
+pub(super) fn pca(pca: &FittedPca, parts: &SplitData<'_>, out: &Path) -> Result<()> {
+    let set = &parts.data.train;
+    figures::explained_variance(
+        &out.join(figure_files::PCA_VARIANCE),
+        pca.all_explained_variance_ratio(),
+        pca.n_components(),
+    )?;
+    figures::eigen_images(
+        &out.join(figure_files::EIGEN_IMAGES),
+        &pca.components(),
+        set.rows(),
+        set.cols(),
+    )?;
+    if pca.n_components() >= 2 {
+        figures::projection_scatter(
+            &out.join(figure_files::PCA_SCATTER),
+            &pca.transform(&parts.pixels.test)?,
+            &parts.labels.test,
+            parts.class_names(),
+        )?;
+    }
+    Ok(())
+}
+
+/// One test image of each class above its reconstruction.
+pub(super) fn reconstructions(
+    autoencoder: &Autoencoder,
+    parts: &SplitData<'_>,
+    out: &Path,
+) -> Result<()> {
+    let set = &parts.data.test;
+    let picked: Vec<usize> = set.sample_by_class(1, 0).into_iter().flatten().collect();
+    let originals = set.features(&picked)?;
+    let rebuilt = autoencoder.reconstruct(&originals)?;
+    let as_bytes = |m: &DMatrix<f32>, i: usize| -> Vec<u8> {
+        m.row(i)
+            .iter()
+            .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+            .collect()
+    };
+    let row = |label: &str, m: &DMatrix<f32>| GridRow {
+        label: label.to_string(),
+        images: (0..m.nrows())
+            .map(|i| gray_pixels(&as_bytes(m, i)))
+            .collect(),
+    };
+    ImageGrid {
+        title: "Test images (top) and their reconstructions (bottom)".into(),
+        height: set.rows(),
+        width: set.cols(),
+        scale: 2,
+        rows: vec![row("input", &originals), row("output", &rebuilt)],
+    }
+    .draw(&out.join(figure_files::AE_RECONSTRUCTION))
+}
+
+/// Test images of each cluster of the pipeline `name` (`test_clusters`), labelled with the
+/// class the Hungarian matching gives the cluster.
+pub(super) fn clusters(
+    name: &str,
+    test_clusters: &[u32],
+    parts: &SplitData<'_>,
+    out: &Path,
+) -> Result<()> {
+    let set = &parts.data.test;
+    let matching = clustering_accuracy(&parts.labels.test, test_clusters)?;
+    let n_clusters = test_clusters.iter().max().map_or(0, |&m| m as usize + 1);
+    let groups = fmnist_io::sample_per_group(test_clusters, n_clusters, GRID_COLUMNS, 0);
+    let labels = (0..n_clusters).map(|c| match matching.class_of(c as u32) {
+        Some(class) => format!("{c}: {}", parts.class_names()[usize::from(class)]),
+        None => format!("{c}: –"),
+    });
+    ImageGrid::of_dataset(
+        format!("{name}: test images per cluster (cluster: matched class)"),
+        set,
+        &groups,
+        labels,
+        2,
+    )
+    .draw(&out.join(figure_files::clusters(name)))
+}
