@@ -33,6 +33,7 @@ mod error;
 mod fetch;
 mod fs;
 mod idx;
+mod images;
 mod known;
 mod locate;
 mod sample;
@@ -43,6 +44,7 @@ pub use error::{Error, IdxProblem, Result};
 pub use fetch::DownloadSource;
 pub use fs::write_atomically;
 pub use idx::{IdxFile, IdxTensor};
+pub use images::{Images, Pixels};
 pub use known::{CLASS_NAMES, DataFile};
 pub use locate::{
     CLASS_NAMES_FILE, Checksums, DEBIAN_PACKAGE, Event, LOCAL_DIR, Located, Locator, Origin,
