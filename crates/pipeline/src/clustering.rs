@@ -17,7 +17,8 @@ use crate::results::{ClusteringResult, FitDiagnostics, SplitScores};
 use crate::splits::{SplitData, Splits};
 
 /// The clustering model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ClusterMethod {
     /// K-Means: k-means++ starts, Lloyd iterations.
     KMeans,
@@ -38,11 +39,26 @@ impl ClusterMethod {
             ClusterMethod::GaussianMixture { .. } => "gmm",
         }
     }
+
+    /// The model in words ("K-Means", "full-covariance Gaussian mixture").
+    pub fn describe(self) -> String {
+        match self {
+            ClusterMethod::KMeans => "K-Means".to_string(),
+            ClusterMethod::GaussianMixture { covariance, sizes } => format!(
+                "{}-covariance Gaussian mixture{}",
+                covariance.name(),
+                match sizes {
+                    ComponentSizes::Free => "",
+                    ComponentSizes::Equal => " of equal component sizes",
+                }
+            ),
+        }
+    }
 }
 
 /// Which clustering model to fit, with its parameters. Build with [`ClusterSpec::kmeans`] or
 /// [`ClusterSpec::gaussian_mixture`] and the builder methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterSpec {
     /// The model.
     pub method: ClusterMethod,

@@ -33,6 +33,27 @@ pub enum PipelineError {
     /// The patch features failed.
     #[error("the patch features failed")]
     Patches(#[from] fmnist_patches::PatchError),
+    /// A model file could not be written or read.
+    #[error(transparent)]
+    Model(#[from] crate::model_file::ModelFileError),
+    /// No pipeline has this name.
+    #[error("no pipeline is called {name:?}; the pipelines are {known} (`fmnist pipelines` describes them)")]
+    UnknownPipeline {
+        /// The name asked for.
+        name: String,
+        /// The names there are.
+        known: String,
+    },
+    /// Images of another size than the model's.
+    #[error("images of {found} pixels, but the model takes {rows} x {cols} = {} pixels", rows * cols)]
+    ImageSize {
+        /// Pixels per image given.
+        found: usize,
+        /// Rows of the model's images.
+        rows: usize,
+        /// Columns of the model's images.
+        cols: usize,
+    },
     /// A figure could not be drawn.
     #[error("figure: {0}")]
     Figure(String),

@@ -15,6 +15,7 @@ use fmnist_decomp::{FittedPca, Pca};
 use fmnist_manifold::FittedUmap;
 use fmnist_patches::ImageShape;
 use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
 
 use crate::embedding::EmbeddingConfig;
 use crate::error::Result;
@@ -204,19 +205,44 @@ pub(crate) fn describe_codes(components: Option<usize>) -> String {
 }
 
 /// Features fitted to a training split: the fitted steps in the order they apply.
-#[derive(Clone)]
+/// Serialisable with serde (a saved [`crate::FittedPipeline`] holds them).
+#[derive(Clone, Serialize, Deserialize)]
 pub struct FittedFeatures {
     steps: Vec<Step>,
 }
 
 /// One fitted step of [`FittedFeatures`].
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 enum Step {
     SquareRoot,
     Pca(FittedPca),
     Patches(FittedPatchPca),
-    Encode(Arc<Autoencoder>),
+    Encode(#[serde(with = "encoder_state")] Arc<Autoencoder>),
     Umap(FittedUmap),
+}
+
+/// An autoencoder in a saved pipeline: its architecture, history and weights as values (the
+/// weights become tensors of the model file).
+mod encoder_state {
+    use std::sync::Arc;
+
+    use fmnist_autoencoder::{Autoencoder, AutoencoderState};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(encoder: &Arc<Autoencoder>, s: S) -> Result<S::Ok, S::Error> {
+        encoder
+            .state()
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<Autoencoder>, D::Error> {
+        let state = AutoencoderState::deserialize(d)?;
+        Autoencoder::from_state(state)
+            .map(Arc::new)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 impl Step {

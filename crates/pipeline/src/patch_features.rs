@@ -6,7 +6,7 @@ use fmnist_cluster::KMeans;
 use fmnist_decomp::{FittedPca, Pca};
 use fmnist_patches::{FittedPatchFeatures, ImageShape, PatchFeatures};
 use nalgebra::DMatrix;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::features::square_root;
@@ -128,7 +128,7 @@ impl PatchConfig {
 }
 
 /// The fitted chain of [`PatchConfig::extract`]: patch features, standardisation, PCA.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FittedPatchPca {
     /// Whether the pixels' square roots are taken first.
     pub square_root: bool,

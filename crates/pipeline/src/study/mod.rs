@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use fmnist_autoencoder::{Architecture, Autoencoder, Progress as AeProgress};
+use fmnist_autoencoder::Autoencoder;
 use fmnist_decomp::Pca;
 use fmnist_io::{Checksums, FashionMnist, Provenance, StratifiedSplit};
 
@@ -21,6 +21,7 @@ use crate::error::Result;
 use crate::features::{FeatureSpec, FittedFeatures};
 use crate::figures;
 use crate::progress::{Progress, timed};
+use crate::named::train_autoencoder;
 use crate::report::{self, figure_files};
 use crate::results::{
     AutoencoderSummary, DatasetSummary, Environment, GmmVariant, PcaSummary, PipelineResult,
@@ -262,7 +263,7 @@ impl Study<'_> {
             .div_ceil(config.batch_size.max(1));
         let total = (steps * config.epochs) as u64;
         let ((encoder, codes), seconds) = timed(self.progress, "autoencoder", total, |progress| {
-            let encoder = Arc::new(self.train_autoencoder(progress)?);
+            let encoder = Arc::new(train_autoencoder(config, parts, progress)?);
             let spec = FeatureSpec::Autoencoder {
                 encoder: Arc::clone(&encoder),
                 components: None,
@@ -287,40 +288,6 @@ impl Study<'_> {
         )?;
         draw::reconstructions(&encoder, parts, self.out)?;
         Ok((Codes::new(codes, config.seed), summary))
-    }
-
-    /// Trains the study's autoencoder, reporting each step to `progress`.
-    fn train_autoencoder(&self, progress: &dyn Progress) -> Result<Autoencoder> {
-        let (config, data) = (self.config, self.parts.data);
-        let architecture = Architecture::paper()
-            .image_size(data.train.rows(), data.train.cols())
-            .dropout(config.dropout);
-        let autoencoder = Autoencoder::params(architecture)
-            .epochs(config.epochs)
-            .batch_size(config.batch_size)
-            .seed(config.seed)
-            .device(config.device.clone())
-            .fit_with(
-                &self.parts.pixels.train,
-                Some(&self.parts.pixels.validation),
-                &mut |event| match event {
-                    AeProgress::Step {
-                        epoch,
-                        epochs,
-                        step,
-                        steps,
-                        loss,
-                        images_per_second,
-                    } => progress.update(
-                        ((epoch - 1) * steps + step) as u64,
-                        &format!(
-                            "epoch {epoch}/{epochs} loss {loss:.5} {images_per_second:.0} img/s"
-                        ),
-                    ),
-                    AeProgress::Epoch { .. } => {}
-                },
-            )?;
-        Ok(autoencoder)
     }
 }
 
