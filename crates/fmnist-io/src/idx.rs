@@ -14,8 +14,7 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, IdxProblem, Result};
-use crate::fs::write_atomically;
+use crate::error::{DataError, IdxProblem, Result};
 
 const GZIP_SIGNATURE: [u8; 2] = [0x1f, 0x8b];
 const UNSIGNED_BYTE: u8 = 0x08;
@@ -44,23 +43,23 @@ impl IdxTensor {
     /// A tensor with the given dimensions and row-major values.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] if there are no dimensions, a dimension does not fit the
+    /// [`DataError::InvalidParameter`] if there are no dimensions, a dimension does not fit the
     /// format's `u32`, or the number of values is not the product of the dimensions.
     pub fn new(dims: Vec<usize>, data: Vec<u8>) -> Result<Self> {
         if dims.is_empty() || dims.len() > usize::from(u8::MAX) {
-            return Err(Error::InvalidParameter(format!(
+            return Err(DataError::InvalidParameter(format!(
                 "an IDX tensor needs 1 to 255 dimensions, got {}",
                 dims.len()
             )));
         }
         if let Some(&d) = dims.iter().find(|&&d| u32::try_from(d).is_err()) {
-            return Err(Error::InvalidParameter(format!(
+            return Err(DataError::InvalidParameter(format!(
                 "dimension {d} does not fit the IDX format's 32-bit sizes"
             )));
         }
         let expected = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
         if expected != Some(data.len()) {
-            return Err(Error::InvalidParameter(format!(
+            return Err(DataError::InvalidParameter(format!(
                 "dimensions {dims:?} need {} values, got {}",
                 expected.map_or_else(|| "too many".to_string(), |n| n.to_string()),
                 data.len()
@@ -87,13 +86,13 @@ impl IdxTensor {
     /// Reads an IDX file, plain or gzip-compressed.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read; [`Error::Idx`] naming the file and the problem
+    /// [`DataError::Io`] if the file cannot be read; [`DataError::Idx`] naming the file and the problem
     /// if its bytes are not a valid unsigned-byte IDX tensor (bad magic, unsupported type,
     /// truncated or trailing data, corrupt gzip).
     pub fn read(path: impl AsRef<Path>) -> Result<IdxFile> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let len = file.metadata().map_err(|e| DataError::io(path, e))?.len();
         read_idx_from(BufReader::new(file), Some(len), path)
     }
 
@@ -124,9 +123,9 @@ impl IdxTensor {
     /// temporary file in the same directory that replaces `path` only once complete.
     ///
     /// # Errors
-    /// [`Error::Io`] if the directory is not writable or the disk is full.
+    /// [`DataError::Io`] if the directory is not writable or the disk is full.
     pub fn write(&self, path: impl AsRef<Path>, gzip: bool) -> Result<()> {
-        write_atomically(path.as_ref(), |file| {
+        fmnist_core::write_atomically(path.as_ref(), |file| {
             let mut writer = BufWriter::new(file);
             if gzip {
                 let mut encoder = GzEncoder::new(&mut writer, Compression::default());
@@ -136,7 +135,8 @@ impl IdxTensor {
                 self.write_plain(&mut writer)?;
             }
             writer.flush()
-        })
+        })?;
+        Ok(())
     }
 
     fn write_plain(&self, out: &mut impl Write) -> std::io::Result<()> {
@@ -152,7 +152,7 @@ impl IdxTensor {
 /// Reads an IDX tensor from any byte source, hashing the decompressed bytes as it goes.
 /// `len_hint` is the size of the source on disk, used to refuse absurd headers cheaply.
 fn read_idx_from(mut source: impl Read, len_hint: Option<u64>, path: &Path) -> Result<IdxFile> {
-    let io_err = |e: std::io::Error| Error::io(path, e);
+    let io_err = |e: std::io::Error| DataError::io(path, e);
     let mut signature = [0u8; 2];
     let got = read_up_to(&mut source, &mut signature).map_err(io_err)?;
     let prefix = &signature[..got];
@@ -180,13 +180,13 @@ fn read_plain<R: Read>(
     let mut magic = [0u8; 4];
     let found = read_up_to(&mut reader, &mut magic).map_err(read_err)?;
     if found < 4 {
-        return Err(Error::idx(
+        return Err(DataError::idx(
             path,
             IdxProblem::TruncatedHeader { expected: 4, found },
         ));
     }
     if magic[0] != 0 || magic[1] != 0 {
-        return Err(Error::idx(
+        return Err(DataError::idx(
             path,
             IdxProblem::BadMagic {
                 found: u32::from_be_bytes(magic),
@@ -194,7 +194,7 @@ fn read_plain<R: Read>(
         ));
     }
     if magic[2] != UNSIGNED_BYTE {
-        return Err(Error::idx(
+        return Err(DataError::idx(
             path,
             IdxProblem::UnsupportedType {
                 code: magic[2],
@@ -204,12 +204,12 @@ fn read_plain<R: Read>(
     }
     let rank = usize::from(magic[3]);
     if rank == 0 {
-        return Err(Error::idx(path, IdxProblem::NoDimensions));
+        return Err(DataError::idx(path, IdxProblem::NoDimensions));
     }
     let mut raw_dims = vec![0u8; 4 * rank];
     let found = read_up_to(&mut reader, &mut raw_dims).map_err(read_err)?;
     if found < raw_dims.len() {
-        return Err(Error::idx(
+        return Err(DataError::idx(
             path,
             IdxProblem::TruncatedHeader {
                 expected: 4 + raw_dims.len(),
@@ -226,7 +226,7 @@ fn read_plain<R: Read>(
         .try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d)))
         .filter(|&n| usize::try_from(n).is_ok())
         .ok_or_else(|| {
-            Error::idx(
+            DataError::idx(
                 path,
                 IdxProblem::SizeOverflow {
                     dims: dims_u32.clone(),
@@ -242,7 +242,7 @@ fn read_plain<R: Read>(
     if let Some(on_disk) = len_hint {
         let available = on_disk.saturating_sub(header_len);
         if available < expected {
-            return Err(Error::idx(
+            return Err(DataError::idx(
                 path,
                 IdxProblem::Truncated {
                     expected,
@@ -259,7 +259,7 @@ fn read_plain<R: Read>(
         .map_err(read_err)?;
     let found = data.len() as u64;
     if found < expected {
-        return Err(Error::idx(
+        return Err(DataError::idx(
             path,
             IdxProblem::Truncated {
                 expected,
@@ -269,7 +269,7 @@ fn read_plain<R: Read>(
         ));
     }
     if found > expected {
-        return Err(Error::idx(
+        return Err(DataError::idx(
             path,
             IdxProblem::TrailingData { expected, what },
         ));
@@ -284,12 +284,12 @@ fn read_plain<R: Read>(
 }
 
 /// A read failure: for gzip input, corrupt data surfaces as an I/O error of the decoder.
-fn read_error(path: &Path, error: std::io::Error, gzip: bool) -> Error {
+fn read_error(path: &Path, error: std::io::Error, gzip: bool) -> DataError {
     use std::io::ErrorKind::{InvalidData, InvalidInput, UnexpectedEof};
     if gzip && matches!(error.kind(), InvalidData | InvalidInput | UnexpectedEof) {
-        Error::idx(path, IdxProblem::Gzip(error.to_string()))
+        DataError::idx(path, IdxProblem::Gzip(error.to_string()))
     } else {
-        Error::io(path, error)
+        DataError::io(path, error)
     }
 }
 
@@ -364,7 +364,7 @@ mod tests {
 
     fn problem(result: Result<IdxFile>) -> IdxProblem {
         match result {
-            Err(Error::Idx { problem, .. }) => problem,
+            Err(DataError::Idx { problem, .. }) => problem,
             other => panic!("expected an IDX problem, got {other:?}"),
         }
     }
@@ -531,6 +531,28 @@ mod tests {
             let result = IdxTensor::from_bytes(&bytes, "x");
             proptest::prop_assert_eq!(result.is_ok(), delta == 0);
         }
+    }
+
+    #[test]
+    fn a_failed_write_names_the_directory_once_and_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let tensor = IdxTensor::new(vec![2], vec![1, 2]).unwrap();
+        let missing = dir.path().join("no-such-dir");
+        let err = tensor.write(missing.join("x.idx"), false).unwrap_err();
+        assert!(matches!(err, DataError::Io { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!("{}: ", missing.display())),
+            "{message}"
+        );
+        assert!(!message.contains(".partial-"), "{message}");
+        // the cause is part of the message, not repeated as a source
+        assert!(std::error::Error::source(&err).is_none());
+
+        let path = dir.path().join("labels.idx");
+        tensor.write(&path, true).unwrap();
+        assert_eq!(IdxTensor::read(&path).unwrap().tensor, tensor);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

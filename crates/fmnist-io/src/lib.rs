@@ -25,13 +25,12 @@
 //! let split = StratifiedSplit::new().validation_fraction(0.5).seed(0).split(data.labels())?;
 //! let x = data.features(&split.train)?; // 2 x 4 matrix in [0, 1]
 //! assert_eq!(x.shape(), (2, 4));
-//! # Ok::<(), fmnist_io::Error>(())
+//! # Ok::<(), fmnist_io::DataError>(())
 //! ```
 
 mod dataset;
 mod error;
 mod fetch;
-mod fs;
 mod idx;
 mod known;
 mod locate;
@@ -39,9 +38,8 @@ mod sample;
 mod split;
 
 pub use dataset::{Dataset, FashionMnist, fashion_mnist_class_names, numbered_class_names};
-pub use error::{Error, IdxProblem, Result};
+pub use error::{DataError, IdxProblem, Result};
 pub use fetch::DownloadSource;
-pub use fs::write_atomically;
 pub use idx::{IdxFile, IdxTensor};
 pub use known::{CLASS_NAMES, DataFile};
 pub use locate::{

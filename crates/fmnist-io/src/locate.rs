@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::dataset::{Dataset, FashionMnist, fashion_mnist_class_names, numbered_class_names};
-use crate::error::{Error, Result};
+use crate::error::{DataError, Result};
 use crate::fetch::{DownloadSource, fetch_missing};
 use crate::idx::{IdxFile, IdxTensor};
 use crate::known::DataFile;
@@ -104,7 +104,7 @@ pub enum Event<'a> {
         /// The URL or package.
         source: &'a str,
         /// Why.
-        error: &'a Error,
+        error: &'a DataError,
     },
 }
 
@@ -147,7 +147,7 @@ pub struct Located {
 /// ```no_run
 /// let (data, provenance) = fmnist_io::Locator::new().load()?;
 /// println!("{} training images from {}", data.train.len(), provenance.dir.display());
-/// # Ok::<(), fmnist_io::Error>(())
+/// # Ok::<(), fmnist_io::DataError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Locator {
@@ -231,8 +231,8 @@ impl Locator {
     /// Finds a directory with all four files, fetching missing files if needed.
     ///
     /// # Errors
-    /// [`Error::NotFound`] listing every place looked at and every source tried, when none
-    /// worked; [`Error::Io`] if the download directory cannot be created.
+    /// [`DataError::NotFound`] listing every place looked at and every source tried, when none
+    /// worked; [`DataError::Io`] if the download directory cannot be created.
     pub fn locate(&self, on_event: &mut dyn FnMut(Event<'_>)) -> Result<Located> {
         let mut attempts = Vec::new();
         let candidates: Vec<(PathBuf, Origin)> = match &self.explicit_dir {
@@ -255,10 +255,10 @@ impl Locator {
             attempts.push("  (fetching is disabled)".to_string());
         }
         for source in &self.sources {
-            std::fs::create_dir_all(target).map_err(|e| Error::io(target, e))?;
+            std::fs::create_dir_all(target).map_err(|e| DataError::io(target, e))?;
             match fetch_missing(source, target, &self.checksums, on_event) {
                 Ok(()) => {
-                    let files = find_files(target).map_err(|missing| Error::NotFound {
+                    let files = find_files(target).map_err(|missing| DataError::NotFound {
                         attempts: vec![format!(
                             "  {}: still missing {} after fetching",
                             target.display(),
@@ -282,7 +282,7 @@ impl Locator {
                 }
             }
         }
-        Err(Error::NotFound { attempts })
+        Err(DataError::NotFound { attempts })
     }
 
     /// Locates (fetching if needed), reads and verifies the data set.
@@ -322,8 +322,8 @@ impl Located {
     /// for a verified Fashion-MNIST, else they are the label numbers.
     ///
     /// # Errors
-    /// [`Error::Idx`], [`Error::Io`] for unreadable or malformed files, [`Error::Checksum`]
-    /// naming the file and both digests, [`Error::Shape`] and [`Error::LabelOutOfRange`] for
+    /// [`DataError::Idx`], [`DataError::Io`] for unreadable or malformed files, [`DataError::Checksum`]
+    /// naming the file and both digests, [`DataError::Shape`] and [`DataError::LabelOutOfRange`] for
     /// inconsistent contents.
     pub fn load(&self) -> Result<(FashionMnist, Provenance)> {
         let read: Vec<Result<IdxFile>> = std::thread::scope(|scope| {
@@ -344,7 +344,7 @@ impl Located {
             .collect();
         let custom_allowed = self.origin == Origin::Explicit && mismatches.len() == 4;
         if let Some(&i) = mismatches.first().filter(|_| !custom_allowed) {
-            return Err(Error::Checksum {
+            return Err(DataError::Checksum {
                 path: self.files[i].clone(),
                 file: DataFile::ALL[i].file_name(),
                 expected: self.checksums.of(DataFile::ALL[i]).to_string(),
@@ -391,7 +391,7 @@ impl Located {
             class_names,
         )?;
         if (train.rows(), train.cols()) != (test.rows(), test.cols()) {
-            return Err(Error::Shape {
+            return Err(DataError::Shape {
                 path: test_images_path.clone(),
                 reason: format!(
                     "test images are {} x {} but training images are {} x {}",
@@ -415,7 +415,7 @@ impl Located {
         let names_path = self.dir.join(CLASS_NAMES_FILE);
         if names_path.is_file() {
             let text =
-                std::fs::read_to_string(&names_path).map_err(|e| Error::io(&names_path, e))?;
+                std::fs::read_to_string(&names_path).map_err(|e| DataError::io(&names_path, e))?;
             let names: Vec<String> = text
                 .lines()
                 .map(str::trim)
@@ -423,7 +423,7 @@ impl Located {
                 .map(String::from)
                 .collect();
             if names.is_empty() {
-                return Err(Error::Shape {
+                return Err(DataError::Shape {
                     path: names_path,
                     reason: "no class names in the file".to_string(),
                 });

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
-use fmnist_io::{Checksums, DataFile, DownloadSource, Error, IdxTensor, Locator, Origin};
+use fmnist_io::{Checksums, DataError, DataFile, DownloadSource, IdxTensor, Locator, Origin};
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/fashion-mnist-small")
@@ -153,7 +153,7 @@ fn a_standard_location_must_hold_the_expected_data() {
         .offline()
         .load()
         .unwrap_err();
-    let Error::Checksum {
+    let DataError::Checksum {
         file,
         expected,
         actual,
@@ -183,7 +183,7 @@ fn a_partly_matching_set_is_a_corrupt_copy() {
     assert!(
         matches!(
             err,
-            Error::Checksum {
+            DataError::Checksum {
                 file: "t10k-labels-idx1-ubyte",
                 ..
             }
@@ -202,7 +202,7 @@ fn missing_files_are_listed_when_fetching_is_off() {
         .load()
         .unwrap_err();
     let message = err.to_string();
-    assert!(matches!(err, Error::NotFound { .. }), "{message}");
+    assert!(matches!(err, DataError::NotFound { .. }), "{message}");
     assert!(
         message.contains("missing train-labels-idx1-ubyte"),
         "{message}"
@@ -304,7 +304,7 @@ fn an_interrupted_download_leaves_nothing_behind() {
     let err = downloading_locator(target.path(), vec![DownloadSource::Http { base_url: base }])
         .locate(&mut |_| {})
         .unwrap_err();
-    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert!(matches!(err, DataError::NotFound { .. }), "{err}");
     assert!(!target.path().join("train-images-idx3-ubyte.gz").exists());
     assert!(leftovers(target.path()).is_empty());
 }
