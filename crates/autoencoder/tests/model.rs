@@ -1,19 +1,10 @@
 //! The model's contract: parameter counts, shapes, learning, determinism, persistence.
 
 use fmnist_autoencoder::{Architecture, Autoencoder, Device, Error, Kernels};
-use fmnist_io::Locator;
 use nalgebra::DMatrix;
 
 fn fixture_images(n: usize) -> DMatrix<f32> {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/fashion-mnist-small"
-    );
-    let (data, _) = Locator::new()
-        .data_dir(Some(dir.into()))
-        .offline()
-        .load()
-        .expect("fixture data set");
+    let data = fmnist_io::fixtures::small().expect("fixture data set");
     let indices: Vec<usize> = (0..n).collect();
     data.train.features(&indices).expect("features")
 }

@@ -9,6 +9,8 @@
 //! - [`Dataset`] holds `u8` images with their labels; [`Dataset::features`] turns rows into an
 //!   `f32` matrix scaled to `[0, 1]` (one row per image, nalgebra `DMatrix`).
 //! - [`StratifiedSplit`] gives the study's 48,000 / 12,000 train/validation indices.
+//! - `fixtures` (behind the cargo feature of that name, for tests and benchmarks) finds and
+//!   reads the workspace's committed data subset and the full data set where it is installed.
 //!
 //! ```
 //! use fmnist_io::{Dataset, IdxTensor, StratifiedSplit, numbered_class_names};
@@ -31,6 +33,8 @@
 mod dataset;
 mod error;
 mod fetch;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 mod idx;
 mod known;
 mod locate;

@@ -6,14 +6,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
+use fmnist_io::fixtures::small_dir;
 use fmnist_io::{Checksums, DataError, DataFile, DownloadSource, IdxTensor, Locator, Origin};
 
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/fashion-mnist-small")
-}
-
 fn fixture_path(file: DataFile) -> PathBuf {
-    fixture_dir().join(format!("{}.gz", file.file_name()))
+    small_dir().join(format!("{}.gz", file.file_name()))
 }
 
 fn fixture_checksums() -> Checksums {
@@ -118,7 +115,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
 #[test]
 fn an_explicit_directory_of_other_data_is_a_custom_set() {
     let (data, provenance) = Locator::new()
-        .data_dir(Some(fixture_dir()))
+        .data_dir(Some(small_dir()))
         .offline()
         .load()
         .unwrap();
@@ -137,7 +134,7 @@ fn an_explicit_directory_of_other_data_is_a_custom_set() {
 #[test]
 fn matching_digests_verify() {
     let (_, provenance) = Locator::new()
-        .data_dir(Some(fixture_dir()))
+        .data_dir(Some(small_dir()))
         .offline()
         .checksums(fixture_checksums())
         .load()
@@ -149,7 +146,7 @@ fn matching_digests_verify() {
 #[test]
 fn a_standard_location_must_hold_the_expected_data() {
     let err = Locator::new()
-        .search_dirs(vec![(fixture_dir(), Origin::Local)])
+        .search_dirs(vec![(small_dir(), Origin::Local)])
         .offline()
         .load()
         .unwrap_err();
