@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use fmnist_core::Fit;
 use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
 use rand::{RngCore, SeedableRng};
@@ -14,7 +15,7 @@ use crate::autoencoder::{Autoencoder, Images};
 use crate::config::Architecture;
 use crate::cpu::Engine;
 use crate::dropout::InputMasking;
-use crate::error::{Error, Result};
+use crate::error::{AutoencoderError, Result};
 use crate::kernels::Kernels;
 use crate::model::{Mode, Network};
 
@@ -151,61 +152,85 @@ impl TrainParams {
         &self.architecture
     }
 
+    /// Checks the parameters alone, before any data is touched: a valid architecture, at
+    /// least one epoch and one image per batch, a positive finite learning rate, a masking
+    /// rate in `[0, 1)`, and the custom kernels only on the CPU. [`TrainParams::fit`] runs it
+    /// first.
+    ///
+    /// # Errors
+    /// [`AutoencoderError::Architecture`] or [`AutoencoderError::Parameter`] naming the value.
+    pub fn check(&self) -> Result<()> {
+        self.architecture.validate()?;
+        if self.epochs == 0 || self.batch_size == 0 {
+            return Err(AutoencoderError::Parameter(format!(
+                "epochs ({}) and batch size ({}) must be positive",
+                self.epochs, self.batch_size
+            )));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(AutoencoderError::Parameter(format!(
+                "learning rate {} must be positive",
+                self.learning_rate
+            )));
+        }
+        if !(0.0..1.0).contains(&self.masking) {
+            return Err(AutoencoderError::Parameter(format!(
+                "denoising masking rate {} is not in [0, 1)",
+                self.masking
+            )));
+        }
+        if self.resolved_kernels() == Kernels::Custom && !self.device.is_cpu() {
+            return Err(AutoencoderError::Parameter(
+                "the custom kernels run on the CPU only".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The kernels asked for, or the device's default.
+    fn resolved_kernels(&self) -> Kernels {
+        self.kernels
+            .unwrap_or_else(|| Kernels::for_device(&self.device))
+    }
+
     /// Trains on `train` (one row per image, `c·h·w` values in `[0, 1]`) without validation or
     /// progress reports.
+    ///
+    /// # Errors
+    /// As [`TrainParams::fit_with`].
     pub fn fit(&self, train: &DMatrix<f32>) -> Result<Autoencoder> {
         self.fit_with(train, None, &mut |_| {})
     }
 
     /// Trains on `train`, computing the validation loss after every epoch when `validation` is
     /// given, and reporting through `progress`.
+    ///
+    /// # Errors
+    /// Those of [`TrainParams::check`]; [`AutoencoderError::Parameter`] for early stopping
+    /// without validation data; [`AutoencoderError::Input`] for images that do not fit the
+    /// architecture (none, another width, a non-finite value); [`AutoencoderError::Candle`]
+    /// when a tensor operation fails.
     pub fn fit_with(
         &self,
         train: &DMatrix<f32>,
         validation: Option<&DMatrix<f32>>,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<Autoencoder> {
-        if self.epochs == 0 || self.batch_size == 0 {
-            return Err(Error::Parameter(format!(
-                "epochs ({}) and batch size ({}) must be positive",
-                self.epochs, self.batch_size
-            )));
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(Error::Parameter(format!(
-                "learning rate {} must be positive",
-                self.learning_rate
-            )));
-        }
-        if !(0.0..1.0).contains(&self.masking) {
-            return Err(Error::Parameter(format!(
-                "denoising masking rate {} is not in [0, 1)",
-                self.masking
-            )));
-        }
+        self.check()?;
         if self.patience.is_some() && validation.is_none() {
-            return Err(Error::Parameter(
+            return Err(AutoencoderError::Parameter(
                 "early stopping needs validation data".into(),
             ));
         }
         let arch = &self.architecture;
-        let kernels = self
-            .kernels
-            .unwrap_or_else(|| Kernels::for_device(&self.device));
+        let kernels = self.resolved_kernels();
         let network = Network::new(arch, &self.device, kernels, self.seed)?;
-        let train = Images::new(train, arch, "training data")?;
-        let validation = validation
-            .map(|v| Images::new(v, arch, "validation data"))
-            .transpose()?;
+        let train = Images::new(train, arch)?;
+        let validation = validation.map(|v| Images::new(v, arch)).transpose()?;
         let mut backend = match kernels {
-            Kernels::Custom if self.device.is_cpu() => {
+            Kernels::Custom => {
                 let (params, running) = network.flat()?;
                 Backend::Engine(Box::new(Engine::new(arch, params, running)))
-            }
-            Kernels::Custom => {
-                return Err(Error::Parameter(
-                    "the custom kernels run on the CPU only".into(),
-                ));
             }
             Kernels::Reference => Backend::Candle(AdamW::new(
                 network.trainable_vars(),
@@ -302,6 +327,16 @@ impl TrainParams {
             network.set_flat(engine.params(), engine.running())?;
         }
         Ok(Autoencoder::from_parts(network, history))
+    }
+}
+
+/// The estimator contract: [`TrainParams::fit`] (no validation, no progress reports).
+impl Fit<DMatrix<f32>> for TrainParams {
+    type Fitted = Autoencoder;
+    type Error = AutoencoderError;
+
+    fn fit(&self, train: &DMatrix<f32>) -> Result<Autoencoder> {
+        TrainParams::fit(self, train)
     }
 }
 
