@@ -156,131 +156,134 @@ fn read_idx_from(mut source: impl Read, len_hint: Option<u64>, path: &Path) -> R
     let mut signature = [0u8; 2];
     let got = read_up_to(&mut source, &mut signature).map_err(io_err)?;
     let prefix = &signature[..got];
-    let gzip = prefix == GZIP_SIGNATURE;
-    if gzip {
+    if prefix == GZIP_SIGNATURE {
         let decoder = MultiGzDecoder::new(prefix.chain(source));
-        read_plain(HashingReader::new(decoder), None, path, true)
+        IdxReader::new(decoder, path, true).read(None)
     } else {
-        read_plain(
-            HashingReader::new(prefix.chain(source)),
-            len_hint,
-            path,
-            false,
-        )
+        IdxReader::new(prefix.chain(source), path, false).read(len_hint)
     }
 }
 
-fn read_plain<R: Read>(
-    mut reader: HashingReader<R>,
-    len_hint: Option<u64>,
-    path: &Path,
+/// An IDX stream being parsed: its decompressed bytes (hashed as they are read), the name used
+/// in errors, and whether it is gzip (whose corrupt data surfaces as read errors).
+struct IdxReader<'a, R> {
+    reader: HashingReader<R>,
+    path: &'a Path,
     gzip: bool,
-) -> Result<IdxFile> {
-    let read_err = |e: std::io::Error| read_error(path, e, gzip);
-    let mut magic = [0u8; 4];
-    let found = read_up_to(&mut reader, &mut magic).map_err(read_err)?;
-    if found < 4 {
-        return Err(DataError::idx(
+}
+
+impl<'a, R: Read> IdxReader<'a, R> {
+    fn new(source: R, path: &'a Path, gzip: bool) -> Self {
+        Self {
+            reader: HashingReader::new(source),
             path,
-            IdxProblem::TruncatedHeader { expected: 4, found },
-        ));
+            gzip,
+        }
     }
-    if magic[0] != 0 || magic[1] != 0 {
-        return Err(DataError::idx(
-            path,
-            IdxProblem::BadMagic {
-                found: u32::from_be_bytes(magic),
-            },
-        ));
-    }
-    if magic[2] != UNSIGNED_BYTE {
-        return Err(DataError::idx(
-            path,
-            IdxProblem::UnsupportedType {
-                code: magic[2],
-                name: type_name(magic[2]),
-            },
-        ));
-    }
-    let rank = usize::from(magic[3]);
-    if rank == 0 {
-        return Err(DataError::idx(path, IdxProblem::NoDimensions));
-    }
-    let mut raw_dims = vec![0u8; 4 * rank];
-    let found = read_up_to(&mut reader, &mut raw_dims).map_err(read_err)?;
-    if found < raw_dims.len() {
-        return Err(DataError::idx(
-            path,
-            IdxProblem::TruncatedHeader {
-                expected: 4 + raw_dims.len(),
-                found: 4 + found,
-            },
-        ));
-    }
-    let dims_u32: Vec<u32> = raw_dims
-        .chunks_exact(4)
-        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    let expected = dims_u32
-        .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d)))
-        .filter(|&n| usize::try_from(n).is_ok())
-        .ok_or_else(|| {
-            DataError::idx(
-                path,
-                IdxProblem::SizeOverflow {
-                    dims: dims_u32.clone(),
-                },
-            )
-        })?;
-    let what = match rank {
-        1 => "labels",
-        3 => "pixels",
-        _ => "values",
-    };
-    let header_len = 4 + raw_dims.len() as u64;
-    if let Some(on_disk) = len_hint {
-        let available = on_disk.saturating_sub(header_len);
-        if available < expected {
-            return Err(DataError::idx(
-                path,
-                IdxProblem::Truncated {
+
+    /// Header, then payload. `len_hint` (plain files only) is the stream's whole length.
+    fn read(mut self, len_hint: Option<u64>) -> Result<IdxFile> {
+        let rank = self.rank()?;
+        let dims = self.dims(rank)?;
+        let expected = dims
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d)))
+            .filter(|&n| usize::try_from(n).is_ok())
+            .ok_or_else(|| self.problem(IdxProblem::SizeOverflow { dims: dims.clone() }))?;
+        let what = match rank {
+            1 => "labels",
+            3 => "pixels",
+            _ => "values",
+        };
+        let header_len = 4 + 4 * rank as u64;
+        if let Some(available) = len_hint.map(|on_disk| on_disk.saturating_sub(header_len)) {
+            if available < expected {
+                return Err(self.problem(IdxProblem::Truncated {
                     expected,
                     found: available,
                     what,
-                },
-            ));
+                }));
+            }
+        }
+        let data = self.payload(expected, what)?;
+        let dims = dims.iter().map(|&d| d as usize).collect();
+        Ok(IdxFile {
+            tensor: IdxTensor { dims, data },
+            payload_sha256: self.reader.hex_digest(),
+            gzip: self.gzip,
+        })
+    }
+
+    /// The magic number (two zero bytes, the unsigned-byte type code, the rank): the rank.
+    fn rank(&mut self) -> Result<usize> {
+        let mut magic = [0u8; 4];
+        let found = self.fill(&mut magic)?;
+        if found < 4 {
+            return Err(self.problem(IdxProblem::TruncatedHeader { expected: 4, found }));
+        }
+        if magic[0] != 0 || magic[1] != 0 {
+            return Err(self.problem(IdxProblem::BadMagic {
+                found: u32::from_be_bytes(magic),
+            }));
+        }
+        if magic[2] != UNSIGNED_BYTE {
+            return Err(self.problem(IdxProblem::UnsupportedType {
+                code: magic[2],
+                name: type_name(magic[2]),
+            }));
+        }
+        match usize::from(magic[3]) {
+            0 => Err(self.problem(IdxProblem::NoDimensions)),
+            rank => Ok(rank),
         }
     }
-    let mut data = Vec::with_capacity(expected.min(MAX_UPFRONT_RESERVE) as usize);
-    (&mut reader)
-        .take(expected + 1)
-        .read_to_end(&mut data)
-        .map_err(read_err)?;
-    let found = data.len() as u64;
-    if found < expected {
-        return Err(DataError::idx(
-            path,
-            IdxProblem::Truncated {
+
+    /// The `rank` big-endian dimension sizes after the magic number.
+    fn dims(&mut self, rank: usize) -> Result<Vec<u32>> {
+        let mut raw = vec![0u8; 4 * rank];
+        let found = self.fill(&mut raw)?;
+        if found < raw.len() {
+            return Err(self.problem(IdxProblem::TruncatedHeader {
+                expected: 4 + raw.len(),
+                found: 4 + found,
+            }));
+        }
+        Ok(raw
+            .chunks_exact(4)
+            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+
+    /// The payload, which must be exactly `expected` bytes: fewer is a truncation, more is
+    /// trailing data. At most [`MAX_UPFRONT_RESERVE`] bytes are reserved before they arrive.
+    fn payload(&mut self, expected: u64, what: &'static str) -> Result<Vec<u8>> {
+        let mut data = Vec::with_capacity(expected.min(MAX_UPFRONT_RESERVE) as usize);
+        (&mut self.reader)
+            .take(expected + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| read_error(self.path, e, self.gzip))?;
+        let found = data.len() as u64;
+        if found < expected {
+            return Err(self.problem(IdxProblem::Truncated {
                 expected,
                 found,
                 what,
-            },
-        ));
+            }));
+        }
+        if found > expected {
+            return Err(self.problem(IdxProblem::TrailingData { expected, what }));
+        }
+        Ok(data)
     }
-    if found > expected {
-        return Err(DataError::idx(
-            path,
-            IdxProblem::TrailingData { expected, what },
-        ));
+
+    /// Fills as much of `buf` as the stream has, returning how many bytes were read.
+    fn fill(&mut self, buf: &mut [u8]) -> Result<usize> {
+        read_up_to(&mut self.reader, buf).map_err(|e| read_error(self.path, e, self.gzip))
     }
-    data.truncate(expected as usize);
-    let dims = dims_u32.iter().map(|&d| d as usize).collect();
-    Ok(IdxFile {
-        tensor: IdxTensor { dims, data },
-        payload_sha256: reader.hex_digest(),
-        gzip,
-    })
+
+    fn problem(&self, problem: IdxProblem) -> DataError {
+        DataError::idx(self.path, problem)
+    }
 }
 
 /// A read failure: for gzip input, corrupt data surfaces as an I/O error of the decoder.

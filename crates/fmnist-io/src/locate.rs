@@ -326,6 +326,29 @@ impl Located {
     /// naming the file and both digests, [`DataError::Shape`] and [`DataError::LabelOutOfRange`] for
     /// inconsistent contents.
     pub fn load(&self) -> Result<(FashionMnist, Provenance)> {
+        let read = self.read_files()?;
+        let verified = self.verify(&read)?;
+        let sha256 = DataFile::ALL
+            .iter()
+            .zip(&read)
+            .map(|(f, r)| (f.file_name().to_string(), r.payload_sha256.clone()))
+            .collect();
+        let [_, train_labels, _, test_labels] = &read;
+        let labels = train_labels.tensor.data().iter();
+        let max_label = labels.chain(test_labels.tensor.data()).max().copied();
+        let class_names = self.class_names(verified, max_label)?;
+        let data = self.data_sets(read, class_names)?;
+        let provenance = Provenance {
+            dir: self.dir.clone(),
+            origin: self.origin,
+            verified,
+            sha256,
+        };
+        Ok((data, provenance))
+    }
+
+    /// The four files, read in parallel, in the order of [`DataFile::ALL`].
+    fn read_files(&self) -> Result<[IdxFile; 4]> {
         let read: Vec<Result<IdxFile>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .files
@@ -338,7 +361,12 @@ impl Located {
                 .collect()
         });
         let read: Vec<IdxFile> = read.into_iter().collect::<Result<_>>()?;
+        Ok(<[IdxFile; 4]>::try_from(read).expect("four files were read"))
+    }
 
+    /// Whether every file has its expected digest. Files from an explicit directory may all
+    /// differ (a custom data set, `false`); any other mismatch is an error naming the file.
+    fn verify(&self, read: &[IdxFile; 4]) -> Result<bool> {
         let mismatches: Vec<usize> = (0..4)
             .filter(|&i| read[i].payload_sha256 != self.checksums.of(DataFile::ALL[i]))
             .collect();
@@ -351,25 +379,12 @@ impl Located {
                 actual: read[i].payload_sha256.clone(),
             });
         }
-        let verified = mismatches.is_empty();
-        let sha256 = DataFile::ALL
-            .iter()
-            .zip(&read)
-            .map(|(f, r)| (f.file_name().to_string(), r.payload_sha256.clone()))
-            .collect();
+        Ok(mismatches.is_empty())
+    }
 
-        let [train_images, train_labels, test_images, test_labels] =
-            <[IdxFile; 4]>::try_from(read).expect("four files were read");
-        let class_names = self.class_names(
-            verified,
-            train_labels
-                .tensor
-                .data()
-                .iter()
-                .chain(test_labels.tensor.data())
-                .max()
-                .copied(),
-        )?;
+    /// The training and test sets of the files, which must hold images of one size.
+    fn data_sets(&self, read: [IdxFile; 4], class_names: Vec<String>) -> Result<FashionMnist> {
+        let [train_images, train_labels, test_images, test_labels] = read;
         let [
             train_images_path,
             train_labels_path,
@@ -402,13 +417,7 @@ impl Located {
                 ),
             });
         }
-        let provenance = Provenance {
-            dir: self.dir.clone(),
-            origin: self.origin,
-            verified,
-            sha256,
-        };
-        Ok((FashionMnist { train, test }, provenance))
+        Ok(FashionMnist { train, test })
     }
 
     fn class_names(&self, verified: bool, max_label: Option<u8>) -> Result<Vec<String>> {
