@@ -285,10 +285,7 @@ fn parameters_are_checked_before_the_data() {
 #[test]
 fn the_estimator_traits_fit_and_encode() {
     let x = fixture_images(64);
-    let params = Autoencoder::params(small())
-        .epochs(1)
-        .batch_size(32)
-        .seed(3);
+    let params = Autoencoder::params(small()).epochs(1).seed(3);
     let model = Fit::fit(&params, &x).unwrap();
     let codes = Transform::transform(&model, &x).unwrap();
     assert_eq!(codes, model.encode(&x).unwrap());
