@@ -142,7 +142,9 @@ pub struct Located {
     checksums: Checksums,
 }
 
-/// Finds (or fetches) the data set. See the [module documentation](self) for the lookup order.
+/// Finds (or fetches) the data set: an explicit directory alone when one is given, else
+/// `./data/fashion-mnist` and then `/usr/share/datasets/fashion-mnist`; missing files are fetched
+/// from upstream over HTTPS, then from the Debian package, and every file is verified.
 ///
 /// ```no_run
 /// let (data, provenance) = fmnist_io::Locator::new().load()?;
