@@ -55,13 +55,11 @@ fn bench(c: &mut Criterion) {
 /// One epoch on the study's 48,000 training images and encoding 60,000 images (10 samples of
 /// one run each: about 11 epochs in all).
 fn fashion_mnist(c: &mut Criterion) {
-    let Ok((data, _)) = fmnist_io::Locator::new().offline().load() else {
+    let Some(data) = fmnist_io::fixtures::full() else {
         eprintln!("full Fashion-MNIST not found: skipping the 48,000-image benchmarks");
         return;
     };
-    let split = fmnist_io::StratifiedSplit::new()
-        .split(data.train.labels())
-        .expect("the study's split");
+    let split = fmnist_io::fixtures::study_split(&data.train).expect("the study's split");
     let features = |rows: &[usize]| data.train.features(rows).expect("images");
     let (train, validation) = (features(&split.train), features(&split.validation));
     let all = data.train.all_features();

@@ -4,13 +4,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
+use fmnist_core::{InputError, Transform, validate, write_bytes_atomically};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
-use crate::atomic::write_atomically;
 use crate::config::Architecture;
 use crate::cpu::Engine;
-use crate::error::{Error, Result};
+use crate::error::{AutoencoderError, Result};
 use crate::kernels::Kernels;
 use crate::model::{Mode, Network};
 use crate::train::{History, TrainParams};
@@ -29,28 +29,14 @@ pub(crate) struct Images {
 }
 
 impl Images {
-    /// Takes a matrix with one row per image; `what` names it in errors.
-    pub fn new(x: &DMatrix<f32>, arch: &Architecture, what: &str) -> Result<Self> {
+    /// Takes a matrix with one row per image, [`Architecture::image_len`] values each.
+    pub fn new(x: &DMatrix<f32>, arch: &Architecture) -> Result<Self> {
         let pixels = arch.image_len();
         if x.nrows() == 0 {
-            return Err(Error::Input(format!("{what}: no images")));
+            return Err(InputError::NoSamples.into());
         }
-        if x.ncols() != pixels {
-            return Err(Error::Input(format!(
-                "{what}: images have {} values, the model expects {} x {} x {} = {pixels}",
-                x.ncols(),
-                arch.channels,
-                arch.height,
-                arch.width
-            )));
-        }
-        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
-            return Err(Error::Input(format!(
-                "{what}: value at image {}, pixel {} is not finite",
-                i % x.nrows(),
-                i / x.nrows()
-            )));
-        }
+        validate::check_features(x, pixels)?;
+        validate::check_finite(x)?;
         Ok(Self {
             data: x.transpose().as_slice().to_vec(),
             pixels,
@@ -105,7 +91,7 @@ struct SavedConfig {
 /// let model = Autoencoder::params(Architecture::paper()).epochs(10).seed(0).fit(&x)?;
 /// let codes = model.encode(&x)?; // 256 x 784 bottleneck values
 /// model.save("model.safetensors")?;
-/// # Ok::<(), fmnist_autoencoder::Error>(())
+/// # Ok::<(), fmnist_autoencoder::AutoencoderError>(())
 /// ```
 pub struct Autoencoder {
     network: Network,
@@ -185,7 +171,7 @@ impl Autoencoder {
 
     /// Per-pixel mean squared reconstruction error of `x` in evaluation mode.
     pub fn mse(&self, x: &DMatrix<f32>) -> Result<f32> {
-        let images = Images::new(x, self.architecture(), "images")?;
+        let images = Images::new(x, self.architecture())?;
         match self.engine()? {
             Some(mut engine) => Ok(crate::train::engine_mse(&mut engine, &images)),
             None => crate::train::mean_squared_error(&self.network, &images),
@@ -209,7 +195,7 @@ impl Autoencoder {
         fast: impl Fn(&mut Engine, &mut dyn Iterator<Item = &[f32]>) -> Vec<f32>,
         reference: impl Fn(&Network, &Tensor) -> Result<Tensor>,
     ) -> Result<DMatrix<f32>> {
-        let images = Images::new(x, self.architecture(), "images")?;
+        let images = Images::new(x, self.architecture())?;
         let mut out = Vec::with_capacity(images.len() * width);
         let mut engine = self.engine()?;
         for batch in images.eval_batches() {
@@ -252,46 +238,61 @@ impl Autoencoder {
             history: self.history.clone(),
         };
         let config_path = Self::config_path(path);
-        let json = serde_json::to_string_pretty(&config).map_err(|error| Error::Config {
-            path: config_path.clone(),
-            error,
-        })?;
+        let json =
+            serde_json::to_string_pretty(&config).map_err(|error| AutoencoderError::Config {
+                path: config_path.clone(),
+                error,
+            })?;
         let weights = safetensors::serialize(&tensors, None).map_err(candle_core::Error::from)?;
-        write_atomically(path, &weights)?;
-        write_atomically(&config_path, json.as_bytes())
+        write_bytes_atomically(path, &weights)?;
+        write_bytes_atomically(&config_path, json.as_bytes())?;
+        Ok(())
     }
 
     /// Loads a model saved by [`Autoencoder::save`] onto `device`. A weights file that does not
-    /// match the architecture in its configuration file is an [`Error::Mismatch`].
+    /// match the architecture in its configuration file is an [`AutoencoderError::Mismatch`].
     pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let path = path.as_ref();
         if !path.exists() {
-            return Err(Error::Io {
+            return Err(AutoencoderError::Io {
                 path: path.to_path_buf(),
                 error: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
         let config_path = Self::config_path(path);
-        let text = std::fs::read_to_string(&config_path).map_err(|error| Error::Io {
+        let text = std::fs::read_to_string(&config_path).map_err(|error| AutoencoderError::Io {
             path: config_path.clone(),
             error,
         })?;
-        let config: SavedConfig = serde_json::from_str(&text).map_err(|error| Error::Config {
-            path: config_path.clone(),
-            error,
-        })?;
+        let config: SavedConfig =
+            serde_json::from_str(&text).map_err(|error| AutoencoderError::Config {
+                path: config_path.clone(),
+                error,
+            })?;
         if config.format != FORMAT {
-            return Err(Error::Mismatch {
+            return Err(AutoencoderError::Mismatch {
                 path: config_path,
                 reason: format!("format {:?}, expected {FORMAT:?}", config.format),
             });
         }
         let tensors = candle_core::safetensors::load(path, device)?;
         let network = Network::new(&config.architecture, device, Kernels::for_device(device), 0)?;
-        network.assign(&tensors).map_err(|reason| Error::Mismatch {
-            path: path.to_path_buf(),
-            reason: format!("does not match the architecture in its configuration: {reason}"),
-        })?;
+        network
+            .assign(&tensors)
+            .map_err(|reason| AutoencoderError::Mismatch {
+                path: path.to_path_buf(),
+                reason: format!("does not match the architecture in its configuration: {reason}"),
+            })?;
         Ok(Self::from_parts(network, config.history))
+    }
+}
+
+/// The estimator contract: [`Autoencoder::encode`].
+impl Transform<DMatrix<f32>> for Autoencoder {
+    type Output = DMatrix<f32>;
+    type Error = AutoencoderError;
+
+    fn transform(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        self.encode(x)
     }
 }

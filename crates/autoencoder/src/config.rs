@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{AutoencoderError, Result};
 
 /// The autoencoder's architecture.
 ///
@@ -145,7 +145,7 @@ impl Architecture {
 
     /// Checks that the configuration describes a network that maps images back to their size.
     pub fn validate(&self) -> Result<()> {
-        let bad = |reason: String| Err(Error::Architecture(reason));
+        let bad = |reason: String| Err(AutoencoderError::Architecture(reason));
         if self.encoder.is_empty() {
             return bad("at least one encoder block is needed".into());
         }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong while building, training, running, saving or loading a model.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum AutoencoderError {
     /// The architecture is not usable (for example an image size not divisible by the pooling).
     #[error("invalid architecture: {0}")]
     Architecture(String),
@@ -13,9 +13,10 @@ pub enum Error {
     #[error("invalid training parameter: {0}")]
     Parameter(String),
 
-    /// Input data do not fit the model (wrong number of pixels per image, no images, ...).
-    #[error("invalid input: {0}")]
-    Input(String),
+    /// Images that do not fit the model: none, another number of values per image than the
+    /// architecture's, or a non-finite value.
+    #[error(transparent)]
+    Input(#[from] fmnist_core::InputError),
 
     /// A saved model does not match the architecture in its configuration file.
     #[error("{}: {reason}", path.display())]
@@ -37,7 +38,7 @@ pub enum Error {
     },
 
     /// A configuration file that is not valid JSON for this crate (the parse error is part of
-    /// the message, as with [`Error::Io`]).
+    /// the message, as with [`AutoencoderError::Io`]).
     #[error("{}: {error}", path.display())]
     Config {
         /// The configuration file.
@@ -51,5 +52,13 @@ pub enum Error {
     Candle(#[from] candle_core::Error),
 }
 
-/// `Result` with this crate's [`Error`].
-pub type Result<T> = std::result::Result<T, Error>;
+/// `Result` with this crate's [`AutoencoderError`].
+pub type Result<T> = std::result::Result<T, AutoencoderError>;
+
+/// A failed atomic write (of [`fmnist_core::write_atomically`]) is an I/O error at the same
+/// path, with the same message.
+impl From<fmnist_core::FileError> for AutoencoderError {
+    fn from(fmnist_core::FileError { path, error }: fmnist_core::FileError) -> Self {
+        AutoencoderError::Io { path, error }
+    }
+}

@@ -5,10 +5,12 @@
 //!   bottleneck), with a Keras-like [`Architecture::summary`].
 //! - [`Autoencoder::params`] -> [`TrainParams`]: Adam (learning rate 1e-3), MSE, batch 128,
 //!   seeded shuffling and dropout, validation loss per epoch, optional early stopping, progress
-//!   callback, [`History`].
+//!   callback, [`History`]; [`TrainParams::check`] validates the parameters before any data is
+//!   touched, and `TrainParams` implements [`fmnist_core::Fit`].
 //! - [`Autoencoder`]: [`encode`](Autoencoder::encode) (flattened bottleneck),
 //!   [`reconstruct`](Autoencoder::reconstruct), [`save`](Autoencoder::save) /
-//!   [`load`](Autoencoder::load) (safetensors + JSON configuration).
+//!   [`load`](Autoencoder::load) (safetensors + a JSON configuration whose `format` field,
+//!   `fmnist-autoencoder/1`, is checked on load); [`fmnist_core::Transform`] is `encode`.
 //!
 //! On the CPU the network trains and runs on this crate's engine ([`Kernels::Custom`]): the
 //! forward and backward passes written out by hand over preallocated buffers (im2col + GEMM
@@ -29,10 +31,9 @@
 //! let codes = model.encode(&x)?;
 //! assert_eq!(codes.shape(), (32, 2 * 2 * 2));
 //! assert_eq!(model.reconstruct(&x)?.shape(), (32, 64));
-//! # Ok::<(), fmnist_autoencoder::Error>(())
+//! # Ok::<(), fmnist_autoencoder::AutoencoderError>(())
 //! ```
 
-mod atomic;
 mod autoencoder;
 mod config;
 mod cpu;
@@ -46,6 +47,6 @@ mod train;
 pub use autoencoder::Autoencoder;
 pub use candle_core::Device;
 pub use config::{ActivationOrder, Architecture, Layer, LayerKind};
-pub use error::{Error, Result};
+pub use error::{AutoencoderError, Result};
 pub use kernels::Kernels;
 pub use train::{History, Progress, TrainParams};

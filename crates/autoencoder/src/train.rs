@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use fmnist_core::Fit;
 use nalgebra::DMatrix;
 use rand::seq::SliceRandom;
 use rand::{RngCore, SeedableRng};
@@ -14,7 +15,7 @@ use crate::autoencoder::{Autoencoder, Images};
 use crate::config::Architecture;
 use crate::cpu::Engine;
 use crate::dropout::InputMasking;
-use crate::error::{Error, Result};
+use crate::error::{AutoencoderError, Result};
 use crate::kernels::Kernels;
 use crate::model::{Mode, Network};
 
@@ -151,130 +152,90 @@ impl TrainParams {
         &self.architecture
     }
 
+    /// Checks the parameters alone, before any data is touched: a valid architecture, at
+    /// least one epoch and one image per batch, a positive finite learning rate, a masking
+    /// rate in `[0, 1)`, and the custom kernels only on the CPU. [`TrainParams::fit`] runs it
+    /// first.
+    ///
+    /// # Errors
+    /// [`AutoencoderError::Architecture`] or [`AutoencoderError::Parameter`] naming the value.
+    pub fn check(&self) -> Result<()> {
+        self.architecture.validate()?;
+        if self.epochs == 0 || self.batch_size == 0 {
+            return Err(AutoencoderError::Parameter(format!(
+                "epochs ({}) and batch size ({}) must be positive",
+                self.epochs, self.batch_size
+            )));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(AutoencoderError::Parameter(format!(
+                "learning rate {} must be positive",
+                self.learning_rate
+            )));
+        }
+        if !(0.0..1.0).contains(&self.masking) {
+            return Err(AutoencoderError::Parameter(format!(
+                "denoising masking rate {} is not in [0, 1)",
+                self.masking
+            )));
+        }
+        if self.resolved_kernels() == Kernels::Custom && !self.device.is_cpu() {
+            return Err(AutoencoderError::Parameter(
+                "the custom kernels run on the CPU only".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The kernels asked for, or the device's default.
+    fn resolved_kernels(&self) -> Kernels {
+        self.kernels
+            .unwrap_or_else(|| Kernels::for_device(&self.device))
+    }
+
     /// Trains on `train` (one row per image, `c·h·w` values in `[0, 1]`) without validation or
     /// progress reports.
+    ///
+    /// # Errors
+    /// As [`TrainParams::fit_with`].
     pub fn fit(&self, train: &DMatrix<f32>) -> Result<Autoencoder> {
         self.fit_with(train, None, &mut |_| {})
     }
 
     /// Trains on `train`, computing the validation loss after every epoch when `validation` is
     /// given, and reporting through `progress`.
+    ///
+    /// # Errors
+    /// Those of [`TrainParams::check`]; [`AutoencoderError::Parameter`] for early stopping
+    /// without validation data; [`AutoencoderError::Input`] for images that do not fit the
+    /// architecture (none, another width, a non-finite value); [`AutoencoderError::Candle`]
+    /// when a tensor operation fails.
     pub fn fit_with(
         &self,
         train: &DMatrix<f32>,
         validation: Option<&DMatrix<f32>>,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<Autoencoder> {
-        if self.epochs == 0 || self.batch_size == 0 {
-            return Err(Error::Parameter(format!(
-                "epochs ({}) and batch size ({}) must be positive",
-                self.epochs, self.batch_size
-            )));
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(Error::Parameter(format!(
-                "learning rate {} must be positive",
-                self.learning_rate
-            )));
-        }
-        if !(0.0..1.0).contains(&self.masking) {
-            return Err(Error::Parameter(format!(
-                "denoising masking rate {} is not in [0, 1)",
-                self.masking
-            )));
-        }
+        self.check()?;
         if self.patience.is_some() && validation.is_none() {
-            return Err(Error::Parameter(
+            return Err(AutoencoderError::Parameter(
                 "early stopping needs validation data".into(),
             ));
         }
-        let arch = &self.architecture;
-        let kernels = self
-            .kernels
-            .unwrap_or_else(|| Kernels::for_device(&self.device));
-        let network = Network::new(arch, &self.device, kernels, self.seed)?;
-        let train = Images::new(train, arch, "training data")?;
+        let mut run = Run::new(self)?;
+        let train = Images::new(train, &self.architecture)?;
         let validation = validation
-            .map(|v| Images::new(v, arch, "validation data"))
+            .map(|v| Images::new(v, &self.architecture))
             .transpose()?;
-        let mut backend = match kernels {
-            Kernels::Custom if self.device.is_cpu() => {
-                let (params, running) = network.flat()?;
-                Backend::Engine(Box::new(Engine::new(arch, params, running)))
-            }
-            Kernels::Custom => {
-                return Err(Error::Parameter(
-                    "the custom kernels run on the CPU only".into(),
-                ));
-            }
-            Kernels::Reference => Backend::Candle(AdamW::new(
-                network.trainable_vars(),
-                ParamsAdamW {
-                    lr: self.learning_rate,
-                    beta1: 0.9,
-                    beta2: 0.999,
-                    eps: 1e-7,
-                    weight_decay: 0.0,
-                },
-            )?),
-        };
-        let mut shuffle_rng = ChaCha8Rng::seed_from_u64(self.seed);
-        shuffle_rng.set_stream(1);
-        let mut dropout_rng = ChaCha8Rng::seed_from_u64(self.seed);
-        dropout_rng.set_stream(2);
-
         let mut history = History::default();
         let mut order: Vec<usize> = (0..train.len()).collect();
-        let steps = train.len().div_ceil(self.batch_size);
-        let (mut best, mut since_best) = (f32::INFINITY, 0);
+        let mut stopping = EarlyStopping::new(self.patience);
         for epoch in 1..=self.epochs {
             let start = Instant::now();
-            order.shuffle(&mut shuffle_rng);
-            let mut total = 0f64;
-            for (step, batch) in order.chunks(self.batch_size).enumerate() {
-                let step_seed = dropout_rng.next_u64();
-                let masking = InputMasking::new(self.masking, step_seed);
-                let loss = match &mut backend {
-                    Backend::Engine(engine) => engine.train_step(
-                        batch.iter().map(|&i| train.image(i)),
-                        step_seed,
-                        self.learning_rate,
-                        masking,
-                    ),
-                    Backend::Candle(optimizer) => {
-                        let x = train.batch(batch, &self.device)?;
-                        let input = match masking {
-                            Some(masking) => {
-                                let mut mask = vec![1f32; x.elem_count()];
-                                masking.apply(0, &mut mask);
-                                (&x * Tensor::from_vec(mask, x.shape(), x.device())?)?
-                            }
-                            None => x.clone(),
-                        };
-                        let y = network.forward(&input, Mode::Train { step_seed })?;
-                        let loss = (y - &x)?.sqr()?.mean_all()?;
-                        optimizer.backward_step(&loss)?;
-                        loss.to_scalar::<f32>()?
-                    }
-                };
-                total += loss as f64 * batch.len() as f64;
-                let done = (step * self.batch_size + batch.len()) as f64;
-                progress(&Progress::Step {
-                    epoch,
-                    epochs: self.epochs,
-                    step: step + 1,
-                    steps,
-                    loss,
-                    images_per_second: done / start.elapsed().as_secs_f64().max(1e-9),
-                });
-            }
-            let train_loss = (total / train.len() as f64) as f32;
+            let train_loss = run.epoch(epoch, &train, &mut order, start, progress)?;
             let validation_loss = validation
                 .as_ref()
-                .map(|v| match &mut backend {
-                    Backend::Engine(engine) => Ok(engine_mse(engine, v)),
-                    Backend::Candle(_) => mean_squared_error(&network, v),
-                })
+                .map(|v| run.validation_loss(v))
                 .transpose()?;
             let seconds = start.elapsed().as_secs_f64();
             history.train_loss.push(train_loss);
@@ -287,22 +248,33 @@ impl TrainParams {
                 validation_loss,
                 seconds,
             });
-            if let (Some(patience), Some(loss)) = (self.patience, validation_loss) {
-                if loss < best {
-                    (best, since_best) = (loss, 0);
-                } else {
-                    since_best += 1;
-                    if since_best >= patience {
-                        break;
-                    }
-                }
+            if stopping.stops_after(validation_loss) {
+                break;
             }
         }
-        if let Backend::Engine(engine) = &backend {
-            network.set_flat(engine.params(), engine.running())?;
-        }
-        Ok(Autoencoder::from_parts(network, history))
+        run.into_model(history)
     }
+}
+
+/// The estimator contract: [`TrainParams::fit`] (no validation, no progress reports).
+impl Fit<DMatrix<f32>> for TrainParams {
+    type Fitted = Autoencoder;
+    type Error = AutoencoderError;
+
+    fn fit(&self, train: &DMatrix<f32>) -> Result<Autoencoder> {
+        TrainParams::fit(self, train)
+    }
+}
+
+/// One training run: the network, what updates its weights, and the two random streams of the
+/// seed (stream 1 shuffles the images every epoch, stream 2 gives every step its seed for the
+/// dropout and masking noise).
+struct Run<'a> {
+    params: &'a TrainParams,
+    network: Network,
+    backend: Backend,
+    shuffle_rng: ChaCha8Rng,
+    step_rng: ChaCha8Rng,
 }
 
 /// What updates the weights: the CPU engine (weights copied back at the end), or candle's
@@ -310,6 +282,148 @@ impl TrainParams {
 enum Backend {
     Engine(Box<Engine>),
     Candle(AdamW),
+}
+
+impl<'a> Run<'a> {
+    /// A freshly initialised network (weights from the seed) and its optimiser.
+    fn new(params: &'a TrainParams) -> Result<Self> {
+        let arch = &params.architecture;
+        let kernels = params.resolved_kernels();
+        let network = Network::new(arch, &params.device, kernels, params.seed)?;
+        let backend = match kernels {
+            Kernels::Custom => {
+                let (weights, running) = network.flat()?;
+                Backend::Engine(Box::new(Engine::new(arch, weights, running)))
+            }
+            Kernels::Reference => Backend::Candle(AdamW::new(
+                network.trainable_vars(),
+                ParamsAdamW {
+                    lr: params.learning_rate,
+                    beta1: 0.9,
+                    beta2: 0.999,
+                    eps: 1e-7,
+                    weight_decay: 0.0,
+                },
+            )?),
+        };
+        let stream = |n| {
+            let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+            rng.set_stream(n);
+            rng
+        };
+        Ok(Self {
+            params,
+            network,
+            backend,
+            shuffle_rng: stream(1),
+            step_rng: stream(2),
+        })
+    }
+
+    /// One pass over `train` in a fresh shuffle of `order`, reporting every step; returns the
+    /// mean training loss.
+    fn epoch(
+        &mut self,
+        epoch: usize,
+        train: &Images,
+        order: &mut [usize],
+        start: Instant,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<f32> {
+        let batch_size = self.params.batch_size;
+        order.shuffle(&mut self.shuffle_rng);
+        let steps = train.len().div_ceil(batch_size);
+        let mut total = 0f64;
+        for (step, batch) in order.chunks(batch_size).enumerate() {
+            let loss = self.step(train, batch)?;
+            total += loss as f64 * batch.len() as f64;
+            let done = (step * batch_size + batch.len()) as f64;
+            progress(&Progress::Step {
+                epoch,
+                epochs: self.params.epochs,
+                step: step + 1,
+                steps,
+                loss,
+                images_per_second: done / start.elapsed().as_secs_f64().max(1e-9),
+            });
+        }
+        Ok((total / train.len() as f64) as f32)
+    }
+
+    /// One optimisation step on the images at `batch`; returns the batch's loss.
+    fn step(&mut self, train: &Images, batch: &[usize]) -> Result<f32> {
+        let step_seed = self.step_rng.next_u64();
+        let masking = InputMasking::new(self.params.masking, step_seed);
+        match &mut self.backend {
+            Backend::Engine(engine) => Ok(engine.train_step(
+                batch.iter().map(|&i| train.image(i)),
+                step_seed,
+                self.params.learning_rate,
+                masking,
+            )),
+            Backend::Candle(optimizer) => {
+                let x = train.batch(batch, &self.params.device)?;
+                let input = match masking {
+                    Some(masking) => {
+                        let mut mask = vec![1f32; x.elem_count()];
+                        masking.apply(0, &mut mask);
+                        (&x * Tensor::from_vec(mask, x.shape(), x.device())?)?
+                    }
+                    None => x.clone(),
+                };
+                let y = self.network.forward(&input, Mode::Train { step_seed })?;
+                let loss = (y - &x)?.sqr()?.mean_all()?;
+                optimizer.backward_step(&loss)?;
+                Ok(loss.to_scalar::<f32>()?)
+            }
+        }
+    }
+
+    /// Per-pixel mean squared reconstruction error of `images` in evaluation mode.
+    fn validation_loss(&mut self, images: &Images) -> Result<f32> {
+        match &mut self.backend {
+            Backend::Engine(engine) => Ok(engine_mse(engine, images)),
+            Backend::Candle(_) => mean_squared_error(&self.network, images),
+        }
+    }
+
+    /// The trained model (the engine's weights copied back into the network).
+    fn into_model(self, history: History) -> Result<Autoencoder> {
+        if let Backend::Engine(engine) = &self.backend {
+            self.network.set_flat(engine.params(), engine.running())?;
+        }
+        Ok(Autoencoder::from_parts(self.network, history))
+    }
+}
+
+/// Stops training when the validation loss has not improved for `patience` epochs.
+struct EarlyStopping {
+    patience: Option<usize>,
+    best: f32,
+    since_best: usize,
+}
+
+impl EarlyStopping {
+    fn new(patience: Option<usize>) -> Self {
+        Self {
+            patience,
+            best: f32::INFINITY,
+            since_best: 0,
+        }
+    }
+
+    /// Records an epoch's validation loss; `true` when training should stop.
+    fn stops_after(&mut self, validation_loss: Option<f32>) -> bool {
+        let (Some(patience), Some(loss)) = (self.patience, validation_loss) else {
+            return false;
+        };
+        if loss < self.best {
+            (self.best, self.since_best) = (loss, 0);
+            return false;
+        }
+        self.since_best += 1;
+        self.since_best >= patience
+    }
 }
 
 /// Per-pixel mean squared reconstruction error in evaluation mode, on the CPU engine.

@@ -1,19 +1,11 @@
 //! The model's contract: parameter counts, shapes, learning, determinism, persistence.
 
-use fmnist_autoencoder::{Architecture, Autoencoder, Device, Error, Kernels};
-use fmnist_io::Locator;
+use fmnist_autoencoder::{Architecture, Autoencoder, AutoencoderError, Device, Kernels};
+use fmnist_core::{Fit, InputError, Transform};
 use nalgebra::DMatrix;
 
 fn fixture_images(n: usize) -> DMatrix<f32> {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/fashion-mnist-small"
-    );
-    let (data, _) = Locator::new()
-        .data_dir(Some(dir.into()))
-        .offline()
-        .load()
-        .expect("fixture data set");
+    let data = fmnist_io::fixtures::small().expect("fixture data set");
     let indices: Vec<usize> = (0..n).collect();
     data.train.features(&indices).expect("features")
 }
@@ -50,7 +42,7 @@ fn shapes_for_28_and_32_pixel_images() {
 fn wrong_image_size_is_a_clear_error() {
     let model = Autoencoder::untrained(&Architecture::paper(), &Device::Cpu, 0).unwrap();
     let err = model.encode(&DMatrix::zeros(2, 100)).unwrap_err();
-    assert!(matches!(err, Error::Input(_)));
+    assert!(matches!(err, AutoencoderError::Input(_)));
     assert!(err.to_string().contains("784"), "{err}");
 }
 
@@ -196,7 +188,7 @@ fn saving_replaces_files_whole_and_a_failed_save_writes_nothing() {
     let missing = dir.path().join("no-such-dir");
     let err = second.save(missing.join("model.safetensors")).unwrap_err();
     assert!(
-        matches!(err, Error::Io { ref path, .. } if *path == missing),
+        matches!(err, AutoencoderError::Io { ref path, .. } if *path == missing),
         "{err}"
     );
     assert!(!missing.exists());
@@ -220,12 +212,12 @@ fn loading_weights_of_another_architecture_is_a_clear_error() {
     let err = Autoencoder::load(&path, &Device::Cpu)
         .err()
         .expect("mismatch");
-    assert!(matches!(err, Error::Mismatch { .. }), "{err}");
+    assert!(matches!(err, AutoencoderError::Mismatch { .. }), "{err}");
     let message = err.to_string();
     assert!(message.contains("encoder.0.conv.weight"), "{message}");
 
     let missing = Autoencoder::load(dir.path().join("none.safetensors"), &Device::Cpu);
-    assert!(matches!(missing, Err(Error::Io { .. })));
+    assert!(matches!(missing, Err(AutoencoderError::Io { .. })));
 }
 
 #[test]
@@ -234,20 +226,68 @@ fn invalid_training_parameters_are_rejected() {
     let params = Autoencoder::params(Architecture::paper());
     assert!(matches!(
         params.clone().epochs(0).fit(&x),
-        Err(Error::Parameter(_))
+        Err(AutoencoderError::Parameter(_))
     ));
     assert!(matches!(
         params.clone().learning_rate(-1.0).fit(&x),
-        Err(Error::Parameter(_))
+        Err(AutoencoderError::Parameter(_))
     ));
     for rate in [-0.1, 1.0, f32::NAN] {
         assert!(matches!(
             params.clone().denoising(rate).fit(&x),
-            Err(Error::Parameter(_))
+            Err(AutoencoderError::Parameter(_))
         ));
     }
     assert!(matches!(
-        params.early_stopping(Some(2)).fit(&x),
-        Err(Error::Parameter(_))
+        params.clone().early_stopping(Some(2)).fit(&x),
+        Err(AutoencoderError::Parameter(_))
     ));
+    assert!(params.check().is_ok());
+    assert!(matches!(
+        params.clone().batch_size(0).check(),
+        Err(AutoencoderError::Parameter(_))
+    ));
+    assert!(matches!(
+        Autoencoder::params(Architecture::paper().image_size(27, 27)).check(),
+        Err(AutoencoderError::Architecture(_))
+    ));
+}
+
+#[test]
+fn parameters_are_checked_before_the_data() {
+    // No images and a bad parameter: the parameter is named.
+    let err = Autoencoder::params(Architecture::paper())
+        .epochs(0)
+        .fit(&DMatrix::zeros(0, 784))
+        .err()
+        .expect("an error");
+    assert!(matches!(err, AutoencoderError::Parameter(_)), "{err}");
+    let err = Autoencoder::params(Architecture::paper())
+        .fit(&DMatrix::zeros(0, 784))
+        .err()
+        .expect("an error");
+    assert!(
+        matches!(err, AutoencoderError::Input(InputError::NoSamples)),
+        "{err}"
+    );
+    let mut x = DMatrix::zeros(2, 784);
+    x[(1, 5)] = f32::NAN;
+    let err = Autoencoder::params(Architecture::paper())
+        .fit(&x)
+        .err()
+        .expect("an error");
+    assert_eq!(
+        err.to_string(),
+        "the data contains the non-finite value NaN at row 1, column 5"
+    );
+}
+
+#[test]
+fn the_estimator_traits_fit_and_encode() {
+    let x = fixture_images(64);
+    let params = Autoencoder::params(small()).epochs(1).seed(3);
+    let model = Fit::fit(&params, &x).unwrap();
+    let codes = Transform::transform(&model, &x).unwrap();
+    assert_eq!(codes, model.encode(&x).unwrap());
+    assert_eq!(codes.shape(), (64, small().bottleneck_len()));
 }

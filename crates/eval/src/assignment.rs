@@ -37,162 +37,229 @@ pub(crate) fn max_weight_matching(
     adjacency: &[Vec<(u32, i64)>],
     n_cols: usize,
 ) -> (Vec<Option<usize>>, u64) {
-    let n_rows = adjacency.len();
-    let big_m = adjacency
-        .iter()
-        .flatten()
-        .map(|&(_, w)| w)
-        .max()
-        .unwrap_or(0);
+    let mut solver = Solver::new(adjacency, n_cols);
+    for source in 0..adjacency.len() {
+        let (end, end_dist) = solver.shortest_path(source);
+        solver.update_potentials(end_dist);
+        solver.augment(source, end);
+        solver.reset_search();
+    }
+    solver.into_matching()
+}
 
-    let mut partner = vec![Partner::None; n_rows];
-    let mut partner_w = vec![0i64; n_rows];
-    let mut col_match: Vec<Option<u32>> = vec![None; n_cols];
-    let mut pot_row = vec![0i64; n_rows];
-    let mut pot_col = vec![0i64; n_cols];
+/// The assignment being built (each row's partner and its weight, each column's row, the
+/// Johnson potentials) and the scratch of one shortest-path search, reset through the lists of
+/// the nodes it touched so that a search costs what it visits, not the matrix size.
+struct Solver<'a> {
+    adjacency: &'a [Vec<(u32, i64)>],
+    /// The largest weight: a column costs `M - w`, a dummy `M`.
+    big_m: i64,
+    partner: Vec<Partner>,
+    partner_w: Vec<i64>,
+    col_match: Vec<Option<u32>>,
+    pot_row: Vec<i64>,
+    pot_col: Vec<i64>,
+    dist_row: Vec<i64>,
+    dist_col: Vec<i64>,
+    done_row: Vec<bool>,
+    done_col: Vec<bool>,
+    /// The row each column was reached from, and that edge's weight.
+    prev_col: Vec<u32>,
+    prev_w: Vec<i64>,
+    touched_rows: Vec<u32>,
+    touched_cols: Vec<u32>,
+    heap: BinaryHeap<Reverse<(i64, Node)>>,
+}
 
-    let mut dist_row = vec![i64::MAX; n_rows];
-    let mut dist_col = vec![i64::MAX; n_cols];
-    let mut done_row = vec![false; n_rows];
-    let mut done_col = vec![false; n_cols];
-    let mut prev_col = vec![0u32; n_cols];
-    let mut prev_w = vec![0i64; n_cols];
-    let mut touched_rows: Vec<u32> = Vec::new();
-    let mut touched_cols: Vec<u32> = Vec::new();
-    let mut heap: BinaryHeap<Reverse<(i64, Node)>> = BinaryHeap::new();
+impl<'a> Solver<'a> {
+    fn new(adjacency: &'a [Vec<(u32, i64)>], n_cols: usize) -> Self {
+        let n_rows = adjacency.len();
+        let big_m = adjacency
+            .iter()
+            .flatten()
+            .map(|&(_, w)| w)
+            .max()
+            .unwrap_or(0);
+        Self {
+            adjacency,
+            big_m,
+            partner: vec![Partner::None; n_rows],
+            partner_w: vec![0; n_rows],
+            col_match: vec![None; n_cols],
+            pot_row: vec![0; n_rows],
+            pot_col: vec![0; n_cols],
+            dist_row: vec![i64::MAX; n_rows],
+            dist_col: vec![i64::MAX; n_cols],
+            done_row: vec![false; n_rows],
+            done_col: vec![false; n_cols],
+            prev_col: vec![0; n_cols],
+            prev_w: vec![0; n_cols],
+            touched_rows: Vec::new(),
+            touched_cols: Vec::new(),
+            heap: BinaryHeap::new(),
+        }
+    }
 
-    for source in 0..n_rows {
-        heap.clear();
-        dist_row[source] = 0;
-        touched_rows.push(source as u32);
-        heap.push(Reverse((0, Node::Row(source as u32))));
-        let (end, end_dist) = loop {
-            let Reverse((d, node)) = heap.pop().expect("the source's dummy is always reachable");
+    /// Dijkstra from row `source` over reduced costs, to the first free column or dummy:
+    /// that node and its distance.
+    fn shortest_path(&mut self, source: usize) -> (Node, i64) {
+        self.heap.clear();
+        self.dist_row[source] = 0;
+        self.touched_rows.push(source as u32);
+        self.heap.push(Reverse((0, Node::Row(source as u32))));
+        loop {
+            let Reverse((d, node)) = self
+                .heap
+                .pop()
+                .expect("the source's dummy is always reachable");
             match node {
-                Node::Row(i) => {
-                    let i = i as usize;
-                    if done_row[i] || d > dist_row[i] {
-                        continue;
-                    }
-                    done_row[i] = true;
-                    // give up the row's column: its private dummy, cost M
-                    heap.push(Reverse((d + big_m + pot_row[i], Node::Dummy(i as u32))));
-                    let own = match partner[i] {
-                        Partner::Col(j) => Some(j),
-                        _ => None,
-                    };
-                    for &(j, w) in &adjacency[i] {
-                        let ju = j as usize;
-                        if Some(j) == own || done_col[ju] {
-                            continue;
-                        }
-                        let nd = d + (big_m - w) + pot_row[i] - pot_col[ju];
-                        if nd < dist_col[ju] {
-                            if dist_col[ju] == i64::MAX {
-                                touched_cols.push(j);
-                            }
-                            dist_col[ju] = nd;
-                            prev_col[ju] = i as u32;
-                            prev_w[ju] = w;
-                            heap.push(Reverse((nd, Node::Col(j))));
-                        }
-                    }
-                }
+                Node::Row(i) => self.settle_row(i as usize, d),
                 Node::Col(j) => {
-                    let ju = j as usize;
-                    if done_col[ju] || d > dist_col[ju] {
-                        continue;
-                    }
-                    done_col[ju] = true;
-                    match col_match[ju] {
-                        None => break (node, d),
-                        Some(i2) => {
-                            let i2u = i2 as usize;
-                            let nd = d - (big_m - partner_w[i2u]) + pot_col[ju] - pot_row[i2u];
-                            if nd < dist_row[i2u] {
-                                if dist_row[i2u] == i64::MAX {
-                                    touched_rows.push(i2);
-                                }
-                                dist_row[i2u] = nd;
-                                heap.push(Reverse((nd, Node::Row(i2))));
-                            }
-                        }
+                    if self.settle_col(j as usize, d) {
+                        return (node, d);
                     }
                 }
-                Node::Dummy(_) => break (node, d),
+                Node::Dummy(_) => return (node, d),
             }
+        }
+    }
+
+    /// Settles row `i` at distance `d` (unless it is settled already or `d` is stale): offers
+    /// its dummy (giving up its column costs `M`) and relaxes its edges to the unsettled
+    /// columns other than its own.
+    fn settle_row(&mut self, i: usize, d: i64) {
+        if self.done_row[i] || d > self.dist_row[i] {
+            return;
+        }
+        self.done_row[i] = true;
+        let big_m = self.big_m;
+        self.heap.push(Reverse((
+            d + big_m + self.pot_row[i],
+            Node::Dummy(i as u32),
+        )));
+        let own = match self.partner[i] {
+            Partner::Col(j) => Some(j),
+            _ => None,
         };
+        for &(j, w) in &self.adjacency[i] {
+            let ju = j as usize;
+            if Some(j) == own || self.done_col[ju] {
+                continue;
+            }
+            let nd = d + (big_m - w) + self.pot_row[i] - self.pot_col[ju];
+            if nd < self.dist_col[ju] {
+                if self.dist_col[ju] == i64::MAX {
+                    self.touched_cols.push(j);
+                }
+                self.dist_col[ju] = nd;
+                self.prev_col[ju] = i as u32;
+                self.prev_w[ju] = w;
+                self.heap.push(Reverse((nd, Node::Col(j))));
+            }
+        }
+    }
 
-        // potentials of the settled nodes closer than the end: p += dist - D
-        for &i in &touched_rows {
+    /// Settles column `j` at distance `d` (unless it is settled already or `d` is stale):
+    /// `true` when it is free, where the search ends; otherwise its row is reached through
+    /// the matched edge.
+    fn settle_col(&mut self, j: usize, d: i64) -> bool {
+        if self.done_col[j] || d > self.dist_col[j] {
+            return false;
+        }
+        self.done_col[j] = true;
+        let Some(i2) = self.col_match[j] else {
+            return true;
+        };
+        let i2u = i2 as usize;
+        let nd = d - (self.big_m - self.partner_w[i2u]) + self.pot_col[j] - self.pot_row[i2u];
+        if nd < self.dist_row[i2u] {
+            if self.dist_row[i2u] == i64::MAX {
+                self.touched_rows.push(i2);
+            }
+            self.dist_row[i2u] = nd;
+            self.heap.push(Reverse((nd, Node::Row(i2))));
+        }
+        false
+    }
+
+    /// The potentials of the settled nodes closer than the end: `p += dist - D`.
+    fn update_potentials(&mut self, end_dist: i64) {
+        for &i in &self.touched_rows {
             let i = i as usize;
-            if done_row[i] && dist_row[i] < end_dist {
-                pot_row[i] += dist_row[i] - end_dist;
+            if self.done_row[i] && self.dist_row[i] < end_dist {
+                self.pot_row[i] += self.dist_row[i] - end_dist;
             }
         }
-        for &j in &touched_cols {
+        for &j in &self.touched_cols {
             let j = j as usize;
-            if done_col[j] && dist_col[j] < end_dist {
-                pot_col[j] += dist_col[j] - end_dist;
+            if self.done_col[j] && self.dist_col[j] < end_dist {
+                self.pot_col[j] += self.dist_col[j] - end_dist;
             }
         }
+    }
 
-        // augment along the path back to the source
+    /// Flips the matching along the path from `end` back to `source`.
+    fn augment(&mut self, source: usize, end: Node) {
         let (mut row, mut freed) = match end {
             Node::Dummy(i) => {
                 let i = i as usize;
-                let old = partner[i];
-                partner[i] = Partner::Dummy;
-                partner_w[i] = 0;
+                let old = self.partner[i];
+                self.partner[i] = Partner::Dummy;
+                self.partner_w[i] = 0;
                 (i, old)
             }
-            Node::Col(j) => {
-                let i = prev_col[j as usize] as usize;
-                let old = partner[i];
-                partner[i] = Partner::Col(j);
-                partner_w[i] = prev_w[j as usize];
-                col_match[j as usize] = Some(i as u32);
-                (i, old)
-            }
+            Node::Col(j) => self.match_col(j),
             Node::Row(_) => unreachable!("a row never ends a search"),
         };
         while row != source {
             let Partner::Col(j) = freed else {
                 unreachable!("a row on the path other than the source is matched to a column")
             };
-            let i = prev_col[j as usize] as usize;
-            freed = partner[i];
-            partner[i] = Partner::Col(j);
-            partner_w[i] = prev_w[j as usize];
-            col_match[j as usize] = Some(i as u32);
-            row = i;
+            (row, freed) = self.match_col(j);
         }
-
-        for &i in &touched_rows {
-            dist_row[i as usize] = i64::MAX;
-            done_row[i as usize] = false;
-        }
-        for &j in &touched_cols {
-            dist_col[j as usize] = i64::MAX;
-            done_col[j as usize] = false;
-        }
-        touched_rows.clear();
-        touched_cols.clear();
     }
 
-    let mut total = 0u64;
-    let matching = partner
-        .iter()
-        .zip(&partner_w)
-        .map(|(p, &w)| match *p {
-            Partner::Col(j) => {
-                total += w as u64;
-                Some(j as usize)
-            }
-            _ => None,
-        })
-        .collect();
-    (matching, total)
+    /// Matches column `j` to the row it was reached from: that row and its former partner.
+    fn match_col(&mut self, j: u32) -> (usize, Partner) {
+        let i = self.prev_col[j as usize] as usize;
+        let old = self.partner[i];
+        self.partner[i] = Partner::Col(j);
+        self.partner_w[i] = self.prev_w[j as usize];
+        self.col_match[j as usize] = Some(i as u32);
+        (i, old)
+    }
+
+    /// Forgets the search's distances and settled marks, where it set them.
+    fn reset_search(&mut self) {
+        for &i in &self.touched_rows {
+            self.dist_row[i as usize] = i64::MAX;
+            self.done_row[i as usize] = false;
+        }
+        for &j in &self.touched_cols {
+            self.dist_col[j as usize] = i64::MAX;
+            self.done_col[j as usize] = false;
+        }
+        self.touched_rows.clear();
+        self.touched_cols.clear();
+    }
+
+    /// Each row's column (if any) and the total weight.
+    fn into_matching(self) -> (Vec<Option<usize>>, u64) {
+        let mut total = 0u64;
+        let matching = self
+            .partner
+            .iter()
+            .zip(&self.partner_w)
+            .map(|(p, &w)| match *p {
+                Partner::Col(j) => {
+                    total += w as u64;
+                    Some(j as usize)
+                }
+                _ => None,
+            })
+            .collect();
+        (matching, total)
+    }
 }
 
 #[cfg(test)]

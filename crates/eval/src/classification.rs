@@ -287,6 +287,137 @@ impl<L: Label> ReportOptions<L> {
     }
 }
 
+impl<L: Label> ReportOptions<L> {
+    /// The labels of the report's rows, and whether they cover every label that occurs (then
+    /// the micro average is the accuracy and the report shows `accuracy` instead).
+    fn report_labels(&self, truth: &[L], pred: &[L]) -> Result<(Vec<L>, bool), EvalError> {
+        let present = union_labels(truth, pred);
+        match &self.labels {
+            None => Ok((present, true)),
+            Some(labels) if labels.is_empty() => Err(EvalError::NoLabels),
+            Some(labels) => {
+                let mut given = labels.clone();
+                given.sort_unstable();
+                let covers = present.iter().all(|l| given.binary_search(l).is_ok());
+                Ok((labels.clone(), covers))
+            }
+        }
+    }
+
+    /// The rows' display names: the target names, or the label values.
+    fn names(&self, labels: &[L]) -> Result<Vec<String>, EvalError> {
+        match &self.target_names {
+            None => Ok(labels.iter().map(ToString::to_string).collect()),
+            Some(names) if names.len() == labels.len() => Ok(names.clone()),
+            Some(names) => Err(EvalError::NamesMismatch {
+                names: names.len(),
+                labels: labels.len(),
+            }),
+        }
+    }
+}
+
+/// Per report label: true positives, true samples and predicted samples; and the samples
+/// predicted correctly, whatever their label.
+struct Counts {
+    tp: Vec<u64>,
+    true_sum: Vec<u64>,
+    pred_sum: Vec<u64>,
+    correct: u64,
+}
+
+impl Counts {
+    fn new<L: Label>(truth: &[L], pred: &[L], index: &LabelIndex<L>, k: usize) -> Self {
+        let (mut tp, mut true_sum, mut pred_sum) = (vec![0u64; k], vec![0u64; k], vec![0u64; k]);
+        let mut correct = 0u64;
+        for (&t, &p) in truth.iter().zip(pred) {
+            let ti = index.get(t);
+            if let Some(i) = ti {
+                true_sum[i] += 1;
+            }
+            if let Some(j) = index.get(p) {
+                pred_sum[j] += 1;
+            }
+            if t == p {
+                correct += 1;
+                if let Some(i) = ti {
+                    tp[i] += 1;
+                }
+            }
+        }
+        Self {
+            tp,
+            true_sum,
+            pred_sum,
+            correct,
+        }
+    }
+}
+
+/// Divides the scores' counts, setting `zero_division` where a denominator is 0 and recording
+/// which score of which row that was, in the order the scores are computed.
+struct Scorer {
+    zero_division: ZeroDivision,
+    undefined: Vec<UndefinedMetric>,
+}
+
+impl Scorer {
+    fn divide(&mut self, num: f64, den: u64, metric: Metric, row: &str) -> f64 {
+        if den == 0 {
+            self.undefined.push(UndefinedMetric {
+                metric,
+                row: row.to_owned(),
+            });
+            self.zero_division.value()
+        } else {
+            num / den as f64
+        }
+    }
+
+    /// The row of report label `i` (value `label`, display name `name`).
+    fn class(&mut self, counts: &Counts, i: usize, label: u64, name: &str) -> ClassScores {
+        let (tp, true_sum, pred_sum) = (counts.tp[i], counts.true_sum[i], counts.pred_sum[i]);
+        ClassScores {
+            label,
+            name: name.to_owned(),
+            precision: self.divide(tp as f64, pred_sum, Metric::Precision, name),
+            recall: self.divide(tp as f64, true_sum, Metric::Recall, name),
+            f1: self.divide(2.0 * tp as f64, true_sum + pred_sum, Metric::F1, name),
+            support: true_sum,
+        }
+    }
+
+    /// The scores of the pooled counts over the report labels.
+    fn micro_average(&mut self, counts: &Counts) -> AverageScores {
+        let t = counts.tp.iter().sum::<u64>();
+        let ts = counts.true_sum.iter().sum::<u64>();
+        let ps = counts.pred_sum.iter().sum::<u64>();
+        AverageScores {
+            precision: self.divide(t as f64, ps, Metric::Precision, "micro avg"),
+            recall: self.divide(t as f64, ts, Metric::Recall, "micro avg"),
+            f1: self.divide(2.0 * t as f64, ts + ps, Metric::F1, "micro avg"),
+            support: ts,
+        }
+    }
+}
+
+/// The macro average of the class rows, or with `weighted` their support-weighted average
+/// (NaN scores left out).
+fn average(classes: &[ClassScores], total_support: u64, weighted: bool) -> AverageScores {
+    let column = |f: fn(&ClassScores) -> f64| {
+        let values: Vec<f64> = classes.iter().map(f).collect();
+        let weights: Option<Vec<u64>> =
+            weighted.then(|| classes.iter().map(|c| c.support).collect());
+        nan_average(&values, weights.as_deref())
+    };
+    AverageScores {
+        precision: column(|c| c.precision),
+        recall: column(|c| c.recall),
+        f1: column(|c| c.f1),
+        support: total_support,
+    }
+}
+
 /// Per-class precision, recall, F1 and support, accuracy and averages, as scikit-learn's
 /// `classification_report` (whose text layout [`Display`](fmt::Display) reproduces; the
 /// formatter's precision, as in `{:.4}`, sets the digits, 2 by default).
@@ -324,124 +455,28 @@ impl ClassificationReport {
         options: &ReportOptions<L>,
     ) -> Result<Self, EvalError> {
         check_pair(truth.len(), pred.len())?;
-        let present = union_labels(truth, pred);
-        let (labels, micro_is_accuracy) = match &options.labels {
-            None => (present, true),
-            Some(labels) if labels.is_empty() => return Err(EvalError::NoLabels),
-            Some(labels) => {
-                let covers = {
-                    let mut given = labels.clone();
-                    given.sort_unstable();
-                    present.iter().all(|l| given.binary_search(l).is_ok())
-                };
-                (labels.clone(), covers)
-            }
-        };
+        let (labels, micro_is_accuracy) = options.report_labels(truth, pred)?;
         let index = LabelIndex::new(&labels)?;
-        let names: Vec<String> = match &options.target_names {
-            None => labels.iter().map(ToString::to_string).collect(),
-            Some(names) if names.len() == labels.len() => names.clone(),
-            Some(names) => {
-                return Err(EvalError::NamesMismatch {
-                    names: names.len(),
-                    labels: labels.len(),
-                });
-            }
+        let names = options.names(&labels)?;
+        let counts = Counts::new(truth, pred, &index, labels.len());
+        let mut scorer = Scorer {
+            zero_division: options.zero_division,
+            undefined: Vec::new(),
         };
-
-        let k = labels.len();
-        let (mut tp, mut true_sum, mut pred_sum) = (vec![0u64; k], vec![0u64; k], vec![0u64; k]);
-        let mut correct = 0u64;
-        for (&t, &p) in truth.iter().zip(pred) {
-            let ti = index.get(t);
-            if let Some(i) = ti {
-                true_sum[i] += 1;
-            }
-            if let Some(j) = index.get(p) {
-                pred_sum[j] += 1;
-            }
-            if t == p {
-                correct += 1;
-                if let Some(i) = ti {
-                    tp[i] += 1;
-                }
-            }
-        }
-
-        let zd = options.zero_division;
-        let mut undefined = Vec::new();
-        let mut divide = |num: f64, den: u64, metric: Metric, row: &str| {
-            if den == 0 {
-                undefined.push(UndefinedMetric {
-                    metric,
-                    row: row.to_owned(),
-                });
-                zd.value()
-            } else {
-                num / den as f64
-            }
-        };
-        let mut classes = Vec::with_capacity(k);
-        for i in 0..k {
-            let name = &names[i];
-            let precision = divide(tp[i] as f64, pred_sum[i], Metric::Precision, name);
-            let recall = divide(tp[i] as f64, true_sum[i], Metric::Recall, name);
-            let f1 = divide(
-                2.0 * tp[i] as f64,
-                true_sum[i] + pred_sum[i],
-                Metric::F1,
-                name,
-            );
-            classes.push(ClassScores {
-                label: labels[i].to_u64(),
-                name: name.clone(),
-                precision,
-                recall,
-                f1,
-                support: true_sum[i],
-            });
-        }
-        let total_support: u64 = true_sum.iter().sum();
-        let micro_avg = if micro_is_accuracy {
-            None
-        } else {
-            let (t, ts, ps) = (
-                tp.iter().sum::<u64>(),
-                total_support,
-                pred_sum.iter().sum::<u64>(),
-            );
-            Some(AverageScores {
-                precision: divide(t as f64, ps, Metric::Precision, "micro avg"),
-                recall: divide(t as f64, ts, Metric::Recall, "micro avg"),
-                f1: divide(2.0 * t as f64, ts + ps, Metric::F1, "micro avg"),
-                support: total_support,
-            })
-        };
-        let average = |weighted: bool| {
-            let column = |f: fn(&ClassScores) -> f64| {
-                let values: Vec<f64> = classes.iter().map(f).collect();
-                let weights: Option<Vec<u64>> =
-                    weighted.then(|| classes.iter().map(|c| c.support).collect());
-                nan_average(&values, weights.as_deref())
-            };
-            AverageScores {
-                precision: column(|c| c.precision),
-                recall: column(|c| c.recall),
-                f1: column(|c| c.f1),
-                support: total_support,
-            }
-        };
-        let macro_avg = average(false);
-        let weighted_avg = average(true);
+        let classes: Vec<ClassScores> = (0..labels.len())
+            .map(|i| scorer.class(&counts, i, labels[i].to_u64(), &names[i]))
+            .collect();
+        let micro_avg = (!micro_is_accuracy).then(|| scorer.micro_average(&counts));
+        let total_support = counts.true_sum.iter().sum();
         Ok(ClassificationReport {
-            accuracy: correct as f64 / truth.len() as f64,
+            accuracy: counts.correct as f64 / truth.len() as f64,
             micro_avg,
-            macro_avg,
-            weighted_avg,
+            macro_avg: average(&classes, total_support, false),
+            weighted_avg: average(&classes, total_support, true),
             classes,
             n_samples: truth.len() as u64,
-            zero_division: zd,
-            undefined,
+            zero_division: options.zero_division,
+            undefined: scorer.undefined,
         })
     }
 

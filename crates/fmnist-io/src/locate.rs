@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::dataset::{Dataset, FashionMnist, fashion_mnist_class_names, numbered_class_names};
-use crate::error::{Error, Result};
+use crate::error::{DataError, Result};
 use crate::fetch::{DownloadSource, fetch_missing};
 use crate::idx::{IdxFile, IdxTensor};
 use crate::known::DataFile;
@@ -104,7 +104,7 @@ pub enum Event<'a> {
         /// The URL or package.
         source: &'a str,
         /// Why.
-        error: &'a Error,
+        error: &'a DataError,
     },
 }
 
@@ -142,12 +142,14 @@ pub struct Located {
     checksums: Checksums,
 }
 
-/// Finds (or fetches) the data set. See the [module documentation](self) for the lookup order.
+/// Finds (or fetches) the data set: an explicit directory alone when one is given, else
+/// `./data/fashion-mnist` and then `/usr/share/datasets/fashion-mnist`; missing files are fetched
+/// from upstream over HTTPS, then from the Debian package, and every file is verified.
 ///
 /// ```no_run
 /// let (data, provenance) = fmnist_io::Locator::new().load()?;
 /// println!("{} training images from {}", data.train.len(), provenance.dir.display());
-/// # Ok::<(), fmnist_io::Error>(())
+/// # Ok::<(), fmnist_io::DataError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Locator {
@@ -231,8 +233,8 @@ impl Locator {
     /// Finds a directory with all four files, fetching missing files if needed.
     ///
     /// # Errors
-    /// [`Error::NotFound`] listing every place looked at and every source tried, when none
-    /// worked; [`Error::Io`] if the download directory cannot be created.
+    /// [`DataError::NotFound`] listing every place looked at and every source tried, when none
+    /// worked; [`DataError::Io`] if the download directory cannot be created.
     pub fn locate(&self, on_event: &mut dyn FnMut(Event<'_>)) -> Result<Located> {
         let mut attempts = Vec::new();
         let candidates: Vec<(PathBuf, Origin)> = match &self.explicit_dir {
@@ -255,10 +257,10 @@ impl Locator {
             attempts.push("  (fetching is disabled)".to_string());
         }
         for source in &self.sources {
-            std::fs::create_dir_all(target).map_err(|e| Error::io(target, e))?;
+            std::fs::create_dir_all(target).map_err(|e| DataError::io(target, e))?;
             match fetch_missing(source, target, &self.checksums, on_event) {
                 Ok(()) => {
-                    let files = find_files(target).map_err(|missing| Error::NotFound {
+                    let files = find_files(target).map_err(|missing| DataError::NotFound {
                         attempts: vec![format!(
                             "  {}: still missing {} after fetching",
                             target.display(),
@@ -282,7 +284,7 @@ impl Locator {
                 }
             }
         }
-        Err(Error::NotFound { attempts })
+        Err(DataError::NotFound { attempts })
     }
 
     /// Locates (fetching if needed), reads and verifies the data set.
@@ -322,10 +324,33 @@ impl Located {
     /// for a verified Fashion-MNIST, else they are the label numbers.
     ///
     /// # Errors
-    /// [`Error::Idx`], [`Error::Io`] for unreadable or malformed files, [`Error::Checksum`]
-    /// naming the file and both digests, [`Error::Shape`] and [`Error::LabelOutOfRange`] for
+    /// [`DataError::Idx`], [`DataError::Io`] for unreadable or malformed files, [`DataError::Checksum`]
+    /// naming the file and both digests, [`DataError::Shape`] and [`DataError::LabelOutOfRange`] for
     /// inconsistent contents.
     pub fn load(&self) -> Result<(FashionMnist, Provenance)> {
+        let read = self.read_files()?;
+        let verified = self.verify(&read)?;
+        let sha256 = DataFile::ALL
+            .iter()
+            .zip(&read)
+            .map(|(f, r)| (f.file_name().to_string(), r.payload_sha256.clone()))
+            .collect();
+        let [_, train_labels, _, test_labels] = &read;
+        let labels = train_labels.tensor.data().iter();
+        let max_label = labels.chain(test_labels.tensor.data()).max().copied();
+        let class_names = self.class_names(verified, max_label)?;
+        let data = self.data_sets(read, class_names)?;
+        let provenance = Provenance {
+            dir: self.dir.clone(),
+            origin: self.origin,
+            verified,
+            sha256,
+        };
+        Ok((data, provenance))
+    }
+
+    /// The four files, read in parallel, in the order of [`DataFile::ALL`].
+    fn read_files(&self) -> Result<[IdxFile; 4]> {
         let read: Vec<Result<IdxFile>> = std::thread::scope(|scope| {
             let handles: Vec<_> = self
                 .files
@@ -338,38 +363,30 @@ impl Located {
                 .collect()
         });
         let read: Vec<IdxFile> = read.into_iter().collect::<Result<_>>()?;
+        Ok(<[IdxFile; 4]>::try_from(read).expect("four files were read"))
+    }
 
+    /// Whether every file has its expected digest. Files from an explicit directory may all
+    /// differ (a custom data set, `false`); any other mismatch is an error naming the file.
+    fn verify(&self, read: &[IdxFile; 4]) -> Result<bool> {
         let mismatches: Vec<usize> = (0..4)
             .filter(|&i| read[i].payload_sha256 != self.checksums.of(DataFile::ALL[i]))
             .collect();
         let custom_allowed = self.origin == Origin::Explicit && mismatches.len() == 4;
         if let Some(&i) = mismatches.first().filter(|_| !custom_allowed) {
-            return Err(Error::Checksum {
+            return Err(DataError::Checksum {
                 path: self.files[i].clone(),
                 file: DataFile::ALL[i].file_name(),
                 expected: self.checksums.of(DataFile::ALL[i]).to_string(),
                 actual: read[i].payload_sha256.clone(),
             });
         }
-        let verified = mismatches.is_empty();
-        let sha256 = DataFile::ALL
-            .iter()
-            .zip(&read)
-            .map(|(f, r)| (f.file_name().to_string(), r.payload_sha256.clone()))
-            .collect();
+        Ok(mismatches.is_empty())
+    }
 
-        let [train_images, train_labels, test_images, test_labels] =
-            <[IdxFile; 4]>::try_from(read).expect("four files were read");
-        let class_names = self.class_names(
-            verified,
-            train_labels
-                .tensor
-                .data()
-                .iter()
-                .chain(test_labels.tensor.data())
-                .max()
-                .copied(),
-        )?;
+    /// The training and test sets of the files, which must hold images of one size.
+    fn data_sets(&self, read: [IdxFile; 4], class_names: Vec<String>) -> Result<FashionMnist> {
+        let [train_images, train_labels, test_images, test_labels] = read;
         let [
             train_images_path,
             train_labels_path,
@@ -391,7 +408,7 @@ impl Located {
             class_names,
         )?;
         if (train.rows(), train.cols()) != (test.rows(), test.cols()) {
-            return Err(Error::Shape {
+            return Err(DataError::Shape {
                 path: test_images_path.clone(),
                 reason: format!(
                     "test images are {} x {} but training images are {} x {}",
@@ -402,20 +419,14 @@ impl Located {
                 ),
             });
         }
-        let provenance = Provenance {
-            dir: self.dir.clone(),
-            origin: self.origin,
-            verified,
-            sha256,
-        };
-        Ok((FashionMnist { train, test }, provenance))
+        Ok(FashionMnist { train, test })
     }
 
     fn class_names(&self, verified: bool, max_label: Option<u8>) -> Result<Vec<String>> {
         let names_path = self.dir.join(CLASS_NAMES_FILE);
         if names_path.is_file() {
             let text =
-                std::fs::read_to_string(&names_path).map_err(|e| Error::io(&names_path, e))?;
+                std::fs::read_to_string(&names_path).map_err(|e| DataError::io(&names_path, e))?;
             let names: Vec<String> = text
                 .lines()
                 .map(str::trim)
@@ -423,7 +434,7 @@ impl Located {
                 .map(String::from)
                 .collect();
             if names.is_empty() {
-                return Err(Error::Shape {
+                return Err(DataError::Shape {
                     path: names_path,
                     reason: "no class names in the file".to_string(),
                 });

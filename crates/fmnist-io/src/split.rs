@@ -4,7 +4,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{DataError, Result};
 
 /// Parameters of a stratified split: which fraction of each class goes to validation, and the
 /// seed of the shuffle that picks them.
@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 /// let split = StratifiedSplit::new().validation_fraction(0.2).seed(7).split(&labels)?;
 /// assert_eq!((split.train.len(), split.validation.len()), (80, 20));
 /// assert_eq!(split, StratifiedSplit::new().validation_fraction(0.2).seed(7).split(&labels)?);
-/// # Ok::<(), fmnist_io::Error>(())
+/// # Ok::<(), fmnist_io::DataError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StratifiedSplit {
@@ -68,17 +68,17 @@ impl StratifiedSplit {
     /// Splits the row indices `0..labels.len()`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] if the fraction is not in `[0, 1]` or there are more than
+    /// [`DataError::InvalidParameter`] if the fraction is not in `[0, 1]` or there are more than
     /// `u32::MAX` rows.
     pub fn split<L: Copy + Into<u64>>(&self, labels: &[L]) -> Result<Split> {
         let fraction = self.validation_fraction;
         if !(0.0..=1.0).contains(&fraction) {
-            return Err(Error::InvalidParameter(format!(
+            return Err(DataError::InvalidParameter(format!(
                 "validation fraction must be in [0, 1], got {fraction}"
             )));
         }
         if u32::try_from(labels.len()).is_err() {
-            return Err(Error::InvalidParameter(format!(
+            return Err(DataError::InvalidParameter(format!(
                 "cannot split {} rows: at most {} are supported",
                 labels.len(),
                 u32::MAX

@@ -6,14 +6,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
-use fmnist_io::{Checksums, DataFile, DownloadSource, Error, IdxTensor, Locator, Origin};
-
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/fashion-mnist-small")
-}
+use fmnist_io::fixtures::small_dir;
+use fmnist_io::{Checksums, DataError, DataFile, DownloadSource, IdxTensor, Locator, Origin};
 
 fn fixture_path(file: DataFile) -> PathBuf {
-    fixture_dir().join(format!("{}.gz", file.file_name()))
+    small_dir().join(format!("{}.gz", file.file_name()))
 }
 
 fn fixture_checksums() -> Checksums {
@@ -118,7 +115,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
 #[test]
 fn an_explicit_directory_of_other_data_is_a_custom_set() {
     let (data, provenance) = Locator::new()
-        .data_dir(Some(fixture_dir()))
+        .data_dir(Some(small_dir()))
         .offline()
         .load()
         .unwrap();
@@ -137,7 +134,7 @@ fn an_explicit_directory_of_other_data_is_a_custom_set() {
 #[test]
 fn matching_digests_verify() {
     let (_, provenance) = Locator::new()
-        .data_dir(Some(fixture_dir()))
+        .data_dir(Some(small_dir()))
         .offline()
         .checksums(fixture_checksums())
         .load()
@@ -149,11 +146,11 @@ fn matching_digests_verify() {
 #[test]
 fn a_standard_location_must_hold_the_expected_data() {
     let err = Locator::new()
-        .search_dirs(vec![(fixture_dir(), Origin::Local)])
+        .search_dirs(vec![(small_dir(), Origin::Local)])
         .offline()
         .load()
         .unwrap_err();
-    let Error::Checksum {
+    let DataError::Checksum {
         file,
         expected,
         actual,
@@ -183,7 +180,7 @@ fn a_partly_matching_set_is_a_corrupt_copy() {
     assert!(
         matches!(
             err,
-            Error::Checksum {
+            DataError::Checksum {
                 file: "t10k-labels-idx1-ubyte",
                 ..
             }
@@ -202,7 +199,7 @@ fn missing_files_are_listed_when_fetching_is_off() {
         .load()
         .unwrap_err();
     let message = err.to_string();
-    assert!(matches!(err, Error::NotFound { .. }), "{message}");
+    assert!(matches!(err, DataError::NotFound { .. }), "{message}");
     assert!(
         message.contains("missing train-labels-idx1-ubyte"),
         "{message}"
@@ -304,7 +301,7 @@ fn an_interrupted_download_leaves_nothing_behind() {
     let err = downloading_locator(target.path(), vec![DownloadSource::Http { base_url: base }])
         .locate(&mut |_| {})
         .unwrap_err();
-    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert!(matches!(err, DataError::NotFound { .. }), "{err}");
     assert!(!target.path().join("train-images-idx3-ubyte.gz").exists());
     assert!(leftovers(target.path()).is_empty());
 }

@@ -210,98 +210,90 @@ mod tests {
             .collect()
     }
 
+    /// The shapes tested: generic, one input channel, one output channel (the direct kernel),
+    /// and kernels larger than the image.
+    fn shapes() -> [Conv; 5] {
+        let conv = |c, o, h, w, k| Conv { c, o, h, w, k };
+        [
+            conv(3, 4, 6, 5, 3),
+            conv(1, 5, 4, 8, 3),
+            conv(6, 1, 4, 4, 3),
+            conv(2, 1, 3, 5, 5),
+            conv(2, 3, 2, 2, 5),
+        ]
+    }
+
+    /// What candle computes for one image `x`, kernels `wt`, bias `b` and output gradient `g`:
+    /// the output, and by autograd the weight and input gradients of `sum(y · g)`.
+    struct Candle {
+        y: Vec<f32>,
+        dw: Vec<f32>,
+        dx: Vec<f32>,
+    }
+
+    fn candle(conv: Conv, x: &[f32], wt: &[f32], b: &[f32], g: &[f32]) -> Candle {
+        let (c, o, h, w, k) = (conv.c, conv.o, conv.h, conv.w, conv.k);
+        let dev = Device::Cpu;
+        let tensor = |v: &[f32], shape: (usize, usize, usize, usize)| {
+            Tensor::from_vec(v.to_vec(), shape, &dev).unwrap()
+        };
+        let xv = Var::from_tensor(&tensor(x, (1, c, h, w))).unwrap();
+        let wv = Var::from_tensor(&tensor(wt, (o, c, k, k))).unwrap();
+        let y = xv
+            .conv2d(&wv, k / 2, 1, 1, 1)
+            .unwrap()
+            .broadcast_add(&tensor(b, (1, o, 1, 1)))
+            .unwrap();
+        let loss = (&y * &tensor(g, (1, o, h, w))).unwrap().sum_all().unwrap();
+        let grads = loss.backward().unwrap();
+        let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        Candle {
+            y: flat(&y),
+            dw: flat(grads.get(&wv).unwrap()),
+            dx: flat(grads.get(&xv).unwrap()),
+        }
+    }
+
+    fn assert_close(conv: Conv, a: &[f32], b: &[f32], what: &str) {
+        assert_eq!(a.len(), b.len());
+        for (i, (p, q)) in a.iter().zip(b).enumerate() {
+            assert!((p - q).abs() < 1e-4, "{conv:?} {what}[{i}]: {p} vs {q}");
+        }
+    }
+
     /// Forward, weight/bias gradient and input gradient against candle's `conv2d` and its
     /// autograd, for the generic and the single-output kernels and a kernel larger than the image.
     #[test]
     fn matches_candle_conv2d_and_its_gradients() {
-        for conv in [
-            Conv {
-                c: 3,
-                o: 4,
-                h: 6,
-                w: 5,
-                k: 3,
-            },
-            Conv {
-                c: 1,
-                o: 5,
-                h: 4,
-                w: 8,
-                k: 3,
-            },
-            Conv {
-                c: 6,
-                o: 1,
-                h: 4,
-                w: 4,
-                k: 3,
-            },
-            Conv {
-                c: 2,
-                o: 1,
-                h: 3,
-                w: 5,
-                k: 5,
-            },
-            Conv {
-                c: 2,
-                o: 3,
-                h: 2,
-                w: 2,
-                k: 5,
-            },
-        ] {
-            let (c, o, h, w, k) = (conv.c, conv.o, conv.h, conv.w, conv.k);
+        for conv in shapes() {
+            let (c, o, hw) = (conv.c, conv.o, conv.hw());
             let (x, wt, b, g) = (
-                values(c * h * w, 1),
+                values(c * hw, 1),
                 values(conv.weight_len(), 2),
                 values(o, 3),
-                values(o * h * w, 4),
+                values(o * hw, 4),
             );
-            let dev = Device::Cpu;
-            let xv = Var::from_tensor(&Tensor::from_vec(x.clone(), (1, c, h, w), &dev).unwrap())
-                .unwrap();
-            let wv = Var::from_tensor(&Tensor::from_vec(wt.clone(), (o, c, k, k), &dev).unwrap())
-                .unwrap();
-            let y_ref = xv
-                .conv2d(&wv, k / 2, 1, 1, 1)
-                .unwrap()
-                .broadcast_add(&Tensor::from_vec(b.clone(), (1, o, 1, 1), &dev).unwrap())
-                .unwrap();
-            let gt = Tensor::from_vec(g.clone(), (1, o, h, w), &dev).unwrap();
-            let grads = (&y_ref * &gt)
-                .unwrap()
-                .sum_all()
-                .unwrap()
-                .backward()
-                .unwrap();
-            let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            let close = |a: &[f32], b: &[f32], what: &str| {
-                assert_eq!(a.len(), b.len());
-                for (i, (p, q)) in a.iter().zip(b).enumerate() {
-                    assert!((p - q).abs() < 1e-4, "{conv:?} {what}[{i}]: {p} vs {q}");
-                }
-            };
+            let reference = candle(conv, &x, &wt, &b, &g);
 
             let mut scratch = Vec::new();
-            let mut y = vec![0.0; o * h * w];
+            let mut y = vec![0.0; o * hw];
             conv.forward(&wt, Some(&b), &x, &mut y, &mut scratch);
-            close(&y, &flat(&y_ref), "forward");
+            assert_close(conv, &y, &reference.y, "forward");
 
             let (mut dw, mut db) = (vec![0.5; wt.len()], vec![0.5; o]);
             conv.weight_grad(&x, &g, &mut dw, &mut db, &mut scratch);
             let dw: Vec<f32> = dw.iter().map(|v| v - 0.5).collect();
             let db: Vec<f32> = db.iter().map(|v| v - 0.5).collect();
-            close(&dw, &flat(grads.get(&wv).unwrap()), "weight gradient");
-            let db_ref: Vec<f32> = g.chunks(h * w).map(|r| r.iter().sum()).collect();
-            close(&db, &db_ref, "bias gradient");
+            assert_close(conv, &dw, &reference.dw, "weight gradient");
+            let db_ref: Vec<f32> = g.chunks(hw).map(|r| r.iter().sum()).collect();
+            assert_close(conv, &db, &db_ref, "bias gradient");
 
             let mut flipped = Vec::new();
             conv.transpose_flip(&wt, &mut flipped);
-            let mut dx = vec![0.0; c * h * w];
+            let mut dx = vec![0.0; c * hw];
             conv.transposed()
                 .forward(&flipped, None, &g, &mut dx, &mut scratch);
-            close(&dx, &flat(grads.get(&xv).unwrap()), "input gradient");
+            assert_close(conv, &dx, &reference.dx, "input gradient");
         }
     }
 }

@@ -11,6 +11,7 @@
 mod conv;
 mod layers;
 mod matmul;
+mod pass;
 mod simd;
 
 use std::cell::RefCell;
@@ -20,9 +21,10 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::config::{ActivationOrder, Architecture};
-use crate::dropout::{Dropout, InputMasking};
+use crate::dropout::InputMasking;
 use conv::Conv;
-use layers::{Norm, Resample, Shape, batch_norm_backward, plane_moments};
+use layers::{Norm, Resample, Shape};
+use pass::{BackwardNorm, BackwardResample, ForwardConv, ForwardResample};
 
 /// Images per parallel task; also the fixed grouping of weight-gradient partial sums.
 const CHUNK: usize = 8;
@@ -131,6 +133,19 @@ impl Plan {
 
     fn image_len(&self) -> usize {
         self.stages[0].conv.c * self.stages[0].conv.hw()
+    }
+
+    /// Convolution `s` (the output convolution for `s` = number of blocks) with the places of
+    /// its kernel and bias in the parameter vector.
+    fn conv(&self, s: usize) -> (Conv, Range<usize>, Range<usize>) {
+        match self.stages.get(s) {
+            Some(stage) => (stage.conv, stage.weight.clone(), stage.bias.clone()),
+            None => (
+                self.output,
+                self.output_weight.clone(),
+                self.output_bias.clone(),
+            ),
+        }
     }
 
     fn input_len(&self, s: usize) -> usize {
@@ -408,83 +423,28 @@ impl Engine {
     fn forward_pass(&mut self, s: usize, mode: Mode, conv: bool) {
         let plan = &self.plan;
         let n = self.n;
-        let (before, after) = self.stages.split_at_mut(s);
-        let prev = before.last_mut().map(|b| {
-            let stage = &plan.stages[s - 1];
-            let norm = &self.norms[s - 1];
-            let dropout = match mode {
-                Mode::Train { step_seed } => Dropout::new(plan.dropout, step_seed, s - 1),
-                Mode::Eval => None,
-            };
-            let len = stage.resample.out_len();
-            (
-                stage,
-                norm,
-                dropout,
-                &b.z[..],
-                Disjoint::new(&mut b.route[..], len),
-                Disjoint::new(&mut b.out[..], len),
-            )
-        });
-        let (target, conv_of, weight, bias) = match plan.stages.get(s) {
-            Some(stage) => (
-                &mut after[0].z,
-                stage.conv,
-                &self.params[stage.weight.clone()],
-                &self.params[stage.bias.clone()],
-            ),
-            None => (
-                &mut self.y,
-                plan.output,
-                &self.params[plan.output_weight.clone()],
-                &self.params[plan.output_bias.clone()],
-            ),
-        };
-        let out_len = conv_of.o * conv_of.hw();
-        let target = Disjoint::new(&mut target[..], out_len);
-        let train = matches!(mode, Mode::Train { .. }) && s < plan.stages.len();
-        let moments_len = if train { conv_of.o * 2 } else { 0 };
-        self.sums.resize(n * moments_len, 0.0);
-        let sums = Disjoint::new(&mut self.sums[..], moments_len);
-        let x = &self.x;
-        let in_len = plan.input_len(s);
         let last = s == plan.stages.len();
-        let rectify = plan.relu_first && !last;
+        let (before, after) = self.stages.split_at_mut(s);
+        let resample = before
+            .last_mut()
+            .map(|b| ForwardResample::new(plan, &self.norms[s - 1], s - 1, mode, b));
+        let target = match after.first_mut() {
+            Some(b) => &mut b.z[..],
+            None => &mut self.y[..],
+        };
+        let train = matches!(mode, Mode::Train { .. }) && !last;
+        let convolution = ForwardConv::new(plan, s, &self.params, target, &mut self.sums, train, n);
+        let (x, in_len) = (&self.x, plan.input_len(s));
         chunks(n).for_each(|range| {
             with_scratch(|[scratch, ..]| {
                 for i in range {
-                    // SAFETY: image `i` belongs to this task only.
-                    let input: &[f32] = match &prev {
-                        Some((stage, norm, dropout, z, route, out)) => {
-                            let z_len = stage.conv.o * stage.conv.hw();
-                            let (route, out) = unsafe { (route.piece(i), out.piece(i)) };
-                            let dropout = dropout.map(|d| (d, i * out.len()));
-                            stage.resample.forward(
-                                norm,
-                                &z[i * z_len..(i + 1) * z_len],
-                                dropout,
-                                route,
-                                out,
-                            );
-                            out
-                        }
+                    // SAFETY (both calls): image `i` belongs to this task only.
+                    let input = match &resample {
+                        Some(resample) => unsafe { resample.image(i) },
                         None => &x[i * in_len..(i + 1) * in_len],
                     };
-                    if !conv {
-                        continue;
-                    }
-                    let y = unsafe { target.piece(i) };
-                    conv_of.forward(weight, Some(bias), input, y, scratch);
-                    if last {
-                        y.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
-                    } else if rectify {
-                        y.iter_mut().for_each(|v| *v = v.max(0.0));
-                    }
-                    if train {
-                        let m = unsafe { sums.piece(i) };
-                        for (plane, m) in y.chunks_exact(conv_of.hw()).zip(m.chunks_exact_mut(2)) {
-                            (m[0], m[1]) = plane_moments(plane);
-                        }
+                    if conv {
+                        unsafe { convolution.image(i, input, scratch) };
                     }
                 }
             })
@@ -573,121 +533,98 @@ impl Engine {
     /// `s > 0` the input gradient carried back through block `s − 1`'s dropout, resampling and
     /// ReLU into its `g`, with that block's BatchNorm sums.
     fn backward_pass(&mut self, s: usize, step_seed: u64) {
+        let totals = self.batch_norm_totals(s);
         let plan = &self.plan;
         let n = self.n;
-        let last = s == plan.stages.len();
-        let (conv, weight_range, bias_range) = match plan.stages.get(s) {
-            Some(st) => (st.conv, st.weight.clone(), st.bias.clone()),
-            None => (
-                plan.output,
-                plan.output_weight.clone(),
-                plan.output_bias.clone(),
-            ),
-        };
-        let weight = &self.params[weight_range.clone()];
+        let (conv, weight_range, bias_range) = plan.conv(s);
         let mut flipped = Vec::new();
         if s > 0 {
-            conv.transpose_flip(weight, &mut flipped);
+            conv.transpose_flip(&self.params[weight_range.clone()], &mut flipped);
         }
-        let (o, hw) = (conv.o, conv.hw());
-        let z_len = o * hw;
-        // BatchNorm sums of block s (left by backward pass s + 1).
-        let totals: Vec<f64> = if last {
-            Vec::new()
-        } else {
-            let mut t = vec![0f64; 2 * o];
-            for image in self.sums.chunks_exact(2 * o) {
-                t.iter_mut().zip(image).for_each(|(t, v)| *t += v);
-            }
-            let st = &plan.stages[s];
-            for ch in 0..o {
-                self.grad[st.beta.start + ch] = t[2 * ch] as f32;
-                self.grad[st.gamma.start + ch] = t[2 * ch + 1] as f32;
-            }
-            t
-        };
         let (before, after) = self.stages.split_at_mut(s);
-        let cur = after.first().map(|b| {
-            let st = &plan.stages[s];
-            (
-                &b.z[..],
-                &b.g[..],
-                &self.norms[s],
-                &self.params[st.gamma.clone()],
-            )
+        let norm = after.first().map(|b| BackwardNorm {
+            z: &b.z[..],
+            g: &b.g[..],
+            norm: &self.norms[s],
+            gamma: &self.params[plan.stages[s].gamma.clone()],
+            totals: &totals,
+            count: (n * conv.hw()) as f64,
         });
-        let prev = before.last_mut().map(|b| {
-            let st = &plan.stages[s - 1];
-            let keep = Dropout::new(plan.dropout, step_seed, s - 1).map_or(1.0, |d| d.keep_scale);
-            let g = Disjoint::new(&mut b.g[..], st.conv.o * st.conv.hw());
-            (
-                st,
-                &self.norms[s - 1],
-                keep,
-                &b.z[..],
-                &b.route[..],
-                &b.out[..],
-                g,
-            )
-        });
-        let prev_o = prev.as_ref().map_or(0, |p| p.0.conv.o);
+        let prev_o = s.checked_sub(1).map_or(0, |p| plan.stages[p].conv.o);
         let mut new_sums = vec![0f64; n * 2 * prev_o];
-        let sums_out = Disjoint::new(&mut new_sums[..], 2 * prev_o);
+        let resample = before.last_mut().map(|b| {
+            BackwardResample::new(plan, &self.norms[s - 1], s - 1, step_seed, b, &mut new_sums)
+        });
         let (x, y) = (&self.x, &self.y);
         let in_len = plan.input_len(s);
-        let count = (n * hw) as f64;
+        let z_len = conv.o * conv.hw();
         let transposed = conv.transposed();
         let weight_len = conv.weight_len();
         let partials: Vec<Vec<f32>> = chunks(n)
             .map(|range| {
-                let mut acc = vec![0f32; weight_len + o];
+                let mut acc = vec![0f32; weight_len + conv.o];
                 let (dw, db) = acc.split_at_mut(weight_len);
                 with_scratch(|[scratch, dz_buf, d_input]| {
                     for i in range {
                         let r = i * z_len..(i + 1) * z_len;
-                        let dz: &[f32] = match cur {
-                            Some((z, g, norm, gamma)) => {
-                                dz_buf.resize(z_len, 0.0);
-                                batch_norm_backward(
-                                    norm,
-                                    gamma,
-                                    &totals,
-                                    count,
-                                    &z[r.clone()],
-                                    &g[r],
-                                    dz_buf,
-                                );
-                                dz_buf
-                            }
+                        let dz: &[f32] = match &norm {
+                            Some(norm) => norm.dz(r, dz_buf),
                             None => &y[r],
                         };
-                        let input = match &prev {
-                            Some((.., out, _)) => &out[i * in_len..(i + 1) * in_len],
+                        let input = match &resample {
+                            Some(resample) => &resample.out[i * in_len..(i + 1) * in_len],
                             None => &x[i * in_len..(i + 1) * in_len],
                         };
                         conv.weight_grad(input, dz, dw, db, scratch);
-                        if let Some((st, norm, keep, z, route, _, g)) = &prev {
+                        if let Some(resample) = &resample {
                             d_input.resize(in_len, 0.0);
                             transposed.forward(&flipped, None, dz, d_input, scratch);
-                            let zl = st.conv.o * st.conv.hw();
-                            let rl = st.resample.out_len();
                             // SAFETY: image `i` belongs to this task only.
-                            let (gi, si) = unsafe { (g.piece(i), sums_out.piece(i)) };
-                            let (zi, ri) = (&z[i * zl..(i + 1) * zl], &route[i * rl..(i + 1) * rl]);
-                            st.resample.backward(norm, zi, ri, *keep, d_input, gi, si);
+                            unsafe { resample.image(i, d_input) };
                         }
                     }
                 });
                 acc
             })
             .collect();
-        let mut total = vec![0f32; conv.weight_len() + o];
-        for p in &partials {
+        self.store_conv_grads(&partials, weight_range, bias_range);
+        self.sums = new_sums;
+    }
+
+    /// Block `s`'s BatchNorm batch sums `[Σg, Σg·x̂]` per channel, added up in image order from
+    /// the per-image sums backward pass `s + 1` left; they are also the gradients of its β and
+    /// γ. Empty for the output convolution.
+    fn batch_norm_totals(&mut self, s: usize) -> Vec<f64> {
+        let Some(stage) = self.plan.stages.get(s) else {
+            return Vec::new();
+        };
+        let o = stage.conv.o;
+        let mut totals = vec![0f64; 2 * o];
+        for image in self.sums.chunks_exact(2 * o) {
+            totals.iter_mut().zip(image).for_each(|(t, v)| *t += v);
+        }
+        for ch in 0..o {
+            self.grad[stage.beta.start + ch] = totals[2 * ch] as f32;
+            self.grad[stage.gamma.start + ch] = totals[2 * ch + 1] as f32;
+        }
+        totals
+    }
+
+    /// Adds up the per-chunk weight and bias gradients (kernel, then bias) in chunk order into
+    /// the gradient at `weight` and `bias`.
+    fn store_conv_grads(
+        &mut self,
+        partials: &[Vec<f32>],
+        weight: Range<usize>,
+        bias: Range<usize>,
+    ) {
+        let weight_len = weight.len();
+        let mut total = vec![0f32; weight_len + bias.len()];
+        for p in partials {
             total.iter_mut().zip(p).for_each(|(t, v)| *t += v);
         }
-        self.grad[weight_range].copy_from_slice(&total[..conv.weight_len()]);
-        self.grad[bias_range].copy_from_slice(&total[conv.weight_len()..]);
-        self.sums = new_sums;
+        self.grad[weight].copy_from_slice(&total[..weight_len]);
+        self.grad[bias].copy_from_slice(&total[weight_len..]);
     }
 }
 

@@ -1,7 +1,11 @@
 //! The vector loops of the direct convolution kernels, compiled for AVX2 + FMA and chosen at
 //! run time (no `target-cpu` flag), with a portable fallback.
 
+use fmnist_core::simd::fold_lanes;
 use multiversion::multiversion;
+
+/// The partial sums of [`dot`] and [`Fold`]: 16 lanes, two AVX2 registers of `f32`.
+const LANES: usize = 16;
 
 /// `y += a * x` over the common length.
 #[multiversion(targets("x86_64+avx2+fma"))]
@@ -15,7 +19,7 @@ pub(crate) fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
 /// on the thread that computes it).
 #[multiversion(targets("x86_64+avx2+fma"))]
 pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
-    lanes(x, y, |a, b| a * b)
+    fold_lanes::<LANES, _, _>(x, y, |a, b| a * b)
 }
 
 /// A sum over a slice (or a pair of slices) in 16 lanes.
@@ -40,28 +44,10 @@ impl Fold {
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn fold(kind: Fold, x: &[f32], y: &[f32]) -> f32 {
     match kind {
-        Fold::Sum => lanes(x, x, |a, _| a),
-        Fold::Centered(shift) => lanes(x, y, |a, b| a * (b - shift)),
-        Fold::Squares(shift) => lanes(x, x, |a, _| (a - shift) * (a - shift)),
+        Fold::Sum => fold_lanes::<LANES, _, _>(x, x, |a, _| a),
+        Fold::Centered(shift) => fold_lanes::<LANES, _, _>(x, y, |a, b| a * (b - shift)),
+        Fold::Squares(shift) => fold_lanes::<LANES, _, _>(x, x, |a, _| (a - shift) * (a - shift)),
     }
-}
-
-/// `sum(f(x_i, y_i))` over the common length, in 16 lanes.
-#[inline(always)]
-fn lanes(x: &[f32], y: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
-    const LANES: usize = 16;
-    let len = x.len().min(y.len());
-    let (x, y) = (&x[..len], &y[..len]);
-    let mut acc = [0f32; LANES];
-    let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
-    let (xr, yr) = (xc.remainder(), yc.remainder());
-    for (a, b) in xc.zip(yc) {
-        for l in 0..LANES {
-            acc[l] += f(a[l], b[l]);
-        }
-    }
-    let tail: f32 = xr.iter().zip(yr).map(|(&a, &b)| f(a, b)).sum();
-    acc.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]

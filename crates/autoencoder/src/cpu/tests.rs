@@ -70,6 +70,12 @@ fn network(arch: &Architecture, seed: u64) -> Network {
     net
 }
 
+/// The CPU engine over `net`'s weights.
+fn engine_of(net: &Network, arch: &Architecture) -> Engine {
+    let (params, running) = net.flat().unwrap();
+    Engine::new(arch, params, running)
+}
+
 fn assert_close(a: &[f32], b: &[f32], tol: f32, what: &str) {
     assert_eq!(a.len(), b.len(), "{what}: lengths");
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
@@ -122,8 +128,7 @@ fn gradients_and_running_statistics_match_candle_autograd() {
         // 19 images: more than two chunks, the last one partial.
         let x = images(arch, 19, a as u64);
         let net = network(arch, 3 + a as u64);
-        let (params, running) = net.flat().unwrap();
-        let mut engine = Engine::new(arch, params, running);
+        let mut engine = engine_of(&net, arch);
         let step_seed = 42;
         let loss = engine.gradients(engine_images(arch, &x), step_seed, None);
 
@@ -145,8 +150,7 @@ fn denoising_gradients_are_those_of_the_masked_input_against_the_clean_one() {
     let arch = &architectures()[0];
     let x = images(arch, 7, 3);
     let net = network(arch, 4);
-    let (params, running) = net.flat().unwrap();
-    let mut engine = Engine::new(arch, params, running);
+    let mut engine = engine_of(&net, arch);
     let (step_seed, masking) = (9, InputMasking::new(0.3, 9));
     let loss = engine.gradients(engine_images(arch, &x), step_seed, masking);
 
@@ -208,8 +212,7 @@ fn evaluation_outputs_match_candle() {
     for (a, arch) in architectures().iter().enumerate() {
         let x = images(arch, 11, 30 + a as u64);
         let net = network(arch, 40 + a as u64);
-        let (params, running) = net.flat().unwrap();
-        let mut engine = Engine::new(arch, params, running);
+        let mut engine = engine_of(&net, arch);
         let xt = tensor(arch, &x);
         let flat = |t: Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let codes = engine.encode(engine_images(arch, &x)).to_vec();

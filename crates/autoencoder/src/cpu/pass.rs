@@ -1,0 +1,215 @@
+//! The per-image work of one forward or backward pass of the engine, set up once per pass and
+//! shared by the parallel tasks: each task calls it for its own images only, which is what
+//! makes handing out the [`Disjoint`] pieces sound.
+
+use std::ops::Range;
+
+use super::conv::Conv;
+use super::layers::{Norm, batch_norm_backward, plane_moments};
+use super::{Disjoint, Mode, Plan, Stage, StageBuffers};
+use crate::dropout::Dropout;
+
+/// Forward: block `s − 1`'s BatchNorm (+ ReLU), resampling and dropout, the input of
+/// convolution `s`.
+pub(super) struct ForwardResample<'a> {
+    stage: &'a Stage,
+    norm: &'a Norm,
+    dropout: Option<Dropout>,
+    z: &'a [f32],
+    route: Disjoint<'a, u8>,
+    out: Disjoint<'a, f32>,
+}
+
+impl<'a> ForwardResample<'a> {
+    /// Block `block`'s resampling, with the dropout mask of the step in training mode.
+    pub fn new(
+        plan: &'a Plan,
+        norm: &'a Norm,
+        block: usize,
+        mode: Mode,
+        buffers: &'a mut StageBuffers,
+    ) -> Self {
+        let stage = &plan.stages[block];
+        let dropout = match mode {
+            Mode::Train { step_seed } => Dropout::new(plan.dropout, step_seed, block),
+            Mode::Eval => None,
+        };
+        let len = stage.resample.out_len();
+        Self {
+            stage,
+            norm,
+            dropout,
+            z: &buffers.z[..],
+            route: Disjoint::new(&mut buffers.route[..], len),
+            out: Disjoint::new(&mut buffers.out[..], len),
+        }
+    }
+
+    /// Resamples image `i`, returning its output.
+    ///
+    /// # Safety
+    /// Image `i` belongs to the calling task only.
+    pub unsafe fn image(&self, i: usize) -> &'a [f32] {
+        let z_len = self.stage.conv.o * self.stage.conv.hw();
+        // SAFETY: the caller's contract.
+        let (route, out) = unsafe { (self.route.piece(i), self.out.piece(i)) };
+        let dropout = self.dropout.map(|d| (d, i * out.len()));
+        let z = &self.z[i * z_len..(i + 1) * z_len];
+        self.stage
+            .resample
+            .forward(self.norm, z, dropout, route, out);
+        out
+    }
+}
+
+/// Forward: convolution `s` (+ ReLU when it comes first; + sigmoid for the output
+/// convolution), with the per-image BatchNorm moments of its output in training mode.
+pub(super) struct ForwardConv<'a> {
+    conv: Conv,
+    weight: &'a [f32],
+    bias: &'a [f32],
+    target: Disjoint<'a, f32>,
+    moments: Disjoint<'a, f64>,
+    train: bool,
+    sigmoid: bool,
+    rectify: bool,
+}
+
+impl<'a> ForwardConv<'a> {
+    /// Convolution `s` of `n` images into `target`; `sums` is sized for the moments when
+    /// `train` (and emptied otherwise).
+    pub fn new(
+        plan: &'a Plan,
+        s: usize,
+        params: &'a [f32],
+        target: &'a mut [f32],
+        sums: &'a mut Vec<f64>,
+        train: bool,
+        n: usize,
+    ) -> Self {
+        let (conv, weight, bias) = plan.conv(s);
+        let last = s == plan.stages.len();
+        let moments_len = if train { conv.o * 2 } else { 0 };
+        sums.resize(n * moments_len, 0.0);
+        Self {
+            conv,
+            weight: &params[weight],
+            bias: &params[bias],
+            target: Disjoint::new(target, conv.o * conv.hw()),
+            moments: Disjoint::new(&mut sums[..], moments_len),
+            train,
+            sigmoid: last,
+            rectify: plan.relu_first && !last,
+        }
+    }
+
+    /// Convolves image `i`, whose input is `input`.
+    ///
+    /// # Safety
+    /// Image `i` belongs to the calling task only.
+    pub unsafe fn image(&self, i: usize, input: &[f32], scratch: &mut Vec<f32>) {
+        // SAFETY: the caller's contract.
+        let y = unsafe { self.target.piece(i) };
+        self.conv
+            .forward(self.weight, Some(self.bias), input, y, scratch);
+        if self.sigmoid {
+            y.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
+        } else if self.rectify {
+            y.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
+        if self.train {
+            // SAFETY: the caller's contract.
+            let m = unsafe { self.moments.piece(i) };
+            for (plane, m) in y.chunks_exact(self.conv.hw()).zip(m.chunks_exact_mut(2)) {
+                (m[0], m[1]) = plane_moments(plane);
+            }
+        }
+    }
+}
+
+/// Backward: block `s`'s BatchNorm (and the ReLU before it), from the gradient of its output
+/// to that of the convolution's output.
+pub(super) struct BackwardNorm<'a> {
+    pub z: &'a [f32],
+    pub g: &'a [f32],
+    pub norm: &'a Norm,
+    pub gamma: &'a [f32],
+    /// The batch sums `[Σg, Σg·x̂]` per channel.
+    pub totals: &'a [f64],
+    /// Values per channel in the batch.
+    pub count: f64,
+}
+
+impl BackwardNorm<'_> {
+    /// The gradient of the convolution's output over the values `r` (one image) in `buf`.
+    pub fn dz<'b>(&self, r: Range<usize>, buf: &'b mut Vec<f32>) -> &'b [f32] {
+        buf.resize(r.len(), 0.0);
+        batch_norm_backward(
+            self.norm,
+            self.gamma,
+            self.totals,
+            self.count,
+            &self.z[r.clone()],
+            &self.g[r],
+            buf,
+        );
+        buf
+    }
+}
+
+/// Backward: block `s − 1`'s dropout, resampling and ReLU, from the gradient of convolution
+/// `s`'s input to that of the block's BatchNorm output, with the block's BatchNorm sums.
+pub(super) struct BackwardResample<'a> {
+    stage: &'a Stage,
+    norm: &'a Norm,
+    keep_scale: f32,
+    z: &'a [f32],
+    route: &'a [u8],
+    /// The resampled output: convolution `s`'s input.
+    pub out: &'a [f32],
+    g: Disjoint<'a, f32>,
+    sums: Disjoint<'a, f64>,
+}
+
+impl<'a> BackwardResample<'a> {
+    /// Block `block`'s backward in the step of `step_seed`, writing its `g` and `sums` (two
+    /// per channel and image).
+    pub fn new(
+        plan: &'a Plan,
+        norm: &'a Norm,
+        block: usize,
+        step_seed: u64,
+        buffers: &'a mut StageBuffers,
+        sums: &'a mut [f64],
+    ) -> Self {
+        let stage = &plan.stages[block];
+        let keep_scale = Dropout::new(plan.dropout, step_seed, block).map_or(1.0, |d| d.keep_scale);
+        Self {
+            stage,
+            norm,
+            keep_scale,
+            z: &buffers.z[..],
+            route: &buffers.route[..],
+            out: &buffers.out[..],
+            g: Disjoint::new(&mut buffers.g[..], stage.conv.o * stage.conv.hw()),
+            sums: Disjoint::new(sums, 2 * stage.conv.o),
+        }
+    }
+
+    /// Carries image `i`'s input gradient `d_out` back into the block's `g` and sums.
+    ///
+    /// # Safety
+    /// Image `i` belongs to the calling task only.
+    pub unsafe fn image(&self, i: usize, d_out: &[f32]) {
+        let zl = self.stage.conv.o * self.stage.conv.hw();
+        let rl = self.stage.resample.out_len();
+        // SAFETY: the caller's contract.
+        let (g, sums) = unsafe { (self.g.piece(i), self.sums.piece(i)) };
+        let (z, route) = (
+            &self.z[i * zl..(i + 1) * zl],
+            &self.route[i * rl..(i + 1) * rl],
+        );
+        let resample = &self.stage.resample;
+        resample.backward(self.norm, z, route, self.keep_scale, d_out, g, sums);
+    }
+}
