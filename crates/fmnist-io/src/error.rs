@@ -37,6 +37,16 @@ pub enum DataError {
         reason: String,
     },
 
+    /// A file of images for a model is malformed, unsupported or holds no images (a NaN or
+    /// out-of-range float, a non-image file in a folder of PNG files, …).
+    #[error("{}: {reason}", path.display())]
+    Image {
+        /// The offending file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// A label is not below the data set's class count.
     #[error("{}: label {label} at index {index} is outside the {n_classes} declared classes", path.display())]
     LabelOutOfRange {

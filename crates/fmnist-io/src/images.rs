@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use nalgebra::DMatrix;
 
 use crate::error::{DataError, Result};
-use crate::idx::IdxFile;
+use crate::idx::IdxTensor;
 
 /// The NumPy format's magic string.
 const NPY_MAGIC: &[u8] = b"\x93NUMPY";
@@ -67,7 +67,11 @@ impl Images {
             return Err(image_error(path, "contains no images".into()));
         }
         let (rows, cols) = images.fit_shape(path, rows, cols)?;
-        Ok(Self { rows, cols, ..images })
+        Ok(Self {
+            rows,
+            cols,
+            ..images
+        })
     }
 
     /// Number of images.
@@ -143,11 +147,14 @@ fn is_npy(path: &Path) -> Result<bool> {
 
 /// An IDX images file: three dimensions, `n x rows x cols`.
 fn read_idx(path: &Path) -> Result<Images> {
-    let (dims, data) = IdxFile::read(path)?.into_parts();
+    let (dims, data) = IdxTensor::read(path)?.tensor.into_parts();
     let [n, rows, cols] = dims[..] else {
         return Err(DataError::Shape {
             path: path.to_path_buf(),
-            reason: format!("an IDX file of {} dimensions, not images (n x rows x cols)", dims.len()),
+            reason: format!(
+                "an IDX file of {} dimensions, not images (n x rows x cols)",
+                dims.len()
+            ),
         });
     };
     Ok(Images {
@@ -193,7 +200,11 @@ fn read_npy(path: &Path, expected: (usize, usize)) -> Result<Images> {
                 reason: format!("rows of {width} pixels, but the model takes images of {pixels}"),
             });
         }
-        _ => return Err(bad(format!("an array of shape {shape:?}, not (n, rows, cols) or (n, pixels)"))),
+        _ => {
+            return Err(bad(format!(
+                "an array of shape {shape:?}, not (n, rows, cols) or (n, pixels)"
+            )));
+        }
     };
     let count = [n, rows, cols, dtype.size()]
         .iter()
@@ -219,7 +230,7 @@ fn npy_header(bytes: &[u8]) -> std::result::Result<(&str, &[u8]), String> {
     if bytes.len() < 10 || &bytes[..6] != NPY_MAGIC {
         return Err("not a NumPy .npy file (no \\x93NUMPY magic string)".into());
     }
-    let (len, start) = match bytes[6] {
+    let (len, start): (usize, usize) = match bytes[6] {
         1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
         2 | 3 if bytes.len() >= 12 => {
             let len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
@@ -231,7 +242,8 @@ fn npy_header(bytes: &[u8]) -> std::result::Result<(&str, &[u8]), String> {
         .checked_add(len)
         .filter(|&e| e <= bytes.len())
         .ok_or("truncated .npy header")?;
-    let header = std::str::from_utf8(&bytes[start..end]).map_err(|_| "a .npy header that is not text")?;
+    let header =
+        std::str::from_utf8(&bytes[start..end]).map_err(|_| "a .npy header that is not text")?;
     Ok((header, &bytes[end..]))
 }
 
@@ -239,7 +251,9 @@ fn npy_header(bytes: &[u8]) -> std::result::Result<(&str, &[u8]), String> {
 /// 'shape': (n, 28, 28), }`).
 fn parse_npy_header(header: &str) -> std::result::Result<(NpyType, Vec<usize>), String> {
     let value = |key: &str| {
-        let at = header.find(&format!("'{key}'")).ok_or(format!("a .npy header without '{key}'"))?;
+        let at = header
+            .find(&format!("'{key}'"))
+            .ok_or(format!("a .npy header without '{key}'"))?;
         let rest = header[at + key.len() + 2..].trim_start();
         Ok::<_, String>(rest.strip_prefix(':').unwrap_or(rest).trim_start())
     };
@@ -267,7 +281,10 @@ fn parse_npy_header(header: &str) -> std::result::Result<(NpyType, Vec<usize>), 
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| format!("a .npy shape with the dimension {s:?}")))
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| format!("a .npy shape with the dimension {s:?}"))
+        })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok((dtype, dims))
 }
@@ -302,7 +319,10 @@ fn read_png_folder(dir: &Path, progress: &mut dyn FnMut(usize, usize)) -> Result
         .map_err(|e| DataError::io(dir, e))?
         .map(|entry| entry.map(|e| e.path()).map_err(|e| DataError::io(dir, e)))
         .collect::<Result<_>>()?;
-    files.retain(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')));
+    files.retain(|p| {
+        !p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    });
     files.sort();
     let (mut pixels, mut names, mut shape) = (Vec::new(), Vec::new(), None);
     for (i, file) in files.iter().enumerate() {
@@ -321,7 +341,10 @@ fn read_png_folder(dir: &Path, progress: &mut dyn FnMut(usize, usize)) -> Result
             Some(_) => {}
         }
         pixels.extend(image);
-        names.push(file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()));
+        names.push(
+            file.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        );
         progress(i + 1, files.len());
     }
     let (rows, cols) = shape.unwrap_or((0, 0));
@@ -337,8 +360,15 @@ fn read_png_folder(dir: &Path, progress: &mut dyn FnMut(usize, usize)) -> Result
 fn read_png(path: &Path) -> Result<(Vec<u8>, (usize, usize))> {
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
     if !bytes.starts_with(PNG_SIGNATURE) {
-        let what = if path.is_dir() { "a folder" } else { "not a PNG image" };
-        return Err(image_error(path, format!("{what}; the folder must hold PNG images only")));
+        let what = if path.is_dir() {
+            "a folder"
+        } else {
+            "not a PNG image"
+        };
+        return Err(image_error(
+            path,
+            format!("{what}; the folder must hold PNG images only"),
+        ));
     }
     let bad = |e: png::DecodingError| image_error(path, format!("unreadable PNG: {e}"));
     let mut decoder = png::Decoder::new(bytes.as_slice());
@@ -347,7 +377,13 @@ fn read_png(path: &Path) -> Result<(Vec<u8>, (usize, usize))> {
     let mut buffer = vec![0; reader.output_buffer_size()];
     let frame = reader.next_frame(&mut buffer).map_err(bad)?;
     if frame.bit_depth != png::BitDepth::Eight {
-        return Err(image_error(path, format!("a PNG of {:?}-bit samples; only 8-bit images are read", frame.bit_depth as u8)));
+        return Err(image_error(
+            path,
+            format!(
+                "a PNG of {:?}-bit samples; only 8-bit images are read",
+                frame.bit_depth as u8
+            ),
+        ));
     }
     let channels = frame.color_type.samples();
     let (rows, cols) = (frame.height as usize, frame.width as usize);
@@ -372,7 +408,8 @@ mod tests {
 
     /// A `.npy` file of `dtype` (`'|u1'`, `'<f4'`, …) and `shape` with `data`.
     pub(crate) fn npy_bytes(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
-        let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        let mut header =
+            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
         while (10 + header.len() + 1) % 64 != 0 {
             header.push(' ');
         }
@@ -390,7 +427,11 @@ mod tests {
         let mut encoder = png::Encoder::new(&mut out, width, height);
         encoder.set_color(color);
         encoder.set_depth(png::BitDepth::Eight);
-        encoder.write_header().unwrap().write_image_data(data).unwrap();
+        encoder
+            .write_header()
+            .unwrap()
+            .write_image_data(data)
+            .unwrap();
         out
     }
 
@@ -402,8 +443,14 @@ mod tests {
     fn npy_arrays_of_bytes_and_floats_give_the_same_matrix() {
         let dir = tempfile::tempdir().unwrap();
         let bytes: Vec<u8> = (0..12).map(|i| (i * 20) as u8).collect();
-        let floats: Vec<u8> = bytes.iter().flat_map(|&b| (f32::from(b) / 255.0).to_le_bytes()).collect();
-        let doubles: Vec<u8> = bytes.iter().flat_map(|&b| f64::from(f32::from(b) / 255.0).to_le_bytes()).collect();
+        let floats: Vec<u8> = bytes
+            .iter()
+            .flat_map(|&b| (f32::from(b) / 255.0).to_le_bytes())
+            .collect();
+        let doubles: Vec<u8> = bytes
+            .iter()
+            .flat_map(|&b| f64::from(f32::from(b) / 255.0).to_le_bytes())
+            .collect();
         let cases = [
             ("u8.npy", npy_bytes("|u1", "(3, 2, 2)", &bytes)),
             ("f32.npy", npy_bytes("<f4", "(3, 4)", &floats)),
@@ -425,12 +472,24 @@ mod tests {
     fn bad_npy_files_are_errors_that_say_what() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.npy");
-        let nan: Vec<u8> = [0.5f32, f32::NAN, 0.1, 0.2].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let nan: Vec<u8> = [0.5f32, f32::NAN, 0.1, 0.2]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         let cases: [(Vec<u8>, &str); 6] = [
-            (npy_bytes("<f4", "(1, 2, 2)", &nan), "pixel 1 of image 0 is NaN"),
+            (
+                npy_bytes("<f4", "(1, 2, 2)", &nan),
+                "pixel 1 of image 0 is NaN",
+            ),
             (npy_bytes("<f4", "(1, 2, 2)", &[0; 8]), "truncated"),
-            (npy_bytes("<i8", "(1, 2, 2)", &[0; 32]), "an array of type <i8"),
-            (npy_bytes("|u1", "(1, 3, 3)", &[0; 9]), "3 x 3 pixels, but the model takes 2 x 2"),
+            (
+                npy_bytes("<i8", "(1, 2, 2)", &[0; 32]),
+                "an array of type <i8",
+            ),
+            (
+                npy_bytes("|u1", "(1, 3, 3)", &[0; 9]),
+                "3 x 3 pixels, but the model takes 2 x 2",
+            ),
             (npy_bytes("|u1", "(0, 2, 2)", &[]), "contains no images"),
             (b"\x93NUMPY\x01".to_vec(), "not a NumPy"),
         ];
@@ -438,7 +497,10 @@ mod tests {
             std::fs::write(&path, content).unwrap();
             let message = read(&path, (2, 2)).unwrap_err().to_string();
             assert!(message.contains(expected), "{message}");
-            assert!(message.starts_with(&path.display().to_string()), "{message}");
+            assert!(
+                message.starts_with(&path.display().to_string()),
+                "{message}"
+            );
         }
     }
 
@@ -452,11 +514,14 @@ mod tests {
         std::fs::write(dir.path().join(".DS_Store"), b"junk").unwrap();
         let images = read(dir.path(), (1, 2)).unwrap();
         assert_eq!(images.names(), ["a.png", "b.png"]);
-        // PIL: Image.new("RGB", ...).convert("L") gives 76 for pure red, 127 for (10, 200, 30).
-        assert_eq!(images.pixels(), &Pixels::U8(vec![76, 127, 10, 250]));
+        // PIL's convert("L"): 76 for pure red, 124 for (10, 200, 30) (299 R + 587 G + 114 B, rounded).
+        assert_eq!(images.pixels(), &Pixels::U8(vec![76, 124, 10, 250]));
         std::fs::write(dir.path().join("notes.txt"), b"hello").unwrap();
         let message = read(dir.path(), (1, 2)).unwrap_err().to_string();
-        assert!(message.contains("notes.txt") && message.contains("not a PNG image"), "{message}");
+        assert!(
+            message.contains("notes.txt") && message.contains("not a PNG image"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -465,6 +530,9 @@ mod tests {
         let path = dir.path().join("x.npy");
         std::fs::write(&path, npy_bytes("|u1", "(1, 1, 4)", &[0; 4])).unwrap();
         let message = read(&path, (2, 2)).unwrap_err().to_string();
-        assert!(message.contains("1 x 4 pixels, but the model takes 2 x 2"), "{message}");
+        assert!(
+            message.contains("1 x 4 pixels, but the model takes 2 x 2"),
+            "{message}"
+        );
     }
 }
