@@ -1,5 +1,6 @@
 //! Invariants of PCA on random data (proptest), determinism across thread counts, and errors.
 
+use fmnist_core::InputError;
 use fmnist_decomp::{DecompError, Method, Pca};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
@@ -70,7 +71,10 @@ fn bad_input_is_an_error_not_a_panic() {
     let x = DMatrix::from_row_slice(3, 2, &[0.0, 1.0, 2.0, 3.0, 4.0, 6.0]);
     assert!(matches!(
         Pca::params(0).fit(&x),
-        Err(DecompError::InvalidComponentCount { .. })
+        Err(DecompError::InvalidParameter {
+            name: "n_components",
+            ..
+        })
     ));
     assert!(matches!(
         Pca::params(3).fit(&x),
@@ -78,21 +82,25 @@ fn bad_input_is_an_error_not_a_panic() {
     ));
     assert!(matches!(
         Pca::params(1).fit(&DMatrix::zeros(0, 2)),
-        Err(DecompError::EmptyInput { .. })
+        Err(DecompError::Input(InputError::NoSamples))
     ));
     let mut nan = x.clone();
     nan[(1, 1)] = f32::NAN;
     assert!(matches!(
         Pca::params(1).fit(&nan),
-        Err(DecompError::NonFinite { row: 1, col: 1, .. })
+        Err(DecompError::Input(InputError::NonFinite {
+            row: 1,
+            col: 1,
+            ..
+        }))
     ));
     let pca = Pca::params(1).fit(&x).unwrap();
     assert_eq!(
         pca.transform(&DMatrix::zeros(2, 3)).unwrap_err(),
-        DecompError::ShapeMismatch {
+        DecompError::Input(InputError::FeatureMismatch {
             expected: 2,
             found: 3
-        }
+        })
     );
     assert!(pca.inverse_transform(&DMatrix::zeros(2, 2)).is_err());
     assert!(pca.transform(&nan).is_err());
