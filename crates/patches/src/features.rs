@@ -1,6 +1,7 @@
 //! The estimator: [`PatchFeatures`] (parameters, `fit`) and [`FittedPatchFeatures`]
 //! (`transform`).
 
+use fmnist_core::validate;
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -133,11 +134,10 @@ impl PatchFeatures {
     /// a random dictionary, also work, less well).
     ///
     /// # Errors
-    /// [`PatchError::InvalidParameter`] for a parameter out of range (a patch larger than the
-    /// image, a pooling grid finer than the patch positions, fewer samples than centroids, a
-    /// non-positive epsilon), [`PatchError::NoImages`], [`PatchError::ShapeMismatch`],
-    /// [`PatchError::NonFinite`], [`PatchError::Dictionary`] with the learner's error,
-    /// [`PatchError::BadDictionary`] if it returns the wrong shape or non-finite values.
+    /// [`PatchError::InvalidParameter`] from [`PatchFeatures::check`], or when the images hold
+    /// fewer patches than centroids; [`PatchError::Input`] for no images, a pixel count other
+    /// than the shape's or a non-finite pixel; [`PatchError::Dictionary`] with the learner's
+    /// error, [`PatchError::BadDictionary`] if it returns the wrong shape or non-finite values.
     pub fn fit<E>(
         &self,
         images: &DMatrix<f32>,
@@ -146,8 +146,8 @@ impl PatchFeatures {
     where
         E: std::error::Error + Send + Sync + 'static,
     {
-        self.validate()?;
-        check_images(images, self.shape, "fit")?;
+        self.check()?;
+        check_images(images, self.shape)?;
         let geometry = self.geometry();
         let d = geometry.patch_len();
         let mut patches = self.sample(images, &geometry)?;
@@ -156,7 +156,8 @@ impl PatchFeatures {
         drop(patches);
         let dictionary = learn_dictionary(&samples, self.n_centroids)
             .map_err(|e| PatchError::Dictionary(Box::new(e)))?;
-        if dictionary.shape() != (self.n_centroids, d) || dictionary.iter().any(|v| !v.is_finite())
+        if dictionary.shape() != (self.n_centroids, d)
+            || validate::first_non_finite(dictionary.as_slice()).is_some()
         {
             let found = if dictionary.shape() == (self.n_centroids, d) {
                 "non-finite values".to_string()
@@ -223,7 +224,14 @@ impl PatchFeatures {
         )
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks the parameters alone, before any image is seen; [`PatchFeatures::fit`] runs it
+    /// first.
+    ///
+    /// # Errors
+    /// [`PatchError::InvalidParameter`] for an empty image shape, a patch larger than the
+    /// image or of side 0, stride 0, a pooling grid of 0 or finer than the patch positions, 0
+    /// centroids, fewer samples than centroids, or an epsilon that is not positive and finite.
+    pub fn check(&self) -> Result<()> {
         let ImageShape { rows, cols } = self.shape;
         if rows == 0 || cols == 0 {
             return Err(invalid(
@@ -315,9 +323,10 @@ impl FittedPatchFeatures {
     /// any thread count.
     ///
     /// # Errors
-    /// [`PatchError::NoImages`], [`PatchError::ShapeMismatch`], [`PatchError::NonFinite`].
+    /// [`PatchError::Input`] for no images, a pixel count other than the shape's or a
+    /// non-finite pixel.
     pub fn transform(&self, images: &DMatrix<f32>) -> Result<DMatrix<f32>> {
-        check_images(images, self.params.shape, "transform")?;
+        check_images(images, self.params.shape)?;
         // Cheap beside the encoding: 576 region indices and 128 norms for 28x28 images.
         let geometry = self.params.geometry();
         let d = self.mean.len();
@@ -377,26 +386,11 @@ fn whiten_sample(patches: &mut [f32], mean: &[f32], whitening: &[f32]) -> DMatri
     DMatrix::from_row_slice(patches.len() / d, d, &white)
 }
 
-/// Rejects an empty matrix, one whose columns are not `shape`'s pixels, and non-finite pixels.
-fn check_images(images: &DMatrix<f32>, shape: ImageShape, what: &'static str) -> Result<()> {
-    if images.nrows() == 0 {
-        return Err(PatchError::NoImages(what));
-    }
-    if images.ncols() != shape.pixels() {
-        return Err(PatchError::ShapeMismatch {
-            rows: shape.rows,
-            cols: shape.cols,
-            found: images.ncols(),
-        });
-    }
-    if let Some(i) = images.iter().position(|v| !v.is_finite()) {
-        let n = images.nrows();
-        return Err(PatchError::NonFinite {
-            row: i % n,
-            col: i / n,
-            value: images.as_slice()[i],
-        });
-    }
+/// Rejects a matrix whose columns are not `shape`'s pixels, an empty one, and non-finite
+/// pixels.
+fn check_images(images: &DMatrix<f32>, shape: ImageShape) -> Result<()> {
+    validate::check_features(images, shape.pixels())?;
+    validate::check_matrix(images)?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 
+use fmnist_core::InputError;
 use fmnist_patches::{FittedPatchFeatures, ImageShape, PatchError, PatchFeatures};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
@@ -99,43 +100,42 @@ fn bad_input_and_parameters_are_errors() {
 
     assert!(matches!(
         fit(params(), &DMatrix::zeros(0, 90)),
-        PatchError::NoImages("fit")
+        PatchError::Input(InputError::NoSamples)
     ));
     assert!(matches!(
         fit(params(), &DMatrix::zeros(3, 91)),
-        PatchError::ShapeMismatch {
-            rows: 10,
-            cols: 9,
+        PatchError::Input(InputError::FeatureMismatch {
+            expected: 90,
             found: 91
-        }
+        })
     ));
     let mut nan = x.clone();
     nan[(4, 17)] = f32::NAN;
     assert!(matches!(
         fit(params(), &nan),
-        PatchError::NonFinite {
-            row: 4,
-            col: 17,
-            ..
-        }
-    ));
-
-    let model = fitted();
-    assert!(matches!(
-        model.transform(&DMatrix::zeros(2, 784)),
-        Err(PatchError::ShapeMismatch { .. })
-    ));
-    assert!(matches!(
-        model.transform(&nan),
-        Err(PatchError::NonFinite {
+        PatchError::Input(InputError::NonFinite {
             row: 4,
             col: 17,
             ..
         })
     ));
+
+    let model = fitted();
+    assert!(matches!(
+        model.transform(&DMatrix::zeros(2, 784)),
+        Err(PatchError::Input(InputError::FeatureMismatch { .. }))
+    ));
+    assert!(matches!(
+        model.transform(&nan),
+        Err(PatchError::Input(InputError::NonFinite {
+            row: 4,
+            col: 17,
+            ..
+        }))
+    ));
     assert!(matches!(
         model.transform(&DMatrix::zeros(0, 90)),
-        Err(PatchError::NoImages(_))
+        Err(PatchError::Input(InputError::NoSamples))
     ));
 }
 
