@@ -1,6 +1,8 @@
 //! Principal component analysis of dense `f32` data, in the estimator shape of the
-//! fmnist-cluster workspace: [`Pca::params`] with builder methods, [`Pca::fit`] returning a
-//! serialisable [`FittedPca`], errors instead of panics.
+//! fmnist-cluster workspace: [`Pca::params`] with builder methods and [`Pca::check`],
+//! [`Pca::fit`] returning a serialisable, versioned [`FittedPca`], errors instead of panics.
+//! `Pca` implements `fmnist_core`'s `Fit`, `FittedPca` its `Transform` and
+//! `InverseTransform` (the inherent methods do the same without importing the traits).
 //!
 //! With few features (up to 1,000, such as 784 pixels) the covariance matrix is one matrix
 //! product (the workspace's GEMM, faer, lower triangle only, accumulated in `f64`) followed by
@@ -28,4 +30,4 @@ mod error;
 mod pca;
 
 pub use error::{DecompError, Result};
-pub use pca::{FittedPca, Method, Pca};
+pub use pca::{FORMAT_VERSION, FittedPca, Method, Pca};

@@ -2,13 +2,13 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
-use nalgebra::DMatrix;
-use serde::{Deserialize, Serialize};
-
 use fmnist_core::linalg::{
     SymmetricEigen, centre_rows, column_means, covariance_lower, randomized_svd,
 };
-use fmnist_core::validate;
+use fmnist_core::{Fit, InverseTransform, Transform, validate};
+use nalgebra::DMatrix;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{DecompError, Result};
 
@@ -230,11 +230,21 @@ fn flip_signs(mut axes: MatMut<'_, f64>) {
     }
 }
 
+/// The version of [`FittedPca`]'s serialised form, written as `format_version` and checked on
+/// load. A form without the field, from before it existed, is version 1.
+pub const FORMAT_VERSION: u32 = 1;
+
 /// A fitted PCA: the mean, the principal axes and the variance each explains.
 ///
-/// Serialisable with serde. Field meanings follow scikit-learn's `PCA` attributes.
+/// Serialisable with serde, with a [`FORMAT_VERSION`] that loading checks. Field meanings
+/// follow scikit-learn's `PCA` attributes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedPca {
+    #[serde(
+        default = "first_format_version",
+        deserialize_with = "known_format_version"
+    )]
+    format_version: u32,
     n_features: usize,
     n_samples: usize,
     whiten: bool,
@@ -282,6 +292,7 @@ impl FittedPca {
             0.0
         };
         FittedPca {
+            format_version: FORMAT_VERSION,
             n_features: d,
             n_samples: n,
             whiten,
@@ -435,4 +446,50 @@ impl FittedPca {
             .sum();
         Ok(total / x.nrows() as f64)
     }
+}
+
+impl Fit<DMatrix<f32>> for Pca {
+    type Fitted = FittedPca;
+    type Error = DecompError;
+
+    /// [`Pca::fit`].
+    fn fit(&self, x: &DMatrix<f32>) -> Result<FittedPca> {
+        Pca::fit(self, x)
+    }
+}
+
+impl Transform<DMatrix<f32>> for FittedPca {
+    type Output = DMatrix<f32>;
+    type Error = DecompError;
+
+    /// [`FittedPca::transform`].
+    fn transform(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        FittedPca::transform(self, x)
+    }
+}
+
+impl InverseTransform<DMatrix<f32>> for FittedPca {
+    type Output = DMatrix<f32>;
+    type Error = DecompError;
+
+    /// [`FittedPca::inverse_transform`].
+    fn inverse_transform(&self, z: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        FittedPca::inverse_transform(self, z)
+    }
+}
+
+/// The version of a stored model without a `format_version` field: the form before the field.
+fn first_format_version() -> u32 {
+    1
+}
+
+/// Reads `format_version`, refusing any but [`FORMAT_VERSION`].
+fn known_format_version<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    let found = u32::deserialize(d)?;
+    if found != FORMAT_VERSION {
+        return Err(D::Error::custom(format!(
+            "a PCA of format version {found}; this version of fmnist-decomp reads version {FORMAT_VERSION}"
+        )));
+    }
+    Ok(found)
 }

@@ -64,6 +64,32 @@ fn the_model_round_trips_through_json() {
         serde_json::from_str(&serde_json::to_string(&pca).unwrap()).unwrap();
     assert_eq!(back.components(), pca.components());
     assert_eq!(back.transform(&x).unwrap(), pca.transform(&x).unwrap());
+    // A form without a version is the first; another version is refused.
+    let text = serde_json::to_string(&pca).unwrap();
+    let unversioned = text.replacen("\"format_version\":1,", "", 1);
+    assert_ne!(unversioned, text);
+    assert_eq!(
+        serde_json::from_str::<fmnist_decomp::FittedPca>(&unversioned).unwrap(),
+        back
+    );
+    let future = text.replacen("\"format_version\":1", "\"format_version\":2", 1);
+    let err = serde_json::from_str::<fmnist_decomp::FittedPca>(&future).unwrap_err();
+    assert!(err.to_string().contains("format version 2"), "{err}");
+}
+
+#[test]
+fn the_estimator_traits_delegate_to_the_methods() {
+    use fmnist_core::{Fit, InverseTransform, Transform};
+    let x = DMatrix::from_fn(30, 4, |i, j| (i * j) as f32 % 5.0);
+    let params = Pca::params(2);
+    let pca = Fit::fit(&params, &x).unwrap();
+    assert_eq!(pca, params.fit(&x).unwrap());
+    let z = Transform::transform(&pca, &x).unwrap();
+    assert_eq!(z, pca.transform(&x).unwrap());
+    assert_eq!(
+        InverseTransform::inverse_transform(&pca, &z).unwrap(),
+        pca.inverse_transform(&z).unwrap()
+    );
 }
 
 #[test]

@@ -125,7 +125,7 @@ fn a_forest_survives_serde() {
     assert_ne!(unversioned, text);
     assert_eq!(
         serde_json::from_str::<FittedRandomForest>(&unversioned).unwrap(),
-        forest
+        back
     );
     let future = text.replacen("\"format_version\":1", "\"format_version\":2", 1);
     let err = serde_json::from_str::<FittedRandomForest>(&future).unwrap_err();
