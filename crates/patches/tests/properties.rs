@@ -70,6 +70,26 @@ fn a_saved_model_transforms_like_the_fitted_one() {
     assert_eq!(loaded, model);
     let x = images(12, 4);
     assert_eq!(loaded.transform(&x).unwrap(), model.transform(&x).unwrap());
+    // A form without a version is the first; another version is refused.
+    let unversioned = text.replacen("\"format_version\":1,", "", 1);
+    assert_ne!(unversioned, text);
+    let old: FittedPatchFeatures = serde_json::from_str(&unversioned).unwrap();
+    assert_eq!(old, loaded);
+    let future = text.replacen("\"format_version\":1", "\"format_version\":2", 1);
+    let err = serde_json::from_str::<FittedPatchFeatures>(&future).unwrap_err();
+    assert!(err.to_string().contains("format version 2"), "{err}");
+}
+
+#[test]
+fn the_estimator_traits_delegate_to_the_methods() {
+    use fmnist_core::{Fit, Transform};
+    let x = images(30, 0);
+    let model = Fit::fit(&params().with_learner(first_rows), &x).unwrap();
+    assert_eq!(model, fitted());
+    assert_eq!(
+        Transform::transform(&model, &x).unwrap(),
+        model.transform(&x).unwrap()
+    );
 }
 
 #[test]
