@@ -5,7 +5,7 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 use fmnist_core::linalg::{
     SymmetricEigen, centre_rows, column_means, covariance_lower, randomized_svd,
 };
-use fmnist_core::{Fit, InverseTransform, Transform, validate};
+use fmnist_core::{Fit, InverseTransform, Transform, simd, validate};
 use nalgebra::DMatrix;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -438,13 +438,7 @@ impl FittedPca {
     /// As [`FittedPca::transform`].
     pub fn reconstruction_error(&self, x: &DMatrix<f32>) -> Result<f64> {
         let back = self.inverse_transform(&self.transform(x)?)?;
-        let total: f64 = x
-            .as_slice()
-            .iter()
-            .zip(back.as_slice())
-            .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
-            .sum();
-        Ok(total / x.nrows() as f64)
+        Ok(simd::sq_dist_f64(x.as_slice(), back.as_slice()) / x.nrows() as f64)
     }
 }
 

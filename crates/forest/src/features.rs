@@ -186,15 +186,26 @@ pub fn add_label_column<L: Copy + Into<u64>>(x: &DMatrix<u8>, labels: &[L]) -> R
 /// # Errors
 /// [`ForestError::LabelTooLarge`] for a label above 255.
 pub fn label_column<L: Copy + Into<u64>>(labels: &[L]) -> Result<DMatrix<u8>> {
-    let data = labels
+    let data = narrow_labels(labels, |row, label| ForestError::LabelTooLarge {
+        row,
+        label,
+    })?;
+    Ok(DMatrix::from_vec(labels.len(), 1, data))
+}
+
+/// Every label as a `T`; `too_large(row, label)` for the first that `T` cannot hold.
+pub(crate) fn narrow_labels<L: Copy + Into<u64>, T: TryFrom<u64>>(
+    labels: &[L],
+    too_large: fn(usize, u64) -> ForestError,
+) -> Result<Vec<T>> {
+    labels
         .iter()
         .enumerate()
         .map(|(row, &label)| {
             let label: u64 = label.into();
-            u8::try_from(label).map_err(|_| ForestError::LabelTooLarge { row, label })
+            T::try_from(label).map_err(|_| too_large(row, label))
         })
-        .collect::<Result<Vec<u8>>>()?;
-    Ok(DMatrix::from_vec(labels.len(), 1, data))
+        .collect()
 }
 
 #[cfg(test)]

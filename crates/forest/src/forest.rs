@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ForestError, Result};
-use crate::features::{Binner, Features};
+use crate::features::{Binner, Features, narrow_labels};
 use crate::params::{ClassWeight, RandomForestParams};
 use crate::tree::{self, Limits, TrainingData, Tree, Workspace};
 
@@ -257,14 +257,10 @@ struct GrownTree {
 
 /// The sorted distinct labels and each label's index among them.
 fn encode_classes<L: Copy + Into<u64>>(y: &[L]) -> Result<(Vec<u32>, Vec<u32>)> {
-    let labels = y
-        .iter()
-        .enumerate()
-        .map(|(row, &label)| {
-            let label: u64 = label.into();
-            u32::try_from(label).map_err(|_| ForestError::ClassLabelTooLarge { row, label })
-        })
-        .collect::<Result<Vec<u32>>>()?;
+    let labels: Vec<u32> = narrow_labels(y, |row, label| ForestError::ClassLabelTooLarge {
+        row,
+        label,
+    })?;
     let mut classes = labels.clone();
     classes.sort_unstable();
     classes.dedup();
