@@ -1,21 +1,28 @@
 //! The crate's error type.
 
+use fmnist_core::InputError;
+
 /// Everything that can go wrong while fitting or applying a decomposition.
 ///
 /// Bad input is always reported as one of these, never as a panic.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecompError {
-    /// The data matrix has no rows or no columns.
-    #[error("the data is empty ({rows} x {cols})")]
-    EmptyInput {
-        /// Rows of the data.
-        rows: usize,
-        /// Columns of the data.
-        cols: usize,
+    /// Data that no estimator can use: empty, non-finite, or of another width than the model's
+    /// (features for `transform`, components for `inverse_transform`).
+    #[error(transparent)]
+    Input(#[from] InputError),
+
+    /// A parameter is out of its range, whatever the data.
+    #[error("invalid parameter {name}: {reason}")]
+    InvalidParameter {
+        /// The parameter's name (as its builder method).
+        name: &'static str,
+        /// What the valid range is.
+        reason: &'static str,
     },
 
-    /// The number of components is 0 or larger than `min(samples, features)`.
+    /// The number of components is larger than `min(samples, features)`.
     #[error("cannot keep {n_components} components of {n_samples} samples x {n_features} features: it must be between 1 and {}", n_samples.min(n_features))]
     InvalidComponentCount {
         /// The requested number of components.
@@ -24,27 +31,6 @@ pub enum DecompError {
         n_samples: usize,
         /// Features of the data.
         n_features: usize,
-    },
-
-    /// A feature is NaN or infinite.
-    #[error("the data contains the non-finite value {value} at row {row}, column {col}")]
-    NonFinite {
-        /// Row (sample) of the offending value.
-        row: usize,
-        /// Column (feature) of the offending value.
-        col: usize,
-        /// The value itself.
-        value: f32,
-    },
-
-    /// The data has a different number of columns from what the model expects.
-    #[error("expected {expected} columns, got {found}")]
-    ShapeMismatch {
-        /// Columns the model expects (features for `transform`, components for
-        /// `inverse_transform`).
-        expected: usize,
-        /// Columns of the data passed in.
-        found: usize,
     },
 
     /// The eigen- or singular value decomposition did not converge.

@@ -1,10 +1,13 @@
 //! Principal component analysis of dense `f32` data, in the estimator shape of the
-//! fmnist-cluster workspace: [`Pca::params`] with builder methods, [`Pca::fit`] returning a
-//! serialisable [`FittedPca`], errors instead of panics.
+//! fmnist-cluster workspace: [`Pca::params`] with builder methods and [`Pca::check`],
+//! [`Pca::fit`] returning a serialisable, versioned [`FittedPca`], errors instead of panics.
+//! `Pca` implements `fmnist_core`'s `Fit`, `FittedPca` its `Transform` and
+//! `InverseTransform` (the inherent methods do the same without importing the traits).
 //!
 //! With few features (up to 1,000, such as 784 pixels) the covariance matrix is one matrix
 //! product (the workspace's GEMM, faer, lower triangle only, accumulated in `f64`) followed by
-//! a symmetric eigendecomposition; with many, a seeded randomized SVD. Conventions follow
+//! a symmetric eigendecomposition; with many, a seeded randomized SVD. Both are
+//! `fmnist_core::linalg`'s, shared with the other building blocks. Conventions follow
 //! scikit-learn's `PCA` (sample variance with `n − 1`, the sign of `svd_flip`, the noise
 //! variance), so results can be compared one to one.
 //!
@@ -23,10 +26,8 @@
 //! # Ok::<(), fmnist_decomp::DecompError>(())
 //! ```
 
-mod covariance;
 mod error;
 mod pca;
-mod randomized;
 
 pub use error::{DecompError, Result};
-pub use pca::{FittedPca, Method, Pca};
+pub use pca::{FORMAT_VERSION, FittedPca, Method, Pca};

@@ -1,13 +1,16 @@
 //! PCA: parameters ([`Pca`]), solver choice ([`Method`]) and the fitted model ([`FittedPca`]).
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
+use fmnist_core::linalg::{
+    SymmetricEigen, centre_rows, column_means, covariance_lower, randomized_svd,
+};
+use fmnist_core::{Fit, InverseTransform, Transform, simd, validate};
 use nalgebra::DMatrix;
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::covariance::{centre_rows, column_means, covariance_lower};
 use crate::error::{DecompError, Result};
-use crate::randomized::randomized_svd;
 
 /// How the principal axes are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -94,106 +97,119 @@ impl Pca {
         self
     }
 
+    /// Checks the parameters alone, before any data is seen: at least one component.
+    /// [`Pca::fit`] runs it first.
+    ///
+    /// # Errors
+    /// [`DecompError::InvalidParameter`] for `n_components == 0`.
+    pub fn check(&self) -> Result<()> {
+        if self.n_components == 0 {
+            return Err(DecompError::InvalidParameter {
+                name: "n_components",
+                reason: "must be at least 1",
+            });
+        }
+        Ok(())
+    }
+
     /// Fits the model to `x` (samples x features). Runs in the current rayon thread pool.
     ///
     /// # Errors
-    /// [`DecompError::EmptyInput`], [`DecompError::NonFinite`],
-    /// [`DecompError::InvalidComponentCount`] unless `1 <= n_components <= min(samples,
-    /// features)`, [`DecompError::NoConvergence`] if the decomposition fails.
+    /// [`DecompError::InvalidParameter`] from [`Pca::check`], [`DecompError::Input`] for empty
+    /// or non-finite data, [`DecompError::InvalidComponentCount`] unless `n_components <=
+    /// min(samples, features)`, [`DecompError::NoConvergence`] if the decomposition fails.
     pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedPca> {
+        self.check()?;
         let (n, d) = x.shape();
-        if n == 0 || d == 0 {
-            return Err(DecompError::EmptyInput { rows: n, cols: d });
+        let mean = column_means(x);
+        // Only a NaN or ±inf makes a column's mean non-finite: the data is searched for the
+        // offender only then (or when it is empty), so a good fit makes no separate scan.
+        if x.is_empty() || !mean.iter().all(|m| m.is_finite()) {
+            validate::check_matrix(x)?;
         }
-        let k = self.n_components;
-        let rank = n.min(d);
-        if k == 0 || k > rank {
+        if self.n_components > n.min(d) {
             return Err(DecompError::InvalidComponentCount {
-                n_components: k,
+                n_components: self.n_components,
                 n_samples: n,
                 n_features: d,
             });
-        }
-        let mean = column_means(x);
-        if !mean.iter().all(|m| m.is_finite()) {
-            // Only a NaN or ±inf makes a column's mean non-finite: find it.
-            check_finite(x)?;
         }
         let method = match self.method {
             Method::Auto if d <= 1000 => Method::Covariance,
             Method::Auto => Method::Randomized,
             m => m,
         };
-        let dof = (n.max(2) - 1) as f64;
-        let (mut axes, variances, total_variance) = if method == Method::Covariance {
-            let cov = covariance_lower(x, &mean);
-            let total: f64 = (0..d).map(|j| cov[(j, j)]).sum();
-            let eig = cov
-                .self_adjoint_eigen(Side::Lower)
-                .map_err(|_| DecompError::NoConvergence("symmetric eigendecomposition"))?;
-            // Ascending from faer: reverse, clamp rounding below 0, keep the rank's worth.
-            let variances: Vec<f64> = (0..rank).map(|i| eig.S()[d - 1 - i].max(0.0)).collect();
-            let axes = Mat::<f64>::from_fn(k, d, |c, j| eig.U()[(j, d - 1 - c)]);
-            (axes, variances, total)
-        } else {
-            let mut centred = vec![0f32; n * d];
-            centre_rows(x, &mean, 0, &mut centred);
-            let total: f64 = centred
-                .chunks_exact(n)
-                .map(|col| {
-                    col.iter()
-                        .map(|&v| f64::from(v) * f64::from(v))
-                        .sum::<f64>()
-                        / dof
-                })
-                .sum();
-            let l = (k + self.n_oversamples).min(rank);
-            let n_iter = self
-                .n_power_iter
-                .unwrap_or(if (k as f64) < 0.1 * rank as f64 { 7 } else { 4 });
-            let a = MatRef::from_column_major_slice(&centred, n, d);
-            let svd = randomized_svd(a, l, n_iter, self.seed)?;
-            let axes = Mat::<f64>::from_fn(k, d, |c, j| svd.vt[(c, j)]);
-            let variances: Vec<f64> = svd.s.iter().map(|s| s * s / dof).collect();
-            (axes, variances, total)
+        let spectrum = match method {
+            Method::Covariance => self.covariance_spectrum(x, &mean)?,
+            _ => self.randomized_spectrum(x, &mean)?,
         };
-        flip_signs(axes.as_mut());
-        let ratio = |v: &f64| {
-            if total_variance > 0.0 {
-                v / total_variance
-            } else {
-                0.0
-            }
-        };
-        let explained_variance = variances[..k].to_vec();
-        let noise_variance = if k < rank {
-            match method {
-                Method::Covariance => variances[k..].iter().sum::<f64>() / (rank - k) as f64,
-                _ => {
-                    (total_variance - explained_variance.iter().sum::<f64>()).max(0.0)
-                        / (rank - k) as f64
-                }
-            }
-        } else {
-            0.0
-        };
-        Ok(FittedPca {
-            n_features: d,
-            n_samples: n,
-            whiten: self.whiten,
-            method,
-            mean: mean.iter().map(|&m| m as f32).collect(),
-            components: (0..k * d).map(|i| axes[(i / d, i % d)] as f32).collect(),
-            singular_values: explained_variance
-                .iter()
-                .map(|v| (v * dof).sqrt())
-                .collect(),
-            explained_variance_ratio: explained_variance.iter().map(ratio).collect(),
-            all_explained_variance_ratio: variances.iter().map(ratio).collect(),
-            explained_variance,
-            noise_variance,
+        Ok(FittedPca::new(self.whiten, method, &mean, n, spectrum))
+    }
+
+    /// The exact spectrum: the covariance and its symmetric eigendecomposition, every
+    /// variance up to the rank.
+    fn covariance_spectrum(&self, x: &DMatrix<f32>, mean: &[f64]) -> Result<Spectrum> {
+        let (n, d) = x.shape();
+        let cov = covariance_lower(x, mean);
+        let total_variance: f64 = (0..d).map(|j| cov[(j, j)]).sum();
+        let eig = SymmetricEigen::of_lower(&cov)
+            .ok_or(DecompError::NoConvergence("symmetric eigendecomposition"))?;
+        // Largest first; rounding below 0 clamped; the rank's worth kept.
+        let variances: Vec<f64> = eig.values[..n.min(d)].iter().map(|v| v.max(0.0)).collect();
+        let axes = Mat::<f64>::from_fn(self.n_components, d, |c, j| eig.vectors[(j, c)]);
+        Ok(Spectrum {
+            axes,
+            variances,
+            total_variance,
         })
     }
+
+    /// The approximate spectrum: the randomized SVD of the centred data, the kept components
+    /// and the oversamples.
+    fn randomized_spectrum(&self, x: &DMatrix<f32>, mean: &[f64]) -> Result<Spectrum> {
+        let (n, d) = x.shape();
+        let (k, rank, dof) = (self.n_components, n.min(d), degrees_of_freedom(n));
+        let mut centred = vec![0f32; n * d];
+        centre_rows(x, mean, 0, &mut centred);
+        let total_variance: f64 = centred
+            .chunks_exact(n)
+            .map(|col| {
+                col.iter()
+                    .map(|&v| f64::from(v) * f64::from(v))
+                    .sum::<f64>()
+                    / dof
+            })
+            .sum();
+        let l = (k + self.n_oversamples).min(rank);
+        let n_iter = self
+            .n_power_iter
+            .unwrap_or(if (k as f64) < 0.1 * rank as f64 { 7 } else { 4 });
+        let a = MatRef::from_column_major_slice(&centred, n, d);
+        let svd = randomized_svd(a, l, n_iter, self.seed)
+            .ok_or(DecompError::NoConvergence("singular value decomposition"))?;
+        Ok(Spectrum {
+            axes: Mat::<f64>::from_fn(k, d, |c, j| svd.vt[(c, j)]),
+            variances: svd.s.iter().map(|s| s * s / dof).collect(),
+            total_variance,
+        })
+    }
+}
+
+/// What a solver finds: the kept axes and the variances it knows.
+struct Spectrum {
+    /// `n_components x features`: the principal axes, largest variance first, signs as found.
+    axes: Mat<f64>,
+    /// Variances along the axes, largest first: every one up to the rank for
+    /// [`Method::Covariance`], the kept components and the oversamples for
+    /// [`Method::Randomized`].
+    variances: Vec<f64>,
+    /// The data's total variance (the covariance's trace).
+    total_variance: f64,
+}
+
+/// `n − 1`, the divisor of the sample variance (1 for a single row).
+fn degrees_of_freedom(n: usize) -> f64 {
+    (n.max(2) - 1) as f64
 }
 
 /// scikit-learn's `svd_flip(u_based_decision=False)`: each axis (row) is negated if needed so
@@ -214,22 +230,21 @@ fn flip_signs(mut axes: MatMut<'_, f64>) {
     }
 }
 
-fn check_finite(x: &DMatrix<f32>) -> Result<()> {
-    match x.as_slice().iter().position(|v| !v.is_finite()) {
-        None => Ok(()),
-        Some(at) => Err(DecompError::NonFinite {
-            row: at % x.nrows(),
-            col: at / x.nrows(),
-            value: x.as_slice()[at],
-        }),
-    }
-}
+/// The version of [`FittedPca`]'s serialised form, written as `format_version` and checked on
+/// load. A form without the field, from before it existed, is version 1.
+pub const FORMAT_VERSION: u32 = 1;
 
 /// A fitted PCA: the mean, the principal axes and the variance each explains.
 ///
-/// Serialisable with serde. Field meanings follow scikit-learn's `PCA` attributes.
+/// Serialisable with serde, with a [`FORMAT_VERSION`] that loading checks. Field meanings
+/// follow scikit-learn's `PCA` attributes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedPca {
+    #[serde(
+        default = "first_format_version",
+        deserialize_with = "known_format_version"
+    )]
+    format_version: u32,
     n_features: usize,
     n_samples: usize,
     whiten: bool,
@@ -245,6 +260,56 @@ pub struct FittedPca {
 }
 
 impl FittedPca {
+    /// The model of a solver's `spectrum` of `n` samples about `mean`: signs flipped to
+    /// scikit-learn's convention, ratios of the total variance, the noise variance.
+    fn new(whiten: bool, method: Method, mean: &[f64], n: usize, spectrum: Spectrum) -> Self {
+        let Spectrum {
+            mut axes,
+            variances,
+            total_variance,
+        } = spectrum;
+        let (k, d) = axes.shape();
+        let rank = n.min(d);
+        let dof = degrees_of_freedom(n);
+        flip_signs(axes.as_mut());
+        let ratio = |v: &f64| {
+            if total_variance > 0.0 {
+                v / total_variance
+            } else {
+                0.0
+            }
+        };
+        let explained_variance = variances[..k].to_vec();
+        let noise_variance = if k < rank {
+            match method {
+                Method::Covariance => variances[k..].iter().sum::<f64>() / (rank - k) as f64,
+                _ => {
+                    (total_variance - explained_variance.iter().sum::<f64>()).max(0.0)
+                        / (rank - k) as f64
+                }
+            }
+        } else {
+            0.0
+        };
+        FittedPca {
+            format_version: FORMAT_VERSION,
+            n_features: d,
+            n_samples: n,
+            whiten,
+            method,
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            components: (0..k * d).map(|i| axes[(i / d, i % d)] as f32).collect(),
+            singular_values: explained_variance
+                .iter()
+                .map(|v| (v * dof).sqrt())
+                .collect(),
+            explained_variance_ratio: explained_variance.iter().map(ratio).collect(),
+            all_explained_variance_ratio: variances.iter().map(ratio).collect(),
+            explained_variance,
+            noise_variance,
+        }
+    }
+
     /// Number of components kept.
     pub fn n_components(&self) -> usize {
         self.explained_variance.len()
@@ -317,11 +382,11 @@ impl FittedPca {
     /// by the components' standard deviations when whitening.
     ///
     /// # Errors
-    /// [`DecompError::ShapeMismatch`] if `x` does not have the fitted feature count,
-    /// [`DecompError::NonFinite`].
+    /// [`DecompError::Input`] if `x` does not have the fitted feature count, is empty or holds
+    /// a non-finite value.
     pub fn transform(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
-        check_columns(x, self.n_features)?;
-        check_finite(x)?;
+        validate::check_features(x, self.n_features)?;
+        validate::check_matrix(x)?;
         let (n, d) = x.shape();
         let k = self.n_components();
         let mean: Vec<f64> = self.mean.iter().map(|&m| f64::from(m)).collect();
@@ -344,12 +409,12 @@ impl FittedPca {
     /// `samples x features` out): the mean plus the combination of the axes.
     ///
     /// # Errors
-    /// [`DecompError::ShapeMismatch`] if `z` does not have `n_components` columns,
-    /// [`DecompError::NonFinite`].
+    /// [`DecompError::Input`] if `z` does not have `n_components` columns, is empty or holds
+    /// a non-finite value.
     pub fn inverse_transform(&self, z: &DMatrix<f32>) -> Result<DMatrix<f32>> {
         let k = self.n_components();
-        check_columns(z, k)?;
-        check_finite(z)?;
+        validate::check_features(z, k)?;
+        validate::check_matrix(z)?;
         let n = z.nrows();
         let d = self.n_features;
         let mut scaled = z.clone();
@@ -373,28 +438,52 @@ impl FittedPca {
     /// As [`FittedPca::transform`].
     pub fn reconstruction_error(&self, x: &DMatrix<f32>) -> Result<f64> {
         let back = self.inverse_transform(&self.transform(x)?)?;
-        let total: f64 = x
-            .as_slice()
-            .iter()
-            .zip(back.as_slice())
-            .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
-            .sum();
-        Ok(total / x.nrows() as f64)
+        Ok(simd::sq_dist_f64(x.as_slice(), back.as_slice()) / x.nrows() as f64)
     }
 }
 
-fn check_columns(x: &DMatrix<f32>, expected: usize) -> Result<()> {
-    if x.ncols() == expected && x.nrows() > 0 {
-        Ok(())
-    } else if x.nrows() == 0 {
-        Err(DecompError::EmptyInput {
-            rows: 0,
-            cols: x.ncols(),
-        })
-    } else {
-        Err(DecompError::ShapeMismatch {
-            expected,
-            found: x.ncols(),
-        })
+impl Fit<DMatrix<f32>> for Pca {
+    type Fitted = FittedPca;
+    type Error = DecompError;
+
+    /// [`Pca::fit`].
+    fn fit(&self, x: &DMatrix<f32>) -> Result<FittedPca> {
+        Pca::fit(self, x)
     }
+}
+
+impl Transform<DMatrix<f32>> for FittedPca {
+    type Output = DMatrix<f32>;
+    type Error = DecompError;
+
+    /// [`FittedPca::transform`].
+    fn transform(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        FittedPca::transform(self, x)
+    }
+}
+
+impl InverseTransform<DMatrix<f32>> for FittedPca {
+    type Output = DMatrix<f32>;
+    type Error = DecompError;
+
+    /// [`FittedPca::inverse_transform`].
+    fn inverse_transform(&self, z: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        FittedPca::inverse_transform(self, z)
+    }
+}
+
+/// The version of a stored model without a `format_version` field: the form before the field.
+fn first_format_version() -> u32 {
+    1
+}
+
+/// Reads `format_version`, refusing any but [`FORMAT_VERSION`].
+fn known_format_version<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    let found = u32::deserialize(d)?;
+    if found != FORMAT_VERSION {
+        return Err(D::Error::custom(format!(
+            "a PCA of format version {found}; this version of fmnist-decomp reads version {FORMAT_VERSION}"
+        )));
+    }
+    Ok(found)
 }

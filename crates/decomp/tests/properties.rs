@@ -1,5 +1,6 @@
 //! Invariants of PCA on random data (proptest), determinism across thread counts, and errors.
 
+use fmnist_core::InputError;
 use fmnist_decomp::{DecompError, Method, Pca};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
@@ -63,6 +64,32 @@ fn the_model_round_trips_through_json() {
         serde_json::from_str(&serde_json::to_string(&pca).unwrap()).unwrap();
     assert_eq!(back.components(), pca.components());
     assert_eq!(back.transform(&x).unwrap(), pca.transform(&x).unwrap());
+    // A form without a version is the first; another version is refused.
+    let text = serde_json::to_string(&pca).unwrap();
+    let unversioned = text.replacen("\"format_version\":1,", "", 1);
+    assert_ne!(unversioned, text);
+    assert_eq!(
+        serde_json::from_str::<fmnist_decomp::FittedPca>(&unversioned).unwrap(),
+        back
+    );
+    let future = text.replacen("\"format_version\":1", "\"format_version\":2", 1);
+    let err = serde_json::from_str::<fmnist_decomp::FittedPca>(&future).unwrap_err();
+    assert!(err.to_string().contains("format version 2"), "{err}");
+}
+
+#[test]
+fn the_estimator_traits_delegate_to_the_methods() {
+    use fmnist_core::{Fit, InverseTransform, Transform};
+    let x = DMatrix::from_fn(30, 4, |i, j| (i * j) as f32 % 5.0);
+    let params = Pca::params(2);
+    let pca = Fit::fit(&params, &x).unwrap();
+    assert_eq!(pca, params.fit(&x).unwrap());
+    let z = Transform::transform(&pca, &x).unwrap();
+    assert_eq!(z, pca.transform(&x).unwrap());
+    assert_eq!(
+        InverseTransform::inverse_transform(&pca, &z).unwrap(),
+        pca.inverse_transform(&z).unwrap()
+    );
 }
 
 #[test]
@@ -70,7 +97,10 @@ fn bad_input_is_an_error_not_a_panic() {
     let x = DMatrix::from_row_slice(3, 2, &[0.0, 1.0, 2.0, 3.0, 4.0, 6.0]);
     assert!(matches!(
         Pca::params(0).fit(&x),
-        Err(DecompError::InvalidComponentCount { .. })
+        Err(DecompError::InvalidParameter {
+            name: "n_components",
+            ..
+        })
     ));
     assert!(matches!(
         Pca::params(3).fit(&x),
@@ -78,21 +108,25 @@ fn bad_input_is_an_error_not_a_panic() {
     ));
     assert!(matches!(
         Pca::params(1).fit(&DMatrix::zeros(0, 2)),
-        Err(DecompError::EmptyInput { .. })
+        Err(DecompError::Input(InputError::NoSamples))
     ));
     let mut nan = x.clone();
     nan[(1, 1)] = f32::NAN;
     assert!(matches!(
         Pca::params(1).fit(&nan),
-        Err(DecompError::NonFinite { row: 1, col: 1, .. })
+        Err(DecompError::Input(InputError::NonFinite {
+            row: 1,
+            col: 1,
+            ..
+        }))
     ));
     let pca = Pca::params(1).fit(&x).unwrap();
     assert_eq!(
         pca.transform(&DMatrix::zeros(2, 3)).unwrap_err(),
-        DecompError::ShapeMismatch {
+        DecompError::Input(InputError::FeatureMismatch {
             expected: 2,
             found: 3
-        }
+        })
     );
     assert!(pca.inverse_transform(&DMatrix::zeros(2, 2)).is_err());
     assert!(pca.transform(&nan).is_err());

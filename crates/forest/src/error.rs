@@ -4,15 +4,12 @@ use thiserror::Error;
 
 /// What can go wrong when fitting a forest or predicting with it.
 #[derive(Debug, Error, Clone, PartialEq)]
-pub enum Error {
-    /// The feature matrix has no rows or no columns.
-    #[error("no data: the feature matrix is {rows} x {cols}")]
-    EmptyData {
-        /// Rows (samples) of the matrix.
-        rows: usize,
-        /// Columns (features) of the matrix.
-        cols: usize,
-    },
+#[non_exhaustive]
+pub enum ForestError {
+    /// Features that no estimator can use: no rows or no columns, a NaN or ±inf `f32` feature
+    /// (named by row and column), or another number of features than the forest was fitted on.
+    #[error(transparent)]
+    Input(#[from] fmnist_core::InputError),
     /// The number of labels differs from the number of rows.
     #[error("{labels} labels for {rows} rows")]
     LabelCountMismatch {
@@ -20,22 +17,6 @@ pub enum Error {
         rows: usize,
         /// Labels given.
         labels: usize,
-    },
-    /// An `f32` feature is NaN (infinities are fine: they fall into the outer bins).
-    #[error("feature {col} of row {row} is NaN")]
-    NotANumber {
-        /// Row of the first NaN.
-        row: usize,
-        /// Column of the first NaN.
-        col: usize,
-    },
-    /// The matrix given to `predict` has another number of features than the one fitted on.
-    #[error("the forest was fitted on {expected} features, got {found}")]
-    FeatureCountMismatch {
-        /// Features at fit time.
-        expected: usize,
-        /// Features given now.
-        found: usize,
     },
     /// `predict` got `u8` features for a forest fitted on `f32` features, or the reverse.
     #[error("the forest was fitted on {expected} features, got {found} features")]
@@ -66,5 +47,5 @@ pub enum Error {
     InvalidParameter(String),
 }
 
-/// `Result` with this crate's [`Error`].
-pub type Result<T> = std::result::Result<T, Error>;
+/// `Result` with this crate's [`ForestError`].
+pub type Result<T> = std::result::Result<T, ForestError>;

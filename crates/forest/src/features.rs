@@ -3,11 +3,12 @@
 
 use std::borrow::Cow;
 
+use fmnist_core::validate;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{ForestError, Result};
 
 /// The most bins a feature has: every bin is one `u8` value.
 pub const MAX_BINS: usize = 256;
@@ -15,7 +16,7 @@ pub const MAX_BINS: usize = 256;
 /// A feature matrix, one row per sample: `DMatrix<u8>` (used as is: splits are exact over its
 /// 256 values) or `DMatrix<f32>` (binned into at most 256 quantile bins per feature, learnt at
 /// fit time: the one approximation of this crate, exact for features of at most 256 distinct
-/// values such as pixels scaled to `[0, 1]` or cluster labels).
+/// values such as pixels scaled to `[0, 1]` or cluster labels; a NaN or ±inf is an error).
 ///
 /// The trait is sealed: these two are the kinds of features there are.
 pub trait Features: sealed::Sealed {
@@ -49,7 +50,7 @@ impl Features for DMatrix<u8> {
     fn bin_for_predict(&self, binner: Option<&Binner>) -> Result<Cow<'_, [u8]>> {
         match binner {
             None => Ok(Cow::Borrowed(self.as_slice())),
-            Some(_) => Err(Error::FeatureKindMismatch {
+            Some(_) => Err(ForestError::FeatureKindMismatch {
                 expected: "f32",
                 found: "u8",
             }),
@@ -63,30 +64,19 @@ impl Features for DMatrix<f32> {
     }
 
     fn bin_for_fit(&self) -> Result<(Option<Binner>, Cow<'_, [u8]>)> {
-        check_finite(self)?;
+        validate::check_finite(self)?;
         let binner = Binner::fit(self);
         let binned = binner.transform(self);
         Ok((Some(binner), Cow::Owned(binned)))
     }
 
     fn bin_for_predict(&self, binner: Option<&Binner>) -> Result<Cow<'_, [u8]>> {
-        let binner = binner.ok_or(Error::FeatureKindMismatch {
+        let binner = binner.ok_or(ForestError::FeatureKindMismatch {
             expected: "u8",
             found: "f32",
         })?;
-        check_finite(self)?;
+        validate::check_finite(self)?;
         Ok(Cow::Owned(binner.transform(self)))
-    }
-}
-
-fn check_finite(x: &DMatrix<f32>) -> Result<()> {
-    let rows = x.nrows();
-    match x.as_slice().iter().position(|v| v.is_nan()) {
-        Some(i) => Err(Error::NotANumber {
-            row: i % rows,
-            col: i / rows,
-        }),
-        None => Ok(()),
     }
 }
 
@@ -167,19 +157,19 @@ fn column_edges(sorted: &[f32]) -> Vec<f32> {
 /// Pixel features with one more column: the cluster label of each row (the study's "add").
 ///
 /// # Errors
-/// [`Error::LabelCountMismatch`] if there is not one label per row, [`Error::LabelTooLarge`]
-/// for a label above 255.
+/// [`ForestError::LabelCountMismatch`] if there is not one label per row,
+/// [`ForestError::LabelTooLarge`] for a label above 255.
 ///
 /// ```
 /// use nalgebra::DMatrix;
 /// let x = DMatrix::from_row_slice(2, 2, &[1u8, 2, 3, 4]);
 /// let with = fmnist_forest::add_label_column(&x, &[7u32, 9])?;
 /// assert_eq!(with, DMatrix::from_row_slice(2, 3, &[1u8, 2, 7, 3, 4, 9]));
-/// # Ok::<(), fmnist_forest::Error>(())
+/// # Ok::<(), fmnist_forest::ForestError>(())
 /// ```
 pub fn add_label_column<L: Copy + Into<u64>>(x: &DMatrix<u8>, labels: &[L]) -> Result<DMatrix<u8>> {
     if labels.len() != x.nrows() {
-        return Err(Error::LabelCountMismatch {
+        return Err(ForestError::LabelCountMismatch {
             rows: x.nrows(),
             labels: labels.len(),
         });
@@ -194,22 +184,34 @@ pub fn add_label_column<L: Copy + Into<u64>>(x: &DMatrix<u8>, labels: &[L]) -> R
 /// The cluster label alone as a one-column feature matrix (the study's "replace").
 ///
 /// # Errors
-/// [`Error::LabelTooLarge`] for a label above 255.
+/// [`ForestError::LabelTooLarge`] for a label above 255.
 pub fn label_column<L: Copy + Into<u64>>(labels: &[L]) -> Result<DMatrix<u8>> {
-    let data = labels
+    let data = narrow_labels(labels, |row, label| ForestError::LabelTooLarge {
+        row,
+        label,
+    })?;
+    Ok(DMatrix::from_vec(labels.len(), 1, data))
+}
+
+/// Every label as a `T`; `too_large(row, label)` for the first that `T` cannot hold.
+pub(crate) fn narrow_labels<L: Copy + Into<u64>, T: TryFrom<u64>>(
+    labels: &[L],
+    too_large: fn(usize, u64) -> ForestError,
+) -> Result<Vec<T>> {
+    labels
         .iter()
         .enumerate()
         .map(|(row, &label)| {
             let label: u64 = label.into();
-            u8::try_from(label).map_err(|_| Error::LabelTooLarge { row, label })
+            T::try_from(label).map_err(|_| too_large(row, label))
         })
-        .collect::<Result<Vec<u8>>>()?;
-    Ok(DMatrix::from_vec(labels.len(), 1, data))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fmnist_core::InputError;
 
     #[test]
     fn few_distinct_values_get_one_bin_each() {
@@ -232,17 +234,17 @@ mod tests {
         let first_bin = binned.iter().filter(|&&b| b == 0).count();
         assert!((39..=40).contains(&first_bin), "{first_bin}");
         // Unseen values at predict time land in the outer bins.
-        let y = DMatrix::from_column_slice(2, 1, &[-1e9f32, f32::INFINITY]);
+        let y = DMatrix::from_column_slice(2, 1, &[-1e9f32, 1e9]);
         assert_eq!(&y.bin_for_predict(Some(&binner)).unwrap()[..], &[0, 255]);
     }
 
     #[test]
-    fn nan_is_an_error_and_kinds_must_match() {
+    fn non_finite_values_are_errors_and_kinds_must_match() {
         let x = DMatrix::from_row_slice(2, 2, &[0.0f32, 1.0, f32::NAN, 2.0]);
-        assert_eq!(
+        assert!(matches!(
             x.bin_for_fit().unwrap_err(),
-            Error::NotANumber { row: 1, col: 0 }
-        );
+            ForestError::Input(InputError::NonFinite { row: 1, col: 0, .. })
+        ));
         let u = DMatrix::from_row_slice(1, 1, &[0u8]);
         assert!(
             u.bin_for_predict(Some(&Binner {
@@ -263,11 +265,11 @@ mod tests {
         );
         assert!(matches!(
             add_label_column(&x, &[1u8]),
-            Err(Error::LabelCountMismatch { rows: 2, labels: 1 })
+            Err(ForestError::LabelCountMismatch { rows: 2, labels: 1 })
         ));
         assert_eq!(
             label_column(&[0u32, 300]).unwrap_err(),
-            Error::LabelTooLarge { row: 1, label: 300 }
+            ForestError::LabelTooLarge { row: 1, label: 300 }
         );
     }
 }

@@ -2,14 +2,15 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use fmnist_core::{Fit, InputError, Predict, PredictProba, validate};
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::features::{Binner, Features};
+use crate::error::{ForestError, Result};
+use crate::features::{Binner, Features, narrow_labels};
 use crate::params::{ClassWeight, RandomForestParams};
 use crate::tree::{self, Limits, TrainingData, Tree, Workspace};
 
@@ -33,9 +34,11 @@ impl RandomForestParams {
     /// Trees are grown in parallel on rayon's pool; the result depends on the seed only.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a parameter out of range, [`Error::EmptyData`],
-    /// [`Error::LabelCountMismatch`], [`Error::ClassLabelTooLarge`], [`Error::NotANumber`] for
-    /// NaN in `f32` features. A single class is no error: the forest always predicts it.
+    /// [`ForestError::InvalidParameter`] for a parameter out of range (from
+    /// [`RandomForestParams::check`], which runs first, or a `max_features` count above the
+    /// number of features), [`ForestError::Input`] for no rows or no features or a NaN or ±inf
+    /// `f32` feature, [`ForestError::LabelCountMismatch`], [`ForestError::ClassLabelTooLarge`].
+    /// A single class is no error: the forest always predicts it.
     pub fn fit<X: Features, L: Copy + Into<u64>>(
         &self,
         x: &X,
@@ -55,22 +58,22 @@ impl RandomForestParams {
         y: &[L],
         progress: impl Fn(usize) + Sync,
     ) -> Result<FittedRandomForest> {
-        self.validate()?;
+        self.check()?;
         let (n_rows, n_features) = x.shape();
-        if n_rows == 0 || n_features == 0 {
-            return Err(Error::EmptyData {
-                rows: n_rows,
-                cols: n_features,
-            });
+        if n_rows == 0 {
+            return Err(InputError::NoSamples.into());
+        }
+        if n_features == 0 {
+            return Err(InputError::NoFeatures.into());
         }
         if y.len() != n_rows {
-            return Err(Error::LabelCountMismatch {
+            return Err(ForestError::LabelCountMismatch {
                 rows: n_rows,
                 labels: y.len(),
             });
         }
         if u32::try_from(n_rows).is_err() || u32::try_from(n_features).is_err() {
-            return Err(Error::InvalidParameter(format!(
+            return Err(ForestError::InvalidParameter(format!(
                 "{n_rows} x {n_features} is too large: at most u32::MAX - 1 rows and features"
             )));
         }
@@ -114,6 +117,7 @@ impl RandomForestParams {
             .then(|| oob_accuracy(&grown, &y_index, classes.len()));
         let feature_importances = mean_importances(&grown, n_features);
         Ok(FittedRandomForest {
+            format_version: FORMAT_VERSION,
             params: *self,
             classes,
             n_features,
@@ -179,6 +183,47 @@ impl RandomForestParams {
     }
 }
 
+/// Training data of a classifier: the features (one row per sample) and one class label per
+/// row, borrowed. The `D` of the forest's [`Fit`] implementation, so that code written against
+/// `fmnist_core`'s traits fits a forest as it fits the unsupervised estimators:
+///
+/// ```
+/// use fmnist_core::{Fit, Predict};
+/// use fmnist_forest::{Labelled, RandomForest};
+/// use nalgebra::DMatrix;
+///
+/// let x = DMatrix::from_row_slice(4, 1, &[0u8, 10, 200, 210]);
+/// let y = [0u8, 0, 1, 1];
+/// let params = RandomForest::params().n_trees(5).bootstrap(false);
+/// let forest = Fit::fit(&params, &Labelled::new(&x, &y))?;
+/// assert_eq!(Predict::predict(&forest, &x)?, vec![0, 0, 1, 1]);
+/// # Ok::<(), fmnist_forest::ForestError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Labelled<'a, X, L> {
+    /// The features: a `DMatrix<u8>` or a `DMatrix<f32>`, one row per sample.
+    pub x: &'a X,
+    /// The class label of every row (any integers up to `u32::MAX`).
+    pub y: &'a [L],
+}
+
+impl<'a, X, L> Labelled<'a, X, L> {
+    /// The features `x` with the labels `y` (their lengths are checked by the fit).
+    pub fn new(x: &'a X, y: &'a [L]) -> Self {
+        Self { x, y }
+    }
+}
+
+impl<X: Features, L: Copy + Into<u64>> Fit<Labelled<'_, X, L>> for RandomForestParams {
+    type Fitted = FittedRandomForest;
+    type Error = ForestError;
+
+    /// [`RandomForestParams::fit`] on the data's features and labels.
+    fn fit(&self, data: &Labelled<'_, X, L>) -> Result<FittedRandomForest> {
+        RandomForestParams::fit(self, data.x, data.y)
+    }
+}
+
 /// The column-major `n_rows x n_features` bins in row-major order.
 fn row_major(bins: &[u8], n_rows: usize, n_features: usize) -> Vec<u8> {
     const BLOCK: usize = 64;
@@ -212,14 +257,10 @@ struct GrownTree {
 
 /// The sorted distinct labels and each label's index among them.
 fn encode_classes<L: Copy + Into<u64>>(y: &[L]) -> Result<(Vec<u32>, Vec<u32>)> {
-    let labels = y
-        .iter()
-        .enumerate()
-        .map(|(row, &label)| {
-            let label: u64 = label.into();
-            u32::try_from(label).map_err(|_| Error::ClassLabelTooLarge { row, label })
-        })
-        .collect::<Result<Vec<u32>>>()?;
+    let labels: Vec<u32> = narrow_labels(y, |row, label| ForestError::ClassLabelTooLarge {
+        row,
+        label,
+    })?;
     let mut classes = labels.clone();
     classes.sort_unstable();
     classes.dedup();
@@ -306,11 +347,16 @@ fn argmax(values: &[f64]) -> usize {
     best
 }
 
-/// A fitted Random Forest. Serialise it with serde to save it; deserialising checks that the
-/// trees are well formed.
+/// The version of [`FittedRandomForest`]'s serialised form, written as `format_version` and
+/// checked on load. A form without the field, from before it existed, is version 1.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A fitted Random Forest. Serialise it with serde to save it; deserialising checks the format
+/// version and that the trees are well formed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "StoredForest")]
 pub struct FittedRandomForest {
+    format_version: u32,
     params: RandomForestParams,
     classes: Vec<u32>,
     n_features: usize,
@@ -403,16 +449,12 @@ impl FittedRandomForest {
     /// scikit-learn's `predict_proba`.
     ///
     /// # Errors
-    /// [`Error::FeatureCountMismatch`], [`Error::FeatureKindMismatch`] (`u8` features for a
-    /// forest fitted on `f32` or the reverse), [`Error::NotANumber`].
+    /// [`ForestError::Input`] for another number of features than fitted on or a NaN or ±inf
+    /// `f32` feature, [`ForestError::FeatureKindMismatch`] (`u8` features for a forest fitted on
+    /// `f32` or the reverse).
     pub fn predict_proba<X: Features>(&self, x: &X) -> Result<DMatrix<f64>> {
         let (n_rows, n_features) = x.shape();
-        if n_features != self.n_features {
-            return Err(Error::FeatureCountMismatch {
-                expected: self.n_features,
-                found: n_features,
-            });
-        }
+        validate::check_width(n_features, self.n_features)?;
         let bins = x.bin_for_predict(self.binner.as_ref())?;
         let n_classes = self.classes.len();
         let mut proba = vec![0.0f64; n_rows * n_classes];
@@ -460,9 +502,31 @@ impl FittedRandomForest {
     }
 }
 
+impl<X: Features> Predict<X> for FittedRandomForest {
+    type Output = Vec<u32>;
+    type Error = ForestError;
+
+    /// [`FittedRandomForest::predict`].
+    fn predict(&self, x: &X) -> Result<Vec<u32>> {
+        FittedRandomForest::predict(self, x)
+    }
+}
+
+impl<X: Features> PredictProba<X> for FittedRandomForest {
+    type Output = DMatrix<f64>;
+    type Error = ForestError;
+
+    /// [`FittedRandomForest::predict_proba`].
+    fn predict_proba(&self, x: &X) -> Result<DMatrix<f64>> {
+        FittedRandomForest::predict_proba(self, x)
+    }
+}
+
 /// The serialised form, checked before it becomes a [`FittedRandomForest`].
 #[derive(Deserialize)]
 struct StoredForest {
+    #[serde(default = "first_format_version")]
+    format_version: u32,
     params: RandomForestParams,
     classes: Vec<u32>,
     n_features: usize,
@@ -476,6 +540,12 @@ impl TryFrom<StoredForest> for FittedRandomForest {
     type Error = String;
 
     fn try_from(s: StoredForest) -> std::result::Result<Self, String> {
+        if s.format_version != FORMAT_VERSION {
+            return Err(format!(
+                "a forest of format version {}; this version of fmnist-forest reads version {FORMAT_VERSION}",
+                s.format_version
+            ));
+        }
         let n_classes = s.classes.len();
         if n_classes == 0 || s.trees.is_empty() {
             return Err("a forest needs at least one class and one tree".into());
@@ -496,6 +566,7 @@ impl TryFrom<StoredForest> for FittedRandomForest {
             }
         }
         Ok(Self {
+            format_version: s.format_version,
             params: s.params,
             classes: s.classes,
             n_features: s.n_features,
@@ -505,4 +576,9 @@ impl TryFrom<StoredForest> for FittedRandomForest {
             oob_score: s.oob_score,
         })
     }
+}
+
+/// The version of a stored forest without a `format_version` field: the form before the field.
+fn first_format_version() -> u32 {
+    1
 }

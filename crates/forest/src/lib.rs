@@ -6,7 +6,8 @@
 //!   the 256 possible values, exactly the splits scikit-learn considers on such data; or a
 //!   `DMatrix<f32>`, binned into at most 256 quantile bins per feature at fit time. That binning
 //!   is the one approximation of this crate, and it is exact when a feature has at most 256
-//!   distinct values (pixels scaled to `[0, 1]`, cluster labels). NaN is an error.
+//!   distinct values (pixels scaled to `[0, 1]`, cluster labels). NaN and ±inf are errors
+//!   (`fmnist_core`'s [`InputError`](fmnist_core::InputError), in [`ForestError::Input`]).
 //! - [`add_label_column`] appends cluster labels to pixel features (the study's "add");
 //!   [`label_column`] makes the label alone a feature matrix ("replace").
 //! - [`RandomForest::params`] gives scikit-learn's defaults (100 trees, Gini, `sqrt` features per
@@ -18,7 +19,11 @@
 //!   [`RandomForestParams::seed`]: the same seed gives the same forest on any number of threads.
 //! - A [`FittedRandomForest`] predicts classes and probabilities (the mean of the trees'), gives
 //!   the mean decrease in impurity per feature, the out-of-bag accuracy if asked, tree statistics,
-//!   and is saved and loaded with serde.
+//!   and is saved and loaded with serde (with a checked [`FORMAT_VERSION`]).
+//! - The estimator contract of `fmnist_core`: the parameters implement
+//!   [`Fit`](fmnist_core::Fit) on [`Labelled`] data (features and labels), the fitted forest
+//!   [`Predict`](fmnist_core::Predict) and [`PredictProba`](fmnist_core::PredictProba) on either
+//!   kind of features; the inherent methods do the same without importing the traits.
 //!
 //! ```
 //! use fmnist_forest::{RandomForest, MaxFeatures};
@@ -34,7 +39,7 @@
 //! let proba = forest.predict_proba(&x)?; // 200 x 2, rows sum to 1
 //! assert!((proba.row(0).sum() - 1.0).abs() < 1e-9);
 //! assert!(forest.feature_importances()[0] > 0.9);
-//! # Ok::<(), fmnist_forest::Error>(())
+//! # Ok::<(), fmnist_forest::ForestError>(())
 //! ```
 
 mod error;
@@ -43,8 +48,8 @@ mod forest;
 mod params;
 mod tree;
 
-pub use error::{Error, Result};
+pub use error::{ForestError, Result};
 pub use features::{Binner, Features, MAX_BINS, add_label_column, label_column};
-pub use forest::{FittedRandomForest, RandomForest, TreeStats};
+pub use forest::{FORMAT_VERSION, FittedRandomForest, Labelled, RandomForest, TreeStats};
 pub use params::{ClassWeight, Criterion, MaxFeatures, MaxSamples, RandomForestParams};
 pub use tree::Tree;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{ForestError, Result};
 
 /// The impurity a split minimises (scikit-learn's `criterion`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -38,26 +38,38 @@ impl MaxFeatures {
     /// The number of features drawn per split among `d`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a fraction outside `(0, 1]`, a count of 0 or above `d`.
+    /// [`ForestError::InvalidParameter`] for a fraction outside `(0, 1]`, a count of 0 or above
+    /// `d`.
     pub fn resolve(self, d: usize) -> Result<usize> {
+        self.check()?;
         let count = match self {
             MaxFeatures::Sqrt => (d as f64).sqrt() as usize,
             MaxFeatures::Log2 => (d as f64).log2() as usize,
-            MaxFeatures::Fraction(f) if f > 0.0 && f <= 1.0 => (f * d as f64) as usize,
-            MaxFeatures::Fraction(f) => {
-                return Err(Error::InvalidParameter(format!(
-                    "max_features fraction must be in (0, 1], got {f}"
-                )));
-            }
-            MaxFeatures::Count(c) if (1..=d).contains(&c) => c,
+            MaxFeatures::Fraction(f) => (f * d as f64) as usize,
+            MaxFeatures::Count(c) if c <= d => c,
             MaxFeatures::Count(c) => {
-                return Err(Error::InvalidParameter(format!(
+                return Err(ForestError::InvalidParameter(format!(
                     "max_features must be in 1..={d} for {d} features, got {c}"
                 )));
             }
             MaxFeatures::All => d,
         };
         Ok(count.clamp(1, d.max(1)))
+    }
+
+    /// The checks that need no data: a fraction in `(0, 1]`, a count of at least 1.
+    fn check(self) -> Result<()> {
+        match self {
+            MaxFeatures::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
+                Err(ForestError::InvalidParameter(format!(
+                    "max_features fraction must be in (0, 1], got {f}"
+                )))
+            }
+            MaxFeatures::Count(0) => Err(ForestError::InvalidParameter(
+                "max_features must be at least 1, got 0".into(),
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -78,17 +90,30 @@ impl MaxSamples {
     /// The bootstrap sample size for `n` rows.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a count of 0 or a fraction outside `(0, 1]`.
+    /// [`ForestError::InvalidParameter`] for a count of 0 or a fraction outside `(0, 1]`.
     pub fn resolve(self, n: usize) -> Result<usize> {
-        match self {
-            MaxSamples::All => Ok(n),
-            MaxSamples::Count(c) if c >= 1 => Ok(c),
-            MaxSamples::Fraction(f) if f > 0.0 && f <= 1.0 => {
-                Ok(((f * n as f64).round_ties_even() as usize).max(1))
-            }
-            other => Err(Error::InvalidParameter(format!(
-                "max_samples must be a count >= 1 or a fraction in (0, 1], got {other:?}"
-            ))),
+        self.check()?;
+        Ok(match self {
+            MaxSamples::All => n,
+            MaxSamples::Count(c) => c,
+            MaxSamples::Fraction(f) => ((f * n as f64).round_ties_even() as usize).max(1),
+        })
+    }
+
+    /// The checks (all of them: none needs the data): a count of at least 1, a fraction in
+    /// `(0, 1]`.
+    fn check(self) -> Result<()> {
+        let valid = match self {
+            MaxSamples::All => true,
+            MaxSamples::Count(c) => c >= 1,
+            MaxSamples::Fraction(f) => f > 0.0 && f <= 1.0,
+        };
+        if valid {
+            Ok(())
+        } else {
+            Err(ForestError::InvalidParameter(format!(
+                "max_samples must be a count >= 1 or a fraction in (0, 1], got {self:?}"
+            )))
         }
     }
 }
@@ -103,8 +128,9 @@ pub enum ClassWeight {
     Balanced,
 }
 
-/// The parameters of a Random Forest; build with [`crate::RandomForest::params`], set with the
-/// builder methods, then [`RandomForestParams::fit`].
+/// The parameters of a Random Forest; build with [`crate::RandomForest::params`] (or
+/// `Default`), set with the builder methods, then [`RandomForestParams::fit`], which runs
+/// [`RandomForestParams::check`] first.
 ///
 /// Names and defaults are scikit-learn's `RandomForestClassifier` (`n_trees` is its
 /// `n_estimators`, `seed` its `random_state`).
@@ -211,9 +237,16 @@ impl RandomForestParams {
         self
     }
 
-    /// Checks the ranges that do not depend on the data.
-    pub(crate) fn validate(&self) -> Result<()> {
-        let fail = |message: String| Err(Error::InvalidParameter(message));
+    /// Checks the parameters alone, before any data is seen; [`RandomForestParams::fit`] runs
+    /// it first.
+    ///
+    /// # Errors
+    /// [`ForestError::InvalidParameter`] for 0 trees, `min_samples_split < 2`,
+    /// `min_samples_leaf < 1`, `oob_score` without bootstrap, a `max_features` fraction outside
+    /// `(0, 1]` or count of 0, a `max_samples` count of 0 or fraction outside `(0, 1]`. (A
+    /// `max_features` count above the number of features is found when the data is.)
+    pub fn check(&self) -> Result<()> {
+        let fail = |message: String| Err(ForestError::InvalidParameter(message));
         if self.n_trees == 0 {
             return fail("n_trees must be at least 1".into());
         }
@@ -229,7 +262,8 @@ impl RandomForestParams {
         if self.oob_score && !self.bootstrap {
             return fail("oob_score needs bootstrap".into());
         }
-        Ok(())
+        self.max_features.check()?;
+        self.max_samples.check()
     }
 }
 
@@ -268,8 +302,10 @@ mod tests {
         assert_eq!(p.max_depth, None);
         assert_eq!((p.min_samples_split, p.min_samples_leaf), (2, 1));
         assert!(p.bootstrap && !p.oob_score);
-        assert!(p.validate().is_ok());
-        assert!(p.min_samples_split(1).validate().is_err());
-        assert!(p.bootstrap(false).oob_score(true).validate().is_err());
+        assert!(p.check().is_ok());
+        assert!(p.min_samples_split(1).check().is_err());
+        assert!(p.bootstrap(false).oob_score(true).check().is_err());
+        assert!(p.max_features(MaxFeatures::Fraction(0.0)).check().is_err());
+        assert!(p.max_samples(MaxSamples::Count(0)).check().is_err());
     }
 }

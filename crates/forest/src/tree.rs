@@ -151,6 +151,26 @@ struct View<'a> {
     feature_stride: usize,
 }
 
+impl<'a> View<'a> {
+    /// The training data's column-major bins, rows indexed as in the data.
+    fn columns(data: &TrainingData<'a>) -> Self {
+        View {
+            data: data.x,
+            row_stride: 1,
+            feature_stride: data.n_rows,
+        }
+    }
+
+    /// Row-major bins of `n_features` per row (a node's rows copied together).
+    fn rows(data: &'a [u8], n_features: usize) -> Self {
+        View {
+            data,
+            row_stride: n_features,
+            feature_stride: 1,
+        }
+    }
+}
+
 /// The growth limits of a tree, resolved against the data.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -237,6 +257,9 @@ fn impurity(criterion: Criterion, counts: &[f64], w: f64) -> f64 {
 
 /// Grows one tree on the rows with a non-zero `weights` entry (bootstrap counts), adding each
 /// split's weighted impurity decrease to `importances` (one entry per feature).
+///
+/// Nodes are grown depth first from a stack of [`Frame`]s: each is made a leaf or split in two,
+/// its samples partitioned in place and its children pushed.
 pub(crate) fn grow(
     data: &TrainingData<'_>,
     limits: &Limits,
@@ -245,12 +268,11 @@ pub(crate) fn grow(
     ws: &mut Workspace,
     importances: &mut [f64],
 ) -> Tree {
-    let n_classes = data.n_classes;
-    let n_features = data.n_features;
     // A sample drawn twice counts once for min_samples_leaf, as in scikit-learn; histograms
     // count distinct samples only where that can matter.
     let track_distinct = limits.min_samples_leaf > 1 && weights.iter().any(|&w| w > 1);
-    let stride = n_classes + usize::from(track_distinct);
+    let stride = data.n_classes + usize::from(track_distinct);
+    ws.reset(data, weights, stride);
     let Workspace {
         samples,
         right,
@@ -258,178 +280,241 @@ pub(crate) fn grow(
         local,
         split: buffers,
     } = ws;
-    buffers.hist.clear();
-    buffers.hist.resize(MAX_BINS * stride, 0);
-    for buffer in [
-        &mut buffers.total,
-        &mut buffers.left,
-        &mut buffers.best_left,
-    ] {
-        buffer.clear();
-        buffer.resize(n_classes, 0.0);
-    }
-    buffers.features.clear();
-    buffers.features.extend(0..n_features as u32);
-    buffers.constant_features.clone_from(&buffers.features);
-    samples.clear();
-    samples.extend(
-        weights
-            .iter()
-            .enumerate()
-            .filter(|&(_, &w)| w > 0)
-            .map(|(row, &weight)| Sample {
-                row: row as u32,
-                class: data.y[row],
-                weight,
-            }),
-    );
-    stack.clear();
-    stack.push(Frame {
-        start: 0,
-        end: samples.len(),
-        depth: 0,
-        n_constants: 0,
-        right_of: None,
-    });
-
-    let mut tree = Tree {
-        nodes: Vec::new(),
-        leaf_proba: Vec::new(),
-        depth: 0,
-    };
+    let mut tree = Tree::empty();
     let mut searcher = Searcher {
-        n_classes,
+        n_classes: data.n_classes,
         class_weight: data.class_weight,
         limits,
         stride,
         track_distinct,
         rng,
     };
-    let global = View {
-        data: data.x,
-        row_stride: 1,
-        feature_stride: data.n_rows,
-    };
+    let global = View::columns(data);
     // Frames at stack positions >= local_floor belong to the subtree copied into `local`.
     let mut local_floor: Option<usize> = None;
     while let Some(frame) = stack.pop() {
-        let index = tree.nodes.len();
-        if let Some(parent) = frame.right_of {
-            tree.nodes[parent].right = index as u32;
-        }
-        tree.depth = tree.depth.max(frame.depth);
+        let index = tree.open(&frame);
         let n_node = frame.end - frame.start;
         if local_floor.is_some_and(|floor| stack.len() < floor) {
             local_floor = None;
         }
         if local_floor.is_none() && n_node <= limits.local_max {
-            local.clear();
-            for (i, s) in samples[frame.start..frame.end].iter_mut().enumerate() {
-                let row = s.row as usize;
-                local.extend_from_slice(&data.rows[row * n_features..(row + 1) * n_features]);
-                s.row = i as u32;
-            }
+            copy_rows(data, &mut samples[frame.start..frame.end], local);
             // Rows now index `local`, for this frame and its whole subtree.
             local_floor = Some(stack.len());
         }
         let view = match local_floor {
-            Some(_) => View {
-                data: local,
-                row_stride: n_features,
-                feature_stride: 1,
-            },
+            Some(_) => View::rows(local, data.n_features),
             None => global,
         };
 
         let node_samples = &samples[frame.start..frame.end];
-        let total = &mut buffers.total;
-        total.fill(0.0);
-        let mut raw_total = 0u64;
-        for s in node_samples {
-            total[s.class as usize] += f64::from(s.weight);
-            raw_total += u64::from(s.weight);
-        }
-        for (t, &cw) in total.iter_mut().zip(data.class_weight) {
-            *t *= cw;
-        }
-        let weighted: f64 = total.iter().sum();
-        let node_impurity = impurity(limits.criterion, total, weighted);
-        let is_leaf = frame.depth >= limits.max_depth
-            || n_node < limits.min_samples_split
-            || n_node < 2 * limits.min_samples_leaf
-            || node_impurity <= f64::EPSILON;
-        let count = if track_distinct {
-            n_node as u64
-        } else {
-            raw_total
-        };
-        let split = if is_leaf {
+        let (weighted, raw_total) =
+            class_totals(node_samples, data.class_weight, &mut buffers.total);
+        let node_impurity = impurity(limits.criterion, &buffers.total, weighted);
+        let split = if limits.stop_at(&frame, node_impurity) {
             None
         } else {
-            searcher.find_split(buffers, node_samples, view, &frame, count)
+            searcher.find_split(buffers, node_samples, view, &frame, raw_total)
         };
-        match split {
-            None => {
-                let leaf = tree.leaf_proba.len() / n_classes.max(1);
-                tree.nodes.push(Node {
-                    feature: LEAF,
-                    threshold: 0,
-                    right: leaf as u32,
-                });
-                tree.leaf_proba
-                    .extend(buffers.total.iter().map(|&c| (c / weighted) as f32));
-            }
-            Some((best, n_constants)) => {
-                let left_weight: f64 = buffers.best_left.iter().sum();
-                let right_weight = weighted - left_weight;
-                // The right side's totals, in the sweep buffer that is free now.
-                for ((r, &t), &l) in buffers
-                    .left
-                    .iter_mut()
-                    .zip(&buffers.total)
-                    .zip(&buffers.best_left)
-                {
-                    *r = t - l;
-                }
-                importances[best.feature] += weighted * node_impurity
-                    - left_weight * impurity(limits.criterion, &buffers.best_left, left_weight)
-                    - right_weight * impurity(limits.criterion, &buffers.left, right_weight);
-
-                // A stable partition: the rows of a node stay in increasing order, so that
-                // filling a histogram walks each feature's column forwards.
-                let base = best.feature * view.feature_stride;
-                let node_samples = &mut samples[frame.start..frame.end];
-                right.clear();
-                let mut mid = 0;
-                for i in 0..node_samples.len() {
-                    let s = node_samples[i];
-                    if view.data[base + s.row as usize * view.row_stride] <= best.threshold {
-                        node_samples[mid] = s;
-                        mid += 1;
-                    } else {
-                        right.push(s);
-                    }
-                }
-                node_samples[mid..].copy_from_slice(right);
-                tree.nodes.push(Node {
-                    feature: best.feature as u32,
-                    threshold: best.threshold,
-                    right: 0,
-                });
-                let child = |start, end, right_of| Frame {
-                    start,
-                    end,
-                    depth: frame.depth + 1,
-                    n_constants,
-                    right_of,
-                };
-                let mid = frame.start + mid;
-                stack.push(child(mid, frame.end, Some(index)));
-                stack.push(child(frame.start, mid, None));
-            }
-        }
+        let Some((best, n_constants)) = split else {
+            tree.push_leaf(&buffers.total, weighted);
+            continue;
+        };
+        importances[best.feature] +=
+            impurity_decrease(limits.criterion, buffers, weighted, node_impurity);
+        let mid = frame.start + partition(&mut samples[frame.start..frame.end], right, view, best);
+        tree.push_split(best);
+        stack.push(frame.child(mid, frame.end, n_constants, Some(index)));
+        stack.push(frame.child(frame.start, mid, n_constants, None));
     }
     tree
+}
+
+impl Tree {
+    /// A tree without nodes, to be grown.
+    fn empty() -> Self {
+        Tree {
+            nodes: Vec::new(),
+            leaf_proba: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    /// Starts the node of `frame`: links it to its parent if it is a right child, records its
+    /// depth, and returns its index.
+    fn open(&mut self, frame: &Frame) -> usize {
+        let index = self.nodes.len();
+        if let Some(parent) = frame.right_of {
+            self.nodes[parent].right = index as u32;
+        }
+        self.depth = self.depth.max(frame.depth);
+        index
+    }
+
+    /// Makes the node just opened a split on `best`; its right child is linked when opened.
+    fn push_split(&mut self, best: Best) {
+        self.nodes.push(Node {
+            feature: best.feature as u32,
+            threshold: best.threshold,
+            right: 0,
+        });
+    }
+
+    /// Makes the node just opened a leaf whose class probabilities are the weighted class
+    /// `total`s (summing to `weighted`) normalised.
+    fn push_leaf(&mut self, total: &[f64], weighted: f64) {
+        let leaf = self.leaf_proba.len() / total.len().max(1);
+        self.nodes.push(Node {
+            feature: LEAF,
+            threshold: 0,
+            right: leaf as u32,
+        });
+        self.leaf_proba
+            .extend(total.iter().map(|&c| (c / weighted) as f32));
+    }
+}
+
+impl Workspace {
+    /// Readies the buffers for a tree on `data` with histograms of `stride` counts per bin:
+    /// every feature a candidate, the rows of non-zero `weights` as the samples, the root on
+    /// the stack. Buffers keep their capacity from tree to tree.
+    fn reset(&mut self, data: &TrainingData<'_>, weights: &[u32], stride: usize) {
+        let buffers = &mut self.split;
+        buffers.hist.clear();
+        buffers.hist.resize(MAX_BINS * stride, 0);
+        for buffer in [
+            &mut buffers.total,
+            &mut buffers.left,
+            &mut buffers.best_left,
+        ] {
+            buffer.clear();
+            buffer.resize(data.n_classes, 0.0);
+        }
+        buffers.features.clear();
+        buffers.features.extend(0..data.n_features as u32);
+        buffers.constant_features.clone_from(&buffers.features);
+        self.samples.clear();
+        self.samples
+            .extend(
+                weights
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &w)| w > 0)
+                    .map(|(row, &weight)| Sample {
+                        row: row as u32,
+                        class: data.y[row],
+                        weight,
+                    }),
+            );
+        self.stack.clear();
+        self.stack.push(Frame {
+            start: 0,
+            end: self.samples.len(),
+            depth: 0,
+            n_constants: 0,
+            right_of: None,
+        });
+    }
+}
+
+impl Frame {
+    /// A child of this node holding `samples[start..end]`, knowing `n_constants` constant
+    /// features; `right_of` is this node's index for the right child.
+    fn child(&self, start: usize, end: usize, n_constants: usize, right_of: Option<usize>) -> Self {
+        Frame {
+            start,
+            end,
+            depth: self.depth + 1,
+            n_constants,
+            right_of,
+        }
+    }
+}
+
+impl Limits {
+    /// Whether the node of `frame`, of impurity `node_impurity`, is a leaf whatever its
+    /// samples' features: too deep, too small to split or to leave two leaves, or pure.
+    fn stop_at(&self, frame: &Frame, node_impurity: f64) -> bool {
+        let n_node = frame.end - frame.start;
+        frame.depth >= self.max_depth
+            || n_node < self.min_samples_split
+            || n_node < 2 * self.min_samples_leaf
+            || node_impurity <= f64::EPSILON
+    }
+}
+
+/// Copies the row-major bins of the rows of `samples` into `local`, one after the other, and
+/// renumbers the samples to index `local`.
+fn copy_rows(data: &TrainingData<'_>, samples: &mut [Sample], local: &mut Vec<u8>) {
+    let n_features = data.n_features;
+    local.clear();
+    for (i, s) in samples.iter_mut().enumerate() {
+        let row = s.row as usize;
+        local.extend_from_slice(&data.rows[row * n_features..(row + 1) * n_features]);
+        s.row = i as u32;
+    }
+}
+
+/// The weighted class totals of a node's `samples` into `total` (bootstrap counts times class
+/// weights), with their sum and the sum of the bootstrap counts alone.
+fn class_totals(samples: &[Sample], class_weight: &[f64], total: &mut [f64]) -> (f64, u64) {
+    total.fill(0.0);
+    let mut raw_total = 0u64;
+    for s in samples {
+        total[s.class as usize] += f64::from(s.weight);
+        raw_total += u64::from(s.weight);
+    }
+    for (t, &cw) in total.iter_mut().zip(class_weight) {
+        *t *= cw;
+    }
+    (total.iter().sum(), raw_total)
+}
+
+/// The weighted impurity decrease of the best split of a node whose class totals (summing to
+/// `weighted`) are in `buffers.total` and of impurity `node_impurity`: the left side's totals
+/// are `buffers.best_left`; the right side's are written to `buffers.left`, free after the
+/// sweep.
+fn impurity_decrease(
+    criterion: Criterion,
+    buffers: &mut SplitBuffers,
+    weighted: f64,
+    node_impurity: f64,
+) -> f64 {
+    let left_weight: f64 = buffers.best_left.iter().sum();
+    let right_weight = weighted - left_weight;
+    for ((r, &t), &l) in buffers
+        .left
+        .iter_mut()
+        .zip(&buffers.total)
+        .zip(&buffers.best_left)
+    {
+        *r = t - l;
+    }
+    weighted * node_impurity
+        - left_weight * impurity(criterion, &buffers.best_left, left_weight)
+        - right_weight * impurity(criterion, &buffers.left, right_weight)
+}
+
+/// Splits `samples` by `best`, those whose bin is at most the threshold first, and returns how
+/// many those are. A stable partition (through `right`, the buffer of the samples going right):
+/// the rows of a node stay in increasing order, so that filling a histogram walks each
+/// feature's column forwards.
+fn partition(samples: &mut [Sample], right: &mut Vec<Sample>, view: View<'_>, best: Best) -> usize {
+    let base = best.feature * view.feature_stride;
+    right.clear();
+    let mut mid = 0;
+    for i in 0..samples.len() {
+        let s = samples[i];
+        if view.data[base + s.row as usize * view.row_stride] <= best.threshold {
+            samples[mid] = s;
+            mid += 1;
+        } else {
+            right.push(s);
+        }
+    }
+    samples[mid..].copy_from_slice(right);
+    mid
 }
 
 /// What the split search needs besides its buffers.
@@ -443,18 +528,24 @@ struct Searcher<'a> {
 }
 
 impl Searcher<'_> {
-    /// The best split of a node (whose class totals are in `buffers.total` and whose sample
-    /// count, distinct or weighted as `min_samples_leaf` wants, is `count`), with the number of
-    /// constant features known to its children; the best left totals are left in
-    /// `buffers.best_left`. `None` if every feature is constant in the node.
+    /// The best split of a node (whose class totals are in `buffers.total` and whose
+    /// bootstrap counts sum to `raw_total`), with the number of constant features known to its
+    /// children; the best left totals are left in `buffers.best_left`. `None` if every feature
+    /// is constant in the node.
     fn find_split(
         &mut self,
         buffers: &mut SplitBuffers,
         samples: &[Sample],
         view: View<'_>,
         frame: &Frame,
-        count: u64,
+        raw_total: u64,
     ) -> Option<(Best, usize)> {
+        // The node's sample count as min_samples_leaf counts it: distinct or with repeats.
+        let count = if self.track_distinct {
+            samples.len() as u64
+        } else {
+            raw_total
+        };
         let n_features = buffers.features.len();
         let n_known_constants = frame.n_constants;
         let mut n_found_constants = 0;
@@ -508,12 +599,38 @@ impl Searcher<'_> {
         feature: usize,
         best: &mut Option<Best>,
     ) -> bool {
+        let stride = self.stride;
+        let hist = &mut buffers.hist[..MAX_BINS * stride];
+        let occupied = self.fill_histogram(hist, samples, view, feature);
+        let n_occupied: u32 = occupied.iter().map(|w| w.count_ones()).sum();
+        if n_occupied <= 1 {
+            // One occupied bin (a node has samples): clear it and report the feature constant.
+            if let Some((word_index, word)) = occupied.iter().enumerate().find(|(_, w)| **w != 0) {
+                let bin = word_index * 64 + word.trailing_zeros() as usize;
+                hist[bin * stride..(bin + 1) * stride].fill(0);
+            }
+            return false;
+        }
+        self.sweep(buffers, &occupied, n_occupied, count, feature, best);
+        true
+    }
+
+    /// Adds the node's samples to the histogram of `feature` (`stride` counts per bin: the
+    /// classes' weights, then the distinct samples if tracked) and returns the mask of the
+    /// occupied bins.
+    #[inline]
+    fn fill_histogram(
+        &self,
+        hist: &mut [u32],
+        samples: &[Sample],
+        view: View<'_>,
+        feature: usize,
+    ) -> [u64; MAX_BINS / 64] {
         let n_classes = self.n_classes;
         let stride = self.stride;
         let base = feature * view.feature_stride;
         let row_stride = view.row_stride;
         let data = view.data;
-        let hist = &mut buffers.hist[..MAX_BINS * stride];
         let mut occupied = [0u64; MAX_BINS / 64];
         if self.track_distinct {
             for s in samples {
@@ -529,19 +646,29 @@ impl Searcher<'_> {
                 occupied[bin >> 6] |= 1 << (bin & 63);
             }
         }
-        let n_occupied: u32 = occupied.iter().map(|w| w.count_ones()).sum();
-        if n_occupied <= 1 {
-            // One occupied bin (a node has samples): clear it and report the feature constant.
-            if let Some((word_index, word)) = occupied.iter().enumerate().find(|(_, w)| **w != 0) {
-                let bin = word_index * 64 + word.trailing_zeros() as usize;
-                hist[bin * stride..(bin + 1) * stride].fill(0);
-            }
-            return false;
-        }
+        occupied
+    }
 
+    /// Sweeps the `n_occupied` occupied bins of the filled histogram of `feature` in order,
+    /// moving each into the left side's totals (and clearing it), and keeps the first best
+    /// split that leaves `min_samples_leaf` of the node's `count` on either side in `best`,
+    /// its left totals in `buffers.best_left`.
+    #[inline]
+    fn sweep(
+        &self,
+        buffers: &mut SplitBuffers,
+        occupied: &[u64; MAX_BINS / 64],
+        n_occupied: u32,
+        count: u64,
+        feature: usize,
+        best: &mut Option<Best>,
+    ) {
+        let n_classes = self.n_classes;
+        let stride = self.stride;
         let class_weight = self.class_weight;
         let criterion = self.limits.criterion;
         let min_leaf = self.limits.min_samples_leaf as u64;
+        let hist = &mut buffers.hist[..MAX_BINS * stride];
         let total = &buffers.total;
         let left = &mut buffers.left;
         let weighted: f64 = total.iter().sum();
@@ -581,7 +708,7 @@ impl Searcher<'_> {
                         + if word != 0 {
                             word.trailing_zeros() as usize
                         } else {
-                            64 + next_occupied(&occupied, word_index + 1)
+                            64 + next_occupied(occupied, word_index + 1)
                         };
                     *best = Some(Best {
                         proxy,
@@ -592,7 +719,6 @@ impl Searcher<'_> {
                 }
             }
         }
-        true
     }
 }
 

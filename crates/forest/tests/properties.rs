@@ -1,6 +1,7 @@
 //! Invariants of fitted forests on generated data.
 
-use fmnist_forest::{Error, FittedRandomForest, MaxFeatures, RandomForest};
+use fmnist_core::InputError;
+use fmnist_forest::{FittedRandomForest, ForestError, MaxFeatures, RandomForest};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 
@@ -119,6 +120,16 @@ fn a_forest_survives_serde() {
     let back: FittedRandomForest = serde_json::from_str(&text).unwrap();
     assert_eq!(back, forest);
     assert_eq!(back.predict(&x).unwrap(), forest.predict(&x).unwrap());
+    // A form without a version is the first; another version is refused.
+    let unversioned = text.replacen("\"format_version\":1,", "", 1);
+    assert_ne!(unversioned, text);
+    assert_eq!(
+        serde_json::from_str::<FittedRandomForest>(&unversioned).unwrap(),
+        back
+    );
+    let future = text.replacen("\"format_version\":1", "\"format_version\":2", 1);
+    let err = serde_json::from_str::<FittedRandomForest>(&future).unwrap_err();
+    assert!(err.to_string().contains("format version 2"), "{err}");
     // A tampered tree is refused, not followed into a panic.
     let broken = text.replacen("\"right\":", "\"right\":4000000000,\"x\":", 1);
     assert!(serde_json::from_str::<FittedRandomForest>(&broken).is_err());
@@ -131,32 +142,38 @@ fn bad_input_is_an_error_not_a_panic() {
     let empty = DMatrix::<u8>::zeros(0, 3);
     assert!(matches!(
         params.fit(&empty, &[] as &[u8]),
-        Err(Error::EmptyData { .. })
+        Err(ForestError::Input(InputError::NoSamples))
     ));
     assert!(matches!(
         params.fit(&x, &y[1..]),
-        Err(Error::LabelCountMismatch {
+        Err(ForestError::LabelCountMismatch {
             rows: 300,
             labels: 299
         })
     ));
     let mut nan = x.map(f32::from);
     nan[(4, 2)] = f32::NAN;
-    assert_eq!(
+    assert!(matches!(
         params.fit(&nan, &y).unwrap_err(),
-        Error::NotANumber { row: 4, col: 2 }
-    );
+        ForestError::Input(InputError::NonFinite { row: 4, col: 2, .. })
+    ));
+    let mut infinite = x.map(f32::from);
+    infinite[(7, 1)] = f32::NEG_INFINITY;
+    assert!(matches!(
+        params.fit(&infinite, &y).unwrap_err(),
+        ForestError::Input(InputError::NonFinite { row: 7, col: 1, .. })
+    ));
     let forest = params.fit(&x, &y).unwrap();
     assert!(matches!(
         forest.predict(&DMatrix::<u8>::zeros(2, 5)),
-        Err(Error::FeatureCountMismatch {
+        Err(ForestError::Input(InputError::FeatureMismatch {
             expected: 6,
             found: 5
-        })
+        }))
     ));
     assert!(matches!(
         forest.predict(&x.map(f32::from)),
-        Err(Error::FeatureKindMismatch { .. })
+        Err(ForestError::FeatureKindMismatch { .. })
     ));
     assert!(
         params
@@ -164,6 +181,11 @@ fn bad_input_is_an_error_not_a_panic() {
             .fit(&x, &y)
             .is_err()
     );
+    // Parameters are checked before the data: no data at all still names the parameter.
+    assert!(matches!(
+        params.n_trees(0).fit(&empty, &[] as &[u8]),
+        Err(ForestError::InvalidParameter(_))
+    ));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
+use fmnist_core::simd::fold_lanes;
 use multiversion::multiversion;
 
 /// Where the patches of an image lie and which pooling region each belongs to.
@@ -200,52 +201,15 @@ fn activate(
     let k = centroid_norms.len();
     let d = white.len() / region.len();
     for ((z, dot), &r) in white.chunks_exact(d).zip(dots.chunks_exact(k)).zip(region) {
-        let norm = lane_dot(z, z);
+        let norm = fold_lanes::<8, _, _>(z, z, |p, q| p * q);
         for ((dist, &dp), &c) in distances.iter_mut().zip(dot).zip(centroid_norms) {
             *dist = (norm - 2.0 * dp + c).max(0.0).sqrt();
         }
-        let mean = lane_sum(distances) / k as f32;
+        let mean = fold_lanes::<8, _, _>(distances, distances, |p, _| p) / k as f32;
         for (o, &dist) in pooled[r * k..(r + 1) * k].iter_mut().zip(distances.iter()) {
             *o += (mean - dist).max(0.0);
         }
     }
-}
-
-/// Lanes of the partial sums below: independent accumulators, so that a sum is not one chain
-/// of dependent additions and the compiler can keep them in a vector register.
-const LANES: usize = 8;
-
-/// The sum of `values`, in `LANES` partial sums (a fixed order: the same result every time).
-#[inline(always)]
-fn lane_sum(values: &[f32]) -> f32 {
-    let mut acc = [0f32; LANES];
-    let chunks = values.chunks_exact(LANES);
-    let tail: f32 = chunks.remainder().iter().sum();
-    for chunk in chunks {
-        for (a, &v) in acc.iter_mut().zip(chunk) {
-            *a += v;
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// The dot product of `a` and `b`, in `LANES` partial sums.
-#[inline(always)]
-fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for ((s, &p), &q) in acc.iter_mut().zip(x).zip(y) {
-            *s += p * q;
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
@@ -258,16 +222,6 @@ mod tests {
         assert_eq!(bands(6, 3), [0, 0, 1, 1, 2, 2]);
         assert_eq!(bands(3, 3), [0, 1, 2]);
         assert_eq!(bands(5, 1), [0; 5]);
-    }
-
-    #[test]
-    fn lane_sums_agree_with_plain_sums() {
-        let v: Vec<f32> = (0..37).map(|i| i as f32 * 0.5 - 3.0).collect();
-        let plain: f32 = v.iter().sum();
-        assert!((lane_sum(&v) - plain).abs() < 1e-4);
-        let dot: f32 = v.iter().map(|x| x * x).sum();
-        assert!((lane_dot(&v, &v) - dot).abs() < 1e-3);
-        assert_eq!(lane_sum(&[]), 0.0);
     }
 
     #[test]

@@ -6,20 +6,10 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PatchError {
-    /// The image matrix has no rows.
-    #[error("no images to {0}")]
-    NoImages(&'static str),
-
-    /// The image matrix's column count is not the configured image's pixel count.
-    #[error("expected images of {rows} x {cols} = {} pixels per row, got {found} columns", rows * cols)]
-    ShapeMismatch {
-        /// Rows of the configured image shape.
-        rows: usize,
-        /// Columns of the configured image shape.
-        cols: usize,
-        /// Columns of the matrix passed in.
-        found: usize,
-    },
+    /// Images that no estimator can use: none, a pixel count other than the image shape's, or
+    /// a NaN or ±inf pixel (named by image and pixel).
+    #[error(transparent)]
+    Input(#[from] fmnist_core::InputError),
 
     /// A parameter is out of its range.
     #[error("invalid parameter {name} = {value}: {reason}")]
@@ -30,17 +20,6 @@ pub enum PatchError {
         value: String,
         /// What the valid range is.
         reason: String,
-    },
-
-    /// A pixel is NaN or infinite.
-    #[error("image {row} holds the non-finite value {value} at pixel {col}")]
-    NonFinite {
-        /// Row (image) of the offending value.
-        row: usize,
-        /// Column (pixel) of the offending value.
-        col: usize,
-        /// The value itself.
-        value: f32,
     },
 
     /// The dictionary learner failed.

@@ -1,11 +1,13 @@
 //! The estimator: [`PatchFeatures`] (parameters, `fit`) and [`FittedPatchFeatures`]
 //! (`transform`).
 
+use fmnist_core::{Fit, Transform, validate};
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::encoding::{Encoder, Geometry, normalise, positions, whiten};
 use crate::error::{PatchError, Result};
@@ -126,6 +128,16 @@ impl PatchFeatures {
         self.n_centroids * self.pool_grid * self.pool_grid
     }
 
+    /// These parameters together with the dictionary learner that [`PatchFeatures::fit`]
+    /// takes: a value that implements `fmnist_core::Fit`, for code written against the traits.
+    /// The learner is called once per fit, so it must be callable more than once (`Fn`).
+    pub fn with_learner<F>(self, learn_dictionary: F) -> WithLearner<F> {
+        WithLearner {
+            params: self,
+            learn_dictionary,
+        }
+    }
+
     /// Fits the whitening on patches sampled from `images` (one image per row, pixels row by
     /// row) and the dictionary with `learn_dictionary(whitened, k)`, which gets the whitened
     /// patches (one per row) and the number of centroids, and returns the centroids (`k`
@@ -133,11 +145,10 @@ impl PatchFeatures {
     /// a random dictionary, also work, less well).
     ///
     /// # Errors
-    /// [`PatchError::InvalidParameter`] for a parameter out of range (a patch larger than the
-    /// image, a pooling grid finer than the patch positions, fewer samples than centroids, a
-    /// non-positive epsilon), [`PatchError::NoImages`], [`PatchError::ShapeMismatch`],
-    /// [`PatchError::NonFinite`], [`PatchError::Dictionary`] with the learner's error,
-    /// [`PatchError::BadDictionary`] if it returns the wrong shape or non-finite values.
+    /// [`PatchError::InvalidParameter`] from [`PatchFeatures::check`], or when the images hold
+    /// fewer patches than centroids; [`PatchError::Input`] for no images, a pixel count other
+    /// than the shape's or a non-finite pixel; [`PatchError::Dictionary`] with the learner's
+    /// error, [`PatchError::BadDictionary`] if it returns the wrong shape or non-finite values.
     pub fn fit<E>(
         &self,
         images: &DMatrix<f32>,
@@ -146,8 +157,8 @@ impl PatchFeatures {
     where
         E: std::error::Error + Send + Sync + 'static,
     {
-        self.validate()?;
-        check_images(images, self.shape, "fit")?;
+        self.check()?;
+        check_images(images, self.shape)?;
         let geometry = self.geometry();
         let d = geometry.patch_len();
         let mut patches = self.sample(images, &geometry)?;
@@ -156,7 +167,8 @@ impl PatchFeatures {
         drop(patches);
         let dictionary = learn_dictionary(&samples, self.n_centroids)
             .map_err(|e| PatchError::Dictionary(Box::new(e)))?;
-        if dictionary.shape() != (self.n_centroids, d) || dictionary.iter().any(|v| !v.is_finite())
+        if dictionary.shape() != (self.n_centroids, d)
+            || validate::first_non_finite(dictionary.as_slice()).is_some()
         {
             let found = if dictionary.shape() == (self.n_centroids, d) {
                 "non-finite values".to_string()
@@ -171,6 +183,7 @@ impl PatchFeatures {
         }
         let centroids: Vec<f32> = dictionary.transpose().iter().copied().collect();
         Ok(FittedPatchFeatures {
+            format_version: FORMAT_VERSION,
             params: self.clone(),
             mean,
             whitening,
@@ -223,7 +236,14 @@ impl PatchFeatures {
         )
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks the parameters alone, before any image is seen; [`PatchFeatures::fit`] runs it
+    /// first.
+    ///
+    /// # Errors
+    /// [`PatchError::InvalidParameter`] for an empty image shape, a patch larger than the
+    /// image or of side 0, stride 0, a pooling grid of 0 or finer than the patch positions, 0
+    /// centroids, fewer samples than centroids, or an epsilon that is not positive and finite.
+    pub fn check(&self) -> Result<()> {
         let ImageShape { rows, cols } = self.shape;
         if rows == 0 || cols == 0 {
             return Err(invalid(
@@ -279,9 +299,67 @@ impl PatchFeatures {
     }
 }
 
-/// Fitted patch features: the whitening and the dictionary. Serialisable with serde.
+/// [`PatchFeatures`] with their dictionary learner (from [`PatchFeatures::with_learner`]): the
+/// parameters of `fmnist_core::Fit`, which [`PatchFeatures::fit`] alone cannot be since it
+/// takes the learner as an argument.
+///
+/// ```
+/// use fmnist_core::{Fit, Transform};
+/// use fmnist_patches::{ImageShape, PatchFeatures};
+/// use nalgebra::DMatrix;
+///
+/// let images = DMatrix::from_fn(20, 64, |i, p| ((i + p) % 5) as f32 / 4.0);
+/// let params = PatchFeatures::params(ImageShape { rows: 8, cols: 8 })
+///     .patch_size(3)
+///     .n_centroids(4)
+///     .pool_grid(2)
+///     .with_learner(|patches: &DMatrix<f32>, k: usize| {
+///         Ok::<_, std::convert::Infallible>(patches.rows(0, k).into_owned())
+///     });
+/// let model = params.fit(&images)?;
+/// assert_eq!(model.transform(&images)?.shape(), (20, 4 * 2 * 2));
+/// # Ok::<(), fmnist_patches::PatchError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct WithLearner<F> {
+    params: PatchFeatures,
+    learn_dictionary: F,
+}
+
+impl<F> WithLearner<F> {
+    /// The patch-feature parameters.
+    pub fn params(&self) -> &PatchFeatures {
+        &self.params
+    }
+}
+
+impl<F, E> Fit<DMatrix<f32>> for WithLearner<F>
+where
+    F: Fn(&DMatrix<f32>, usize) -> std::result::Result<DMatrix<f32>, E>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    type Fitted = FittedPatchFeatures;
+    type Error = PatchError;
+
+    /// [`PatchFeatures::fit`] with the learner.
+    fn fit(&self, images: &DMatrix<f32>) -> Result<FittedPatchFeatures> {
+        self.params.fit(images, &self.learn_dictionary)
+    }
+}
+
+/// The version of [`FittedPatchFeatures`]' serialised form, written as `format_version` and
+/// checked on load. A form without the field, from before it existed, is version 1.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Fitted patch features: the whitening and the dictionary. Serialisable with serde, with a
+/// [`FORMAT_VERSION`] that loading checks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedPatchFeatures {
+    #[serde(
+        default = "first_format_version",
+        deserialize_with = "known_format_version"
+    )]
+    format_version: u32,
     params: PatchFeatures,
     /// Mean of the contrast-normalised patches, `d` values.
     mean: Vec<f32>,
@@ -315,9 +393,10 @@ impl FittedPatchFeatures {
     /// any thread count.
     ///
     /// # Errors
-    /// [`PatchError::NoImages`], [`PatchError::ShapeMismatch`], [`PatchError::NonFinite`].
+    /// [`PatchError::Input`] for no images, a pixel count other than the shape's or a
+    /// non-finite pixel.
     pub fn transform(&self, images: &DMatrix<f32>) -> Result<DMatrix<f32>> {
-        check_images(images, self.params.shape, "transform")?;
+        check_images(images, self.params.shape)?;
         // Cheap beside the encoding: 576 region indices and 128 norms for 28x28 images.
         let geometry = self.params.geometry();
         let d = self.mean.len();
@@ -358,6 +437,32 @@ impl FittedPatchFeatures {
     }
 }
 
+impl Transform<DMatrix<f32>> for FittedPatchFeatures {
+    type Output = DMatrix<f32>;
+    type Error = PatchError;
+
+    /// [`FittedPatchFeatures::transform`].
+    fn transform(&self, images: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        FittedPatchFeatures::transform(self, images)
+    }
+}
+
+/// The version of a stored model without a `format_version` field: the form before the field.
+fn first_format_version() -> u32 {
+    1
+}
+
+/// Reads `format_version`, refusing any but [`FORMAT_VERSION`].
+fn known_format_version<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    let found = u32::deserialize(d)?;
+    if found != FORMAT_VERSION {
+        return Err(D::Error::custom(format!(
+            "patch features of format version {found}; this version of fmnist-patches reads version {FORMAT_VERSION}"
+        )));
+    }
+    Ok(found)
+}
+
 /// The whitened sample, `patches x d`: every patch of `patches` (row-major, `mean.len()` values
 /// each) centred on `mean` in place, then multiplied by `whitening`, in blocks of rows in
 /// parallel (each block one product: the same result on any number of threads).
@@ -377,26 +482,11 @@ fn whiten_sample(patches: &mut [f32], mean: &[f32], whitening: &[f32]) -> DMatri
     DMatrix::from_row_slice(patches.len() / d, d, &white)
 }
 
-/// Rejects an empty matrix, one whose columns are not `shape`'s pixels, and non-finite pixels.
-fn check_images(images: &DMatrix<f32>, shape: ImageShape, what: &'static str) -> Result<()> {
-    if images.nrows() == 0 {
-        return Err(PatchError::NoImages(what));
-    }
-    if images.ncols() != shape.pixels() {
-        return Err(PatchError::ShapeMismatch {
-            rows: shape.rows,
-            cols: shape.cols,
-            found: images.ncols(),
-        });
-    }
-    if let Some(i) = images.iter().position(|v| !v.is_finite()) {
-        let n = images.nrows();
-        return Err(PatchError::NonFinite {
-            row: i % n,
-            col: i / n,
-            value: images.as_slice()[i],
-        });
-    }
+/// Rejects a matrix whose columns are not `shape`'s pixels, an empty one, and non-finite
+/// pixels.
+fn check_images(images: &DMatrix<f32>, shape: ImageShape) -> Result<()> {
+    validate::check_features(images, shape.pixels())?;
+    validate::check_matrix(images)?;
     Ok(())
 }
 

@@ -9,8 +9,11 @@
 //! The dictionary is learned by a function you pass to [`PatchFeatures::fit`], typically a
 //! K-Means (the fmnist-cluster workspace passes its `fmnist-cluster` K-Means), so this crate
 //! depends on no clustering library. The estimator shape is the workspace's: parameters with
-//! `Default`-like constructor and builder methods, `fit` returning a serialisable fitted
-//! model, errors instead of panics.
+//! a constructor, builder methods and [`PatchFeatures::check`], `fit` returning a
+//! serialisable, versioned fitted model, errors instead of panics. The fitted model implements
+//! `fmnist_core`'s `Transform`; since `fit` takes the learner as an argument, `fmnist_core`'s
+//! `Fit` is implemented by the parameters bound to their learner,
+//! [`PatchFeatures::with_learner`] ([`WithLearner`]).
 //!
 //! ```
 //! use fmnist_patches::{ImageShape, PatchFeatures};
@@ -42,4 +45,4 @@ mod features;
 mod whitening;
 
 pub use error::{PatchError, Result};
-pub use features::{FittedPatchFeatures, ImageShape, PatchFeatures};
+pub use features::{FORMAT_VERSION, FittedPatchFeatures, ImageShape, PatchFeatures, WithLearner};

@@ -1,51 +1,33 @@
 //! ZCA whitening of contrast-normalised patches.
 
-use faer::{Mat, Side};
+use fmnist_core::RowMajor;
+use fmnist_core::linalg::{SymmetricEigen, column_means, covariance_lower};
 
 use crate::error::{PatchError, Result};
 
 /// The mean and the ZCA whitening matrix of `patches` (row-major, `d` values each):
 /// `W = V · diag(1 / sqrt(λ + epsilon)) · Vᵀ`, where `V, λ` are the eigenvectors and
 /// eigenvalues of the patches' covariance (divided by `n − 1`, as numpy's `cov`). `W` is
-/// symmetric, `d x d`, row-major. Sums are taken in `f64`.
+/// symmetric, `d x d`, row-major.
+///
+/// The mean and the covariance are `fmnist_core::linalg`'s (`f64` sums of `f32` block
+/// products), the eigendecomposition its `SymmetricEigen`; `W` is summed in `f64` over the
+/// eigenpairs from the smallest eigenvalue up.
 pub(crate) fn zca(patches: &[f32], d: usize, epsilon: f32) -> Result<(Vec<f32>, Vec<f32>)> {
-    let n = patches.len() / d;
-    let mut mean = vec![0f64; d];
-    for patch in patches.chunks_exact(d) {
-        for (m, &v) in mean.iter_mut().zip(patch) {
-            *m += f64::from(v);
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= n as f64);
-    let mut covariance = Mat::<f64>::zeros(d, d);
-    let mut centred = vec![0f64; d];
-    for patch in patches.chunks_exact(d) {
-        for ((c, &v), &m) in centred.iter_mut().zip(patch).zip(&mean) {
-            *c = f64::from(v) - m;
-        }
-        for i in 0..d {
-            for j in 0..=i {
-                covariance[(i, j)] += centred[i] * centred[j];
-            }
-        }
-    }
-    let dof = (n.max(2) - 1) as f64;
-    for i in 0..d {
-        for j in 0..=i {
-            covariance[(i, j)] /= dof;
-        }
-    }
-    let eigen = covariance
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|_| PatchError::NoConvergence)?;
-    let (values, vectors) = (eigen.S(), eigen.U());
-    let scale: Vec<f64> = (0..d)
-        .map(|c| 1.0 / (values[c].max(0.0) + f64::from(epsilon)).sqrt())
+    let x = RowMajor::new(patches, patches.len() / d, d)?.to_matrix();
+    let mean = column_means(&x);
+    let covariance = covariance_lower(&x, &mean);
+    let SymmetricEigen { values, vectors } =
+        SymmetricEigen::of_lower(&covariance).ok_or(PatchError::NoConvergence)?;
+    let scale: Vec<f64> = values
+        .iter()
+        .map(|&v| 1.0 / (v.max(0.0) + f64::from(epsilon)).sqrt())
         .collect();
     let mut whitening = vec![0f32; d * d];
     for i in 0..d {
         for j in 0..d {
             let w: f64 = (0..d)
+                .rev()
                 .map(|c| vectors[(i, c)] * scale[c] * vectors[(j, c)])
                 .sum();
             whitening[i * d + j] = w as f32;

@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 
+use fmnist_core::InputError;
 use fmnist_patches::{FittedPatchFeatures, ImageShape, PatchError, PatchFeatures};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
@@ -69,6 +70,26 @@ fn a_saved_model_transforms_like_the_fitted_one() {
     assert_eq!(loaded, model);
     let x = images(12, 4);
     assert_eq!(loaded.transform(&x).unwrap(), model.transform(&x).unwrap());
+    // A form without a version is the first; another version is refused.
+    let unversioned = text.replacen("\"format_version\":1,", "", 1);
+    assert_ne!(unversioned, text);
+    let old: FittedPatchFeatures = serde_json::from_str(&unversioned).unwrap();
+    assert_eq!(old, loaded);
+    let future = text.replacen("\"format_version\":1", "\"format_version\":2", 1);
+    let err = serde_json::from_str::<FittedPatchFeatures>(&future).unwrap_err();
+    assert!(err.to_string().contains("format version 2"), "{err}");
+}
+
+#[test]
+fn the_estimator_traits_delegate_to_the_methods() {
+    use fmnist_core::{Fit, Transform};
+    let x = images(30, 0);
+    let model = Fit::fit(&params().with_learner(first_rows), &x).unwrap();
+    assert_eq!(model, fitted());
+    assert_eq!(
+        Transform::transform(&model, &x).unwrap(),
+        model.transform(&x).unwrap()
+    );
 }
 
 #[test]
@@ -99,43 +120,42 @@ fn bad_input_and_parameters_are_errors() {
 
     assert!(matches!(
         fit(params(), &DMatrix::zeros(0, 90)),
-        PatchError::NoImages("fit")
+        PatchError::Input(InputError::NoSamples)
     ));
     assert!(matches!(
         fit(params(), &DMatrix::zeros(3, 91)),
-        PatchError::ShapeMismatch {
-            rows: 10,
-            cols: 9,
+        PatchError::Input(InputError::FeatureMismatch {
+            expected: 90,
             found: 91
-        }
+        })
     ));
     let mut nan = x.clone();
     nan[(4, 17)] = f32::NAN;
     assert!(matches!(
         fit(params(), &nan),
-        PatchError::NonFinite {
-            row: 4,
-            col: 17,
-            ..
-        }
-    ));
-
-    let model = fitted();
-    assert!(matches!(
-        model.transform(&DMatrix::zeros(2, 784)),
-        Err(PatchError::ShapeMismatch { .. })
-    ));
-    assert!(matches!(
-        model.transform(&nan),
-        Err(PatchError::NonFinite {
+        PatchError::Input(InputError::NonFinite {
             row: 4,
             col: 17,
             ..
         })
     ));
+
+    let model = fitted();
+    assert!(matches!(
+        model.transform(&DMatrix::zeros(2, 784)),
+        Err(PatchError::Input(InputError::FeatureMismatch { .. }))
+    ));
+    assert!(matches!(
+        model.transform(&nan),
+        Err(PatchError::Input(InputError::NonFinite {
+            row: 4,
+            col: 17,
+            ..
+        }))
+    ));
     assert!(matches!(
         model.transform(&DMatrix::zeros(0, 90)),
-        Err(PatchError::NoImages(_))
+        Err(PatchError::Input(InputError::NoSamples))
     ));
 }
 
