@@ -75,6 +75,19 @@ impl Images {
     }
 }
 
+/// An autoencoder as plain values: its architecture, training history and every tensor, for
+/// storing it inside another file (a saved pipeline) with serde. [`Autoencoder::state`] makes
+/// one, [`Autoencoder::from_state`] rebuilds the model (on the CPU).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoencoderState {
+    /// The network's layers.
+    pub architecture: Architecture,
+    /// The loss history of training.
+    pub history: History,
+    /// Every tensor (running statistics included): name, shape and row-major values.
+    pub tensors: Vec<(String, Vec<usize>, Vec<f32>)>,
+}
+
 /// The configuration file saved beside the weights.
 #[derive(Serialize, Deserialize)]
 struct SavedConfig {
@@ -141,6 +154,61 @@ impl Autoencoder {
             .into_iter()
             .map(|(name, var)| Ok((name, var.flatten_all()?.to_vec1::<f32>()?)))
             .collect()
+    }
+
+    /// The model as plain values, for storing it with serde.
+    ///
+    /// # Errors
+    /// [`AutoencoderError::Candle`] if a tensor cannot be read back from its device.
+    pub fn state(&self) -> Result<AutoencoderState> {
+        let tensors = self
+            .network
+            .named_vars()
+            .into_iter()
+            .map(|(name, var)| {
+                Ok((
+                    name,
+                    var.dims().to_vec(),
+                    var.flatten_all()?.to_vec1::<f32>()?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok(AutoencoderState {
+            architecture: self.architecture().clone(),
+            history: self.history.clone(),
+            tensors,
+        })
+    }
+
+    /// The model that `state` describes, on the CPU.
+    ///
+    /// # Errors
+    /// [`AutoencoderError::InvalidState`] for an impossible architecture, or tensors that are
+    /// missing, of the wrong shape, or hold non-finite values.
+    pub fn from_state(state: AutoencoderState) -> Result<Self> {
+        let invalid = |reason: String| AutoencoderError::InvalidState(reason);
+        state
+            .architecture
+            .validate()
+            .map_err(|e| invalid(e.to_string()))?;
+        let device = Device::Cpu;
+        let tensors = state
+            .tensors
+            .into_iter()
+            .map(|(name, shape, values)| {
+                Tensor::from_vec(values, shape, &device)
+                    .map(|t| (name, t))
+                    .map_err(|e| invalid(e.to_string()))
+            })
+            .collect::<Result<HashMap<_, _>>>()?;
+        let network = Network::new(
+            &state.architecture,
+            &device,
+            Kernels::for_device(&device),
+            0,
+        )?;
+        network.assign(&tensors).map_err(invalid)?;
+        Ok(Self::from_parts(network, state.history))
     }
 
     /// The loss history of training (empty for an untrained model).

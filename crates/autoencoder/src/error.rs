@@ -27,6 +27,11 @@ pub enum AutoencoderError {
         reason: String,
     },
 
+    /// A saved autoencoder's values do not make a model: an impossible architecture, or tensors
+    /// missing, of the wrong shape or non-finite.
+    #[error("the saved autoencoder is invalid: {0}")]
+    InvalidState(String),
+
     /// An operating-system error while touching `path`. Its message is part of this one's, so
     /// it is not also given as [`std::error::Error::source`] (a chain of causes would repeat it).
     #[error("{}: {error}", path.display())]

@@ -44,7 +44,7 @@ mod model;
 mod reference;
 mod train;
 
-pub use autoencoder::Autoencoder;
+pub use autoencoder::{Autoencoder, AutoencoderState};
 pub use candle_core::Device;
 pub use config::{ActivationOrder, Architecture, Layer, LayerKind};
 pub use error::{AutoencoderError, Result};

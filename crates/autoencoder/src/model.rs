@@ -251,6 +251,16 @@ impl Network {
                     var.dims()
                 ));
             }
+            let values = t
+                .to_dtype(DType::F32)
+                .and_then(|t| t.flatten_all()?.to_vec1::<f32>())
+                .map_err(|e| e.to_string())?;
+            if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+                return Err(format!(
+                    "tensor {name} holds the non-finite value {} at {at}",
+                    values[at]
+                ));
+            }
             var.set(
                 &t.to_dtype(DType::F32)
                     .and_then(|t| t.to_device(&self.device))

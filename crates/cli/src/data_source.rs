@@ -1,10 +1,10 @@
 //! The `--data-dir` / `--offline` arguments shared by every subcommand that reads the data set.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
-use fmnist_io::{FashionMnist, Locator, Provenance};
+use fmnist_io::{DataFile, FashionMnist, Locator, Provenance};
 
 use crate::progress::LocateProgress;
 
@@ -43,4 +43,18 @@ impl DataSourceArgs {
         progress.finish();
         Ok(located.load()?)
     }
+}
+
+/// The data set's files in `provenance`'s directory (plain or gzip-compressed), which no
+/// output may replace.
+pub fn data_files(provenance: &Provenance) -> Vec<PathBuf> {
+    DataFile::ALL
+        .iter()
+        .flat_map(|f| {
+            let plain = provenance.dir.join(f.file_name());
+            let gzip = plain.with_extension("gz");
+            [plain, gzip]
+        })
+        .filter(|p| Path::exists(p))
+        .collect()
 }

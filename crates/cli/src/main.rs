@@ -9,6 +9,7 @@ mod data_source;
 mod feature_args;
 mod npy;
 mod output;
+mod outputs;
 mod progress;
 
 use std::process::ExitCode;
@@ -56,6 +57,12 @@ enum Command {
     Reproduce(commands::reproduce::ReproduceArgs),
     /// Write REPORT.md and print the summary table from a results.json.
     Report(commands::report::ReportArgs),
+    /// List the named pipelines that fit and cluster --pipeline take.
+    Pipelines(commands::pipelines::PipelinesArgs),
+    /// Fit a named pipeline to the training split and save it (--out) for `fmnist predict`.
+    Fit(commands::fit::FitArgs),
+    /// Label new images (IDX, .npy or a folder of PNGs) with a model saved by `fmnist fit`.
+    Predict(commands::predict::PredictArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +78,9 @@ fn main() -> ExitCode {
         Command::Encode(args) => commands::encode::run(args),
         Command::Reproduce(args) => commands::reproduce::run(args),
         Command::Report(args) => commands::report::run(args),
+        Command::Pipelines(args) => commands::pipelines::run(args),
+        Command::Fit(args) => commands::fit::run(args),
+        Command::Predict(args) => commands::predict::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -97,7 +97,10 @@ mod tests {
         let bytes = to_npy(&[3], [1i64, 2, 3]);
         let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
         let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
-        assert!(header.contains("'descr': '<i8'") && header.contains("'shape': (3,)"), "{header}");
+        assert!(
+            header.contains("'descr': '<i8'") && header.contains("'shape': (3,)"),
+            "{header}"
+        );
         assert_eq!(bytes.len(), 10 + header_len + 24);
     }
 }

@@ -19,17 +19,30 @@ pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<()> 
             _ => Path::new("."),
         };
         if !dir.is_dir() {
-            bail!("{flag} {}: the directory {} does not exist", path.display(), dir.display());
+            bail!(
+                "{flag} {}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            );
         }
         if path.is_dir() {
-            bail!("{flag} {}: is a directory; give a file name", path.display());
+            bail!(
+                "{flag} {}: is a directory; give a file name",
+                path.display()
+            );
         }
         let target = absolute(path);
         if inputs.contains(&target) {
-            bail!("{flag} {}: is one of this command's inputs; choose another file", path.display());
+            bail!(
+                "{flag} {}: is one of this command's inputs; choose another file",
+                path.display()
+            );
         }
         if let Some((other, _)) = seen.iter().find(|(_, p)| *p == target) {
-            bail!("{flag} {}: is also given to {other}; give each output its own file", path.display());
+            bail!(
+                "{flag} {}: is also given to {other}; give each output its own file",
+                path.display()
+            );
         }
         seen.push((flag, target));
     }
@@ -42,7 +55,10 @@ fn absolute(path: &Path) -> PathBuf {
     if let Ok(canonical) = path.canonicalize() {
         return canonical;
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     match (dir.canonicalize(), path.file_name()) {
         (Ok(dir), Some(name)) => dir.join(name),
         _ => path.to_path_buf(),
@@ -61,14 +77,22 @@ mod tests {
         let out = dir.path().join("labels.csv");
         assert!(check_outputs(&[("--out", &out)], &[&input]).is_ok());
         let missing = dir.path().join("no-such-dir").join("labels.csv");
-        let err = check_outputs(&[("--out", &missing)], &[]).unwrap_err().to_string();
+        let err = check_outputs(&[("--out", &missing)], &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("does not exist"), "{err}");
         let spelled = dir.path().join(".").join("images.npy");
-        let err = check_outputs(&[("--out", &spelled)], &[&input]).unwrap_err().to_string();
+        let err = check_outputs(&[("--out", &spelled)], &[&input])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("inputs"), "{err}");
-        let err = check_outputs(&[("--out", &out), ("--save", &out)], &[]).unwrap_err().to_string();
+        let err = check_outputs(&[("--out", &out), ("--save", &out)], &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("also given to --out"), "{err}");
-        let err = check_outputs(&[("--out", dir.path())], &[]).unwrap_err().to_string();
+        let err = check_outputs(&[("--out", dir.path())], &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("is a directory"), "{err}");
     }
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub enum PipelineError {
     /// Reading or writing data or outputs.
     #[error(transparent)]
-    Io(#[from] fmnist_io::Error),
+    Io(#[from] fmnist_io::DataError),
     /// A metric could not be computed.
     #[error(transparent)]
     Eval(#[from] fmnist_eval::EvalError),
@@ -23,10 +23,10 @@ pub enum PipelineError {
     Cluster(#[from] fmnist_cluster::ClusterError),
     /// A Random Forest failed.
     #[error("the random forest failed")]
-    Forest(#[from] fmnist_forest::Error),
+    Forest(#[from] fmnist_forest::ForestError),
     /// The autoencoder failed.
     #[error("the autoencoder failed")]
-    Autoencoder(#[from] fmnist_autoencoder::Error),
+    Autoencoder(#[from] fmnist_autoencoder::AutoencoderError),
     /// The UMAP embedding failed.
     #[error("UMAP failed")]
     Manifold(#[from] fmnist_manifold::ManifoldError),
@@ -37,7 +37,9 @@ pub enum PipelineError {
     #[error(transparent)]
     Model(#[from] crate::model_file::ModelFileError),
     /// No pipeline has this name.
-    #[error("no pipeline is called {name:?}; the pipelines are {known} (`fmnist pipelines` describes them)")]
+    #[error(
+        "no pipeline is called {name:?}; the pipelines are {known} (`fmnist pipelines` describes them)"
+    )]
     UnknownPipeline {
         /// The name asked for.
         name: String,
@@ -78,3 +80,9 @@ pub enum PipelineError {
 
 /// Shorthand for `Result<T, fmnist_pipeline::PipelineError>`.
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
+
+impl From<fmnist_core::FileError> for PipelineError {
+    fn from(error: fmnist_core::FileError) -> Self {
+        Self::Io(error.into())
+    }
+}

@@ -507,7 +507,7 @@ fn render(
 type DrawError = Box<dyn std::error::Error>;
 
 fn write_png(path: &Path, width: u32, height: u32, rgb: &[u8]) -> Result<()> {
-    fmnist_io::write_atomically(path, |file| {
+    fmnist_core::write_atomically(path, |file| {
         let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);

@@ -142,6 +142,15 @@ impl FittedPipeline {
         Ok(())
     }
 
+    /// The bytes [`FittedPipeline::save`] writes, for a caller that writes several outputs
+    /// only once all of them are ready.
+    ///
+    /// # Errors
+    /// [`PipelineError::Model`] if the model cannot be stored.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        Ok(model_file::to_bytes(&self.manifest, &self.steps)?)
+    }
+
     /// Reads a pipeline written by [`FittedPipeline::save`].
     ///
     /// # Errors
@@ -262,7 +271,11 @@ fn training_digest(data: &SplitData<'_>) -> String {
 /// The most frequent class among the training images of each of `k` clusters (the smallest
 /// class of equals; class 0 for an empty cluster).
 fn majority_classes(classes: &[u8], clusters: &[u32], k: usize) -> Vec<u8> {
-    let n_classes = classes.iter().map(|&c| usize::from(c) + 1).max().unwrap_or(1);
+    let n_classes = classes
+        .iter()
+        .map(|&c| usize::from(c) + 1)
+        .max()
+        .unwrap_or(1);
     let mut counts = vec![vec![0usize; n_classes]; k];
     for (&class, &cluster) in classes.iter().zip(clusters) {
         if let Some(row) = counts.get_mut(cluster as usize) {

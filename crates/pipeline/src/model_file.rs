@@ -32,6 +32,9 @@ pub enum ModelFileError {
     /// The file could not be read or written.
     #[error(transparent)]
     File(#[from] fmnist_core::FileError),
+    /// The model cannot be stored (a value that JSON cannot hold, such as a NaN).
+    #[error("the model cannot be stored: {0}")]
+    Encode(String),
     /// Not a safetensors file at all, or one cut short.
     #[error("{}: not a model file, or a truncated one ({reason})", path.display())]
     Corrupt {
@@ -84,18 +87,28 @@ pub struct Header {
 /// `state` to `path`, atomically.
 ///
 /// # Errors
-/// [`ModelFileError::File`] if the file cannot be written.
+/// [`ModelFileError::Encode`] if they cannot be stored; [`ModelFileError::File`] if the file
+/// cannot be written.
 pub fn save<M: Serialize, S: Serialize>(
     path: &Path,
     manifest: &M,
     state: &S,
 ) -> Result<(), ModelFileError> {
-    let mismatch = |reason: String| ModelFileError::Mismatch {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let manifest = serde_json::to_string(manifest).map_err(|e| mismatch(e.to_string()))?;
-    let mut state = serde_json::to_value(state).map_err(|e| mismatch(e.to_string()))?;
+    fmnist_core::write_bytes_atomically(path, &to_bytes(manifest, state)?)?;
+    Ok(())
+}
+
+/// The bytes of the model file of `manifest` and `state`, as [`save`] writes them.
+///
+/// # Errors
+/// [`ModelFileError::Encode`] if they cannot be stored (a value serde_json cannot represent).
+pub fn to_bytes<M: Serialize, S: Serialize>(
+    manifest: &M,
+    state: &S,
+) -> Result<Vec<u8>, ModelFileError> {
+    let encode = |e: &dyn std::fmt::Display| ModelFileError::Encode(e.to_string());
+    let manifest = serde_json::to_string(manifest).map_err(|e| encode(&e))?;
+    let mut state = serde_json::to_value(state).map_err(|e| encode(&e))?;
     let mut tensors = Vec::new();
     extract_arrays(&mut state, &mut tensors);
     let metadata = HashMap::from([
@@ -106,11 +119,8 @@ pub fn save<M: Serialize, S: Serialize>(
         .iter()
         .map(|t| Ok((t.name.clone(), t.view()?)))
         .collect::<Result<_, safetensors::SafeTensorError>>()
-        .map_err(|e| mismatch(e.to_string()))?;
-    let bytes =
-        safetensors::serialize(views, Some(metadata)).map_err(|e| mismatch(e.to_string()))?;
-    fmnist_core::write_bytes_atomically(path, &bytes)?;
-    Ok(())
+        .map_err(|e| encode(&e))?;
+    safetensors::serialize(views, Some(metadata)).map_err(|e| encode(&e))
 }
 
 /// Reads a file written by [`save`]: the manifest and the state, after checking that the

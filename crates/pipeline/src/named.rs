@@ -136,7 +136,9 @@ impl NamedPipeline {
         let (k, seed) = (config.clusters, config.seed);
         match self.clustering {
             Clustering::KMeans => ClusterSpec::kmeans(k).n_init(config.n_init).seed(seed),
-            Clustering::StudyGmm => ClusterSpec::gaussian_mixture(k, config.gmm_covariance).seed(seed),
+            Clustering::StudyGmm => {
+                ClusterSpec::gaussian_mixture(k, config.gmm_covariance).seed(seed)
+            }
             Clustering::FullGmm => ClusterSpec::gaussian_mixture(k, Covariance::Full).seed(seed),
         }
     }
@@ -213,7 +215,9 @@ pub(crate) fn train_autoencoder(
                 {
                     progress.update(
                         ((epoch - 1) * steps + step) as u64,
-                        &format!("epoch {epoch}/{epochs} loss {loss:.5} {images_per_second:.0} img/s"),
+                        &format!(
+                            "epoch {epoch}/{epochs} loss {loss:.5} {images_per_second:.0} img/s"
+                        ),
                     );
                 }
             },
@@ -233,14 +237,20 @@ mod tests {
         }
         assert_eq!(named("best").unwrap().name, BEST);
         let err = named("kmeans-pixels").unwrap_err().to_string();
-        assert!(err.contains("kmeans-pixels") && err.contains("patches-umap-gmm, umap-kmeans"), "{err}");
+        assert!(
+            err.contains("kmeans-pixels") && err.contains("patches-umap-gmm, umap-kmeans"),
+            "{err}"
+        );
     }
 
     #[test]
     fn the_clustering_follows_the_runs_settings() {
         let config = StudyConfig::quick();
         let spec = named("kmeans-raw").unwrap().cluster_spec(&config);
-        assert_eq!((spec.k, spec.n_init, spec.seed), (config.clusters, Some(config.n_init), config.seed));
+        assert_eq!(
+            (spec.k, spec.n_init, spec.seed),
+            (config.clusters, Some(config.n_init), config.seed)
+        );
         assert!(named("ae-gmm").unwrap().trains_autoencoder());
         assert!(!named("best").unwrap().trains_autoencoder());
     }

@@ -379,7 +379,7 @@ fn beyond_the_study(md: &mut String, results: &Results) {
 /// [`crate::PipelineError::Io`] if the file cannot be written.
 pub fn write(results: &Results, path: &Path) -> Result<()> {
     let text = render(results);
-    fmnist_io::write_atomically(path, |file| {
+    fmnist_core::write_atomically(path, |file| {
         use std::io::Write;
         file.write_all(text.as_bytes())
     })?;

@@ -295,7 +295,7 @@ impl Results {
             path: path.to_path_buf(),
             error,
         })?;
-        fmnist_io::write_atomically(path, |file| {
+        fmnist_core::write_atomically(path, |file| {
             use std::io::Write;
             file.write_all(&json)?;
             file.write_all(b"\n")
@@ -309,7 +309,7 @@ impl Results {
     /// [`PipelineError::Json`] if the file is not results of this schema; [`PipelineError::Io`] if unreadable.
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|error| {
-            PipelineError::Io(fmnist_io::Error::Io {
+            PipelineError::Io(fmnist_io::DataError::Io {
                 path: path.to_path_buf(),
                 error,
             })

@@ -4,26 +4,33 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use fmnist_cluster::{ComponentSizes, Covariance};
-use fmnist_decomp::FittedPca;
 use fmnist_io::StratifiedSplit;
-use fmnist_manifold::FittedUmap;
 use fmnist_pipeline::results::ClusteringResult;
 use fmnist_pipeline::{
-    ClusterMethod, ClusterSpec, FittedClusterer, FittedPatchPca, Silent, SplitData, Splits,
+    ClusterMethod, ClusterSpec, ClusteringRun, FittedPipeline, Silent, SplitData, Splits, named,
 };
-use serde::Serialize;
 
-use crate::data_source::DataSourceArgs;
+use crate::commands::fit::study_config;
+use crate::data_source::{DataSourceArgs, data_files};
 use crate::feature_args::{FeatureArgs, Features};
 use crate::output::print_result;
+use crate::outputs::check_outputs;
+use crate::progress::StudyProgress;
 
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
     #[command(flatten)]
     data: DataSourceArgs,
+    /// A named pipeline instead of --features and --method: `fmnist pipelines` lists them
+    /// (kmeans-raw, ae-gmm, patches-umap-gmm, ..., and best), run with the study's settings.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["features", "method", "covariance", "component_sizes", "n_init", "max_iter"])]
+    pipeline: Option<String>,
+    /// With --pipeline: the reduced settings of `fmnist reproduce --quick` (seconds, not minutes).
+    #[arg(long, requires = "pipeline")]
+    quick: bool,
     /// Features to cluster (fitted on the training split): raw pixels in [0, 1], a PCA of
     /// them or of their square roots, an autoencoder's codes (--model), or a UMAP embedding of
     /// --umap-from features (the best pipeline: `--features umap --method gmm`).
@@ -57,8 +64,9 @@ pub struct ClusterArgs {
     /// Print one JSON object on stdout (results.json naming); the table goes to stderr.
     #[arg(long)]
     json: bool,
-    /// Write the fitted model (and the PCA and UMAP, if any) to this JSON file.
-    #[arg(long, value_name = "FILE")]
+    /// Write the fitted pipeline (features and clustering) to this model file, which
+    /// `fmnist predict --model` reads: safetensors arrays with a JSON manifest.
+    #[arg(long, value_name = "MODEL")]
     save: Option<PathBuf>,
     /// Write the cluster of every image to this text file, one per line: the 60,000 training-set
     /// images in the data set's order (validation included), then the 10,000 test images —
@@ -139,51 +147,84 @@ impl ClusterArgs {
     }
 }
 
-/// What `--save` writes: the fitted features' models and the clustering model.
-#[derive(Debug, Serialize)]
-struct Saved<'a> {
-    pca: Option<&'a FittedPca>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    patches: Option<&'a FittedPatchPca>,
-    umap: Option<&'a FittedUmap>,
-    #[serde(flatten)]
-    model: &'a FittedClusterer,
-}
-
 pub fn run(args: ClusterArgs) -> Result<()> {
-    let (data, _) = args.data.load()?;
+    let outputs = args.outputs();
+    check_outputs(&outputs, &[])?;
+    let pipeline = args.pipeline.as_deref().map(named).transpose()?;
+    if args.k == Some(0) {
+        bail!("--k 0: a clustering needs at least one cluster");
+    }
+    let (data, provenance) = args.data.load()?;
+    let inputs = data_files(&provenance);
+    check_outputs(
+        &outputs,
+        &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+    )?;
     let parts = SplitData::new(&data, &StratifiedSplit::new())?;
     let k = args.k.unwrap_or_else(|| data.train.n_classes());
-    eprintln!(
-        "clustering {} training images ({:?} features) with {:?}, k = {}",
-        parts.pixels.train.nrows(),
-        args.features,
-        args.method,
-        k
-    );
-    let features = args.feature_args.spec(args.features, parts.shape())?;
-    let run = fmnist_pipeline::cluster(&parts, &features, &args.spec(k), &Silent)?;
-    if let Some(path) = &args.labels_out {
-        write_labels(path, &parts, &run.clusters)?;
-        eprintln!("wrote the cluster labels to {}", path.display());
-    }
-    if let Some(path) = &args.save {
-        let saved = Saved {
-            pca: run.features.pca(),
-            patches: run.features.patches(),
-            umap: run.features.umap(),
-            model: &run.clusterer,
-        };
-        let json = serde_json::to_vec(&saved)?;
-        fmnist_io::write_atomically(path, |file| std::io::Write::write_all(file, &json))?;
-        eprintln!("saved the model to {}", path.display());
+    let (fitted, run) = match pipeline {
+        Some(pipeline) => {
+            eprintln!(
+                "clustering {} training images with {}, k = {k}",
+                parts.pixels.train.nrows(),
+                pipeline.name
+            );
+            let config = study_config(args.quick, args.seed, k);
+            FittedPipeline::fit(pipeline, &parts, &config, &StudyProgress::bars_only())?
+        }
+        None => args.custom(&parts, k)?,
+    };
+    // Every output is made before the first is written, so that a failure replaces none.
+    let labels = args
+        .labels_out
+        .as_ref()
+        .map(|_| labels_text(&parts, &run.clusters));
+    let model = args.save.as_ref().map(|_| fitted.to_bytes()).transpose()?;
+    for (path, bytes, what) in [
+        (
+            &args.labels_out,
+            labels.map(String::into_bytes),
+            "the cluster labels",
+        ),
+        (&args.save, model, "the fitted pipeline"),
+    ] {
+        if let (Some(path), Some(bytes)) = (path, bytes) {
+            fmnist_core::write_bytes_atomically(path, &bytes)?;
+            eprintln!("wrote {what} to {}", path.display());
+        }
     }
     print_result(args.json, &render(&run.result), &run.result)
 }
 
-/// Writes the cluster of every image to `path`, one per line: the training set's images in the
-/// data set's order (training and validation split together), then the test images.
-fn write_labels(path: &Path, parts: &SplitData<'_>, clusters: &Splits<Vec<u32>>) -> Result<()> {
+impl ClusterArgs {
+    /// The outputs this command writes, by flag.
+    fn outputs(&self) -> Vec<(&'static str, &Path)> {
+        [("--save", &self.save), ("--labels-out", &self.labels_out)]
+            .into_iter()
+            .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
+            .collect()
+    }
+
+    /// The pipeline of --features and --method, fitted to `parts` with `k` clusters.
+    fn custom(&self, parts: &SplitData<'_>, k: usize) -> Result<(FittedPipeline, ClusteringRun)> {
+        eprintln!(
+            "clustering {} training images ({:?} features) with {:?}, k = {}",
+            parts.pixels.train.nrows(),
+            self.features,
+            self.method,
+            k
+        );
+        let features = self.feature_args.spec(self.features, parts.shape())?;
+        let spec = self.spec(k);
+        let run = fmnist_pipeline::cluster(parts, &features, &spec, &Silent)?;
+        let fitted = FittedPipeline::from_run("custom", &features, &spec, &run, parts);
+        Ok((fitted, run))
+    }
+}
+
+/// The cluster of every image, one per line: the training set's images in the data set's order
+/// (training and validation split together), then the test images.
+fn labels_text(parts: &SplitData<'_>, clusters: &Splits<Vec<u32>>) -> String {
     let mut by_image = vec![0u32; parts.data.train.len()];
     for (rows, labels) in [
         (&parts.split.train, &clusters.train),
@@ -193,18 +234,15 @@ fn write_labels(path: &Path, parts: &SplitData<'_>, clusters: &Splits<Vec<u32>>)
             by_image[row] = label;
         }
     }
-    let text: String = by_image
+    by_image
         .iter()
         .chain(&clusters.test)
         .map(|label| format!("{label}\n"))
-        .collect();
-    fmnist_io::write_atomically(path, |file| {
-        std::io::Write::write_all(file, text.as_bytes())
-    })?;
-    Ok(())
+        .collect()
 }
 
-fn render(o: &ClusteringResult) -> String {
+/// The scores of the three parts and the fit's diagnostics, as a table.
+pub fn render(o: &ClusteringResult) -> String {
     let mut s = format!(
         "{:<12} {:>8} {:>8} {:>8} {:>9}\n",
         "split", "AMI", "NMI", "ARI", "accuracy"

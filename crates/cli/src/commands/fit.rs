@@ -1,15 +1,15 @@
 //! `fmnist fit`: fit a named pipeline to the training split and save it, for `fmnist predict`
 //! to label new images; prints the scores of the three parts as `fmnist cluster` does.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use fmnist_io::StratifiedSplit;
 use fmnist_pipeline::{FittedPipeline, SplitData, StudyConfig, named};
 
 use crate::commands::cluster::render;
-use crate::data_source::DataSourceArgs;
+use crate::data_source::{DataSourceArgs, data_files};
 use crate::output::print_result;
 use crate::outputs::check_outputs;
 use crate::progress::StudyProgress;
@@ -44,14 +44,16 @@ pub struct FitArgs {
 pub fn run(args: FitArgs) -> Result<()> {
     check_outputs(&[("--out", &args.out)], &[])?;
     let pipeline = named(&args.pipeline)?;
+    if args.k == Some(0) {
+        bail!("--k 0: a clustering needs at least one cluster");
+    }
     let (data, provenance) = args.data.load()?;
-    let inputs: Vec<PathBuf> = provenance.files().collect();
-    let inputs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let inputs = data_files(&provenance);
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     check_outputs(&[("--out", &args.out)], &inputs)?;
     let parts = SplitData::new(&data, &StratifiedSplit::new())?;
     let k = args.k.unwrap_or_else(|| data.train.n_classes());
     let config = study_config(args.quick, args.seed, k);
-    config.check()?;
     eprintln!(
         "fitting {} to {} training images: {}",
         pipeline.name,
@@ -63,7 +65,11 @@ pub fn run(args: FitArgs) -> Result<()> {
     fitted
         .save(&args.out)
         .with_context(|| format!("saving the model to {}", args.out.display()))?;
-    eprintln!("saved the fitted {} to {}", pipeline.name, args.out.display());
+    eprintln!(
+        "saved the fitted {} to {}",
+        pipeline.name,
+        args.out.display()
+    );
     print_result(args.json, &render(&run.result), &run.result)
 }
 

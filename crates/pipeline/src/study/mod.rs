@@ -20,8 +20,8 @@ use crate::config::StudyConfig;
 use crate::error::Result;
 use crate::features::{FeatureSpec, FittedFeatures};
 use crate::figures;
-use crate::progress::{Progress, timed};
 use crate::named::train_autoencoder;
+use crate::progress::{Progress, timed};
 use crate::report::{self, figure_files};
 use crate::results::{
     AutoencoderSummary, DatasetSummary, Environment, GmmVariant, PcaSummary, PipelineResult,
@@ -51,7 +51,7 @@ pub fn run(
     progress: &dyn Progress,
 ) -> Result<Results> {
     let started = Instant::now();
-    std::fs::create_dir_all(out).map_err(|error| fmnist_io::Error::Io {
+    std::fs::create_dir_all(out).map_err(|error| fmnist_io::DataError::Io {
         path: out.to_path_buf(),
         error,
     })?;
