@@ -1,0 +1,276 @@
+//! `fmnist fit` → `fmnist predict`: a saved pipeline labels new images exactly as
+//! `fmnist cluster` labelled them, from IDX, `.npy` and PNG folders alike; broken models and
+//! images of the wrong size are one-line errors that write nothing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{FIXTURES, fmnist};
+use fmnist_io::IdxTensor;
+
+/// The fixtures' test images.
+fn test_images() -> PathBuf {
+    Path::new(FIXTURES).join("t10k-images-idx3-ubyte.gz")
+}
+
+/// `fmnist fit --pipeline NAME --quick` on the fixtures, saved in `dir`.
+fn fit(dir: &Path, pipeline: &str) -> PathBuf {
+    let model = dir.join(format!("{pipeline}.model"));
+    fmnist()
+        .args([
+            "fit",
+            "--quick",
+            "--data-dir",
+            FIXTURES,
+            "--pipeline",
+            pipeline,
+            "--out",
+        ])
+        .arg(&model)
+        .assert()
+        .success();
+    model
+}
+
+/// The clusters `fmnist predict` gives `images` (by way of a CSV file).
+fn predict(model: &Path, images: &Path) -> Vec<String> {
+    let out = model.with_extension(format!(
+        "{}.csv",
+        images.file_name().unwrap().to_string_lossy()
+    ));
+    fmnist()
+        .args(["predict", "--model"])
+        .arg(model)
+        .arg("--images")
+        .arg(images)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(out).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(1).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_saved_pipeline_labels_the_test_set_as_cluster_does() {
+    let dir = tempfile::tempdir().unwrap();
+    for pipeline in ["kmeans-raw", "ae-gmm", "best"] {
+        let labels = dir.path().join(format!("{pipeline}.txt"));
+        fmnist()
+            .args([
+                "cluster",
+                "--quick",
+                "--data-dir",
+                FIXTURES,
+                "--pipeline",
+                pipeline,
+            ])
+            .arg("--labels-out")
+            .arg(&labels)
+            .assert()
+            .success();
+        let text = std::fs::read_to_string(&labels).unwrap();
+        let clustered: Vec<&str> = text.lines().collect();
+        let test_part = &clustered[clustered.len() - 200..];
+        let model = fit(dir.path(), pipeline);
+        assert_eq!(predict(&model, &test_images()), test_part, "{pipeline}");
+    }
+}
+
+/// The fixtures' test images as `(n, rows, cols)` bytes.
+fn test_pixels() -> (Vec<u8>, [usize; 3]) {
+    let (dims, data) = IdxTensor::read(test_images()).unwrap().tensor.into_parts();
+    (data, [dims[0], dims[1], dims[2]])
+}
+
+/// A `.npy` file of `descr` and `shape` holding `data`.
+fn npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) {
+    let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
+    let mut header = format!(
+        "{{'descr': '{descr}', 'fortran_order': False, 'shape': ({}), }}",
+        dims.join(", ")
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A PNG file of `rows x cols` pixels, grey or (with `rgb`) the same value in every channel.
+fn png(path: &Path, pixels: &[u8], rows: usize, cols: usize, rgb: bool) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut encoder = png::Encoder::new(file, cols as u32, rows as u32);
+    encoder.set_depth(png::BitDepth::Eight);
+    let data: Vec<u8> = if rgb {
+        encoder.set_color(png::ColorType::Rgb);
+        pixels.iter().flat_map(|&v| [v, v, v]).collect()
+    } else {
+        encoder.set_color(png::ColorType::Grayscale);
+        pixels.to_vec()
+    };
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&data)
+        .unwrap();
+}
+
+#[test]
+fn the_same_images_as_idx_npy_and_png_get_the_same_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fit(dir.path(), "kmeans-raw");
+    let (pixels, [n, rows, cols]) = test_pixels();
+    let bytes_npy = dir.path().join("u8.npy");
+    npy(&bytes_npy, "|u1", &[n, rows, cols], &pixels);
+    let floats: Vec<u8> = pixels
+        .iter()
+        .flat_map(|&v| (f32::from(v) / 255.0).to_le_bytes())
+        .collect();
+    let floats_npy = dir.path().join("f32.npy");
+    npy(&floats_npy, "<f4", &[n, rows * cols], &floats);
+    let folder = dir.path().join("pngs");
+    std::fs::create_dir(&folder).unwrap();
+    for (i, image) in pixels.chunks_exact(rows * cols).enumerate() {
+        png(
+            &folder.join(format!("img{i:04}.png")),
+            image,
+            rows,
+            cols,
+            i % 2 == 1,
+        );
+    }
+    let expected = predict(&model, &test_images());
+    assert_eq!(expected.len(), n);
+    for images in [&bytes_npy, &floats_npy, &folder] {
+        assert_eq!(predict(&model, images), expected, "{}", images.display());
+    }
+    let csv = std::fs::read_to_string(model.with_extension("pngs.csv")).unwrap();
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("img0000.png,"),
+        "{csv}"
+    );
+}
+
+/// Runs `fmnist predict` and checks that it fails with one line naming `expected`, writing no
+/// `--out` file.
+fn fails_with(dir: &Path, model: &Path, images: &Path, expected: &str) {
+    let out = dir.join("failed.csv");
+    let output = fmnist()
+        .args(["predict", "--model"])
+        .arg(model)
+        .arg("--images")
+        .arg(images)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(expected),
+        "expected {expected:?} in {stderr}"
+    );
+    assert!(!out.exists(), "{stderr}");
+}
+
+#[test]
+fn truncated_corrupt_foreign_and_other_version_models_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fit(dir.path(), "kmeans-raw");
+    let bytes = std::fs::read(&model).unwrap();
+    let broken = dir.path().join("broken.model");
+    std::fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
+    fails_with(dir.path(), &broken, &test_images(), "truncated");
+    let mut corrupt = bytes.clone();
+    corrupt[12] = b'#';
+    std::fs::write(&broken, &corrupt).unwrap();
+    fails_with(
+        dir.path(),
+        &broken,
+        &test_images(),
+        "broken.model: not a model file",
+    );
+    let pattern = br#"\"version\":1,"#;
+    let at = bytes
+        .windows(pattern.len())
+        .position(|w| w == pattern)
+        .expect("the manifest holds the version");
+    let mut other = bytes.clone();
+    other[at + pattern.len() - 2] = b'7';
+    std::fs::write(&broken, &other).unwrap();
+    fails_with(
+        dir.path(),
+        &broken,
+        &test_images(),
+        "version 7, this build reads",
+    );
+    fails_with(
+        dir.path(),
+        &test_images(),
+        &test_images(),
+        "not a model file",
+    );
+}
+
+#[test]
+fn images_of_another_size_are_refused_naming_both_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fit(dir.path(), "kmeans-raw");
+    let (pixels, [n, ..]) = test_pixels();
+    let wide = dir.path().join("wide.npy");
+    npy(&wide, "|u1", &[n, 14, 56], &pixels);
+    fails_with(
+        dir.path(),
+        &model,
+        &wide,
+        "images of 14 x 56 pixels, but the model takes 28 x 28",
+    );
+    let folder = dir.path().join("mixed");
+    std::fs::create_dir(&folder).unwrap();
+    png(&folder.join("a.png"), &pixels[..784], 28, 28, false);
+    std::fs::write(folder.join("b.txt"), "not an image").unwrap();
+    fails_with(dir.path(), &model, &folder, "b.txt: not a PNG image");
+    let nan: Vec<u8> = (0..784)
+        .flat_map(|i| if i == 5 { f32::NAN } else { 0.5 }.to_le_bytes())
+        .collect();
+    let floats = dir.path().join("nan.npy");
+    npy(&floats, "<f4", &[1, 784], &nan);
+    fails_with(dir.path(), &model, &floats, "pixel 5 of image 0 is NaN");
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_before_the_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fit(dir.path(), "kmeans-raw");
+    let before = std::fs::read(&model).unwrap();
+    fmnist()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--images")
+        .arg(test_images())
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .failure()
+        .code(1);
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+    fmnist()
+        .args(["cluster", "--data-dir", FIXTURES, "--labels-out"])
+        .arg(dir.path().join("same"))
+        .arg("--save")
+        .arg(dir.path().join("same"))
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicates::str::contains("also given to"));
+}
