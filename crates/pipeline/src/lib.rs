@@ -1,7 +1,36 @@
 //! The Fashion-MNIST clustering study composed from the `fmnist-*` crates: features
 //! ([`FeatureSpec`] → [`FittedFeatures`]), clustering ([`ClusterSpec`] → [`FittedClusterer`]),
-//! forests on the clusters ([`ForestTask`]), the study's experiments, `results.json`, the
-//! report and its figures.
+//! named pipelines ([`named`], [`PIPELINES`], [`BEST`]) fitted into a [`FittedPipeline`] that
+//! is saved, loaded and applied to new images, forests on the clusters ([`ForestTask`]), the
+//! study's experiments, `results.json`, the report and its figures.
+//!
+//! Fit once, predict anywhere: a named pipeline fitted to the training split, saved to one
+//! model file, loaded back and applied to new images, which get the same clusters:
+//!
+//! ```
+//! use fmnist_io::StratifiedSplit;
+//! use fmnist_pipeline::{FittedPipeline, Silent, SplitData, StudyConfig, named};
+//!
+//! let data = fmnist_io::fixtures::small()?; // 800 training, 200 validation, 200 test images
+//! let parts = SplitData::new(&data, &StratifiedSplit::new())?;
+//! let mut config = StudyConfig::quick(); // the reduced settings of `fmnist reproduce --quick`
+//! config.clusters = 10;
+//! let (fitted, run) = FittedPipeline::fit(named("kmeans-raw")?, &parts, &config, &Silent)?;
+//! println!("test AMI {:.4}", run.result.scores.test.ami);
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("kmeans-raw.model");
+//! fitted.save(&path)?;
+//! let loaded = FittedPipeline::load(&path)?;
+//! assert_eq!(loaded.manifest().pipeline, "kmeans-raw");
+//! let clusters = loaded.predict(&parts.pixels.test)?;
+//! let expected: Vec<usize> = run.clusters.test.iter().map(|&c| c as usize).collect();
+//! assert_eq!(clusters, expected);
+//! println!("the first test image is in cluster {} ({})", clusters[0], loaded.cluster_names().unwrap()[clusters[0]]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Any features and clustering compose the same way, without a name:
 //!
 //! ```no_run
 //! use fmnist_io::{Locator, StratifiedSplit};
