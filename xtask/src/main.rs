@@ -87,7 +87,8 @@ fn download(locator: fmnist_io::Locator) -> anyhow::Result<()> {
 /// Builds the `fmnist` binary in release mode and runs `fmnist reproduce` with `args`.
 fn reproduce(args: &[String]) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
+    let mut command = std::process::Command::new(cargo);
+    command
         .args([
             "run",
             "--release",
@@ -98,8 +99,70 @@ fn reproduce(args: &[String]) -> anyhow::Result<()> {
             "reproduce",
         ])
         .args(args)
-        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .status()?;
+        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    let status = without_run_environment(&mut command).status()?;
     anyhow::ensure!(status.success(), "fmnist reproduce failed");
     Ok(())
+}
+
+/// Variables that `cargo run` sets for the program it runs (here xtask itself), described in
+/// the Cargo book's "environment variables Cargo sets for crates".
+const RUN_VARIABLES: &[&str] = &[
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_CRATE_NAME",
+    "CARGO_BIN_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "OUT_DIR",
+];
+
+/// `command` (a nested cargo) without the variables `cargo run` set for xtask.
+///
+/// A nested cargo that inherits them sees a different environment from the outer one: build
+/// scripts that track such a variable then rerun, and everything that depends on them is
+/// rebuilt, by each cargo in turn. ring's build script tracks `CARGO_MANIFEST_DIR`
+/// (`rerun-if-env-changed`), so every `cargo xtask reproduce` rebuilt ring, rustls, ureq,
+/// fmnist-io and both binaries twice.
+fn without_run_environment(command: &mut std::process::Command) -> &mut std::process::Command {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if RUN_VARIABLES.contains(&name.as_ref()) || name.starts_with("CARGO_PKG_") {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nested_cargo_does_not_inherit_what_cargo_run_set_for_xtask() {
+        // `cargo test` sets these for the test binary as `cargo run` does for xtask.
+        assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
+        assert!(std::env::var_os("CARGO_PKG_NAME").is_some());
+        let mut command = std::process::Command::new("cargo");
+        without_run_environment(&mut command);
+        let removed: Vec<String> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            removed.contains(&"CARGO_MANIFEST_DIR".to_string()),
+            "{removed:?}"
+        );
+        assert!(
+            removed.contains(&"CARGO_PKG_NAME".to_string()),
+            "{removed:?}"
+        );
+        assert!(
+            !removed
+                .iter()
+                .any(|n| n == "CARGO" || n == "PATH" || n == "CARGO_HOME")
+        );
+    }
 }
