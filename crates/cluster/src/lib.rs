@@ -25,7 +25,6 @@ mod error;
 mod gmm;
 mod kmeans;
 mod linalg;
-mod validate;
 
 pub use error::{ClusterError, Result};
 pub use gmm::{ComponentSizes, Covariance, FittedGaussianMixture, GaussianMixture, GmmInit};

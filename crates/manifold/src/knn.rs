@@ -23,7 +23,7 @@ use crate::cells::Cells;
 use crate::error::{ManifoldError, Result};
 use crate::projection::{principal_directions, project};
 use crate::simd::sq_dist;
-use crate::validate::check_data;
+use fmnist_core::validate::check_matrix;
 
 /// Query rows per GEMM call and per unit of parallel work.
 const QUERY_BLOCK: usize = 128;
@@ -289,8 +289,7 @@ pub fn nearest_neighbors(x: &DMatrix<f32>, k: usize, metric: Metric) -> Result<N
 /// row being its own first neighbour (so `k - 1` others are found), by `metric`.
 ///
 /// # Errors
-/// [`ManifoldError::EmptyInput`], [`ManifoldError::NoFeatures`], [`ManifoldError::NonFinite`]
-/// for bad data; [`ManifoldError::InvalidParameter`] for `k` 0 or a bad `how`;
+/// [`ManifoldError::Input`] for empty or non-finite data; [`ManifoldError::InvalidParameter`] for `k` 0 or a bad `how`;
 /// [`ManifoldError::TooFewSamples`] unless `k <= samples`.
 pub fn nearest_neighbors_by(
     x: &DMatrix<f32>,
@@ -298,7 +297,7 @@ pub fn nearest_neighbors_by(
     metric: Metric,
     how: NeighborSearch,
 ) -> Result<Neighbors> {
-    check_data(x)?;
+    check_matrix(x)?;
     how.check()?;
     if k == 0 {
         return Err(ManifoldError::InvalidParameter(

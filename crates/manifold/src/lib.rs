@@ -48,7 +48,6 @@ mod rng;
 mod simd;
 mod trustworthiness;
 mod umap;
-mod validate;
 
 pub use ab::find_ab_params;
 pub use error::{ManifoldError, Result};

@@ -13,7 +13,7 @@ use crate::init::{initial_layout, stream};
 pub use crate::knn::Metric;
 use crate::knn::{Index, NeighborSearch, Points};
 use crate::layout::Layout;
-use crate::validate::{check_data, check_features};
+use fmnist_core::validate::{check_features, check_matrix};
 
 /// A step of a fit or transform, reported through the progress callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,8 +196,7 @@ impl Umap {
     /// Fits the embedding of `x` (samples x features). Runs in the current rayon pool.
     ///
     /// # Errors
-    /// [`ManifoldError::EmptyInput`], [`ManifoldError::NoFeatures`] and
-    /// [`ManifoldError::NonFinite`] for bad data; [`ManifoldError::TooFewSamples`] for fewer
+    /// [`ManifoldError::Input`] for empty or non-finite data; [`ManifoldError::TooFewSamples`] for fewer
     /// than `n_neighbors + 1` samples; [`ManifoldError::InvalidParameter`] for `n_neighbors`
     /// below 2, a [`NeighborSearch::Projected`] without directions or candidates,
     /// `n_components` 0 or not below the number of samples, `min_dist` outside [0, `spread`],
@@ -288,7 +287,7 @@ impl Umap {
     }
 
     fn check(&self, x: &DMatrix<f32>) -> Result<()> {
-        check_data(x)?;
+        check_matrix(x)?;
         self.neighbor_search.check()?;
         let invalid = |msg: String| Err(ManifoldError::InvalidParameter(msg));
         if self.n_neighbors < 2 {
@@ -430,11 +429,10 @@ impl FittedUmap {
     /// 10,000 new points) at a quarter of the learning rate. Deterministic on any thread count.
     ///
     /// # Errors
-    /// [`ManifoldError::EmptyInput`], [`ManifoldError::NoFeatures`] and
-    /// [`ManifoldError::NonFinite`] for bad data, [`ManifoldError::FeatureMismatch`] for a
-    /// feature count other than the training data's.
+    /// [`ManifoldError::Input`] for empty or non-finite data or a feature count other than the
+    /// training data's.
     pub fn transform(&self, x_new: &DMatrix<f32>) -> Result<DMatrix<f32>> {
-        check_data(x_new)?;
+        check_matrix(x_new)?;
         check_features(x_new, self.n_features)?;
         let p = &self.params;
         let dim = self.n_components();

@@ -18,8 +18,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
-use crate::validate::{check_cluster_count, check_data, check_features, check_finite};
 use components::Components;
+use fmnist_core::validate::{check_cluster_count, check_features, check_finite, check_matrix};
 use rows::{Rows64, column_means};
 
 /// The structure of the components' covariance matrices (scikit-learn's `covariance_type`).
@@ -255,12 +255,12 @@ impl GaussianMixture {
     /// Fits the mixture to `x` (samples x features). Runs in the current rayon thread pool.
     ///
     /// # Errors
-    /// [`ClusterError::EmptyInput`] / [`ClusterError::NoFeatures`] for an empty matrix,
-    /// [`ClusterError::InvalidClusterCount`] unless `1 <= k <= samples`,
-    /// [`ClusterError::NonFinite`] for a NaN or infinite value,
+    /// [`ClusterError::Input`] for an empty matrix, a NaN or infinite value, `k` outside
+    /// `1..=samples`, or given means or a warm-start model with another number of features
+    /// than `x` (or given means with a non-finite value);
     /// [`ClusterError::InvalidParameter`] for `n_init` or `max_iter` 0, a negative or
     /// non-finite `tol` or `reg_covar`, or a given start of the wrong shape or with bad
-    /// values ([`ClusterError::FeatureMismatch`] for the wrong number of columns),
+    /// values,
     /// [`ClusterError::CollapsedComponent`] where a component's covariance stops being
     /// positive definite (a larger `reg_covar` helps), and with equal component sizes
     /// [`ClusterError::UnreachableEqualSizes`] where a nearly collapsed component cannot be
@@ -303,7 +303,7 @@ impl GaussianMixture {
     }
 
     fn check(&self, x: &DMatrix<f32>) -> Result<()> {
-        check_data(x)?;
+        check_matrix(x)?;
         check_cluster_count(self.k, x.nrows())?;
         let invalid = |msg: String| Err(ClusterError::InvalidParameter(msg));
         if self.n_init == 0 {
@@ -479,7 +479,7 @@ impl FittedGaussianMixture {
     /// `ln w_j + ln N(x_i | μ_j, Σ_j)`, `samples x k`, row-major.
     fn weighted_log_prob(&self, x: &DMatrix<f32>) -> Result<Vec<f64>> {
         check_features(x, self.n_features())?;
-        check_data(x)?;
+        check_matrix(x)?;
         let rows = Rows64::from_matrix(x, &self.offset);
         let mut out = vec![0.0; rows.n * self.k()];
         estep::weighted_log_prob(&rows, &self.components, &mut out);
@@ -489,8 +489,7 @@ impl FittedGaussianMixture {
     /// The most probable component of every row of `x`.
     ///
     /// # Errors
-    /// [`ClusterError::FeatureMismatch`] for the wrong number of columns,
-    /// [`ClusterError::EmptyInput`], [`ClusterError::NonFinite`].
+    /// [`ClusterError::Input`] for the wrong number of columns, no rows or a non-finite value.
     pub fn predict(&self, x: &DMatrix<f32>) -> Result<Vec<usize>> {
         let k = self.k();
         Ok(self

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
 use crate::linalg::{CHUNK, Rows, column_means, map_groups, sq_distances, sq_norm};
-use crate::validate::{check_cluster_count, check_data, check_features, check_finite};
+use fmnist_core::validate::{check_cluster_count, check_features, check_finite, check_matrix};
 use lloyd::Assignment;
 
 /// How the centres of each run are chosen.
@@ -112,12 +112,10 @@ impl KMeans {
     /// Fits the model to `x` (samples x features). Runs in the current rayon thread pool.
     ///
     /// # Errors
-    /// [`ClusterError::EmptyInput`] / [`ClusterError::NoFeatures`] for an empty matrix,
-    /// [`ClusterError::InvalidClusterCount`] unless `1 <= k <= samples`,
-    /// [`ClusterError::NonFinite`] for a NaN or infinite value,
-    /// [`ClusterError::InvalidParameter`] for `n_init` or `max_iter` 0 or a negative or
-    /// non-finite `tol`, and for given centroids of the wrong shape or with non-finite values
-    /// ([`ClusterError::FeatureMismatch`] for the wrong number of columns).
+    /// [`ClusterError::Input`] for an empty matrix, a NaN or infinite value, `k` outside
+    /// `1..=samples`, or given centroids with another number of columns than `x` or with a
+    /// non-finite value; [`ClusterError::InvalidParameter`] for `n_init` or `max_iter` 0, a
+    /// negative or non-finite `tol`, or given centroids of another number of rows than `k`.
     pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedKMeans> {
         self.check(x)?;
         let (n, d) = x.shape();
@@ -159,7 +157,7 @@ impl KMeans {
     }
 
     fn check(&self, x: &DMatrix<f32>) -> Result<()> {
-        check_data(x)?;
+        check_matrix(x)?;
         check_cluster_count(self.k, x.nrows())?;
         let invalid = |msg: String| Err(ClusterError::InvalidParameter(msg));
         if self.n_init == 0 {
@@ -253,8 +251,7 @@ impl FittedKMeans {
     /// The nearest centroid of every row of `x`.
     ///
     /// # Errors
-    /// [`ClusterError::FeatureMismatch`] for the wrong number of columns,
-    /// [`ClusterError::EmptyInput`], [`ClusterError::NonFinite`].
+    /// [`ClusterError::Input`] for the wrong number of columns, no rows or a non-finite value.
     pub fn predict(&self, x: &DMatrix<f32>) -> Result<Vec<usize>> {
         let (rows, norms) = self.prepare(x)?;
         let mut assignments = vec![Assignment::NONE; rows.n];
@@ -301,7 +298,7 @@ impl FittedKMeans {
 
     fn prepare(&self, x: &DMatrix<f32>) -> Result<(Rows, Vec<f32>)> {
         check_features(x, self.n_features)?;
-        check_data(x)?;
+        check_matrix(x)?;
         let rows = Rows::from_matrix(x, &self.mean);
         let norms = rows.sq_norms();
         Ok((rows, norms))
