@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
 use components::Components;
+use fmnist_core::linalg::column_means;
 use fmnist_core::validate::{check_cluster_count, check_features, check_finite, check_matrix};
-use rows::{Rows64, column_means};
+use rows::Rows64;
 
 /// The structure of the components' covariance matrices (scikit-learn's `covariance_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

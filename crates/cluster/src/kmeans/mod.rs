@@ -12,7 +12,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
-use crate::linalg::{CHUNK, Rows, column_means, map_groups, sq_distances, sq_norm};
+use crate::linalg::{CHUNK, Rows, column_means, map_groups, sq_distances};
+use fmnist_core::simd::sq_norm_f64;
 use fmnist_core::validate::{check_cluster_count, check_features, check_finite, check_matrix};
 use lloyd::Assignment;
 
@@ -270,7 +271,7 @@ impl FittedKMeans {
         let centre_norms: Vec<f32> = self
             .centred
             .chunks_exact(d)
-            .map(|c| sq_norm(c) as f32)
+            .map(|c| sq_norm_f64(c) as f32)
             .collect();
         let mut dist = vec![0f32; rows.n * k];
         map_groups(&rows, &norms, &mut dist, k, |_, group, group_norms, out| {
