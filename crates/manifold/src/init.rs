@@ -10,6 +10,8 @@
 //! threads.
 
 use faer::{Mat, Side};
+use fmnist_core::linalg::{self, SymmetricEigen};
+use nalgebra::DMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -123,31 +125,17 @@ fn rescale(coords: &mut [f64], dim: usize) {
 }
 
 /// Coordinates of `n` rows (`d` values each, row-major) on their `dim` leading principal
-/// axes, `n x dim` row-major. The covariance is accumulated in `f64` over fixed row blocks.
+/// axes, `n x dim` row-major (zero beyond the `d`-th axis, and everywhere if the
+/// eigendecomposition fails): fmnist-core's column means, blocked covariance and symmetric
+/// eigendecomposition.
 fn principal_coords(data: &[f32], n: usize, d: usize, dim: usize) -> Vec<f64> {
-    let mut mean = vec![0f64; d];
-    for row in data.chunks_exact(d) {
-        for (m, &v) in mean.iter_mut().zip(row) {
-            *m += f64::from(v);
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= n as f64);
-    const BLOCK: usize = 2048;
-    let cov = data
-        .par_chunks(BLOCK * d)
-        .map(|block| {
-            let rows = block.len() / d;
-            let x = Mat::<f64>::from_fn(rows, d, |i, j| f64::from(block[i * d + j]) - mean[j]);
-            x.transpose() * &x
-        })
-        .reduce_with(|a, b| a + b)
-        .unwrap_or_else(|| Mat::zeros(d, d));
-    let axes: Vec<Vec<f64>> = match cov.self_adjoint_eigen(Side::Lower) {
-        // Eigenvalues ascend: the leading axes are the last columns.
-        Ok(eigen) => (0..dim.min(d))
-            .map(|c| (0..d).map(|t| eigen.U()[(t, d - 1 - c)]).collect())
+    let x = DMatrix::from_row_slice(n, d, data);
+    let mean = linalg::column_means(&x);
+    let axes: Vec<Vec<f64>> = match SymmetricEigen::of_lower(&linalg::covariance_lower(&x, &mean)) {
+        Some(eigen) => (0..dim.min(d))
+            .map(|c| (0..d).map(|t| eigen.vectors[(t, c)]).collect())
             .collect(),
-        Err(_) => Vec::new(),
+        None => Vec::new(),
     };
     let mut coords = vec![0f64; n * dim];
     coords

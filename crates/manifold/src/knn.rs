@@ -14,6 +14,8 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
+use fmnist_core::simd::sq_dist;
+use fmnist_core::validate::check_matrix;
 use multiversion::multiversion;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -22,8 +24,6 @@ use serde::{Deserialize, Serialize};
 use crate::cells::Cells;
 use crate::error::{ManifoldError, Result};
 use crate::projection::{principal_directions, project};
-use crate::simd::sq_dist;
-use fmnist_core::validate::check_matrix;
 
 /// Query rows per GEMM call and per unit of parallel work.
 const QUERY_BLOCK: usize = 128;
@@ -60,8 +60,9 @@ pub enum NeighborSearch {
     /// third of the time of computing every distance).
     Exact,
     /// Approximate: `oversample · k` candidates per point by an exact search among the points'
-    /// coordinates in `dims` leading principal directions of the reference points (a
-    /// randomized range finder with two power iterations, the same on any thread count), then
+    /// coordinates in `dims` leading principal directions of the reference points (their
+    /// right singular vectors by fmnist-core's randomized SVD with two power iterations, the
+    /// same on any thread count), then
     /// re-ranked by their distance in the full space. Costs `n² · dims` multiply-adds plus
     /// `n · oversample · k · features`.
     Projected {
@@ -340,9 +341,8 @@ pub(crate) struct Index {
 /// The candidate space of a projected search.
 #[derive(Debug, Clone)]
 struct Projection {
-    /// `features x dims` orthonormal directions, row-major.
-    basis: Vec<f32>,
-    dims: usize,
+    /// `dims x features` orthonormal directions, one per row.
+    directions: Vec<f32>,
     /// The references' coordinates in the directions.
     coords: Points,
     /// Candidates kept per neighbour for the re-ranking.
@@ -350,17 +350,18 @@ struct Projection {
 }
 
 impl Index {
-    /// Prepares `refs` for searches by `how` (resolved for their feature count).
+    /// Prepares `refs` for searches by `how` (resolved for their feature count). A projected
+    /// search whose directions cannot be found (the randomized SVD does not converge) is exact.
     pub fn new(refs: &Points, how: NeighborSearch) -> Self {
         let projection = match how.resolve(refs.d) {
             NeighborSearch::Projected { dims, oversample } => {
-                let basis = principal_directions(refs, dims);
-                let coords = Points::from_rows(project(refs, &basis, dims), dims);
-                Some(Projection {
-                    basis,
-                    dims,
-                    coords,
-                    oversample,
+                principal_directions(refs, dims).map(|directions| {
+                    let coords = project(refs, &directions);
+                    Projection {
+                        coords: Points::from_rows(coords, directions.len() / refs.d),
+                        directions,
+                        oversample,
+                    }
                 })
             }
             _ => None,
@@ -396,8 +397,8 @@ impl Index {
         }
         let projected_queries = match &self.projection {
             Some(p) if !self_first => Some(Points::from_rows(
-                project(queries, &p.basis, p.dims),
-                p.dims,
+                project(queries, &p.directions),
+                p.coords.d,
             )),
             _ => None,
         };

@@ -45,7 +45,6 @@ mod knn;
 mod layout;
 mod projection;
 mod rng;
-mod simd;
 mod trustworthiness;
 mod umap;
 

@@ -1,12 +1,12 @@
 //! Trustworthiness of an embedding (Venna and Kaski 2001), as scikit-learn's
 //! `sklearn.manifold.trustworthiness` with the Euclidean metric.
 
+use fmnist_core::validate::check_matrix;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
 use crate::error::{ManifoldError, Result};
 use crate::knn::{Metric, NeighborSearch, Points, dot_rows, search};
-use fmnist_core::validate::check_matrix;
 
 /// Query rows per block of full distance rows.
 const BLOCK: usize = 64;

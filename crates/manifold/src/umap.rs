@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use fmnist_core::validate::{check_features, check_matrix};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +14,6 @@ use crate::init::{initial_layout, stream};
 pub use crate::knn::Metric;
 use crate::knn::{Index, NeighborSearch, Points};
 use crate::layout::Layout;
-use fmnist_core::validate::{check_features, check_matrix};
 
 /// A step of a fit or transform, reported through the progress callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

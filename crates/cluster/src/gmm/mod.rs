@@ -12,6 +12,8 @@ mod mstep;
 mod rows;
 mod sample;
 
+use fmnist_core::linalg::column_means;
+use fmnist_core::validate::{check_cluster_count, check_features, check_finite, check_matrix};
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -19,8 +21,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
 use components::Components;
-use fmnist_core::linalg::column_means;
-use fmnist_core::validate::{check_cluster_count, check_features, check_finite, check_matrix};
 use rows::Rows64;
 
 /// The structure of the components' covariance matrices (scikit-learn's `covariance_type`).

@@ -2,10 +2,9 @@
 //! accumulation of the new centres, scikit-learn's convergence rules and its relocation of
 //! empty clusters.
 
+use fmnist_core::simd::{sq_dist_f64, sq_norm_f64};
 use multiversion::multiversion;
 use rayon::prelude::*;
-
-use fmnist_core::simd::{sq_dist_f64, sq_norm_f64};
 
 use crate::linalg::{CHUNK, GROUP, Rows, map_groups, sq_distances};
 

@@ -6,6 +6,8 @@ mod lloyd;
 
 pub(crate) use init::plus_plus;
 
+use fmnist_core::simd::sq_norm_f64;
+use fmnist_core::validate::{check_cluster_count, check_features, check_finite, check_matrix};
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -13,8 +15,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
 use crate::linalg::{CHUNK, Rows, column_means, map_groups, sq_distances};
-use fmnist_core::simd::sq_norm_f64;
-use fmnist_core::validate::{check_cluster_count, check_features, check_finite, check_matrix};
 use lloyd::Assignment;
 
 /// How the centres of each run are chosen.
