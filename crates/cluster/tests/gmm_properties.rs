@@ -285,7 +285,7 @@ fn bad_input_is_an_error_not_a_panic() {
     ));
     assert!(matches!(
         GaussianMixture::params(0).fit(&x),
-        Err(ClusterError::Input(InputError::ClusterCount { .. }))
+        Err(ClusterError::InvalidParameter(_))
     ));
     let mut bad = x.clone();
     bad[(4, 2)] = f32::NAN;
