@@ -3,7 +3,7 @@
 //! (EM with full, tied, diagonal or spherical covariances), in the estimator shape of the
 //! fmnist-cluster workspace: parameters with builder methods and a `check()` that `fit` runs
 //! before it touches the data, `fit` returning a fitted model that is serialisable with a
-//! [`FORMAT_VERSION`], fmnist-core's traits ([`fmnist_core::Fit`], [`fmnist_core::Predict`],
+//! [`FormatVersion`], fmnist-core's traits ([`fmnist_core::Fit`], [`fmnist_core::Predict`],
 //! [`fmnist_core::PredictProba`], [`fmnist_core::Transform`]) beside the inherent methods,
 //! errors instead of panics.
 //!
@@ -33,6 +33,6 @@ mod linalg;
 mod params;
 
 pub use error::{ClusterError, Result};
-pub use format::FORMAT_VERSION;
+pub use format::FormatVersion;
 pub use gmm::{ComponentSizes, Covariance, FittedGaussianMixture, GaussianMixture, GmmInit};
 pub use kmeans::{FittedKMeans, Init, KMeans};

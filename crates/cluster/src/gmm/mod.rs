@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
-use crate::format::{self, FORMAT_VERSION};
+use crate::format::FormatVersion;
 use crate::params::{check_non_negative, check_runs, check_start, invalid};
 use components::Components;
 use rows::Rows64;
@@ -380,14 +380,14 @@ fn check_responsibilities(r: &DMatrix<f64>, k: usize) -> Result<()> {
 /// A fitted Gaussian mixture: weights, means, covariances and precision Cholesky factors,
 /// convergence and lower bound.
 ///
-/// Serialisable with serde, with a [`FORMAT_VERSION`](crate::FORMAT_VERSION) checked on load.
+/// Serialisable with serde, with a [`FormatVersion`] checked on load.
 /// [`FittedGaussianMixture::predict`], [`FittedGaussianMixture::predict_proba`] (also through
 /// fmnist-core's [`Predict`] and [`PredictProba`]), [`FittedGaussianMixture::score_samples`]
 /// and friends apply it to new data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedGaussianMixture {
-    #[serde(default = "format::unversioned", deserialize_with = "format::known")]
-    format_version: u32,
+    #[serde(default)]
+    format_version: FormatVersion,
     /// The training mean; the components live in coordinates centred by it.
     offset: Vec<f64>,
     components: Components,
@@ -400,7 +400,7 @@ pub struct FittedGaussianMixture {
 impl FittedGaussianMixture {
     fn from_run(offset: Vec<f64>, run: em::Run) -> Self {
         Self {
-            format_version: FORMAT_VERSION,
+            format_version: FormatVersion::V1,
             offset,
             components: run.components,
             converged: run.converged,
@@ -408,6 +408,11 @@ impl FittedGaussianMixture {
             lower_bound: run.lower_bound,
             lower_bound_history: run.history,
         }
+    }
+
+    /// The layout version of this model (saved with it, checked on load).
+    pub fn format_version(&self) -> FormatVersion {
+        self.format_version
     }
 
     /// Number of components.

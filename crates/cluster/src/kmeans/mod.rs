@@ -15,7 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
-use crate::format::{self, FORMAT_VERSION};
+use crate::format::FormatVersion;
 use crate::linalg::{CHUNK, Rows, column_means, map_groups, sq_distances};
 use crate::params::{check_runs, check_start};
 use lloyd::Assignment;
@@ -166,7 +166,7 @@ impl KMeans {
         }
         let best = best.expect("n_init >= 1 makes at least one run");
         Ok(FittedKMeans {
-            format_version: FORMAT_VERSION,
+            format_version: FormatVersion::V1,
             n_features: d,
             centred: best.centres,
             mean,
@@ -181,13 +181,13 @@ impl KMeans {
 
 /// A fitted K-Means model: centroids, training labels, inertia and convergence.
 ///
-/// Serialisable with serde, with a [`FORMAT_VERSION`](crate::FORMAT_VERSION) checked on load;
+/// Serialisable with serde, with a [`FormatVersion`] checked on load;
 /// [`FittedKMeans::predict`], [`FittedKMeans::transform`] and [`FittedKMeans::score`] (also
 /// through fmnist-core's [`Predict`] and [`Transform`]) apply it to new data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedKMeans {
-    #[serde(default = "format::unversioned", deserialize_with = "format::known")]
-    format_version: u32,
+    #[serde(default)]
+    format_version: FormatVersion,
     n_features: usize,
     /// Centroids minus `mean`, `k x n_features` row-major: distances are computed on data
     /// centred by the training mean, which keeps the expansion ‖x‖² − 2·x·c + ‖c‖² accurate.
@@ -201,6 +201,11 @@ pub struct FittedKMeans {
 }
 
 impl FittedKMeans {
+    /// The layout version of this model (saved with it, checked on load).
+    pub fn format_version(&self) -> FormatVersion {
+        self.format_version
+    }
+
     /// Number of clusters.
     pub fn k(&self) -> usize {
         self.centred.len() / self.n_features
