@@ -508,7 +508,7 @@ impl FittedGaussianMixture {
         Ok(self
             .weighted_log_prob(x)?
             .chunks_exact(k)
-            .map(|row| (1..k).fold(0, |b, j| if row[j] > row[b] { j } else { b }))
+            .map(estep::first_max)
             .collect())
     }
 
