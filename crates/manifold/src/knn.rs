@@ -395,6 +395,41 @@ impl Index {
                 distances: vec![0.0; n],
             };
         }
+        let mut best = self.candidates(queries, refs, kept, self_first);
+        let lists = Lists {
+            k,
+            found,
+            kept,
+            metric,
+            self_first,
+        };
+        let mut indices = vec![0u32; n * k];
+        let mut distances = vec![0f32; n * k];
+        indices
+            .par_chunks_mut(QUERY_BLOCK * k)
+            .zip(distances.par_chunks_mut(QUERY_BLOCK * k))
+            .zip(best.par_chunks_mut(QUERY_BLOCK * kept))
+            .enumerate()
+            .for_each(|(b, ((idx_out, dist_out), best))| {
+                lists.fill_block(queries, refs, b * QUERY_BLOCK, best, idx_out, dist_out);
+            });
+        Neighbors {
+            k,
+            indices,
+            distances,
+        }
+    }
+
+    /// The `kept` nearest references of every query in the space this index searches (the
+    /// projection's, if any): row-major `queries.n x kept`, each row sorted, `(squared
+    /// distance in that space, reference)`.
+    fn candidates(
+        &self,
+        queries: &Points,
+        refs: &Points,
+        kept: usize,
+        self_first: bool,
+    ) -> Vec<(f32, u32)> {
         let projected_queries = match &self.projection {
             Some(p) if !self_first => Some(Points::from_rows(
                 project(queries, &p.directions),
@@ -406,56 +441,80 @@ impl Index {
             Some(p) => (projected_queries.as_ref().unwrap_or(&p.coords), &p.coords),
             None => (queries, refs),
         };
-        let mut best = match &self.cells {
+        match &self.cells {
             Some(cells) => cells.candidates(space_queries, kept, self_first),
             None => all_candidates(space_queries, space_refs, kept, self_first),
-        };
-        let mut indices = vec![0u32; n * k];
-        let mut distances = vec![0f32; n * k];
-        indices
-            .par_chunks_mut(QUERY_BLOCK * k)
-            .zip(distances.par_chunks_mut(QUERY_BLOCK * k))
-            .zip(best.par_chunks_mut(QUERY_BLOCK * kept))
-            .enumerate()
-            .for_each(|(b, ((idx_out, dist_out), best))| {
-                let q0 = b * QUERY_BLOCK;
-                let mut exact: Vec<(f64, u32)> = Vec::with_capacity(found);
-                for i in 0..idx_out.len() / k {
-                    let query = queries.row(q0 + i);
-                    let out_idx = &mut idx_out[i * k..(i + 1) * k];
-                    let out_dist = &mut dist_out[i * k..(i + 1) * k];
-                    let best = &mut best[i * kept..(i + 1) * kept];
-                    if kept > found {
-                        // Re-rank the candidates by their squared distance in the full space.
-                        for (dist, j) in best.iter_mut() {
-                            *dist = sq_dist(query, refs.row(*j as usize));
-                        }
-                        best.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                    }
-                    exact.clear();
-                    exact.extend(
-                        best[..found]
-                            .iter()
-                            .map(|&(_, j)| (distance(query, refs.row(j as usize), metric), j)),
-                    );
-                    exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                    let start = usize::from(self_first);
-                    if self_first {
-                        out_idx[0] = (q0 + i) as u32;
-                        out_dist[0] = 0.0;
-                    }
-                    for (t, &(dist, j)) in exact.iter().enumerate() {
-                        out_idx[start + t] = j;
-                        out_dist[start + t] = dist as f32;
-                    }
-                }
-            });
-        Neighbors {
-            k,
-            indices,
-            distances,
         }
     }
+}
+
+/// The shape of the neighbour lists of one search.
+struct Lists {
+    /// Neighbours per list.
+    k: usize,
+    /// Neighbours searched (`k`, or `k - 1` when each point is its own first).
+    found: usize,
+    /// Candidates per query (more than `found` when they are re-ranked).
+    kept: usize,
+    metric: Metric,
+    /// Whether the queries are the references, each its own first neighbour.
+    self_first: bool,
+}
+
+impl Lists {
+    /// Writes the lists of the queries `q0..` of one block (`idx_out`, `dist_out`: `k` per
+    /// query) from their candidates `best` (`kept` per query): re-ranked by their squared
+    /// distance in the full space when there are more than needed, then the `found` nearest
+    /// by their distance of `metric`, recomputed in `f64`.
+    fn fill_block(
+        &self,
+        queries: &Points,
+        refs: &Points,
+        q0: usize,
+        best: &mut [(f32, u32)],
+        idx_out: &mut [u32],
+        dist_out: &mut [f32],
+    ) {
+        let (k, found) = (self.k, self.found);
+        let mut exact: Vec<(f64, u32)> = Vec::with_capacity(found);
+        for (i, ((out_idx, out_dist), best)) in idx_out
+            .chunks_exact_mut(k)
+            .zip(dist_out.chunks_exact_mut(k))
+            .zip(best.chunks_exact_mut(self.kept))
+            .enumerate()
+        {
+            let query = queries.row(q0 + i);
+            if self.kept > found {
+                rerank(query, refs, best);
+            }
+            exact.clear();
+            exact.extend(
+                best[..found]
+                    .iter()
+                    .map(|&(_, j)| (distance(query, refs.row(j as usize), self.metric), j)),
+            );
+            exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let start = usize::from(self.self_first);
+            if self.self_first {
+                out_idx[0] = (q0 + i) as u32;
+                out_dist[0] = 0.0;
+            }
+            for (t, &(dist, j)) in exact.iter().enumerate() {
+                out_idx[start + t] = j;
+                out_dist[start + t] = dist as f32;
+            }
+        }
+    }
+}
+
+/// Re-ranks one query's candidates by their squared distance to it in the full space,
+/// nearest first (ties by index).
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn rerank(query: &[f32], refs: &Points, best: &mut [(f32, u32)]) {
+    for (dist, j) in best.iter_mut() {
+        *dist = sq_dist(query, refs.row(*j as usize));
+    }
+    best.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
 }
 
 /// The `kept` nearest references of every query by squared distance, from every distance
