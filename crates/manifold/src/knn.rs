@@ -14,7 +14,7 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
-use fmnist_core::simd::sq_dist;
+use fmnist_core::simd::{sq_dist, sq_dist_f64, sq_norm_f64};
 use fmnist_core::validate::check_matrix;
 use multiversion::multiversion;
 use nalgebra::DMatrix;
@@ -132,7 +132,7 @@ impl Points {
                         *v = x[(b * 64 + r, j)];
                     }
                     if metric == Metric::Cosine {
-                        let norm = sq_norm(row).sqrt() as f32;
+                        let norm = sq_norm_f64(row).sqrt() as f32;
                         if norm > 0.0 {
                             row.iter_mut().for_each(|v| *v /= norm);
                         }
@@ -161,7 +161,7 @@ impl Points {
 
     /// Row-major `n x d` coordinates taken as they are (no shift).
     pub fn from_rows(data: Vec<f32>, d: usize) -> Self {
-        let norms = data.par_chunks(d).map(|r| sq_norm(r) as f32).collect();
+        let norms = data.par_chunks(d).map(|r| sq_norm_f64(r) as f32).collect();
         let n = data.len() / d;
         Self { data, norms, n, d }
     }
@@ -172,18 +172,9 @@ impl Points {
     }
 }
 
-/// Squared Euclidean norm, accumulated in `f64`.
-fn sq_norm(v: &[f32]) -> f64 {
-    v.iter().map(|&x| f64::from(x) * f64::from(x)).sum()
-}
-
 /// The distance of `metric` between two prepared points, in `f64`.
 pub(crate) fn distance(a: &[f32], b: &[f32], metric: Metric) -> f64 {
-    let sq: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
-        .sum();
+    let sq = sq_dist_f64(a, b);
     match metric {
         Metric::Euclidean => sq.sqrt(),
         Metric::Cosine => sq / 2.0,
