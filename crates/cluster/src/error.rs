@@ -6,45 +6,10 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClusterError {
-    /// The data matrix has no rows.
-    #[error("the data has no samples (0 rows)")]
-    EmptyInput,
-
-    /// The data matrix has no columns.
-    #[error("the data has no features (0 columns)")]
-    NoFeatures,
-
-    /// The number of clusters is 0 or larger than the number of samples.
-    #[error(
-        "cannot make {k} clusters from {n_samples} samples: k must be between 1 and the number of samples"
-    )]
-    InvalidClusterCount {
-        /// The requested number of clusters.
-        k: usize,
-        /// The number of samples available.
-        n_samples: usize,
-    },
-
-    /// A feature is NaN or infinite.
-    #[error("the data contains the non-finite value {value} at row {row}, column {col}")]
-    NonFinite {
-        /// Row (sample) of the offending value.
-        row: usize,
-        /// Column (feature) of the offending value.
-        col: usize,
-        /// The value itself (NaN or ±infinity).
-        value: f32,
-    },
-
-    /// The data has a different number of features from the data the model was fitted on
-    /// (or from the given initial centroids).
-    #[error("expected {expected} features, got {found}")]
-    FeatureMismatch {
-        /// Features of the fitted model.
-        expected: usize,
-        /// Features of the data passed in.
-        found: usize,
-    },
+    /// The data cannot be used: empty, non-finite, of the wrong width, or fewer samples than
+    /// clusters (given centroids or means of the wrong width included).
+    #[error(transparent)]
+    Input(#[from] fmnist_core::InputError),
 
     /// A mixture component's covariance stopped being positive definite (too few samples, or
     /// samples that coincide along some direction); a larger `reg_covar` keeps it invertible.

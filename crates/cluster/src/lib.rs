@@ -1,7 +1,11 @@
 //! Clustering of dense `f32` data: [`KMeans`] (k-means++ or random starts, `n_init` runs,
-//! Lloyd iterations whose distance step is a blocked matrix product), in the estimator shape
-//! of the fmnist-cluster workspace: parameters with builder methods, `fit` returning a
-//! serialisable fitted model, errors instead of panics.
+//! Lloyd iterations whose distance step is a blocked matrix product) and [`GaussianMixture`]
+//! (EM with full, tied, diagonal or spherical covariances), in the estimator shape of the
+//! fmnist-cluster workspace: parameters with builder methods and a `check()` that `fit` runs
+//! before it touches the data, `fit` returning a fitted model that is serialisable with a
+//! [`FormatVersion`], fmnist-core's traits ([`fmnist_core::Fit`], [`fmnist_core::Predict`],
+//! [`fmnist_core::PredictProba`], [`fmnist_core::Transform`]) beside the inherent methods,
+//! errors instead of panics.
 //!
 //! Data is a nalgebra `DMatrix<f32>` with one row per sample (`DMatrix::from_row_slice(n, d,
 //! &data)` from a row-major buffer). Work runs in parallel in the current rayon thread pool;
@@ -22,11 +26,13 @@
 //! ```
 
 mod error;
+mod format;
 mod gmm;
 mod kmeans;
 mod linalg;
-mod validate;
+mod params;
 
 pub use error::{ClusterError, Result};
+pub use format::FormatVersion;
 pub use gmm::{ComponentSizes, Covariance, FittedGaussianMixture, GaussianMixture, GmmInit};
 pub use kmeans::{FittedKMeans, Init, KMeans};

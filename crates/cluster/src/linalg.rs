@@ -1,7 +1,8 @@
-//! The dense kernels every estimator of the crate builds on: a row-major copy of the data, the
-//! blocked product `A · Bᵀ` through the workspace's GEMM (faer, with run-time SIMD dispatch),
-//! squared norms, squared Euclidean distances by the expansion ‖x‖² − 2·x·c + ‖c‖², and a
-//! deterministic parallel pass over fixed groups of rows.
+//! The dense kernels every estimator of the crate builds on: a row-major copy of the data
+//! (fmnist-core's [`to_row_major`]), the blocked product `A · Bᵀ` through the workspace's GEMM
+//! (faer, with run-time SIMD dispatch), squared norms (fmnist-core's lane sums,
+//! [`fmnist_core::simd`]), squared Euclidean distances by the expansion ‖x‖² − 2·x·c + ‖c‖², and
+//! a deterministic parallel pass over fixed groups of rows.
 //!
 //! Why this shape: a distance step over n samples and k centres is a skinny matrix product
 //! whose cost is reading the data once. Rows are processed in chunks of [`CHUNK`] rows: the
@@ -18,6 +19,8 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
+use fmnist_core::simd::sq_norm_f64;
+use fmnist_core::{linalg, to_row_major};
 use multiversion::multiversion;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -41,27 +44,15 @@ impl<T> Rows<T>
 where
     T: Copy + Default + Send + Sync + From<f32> + std::ops::Sub<Output = T>,
 {
-    /// The rows of `x` (samples x features, column-major) minus `shift` (one value per feature),
-    /// laid out row-major. Blocked and parallel: reads and writes both stay in cache.
+    /// The rows of `x` (samples x features) minus `shift` (one value per feature), laid out
+    /// row-major ([`fmnist_core::to_row_major`]).
     pub fn from_matrix(x: &DMatrix<f32>, shift: &[T]) -> Self {
         let (n, d) = x.shape();
-        debug_assert_eq!(shift.len(), d);
-        const BLOCK: usize = 64;
-        let src = x.as_slice();
-        let mut data = vec![T::default(); n * d];
-        data.par_chunks_mut(BLOCK * d.max(1))
-            .enumerate()
-            .for_each(|(b, out)| {
-                let r0 = b * BLOCK;
-                let rows = out.len() / d.max(1);
-                for (j, &s) in shift.iter().enumerate() {
-                    let col = &src[j * n + r0..j * n + r0 + rows];
-                    for (r, &v) in col.iter().enumerate() {
-                        out[r * d + j] = T::from(v) - s;
-                    }
-                }
-            });
-        Self { data, n, d }
+        Self {
+            data: to_row_major(x, shift),
+            n,
+            d,
+        }
     }
 
     /// Sample `i`.
@@ -82,81 +73,21 @@ impl Rows<f32> {
     }
 }
 
-/// Mean of every column of `x`, summed in `f64`, in parallel over columns.
+/// Mean of every column of `x`, summed in `f64` ([`fmnist_core::linalg::column_means`]) and
+/// rounded to `f32`.
 pub(crate) fn column_means(x: &DMatrix<f32>) -> Vec<f32> {
-    let n = x.nrows().max(1);
-    x.as_slice()
-        .par_chunks(n)
-        .map(|col| (sum(col) / n as f64) as f32)
+    linalg::column_means(x)
+        .into_iter()
+        .map(|m| m as f32)
         .collect()
 }
 
-/// Sum of the values, in `f64` over lanes.
-#[multiversion(targets("x86_64+avx2+fma"))]
-fn sum(v: &[f32]) -> f64 {
-    let mut acc = [0f64; LANES];
-    let mut chunks = v.chunks_exact(LANES);
-    for c in &mut chunks {
-        for (a, &x) in acc.iter_mut().zip(c) {
-            *a += f64::from(x);
-        }
-    }
-    acc.iter().sum::<f64>()
-        + chunks
-            .remainder()
-            .iter()
-            .map(|&x| f64::from(x))
-            .sum::<f64>()
-}
-
-/// `out[i]` = squared norm of row `i` of `rows` (`d` values per row).
+/// `out[i]` = squared norm of row `i` of `rows` (`d` values per row), summed in `f64`.
 #[multiversion(targets("x86_64+avx2+fma"))]
 fn row_sq_norms(rows: &[f32], d: usize, out: &mut [f32]) {
     for (o, row) in out.iter_mut().zip(rows.chunks_exact(d)) {
-        *o = sq_norm(row) as f32;
+        *o = sq_norm_f64(row) as f32;
     }
-}
-
-/// Lanes of the explicit-lane sums below.
-const LANES: usize = 8;
-
-/// Squared Euclidean norm of one vector, accumulated in `f64` over [`LANES`] lanes.
-#[inline(always)]
-pub(crate) fn sq_norm(v: &[f32]) -> f64 {
-    let mut acc = [0f64; LANES];
-    let mut chunks = v.chunks_exact(LANES);
-    for c in &mut chunks {
-        for (a, &x) in acc.iter_mut().zip(c) {
-            *a += f64::from(x) * f64::from(x);
-        }
-    }
-    let tail: f64 = chunks
-        .remainder()
-        .iter()
-        .map(|&x| f64::from(x) * f64::from(x))
-        .sum();
-    acc.iter().sum::<f64>() + tail
-}
-
-/// Squared Euclidean distance of two vectors from their differences, in `f64` over lanes.
-#[inline(always)]
-pub(crate) fn sq_distance(a: &[f32], b: &[f32]) -> f64 {
-    let mut acc = [0f64; LANES];
-    let mut ca = a.chunks_exact(LANES);
-    let mut cb = b.chunks_exact(LANES);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for ((s, &p), &q) in acc.iter_mut().zip(x).zip(y) {
-            let diff = f64::from(p) - f64::from(q);
-            *s += diff * diff;
-        }
-    }
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
-        .sum();
-    acc.iter().sum::<f64>() + tail
 }
 
 /// `out (m x k) = a (m x d) · b (k x d)ᵀ`, all row-major, on the calling thread.
@@ -231,8 +162,8 @@ mod tests {
         let d = 5;
         let a: Vec<f32> = (0..3 * d).map(|v| (v as f32 * 0.37).sin()).collect();
         let c: Vec<f32> = (0..2 * d).map(|v| (v as f32 * 0.11).cos()).collect();
-        let an: Vec<f32> = a.chunks(d).map(|r| sq_norm(r) as f32).collect();
-        let cn: Vec<f32> = c.chunks(d).map(|r| sq_norm(r) as f32).collect();
+        let an: Vec<f32> = a.chunks(d).map(|r| sq_norm_f64(r) as f32).collect();
+        let cn: Vec<f32> = c.chunks(d).map(|r| sq_norm_f64(r) as f32).collect();
         let mut out = vec![0.0; 6];
         sq_distances(&a, &an, &c, &cn, d, &mut out);
         for i in 0..3 {

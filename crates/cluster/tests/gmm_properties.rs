@@ -4,6 +4,7 @@
 use fmnist_cluster::{
     ClusterError, ComponentSizes, Covariance, FittedGaussianMixture, GaussianMixture, GmmInit,
 };
+use fmnist_core::InputError;
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 
@@ -280,25 +281,29 @@ fn bad_input_is_an_error_not_a_panic() {
     let x = blobs();
     assert!(matches!(
         GaussianMixture::params(151).fit(&x),
-        Err(ClusterError::InvalidClusterCount { k: 151, .. })
+        Err(ClusterError::Input(InputError::ClusterCount { k: 151, .. }))
     ));
     assert!(matches!(
         GaussianMixture::params(0).fit(&x),
-        Err(ClusterError::InvalidClusterCount { .. })
+        Err(ClusterError::InvalidParameter(_))
     ));
     let mut bad = x.clone();
     bad[(4, 2)] = f32::NAN;
     assert!(matches!(
         GaussianMixture::params(2).fit(&bad),
-        Err(ClusterError::NonFinite { row: 4, col: 2, .. })
+        Err(ClusterError::Input(InputError::NonFinite {
+            row: 4,
+            col: 2,
+            ..
+        }))
     ));
     let gmm = GaussianMixture::params(3).fit(&x).unwrap();
     assert_eq!(
         gmm.predict(&DMatrix::zeros(2, 4)),
-        Err(ClusterError::FeatureMismatch {
+        Err(ClusterError::Input(InputError::FeatureMismatch {
             expected: 3,
             found: 4
-        })
+        }))
     );
     assert!(gmm.predict_proba(&bad).is_err());
     for params in [

@@ -172,8 +172,8 @@ impl Cells {
     }
 
     /// Fills `best` (`kept` candidates for each of the ordered queries from `first` on) by
-    /// searching only the cells that can improve them. Candidates are positions in the cell
-    /// order.
+    /// searching only the cells that can improve them, nearest cell first. Candidates are
+    /// positions in the cell order.
     fn search_block(
         &self,
         queries: &Points,
@@ -184,19 +184,55 @@ impl Cells {
     ) {
         let (d, m) = (self.points.d, self.centres.n);
         let rows = best.len() / kept;
-        let q = &queries.data[first * d..(first + rows) * d];
-        let q_norms = &queries.norms[first..first + rows];
-        // Rounding allowance for any squared distance of this block (or of the assignment of a
-        // reference to its cell) from the expansion ‖q‖² + ‖x‖² − 2 q·x: a few units in the
-        // last place of each term per feature.
+        let block = Block {
+            q: &queries.data[first * d..(first + rows) * d],
+            q_norms: &queries.norms[first..first + rows],
+            first,
+            self_first,
+            kept,
+        };
+        let slack = self.slack(block.q_norms);
+        let bound = self.bounds(&block, slack);
+        let largest_cell = (0..m)
+            .map(|c| self.start[c + 1] - self.start[c])
+            .max()
+            .unwrap_or(0);
+        let mut tile = vec![0f32; rows * largest_cell];
+        let worst = |best: &[(f32, u32)], i: usize| best[(i + 1) * kept - 1].0;
+        let searches = |bound: f32, worst: f32| bound <= 0.0 || bound * bound < worst + slack;
+        let mut needed = Vec::with_capacity(rows);
+        let mut gathered = Vec::with_capacity(rows * d);
+        for (nearest, j) in visit_order(&bound, m) {
+            let worst_of_block = (0..rows).map(|i| worst(best, i)).fold(0f32, f32::max);
+            if !searches(nearest, worst_of_block) {
+                break;
+            }
+            needed.clear();
+            needed.extend((0..rows).filter(|&i| searches(bound[i * m + j], worst(best, i))));
+            if !needed.is_empty() {
+                self.search_cell(&block, j, &needed, &mut gathered, &mut tile, best);
+            }
+        }
+    }
+
+    /// Rounding allowance for any squared distance of a block of queries with norms `q_norms`
+    /// (or of the assignment of a reference to its cell) from the expansion
+    /// ‖q‖² + ‖x‖² − 2 q·x: a few units in the last place of each term per feature.
+    fn slack(&self, q_norms: &[f32]) -> f32 {
         let largest = |norms: &[f32]| norms.iter().copied().fold(0f32, f32::max);
-        let slack = 4.0
-            * d as f32
+        4.0 * self.points.d as f32
             * f32::EPSILON
-            * (largest(q_norms) + largest(&self.points.norms).max(largest(&self.centres.norms)));
-        let mut bound = vec![0f32; rows * m];
-        dot_rows(q, &self.centres.data, d, &mut bound);
-        for (row, &qn) in bound.chunks_exact_mut(m).zip(q_norms) {
+            * (largest(q_norms) + largest(&self.points.norms).max(largest(&self.centres.norms)))
+    }
+
+    /// Lower bounds of the distance from every query of `block` to every point of every cell,
+    /// row-major `queries x cells`: the larger of the ball and the bisector bound (module
+    /// docs), loosened by `slack`, and 0 for the query's own cell.
+    fn bounds(&self, block: &Block, slack: f32) -> Vec<f32> {
+        let (d, m) = (self.points.d, self.centres.n);
+        let mut bound = vec![0f32; block.q_norms.len() * m];
+        dot_rows(block.q, &self.centres.data, d, &mut bound);
+        for (row, &qn) in bound.chunks_exact_mut(m).zip(block.q_norms) {
             for (v, &cn) in row.iter_mut().zip(&self.centres.norms) {
                 *v = (qn + cn - 2.0 * *v).max(0.0);
             }
@@ -217,59 +253,81 @@ impl Cells {
                 };
             }
         }
-        let mut visit: Vec<(f32, usize)> = (0..m)
-            .map(|j| {
-                let nearest = (0..rows)
-                    .map(|i| bound[i * m + j])
-                    .fold(f32::INFINITY, f32::min);
-                (nearest, j)
-            })
-            .collect();
-        visit.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let largest_cell = (0..m)
-            .map(|c| self.start[c + 1] - self.start[c])
-            .max()
-            .unwrap_or(0);
-        let mut tile = vec![0f32; rows * largest_cell];
-        let worst = |best: &[(f32, u32)], i: usize| best[(i + 1) * kept - 1].0;
-        let searches = |bound: f32, worst: f32| bound <= 0.0 || bound * bound < worst + slack;
-        let mut needed = Vec::with_capacity(rows);
-        let mut gathered = Vec::with_capacity(rows * d);
-        for &(nearest, j) in &visit {
-            let worst_of_block = (0..rows).map(|i| worst(best, i)).fold(0f32, f32::max);
-            if !searches(nearest, worst_of_block) {
-                break;
-            }
-            needed.clear();
-            needed.extend((0..rows).filter(|&i| searches(bound[i * m + j], worst(best, i))));
-            let (s, e) = (self.start[j], self.start[j + 1]);
-            if needed.is_empty() || s == e {
-                continue;
-            }
-            let cols = e - s;
-            // Only the queries that search this cell: their rows gathered when some do not.
-            let searching: &[f32] = if needed.len() == rows {
-                q
-            } else {
-                gathered.clear();
-                gathered.extend(needed.iter().flat_map(|&i| &q[i * d..(i + 1) * d]));
-                &gathered
-            };
-            let tile = &mut tile[..needed.len() * cols];
-            dot_rows(searching, &self.points.data[s * d..e * d], d, tile);
-            for (row, &i) in tile.chunks_exact_mut(cols).zip(&needed) {
-                let skip = if self_first { first + i } else { usize::MAX };
-                scan_row(
-                    row,
-                    q_norms[i],
-                    &self.points.norms[s..e],
-                    s,
-                    skip,
-                    &mut best[i * kept..(i + 1) * kept],
-                );
-            }
+        bound
+    }
+
+    /// Offers the points of cell `j` to the `needed` queries of `block` (one GEMM of their
+    /// rows, gathered into `gathered` when not all of the block's, with the cell's points, into
+    /// `tile`).
+    fn search_cell(
+        &self,
+        block: &Block,
+        j: usize,
+        needed: &[usize],
+        gathered: &mut Vec<f32>,
+        tile: &mut [f32],
+        best: &mut [(f32, u32)],
+    ) {
+        let d = self.points.d;
+        let (s, e) = (self.start[j], self.start[j + 1]);
+        if s == e {
+            return;
+        }
+        let cols = e - s;
+        let searching: &[f32] = if needed.len() == block.q_norms.len() {
+            block.q
+        } else {
+            gathered.clear();
+            gathered.extend(needed.iter().flat_map(|&i| &block.q[i * d..(i + 1) * d]));
+            gathered
+        };
+        let tile = &mut tile[..needed.len() * cols];
+        dot_rows(searching, &self.points.data[s * d..e * d], d, tile);
+        let kept = block.kept;
+        for (row, &i) in tile.chunks_exact_mut(cols).zip(needed) {
+            scan_row(
+                row,
+                block.q_norms[i],
+                &self.points.norms[s..e],
+                s,
+                if block.self_first {
+                    block.first + i
+                } else {
+                    usize::MAX
+                },
+                &mut best[i * kept..(i + 1) * kept],
+            );
         }
     }
+}
+
+/// A block of queries searched together ([`Cells::search_block`]).
+struct Block<'a> {
+    /// The queries, row-major.
+    q: &'a [f32],
+    q_norms: &'a [f32],
+    /// Position of the block's first query among the (ordered) queries.
+    first: usize,
+    /// Whether the queries are the references (each query then skips itself).
+    self_first: bool,
+    /// Candidates kept per query.
+    kept: usize,
+}
+
+/// The cells in the order to search them: by their smallest bound over the block's queries
+/// (`bound` is row-major `queries x m`), nearest first, ties by index.
+fn visit_order(bound: &[f32], m: usize) -> Vec<(f32, usize)> {
+    let rows = bound.len() / m;
+    let mut visit: Vec<(f32, usize)> = (0..m)
+        .map(|j| {
+            let nearest = (0..rows)
+                .map(|i| bound[i * m + j])
+                .fold(f32::INFINITY, f32::min);
+            (nearest, j)
+        })
+        .collect();
+    visit.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    visit
 }
 
 /// The nearest centre of every point (the first one on ties).

@@ -6,24 +6,10 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ManifoldError {
-    /// The data matrix has no rows.
-    #[error("the data has no samples (0 rows)")]
-    EmptyInput,
-
-    /// The data matrix has no columns.
-    #[error("the data has no features (0 columns)")]
-    NoFeatures,
-
-    /// A feature is NaN or infinite.
-    #[error("the data contains the non-finite value {value} at row {row}, column {col}")]
-    NonFinite {
-        /// Row (sample) of the offending value.
-        row: usize,
-        /// Column (feature) of the offending value.
-        col: usize,
-        /// The value itself (NaN or ±infinity).
-        value: f32,
-    },
+    /// The data cannot be used: empty, non-finite, or of another width than the data the model
+    /// was fitted on.
+    #[error(transparent)]
+    Input(#[from] fmnist_core::InputError),
 
     /// Too few samples for the neighbourhood size: each sample needs `n_neighbors - 1` others
     /// (the sample itself is its own first neighbour, as in umap-learn).
@@ -35,15 +21,6 @@ pub enum ManifoldError {
         n_samples: usize,
         /// The requested neighbourhood size.
         n_neighbors: usize,
-    },
-
-    /// The data has a different number of features from the data the model was fitted on.
-    #[error("expected {expected} features, got {found}")]
-    FeatureMismatch {
-        /// Features of the fitted model.
-        expected: usize,
-        /// Features of the data passed in.
-        found: usize,
     },
 
     /// A parameter is out of its valid range; the message says which and why.

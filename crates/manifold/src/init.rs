@@ -9,7 +9,9 @@
 //! deflated. Every reduction runs over fixed chunks, so the result is the same on any number of
 //! threads.
 
-use faer::{Mat, Side};
+use faer::Mat;
+use fmnist_core::linalg::{self, SymmetricEigen};
+use nalgebra::DMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -123,31 +125,17 @@ fn rescale(coords: &mut [f64], dim: usize) {
 }
 
 /// Coordinates of `n` rows (`d` values each, row-major) on their `dim` leading principal
-/// axes, `n x dim` row-major. The covariance is accumulated in `f64` over fixed row blocks.
+/// axes, `n x dim` row-major (zero beyond the `d`-th axis, and everywhere if the
+/// eigendecomposition fails): fmnist-core's column means, blocked covariance and symmetric
+/// eigendecomposition.
 fn principal_coords(data: &[f32], n: usize, d: usize, dim: usize) -> Vec<f64> {
-    let mut mean = vec![0f64; d];
-    for row in data.chunks_exact(d) {
-        for (m, &v) in mean.iter_mut().zip(row) {
-            *m += f64::from(v);
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= n as f64);
-    const BLOCK: usize = 2048;
-    let cov = data
-        .par_chunks(BLOCK * d)
-        .map(|block| {
-            let rows = block.len() / d;
-            let x = Mat::<f64>::from_fn(rows, d, |i, j| f64::from(block[i * d + j]) - mean[j]);
-            x.transpose() * &x
-        })
-        .reduce_with(|a, b| a + b)
-        .unwrap_or_else(|| Mat::zeros(d, d));
-    let axes: Vec<Vec<f64>> = match cov.self_adjoint_eigen(Side::Lower) {
-        // Eigenvalues ascend: the leading axes are the last columns.
-        Ok(eigen) => (0..dim.min(d))
-            .map(|c| (0..d).map(|t| eigen.U()[(t, d - 1 - c)]).collect())
+    let x = DMatrix::from_row_slice(n, d, data);
+    let mean = linalg::column_means(&x);
+    let axes: Vec<Vec<f64>> = match SymmetricEigen::of_lower(&linalg::covariance_lower(&x, &mean)) {
+        Some(eigen) => (0..dim.min(d))
+            .map(|c| (0..d).map(|t| eigen.vectors[(t, c)]).collect())
             .collect(),
-        Err(_) => Vec::new(),
+        None => Vec::new(),
     };
     let mut coords = vec![0f64; n * dim];
     coords
@@ -228,44 +216,15 @@ fn components(graph: &FuzzyGraph) -> (Vec<usize>, usize) {
 }
 
 /// The spectral layout (`n x dim`, row-major, `f64`), or `None` when an eigensolve fails.
+/// A disconnected graph is laid out as umap-learn's `multi_component_layout`: each
+/// component's own layout around its position in a meta-layout of the components.
 fn spectral_layout(points: &Points, graph: &FuzzyGraph, dim: usize, seed: u64) -> Option<Vec<f64>> {
     let n = graph.n();
     let (label, count) = components(graph);
     if count == 1 {
         return spectral_component(graph, &(0..n).collect::<Vec<_>>(), dim, seed, 0);
     }
-    // Component positions (umap-learn's meta-embedding): ± unit vectors when there are few,
-    // otherwise the principal components of the component centroids.
-    let meta: Vec<f64> = if count <= 2 * dim {
-        let k = count.div_ceil(2);
-        (0..count)
-            .flat_map(|c| {
-                let sign = if c < k { 1.0 } else { -1.0 };
-                (0..dim).map(move |t| if t == c % k { sign } else { 0.0 })
-            })
-            .collect()
-    } else {
-        let d = points.d;
-        let mut centroids = vec![0f32; count * d];
-        let mut sizes = vec![0usize; count];
-        for (i, &c) in label.iter().enumerate() {
-            sizes[c] += 1;
-            for (s, &v) in centroids[c * d..(c + 1) * d].iter_mut().zip(points.row(i)) {
-                *s += v;
-            }
-        }
-        for (c, &size) in sizes.iter().enumerate() {
-            centroids[c * d..(c + 1) * d]
-                .iter_mut()
-                .for_each(|s| *s /= size as f32);
-        }
-        let coords = principal_coords(&centroids, count, d, dim);
-        let max = coords.iter().fold(0f64, |m, v| m.max(v.abs()));
-        coords
-            .iter()
-            .map(|v| if max > 0.0 { v / max } else { *v })
-            .collect()
-    };
+    let meta = component_positions(points, &label, count, dim);
     let mut members = vec![Vec::new(); count];
     for (i, &c) in label.iter().enumerate() {
         members[c].push(i);
@@ -273,37 +232,7 @@ fn spectral_layout(points: &Points, graph: &FuzzyGraph, dim: usize, seed: u64) -
     let mut out = vec![0f64; n * dim];
     for (c, vertices) in members.iter().enumerate() {
         let centre = &meta[c * dim..(c + 1) * dim];
-        let nearest = (0..count)
-            .filter(|&o| o != c)
-            .map(|o| {
-                centre
-                    .iter()
-                    .zip(&meta[o * dim..(o + 1) * dim])
-                    .map(|(a, b)| (a - b).powi(2))
-                    .sum::<f64>()
-                    .sqrt()
-            })
-            .filter(|&dist| dist > 0.0)
-            .fold(f64::INFINITY, f64::min);
-        let range = if nearest.is_finite() {
-            nearest / 2.0
-        } else {
-            1.0
-        };
-        let coords = if vertices.len() < 2 * dim || vertices.len() <= dim + 1 {
-            let mut rng = SplitMix::new(seed, stream::SMALL_COMPONENT, c as u64);
-            (0..vertices.len() * dim)
-                .map(|_| (rng.uniform() * 2.0 - 1.0) * range)
-                .collect()
-        } else {
-            let coords = spectral_component(graph, vertices, dim, seed, c as u64)?;
-            let max = coords.iter().fold(0f64, |m, v| m.max(v.abs()));
-            let expansion = if max > 0.0 { range / max } else { 1.0 };
-            coords
-                .into_iter()
-                .map(|v| v * expansion)
-                .collect::<Vec<_>>()
-        };
+        let coords = component_layout(graph, vertices, &meta, c, dim, seed)?;
         for (r, &i) in vertices.iter().enumerate() {
             for t in 0..dim {
                 out[i * dim + t] = coords[r * dim + t] + centre[t];
@@ -311,6 +240,86 @@ fn spectral_layout(points: &Points, graph: &FuzzyGraph, dim: usize, seed: u64) -
         }
     }
     Some(out)
+}
+
+/// The positions of the `count` components (umap-learn's meta-embedding, `count x dim`
+/// row-major): ± unit vectors when there are few, otherwise the principal components of the
+/// component centroids, scaled to a largest magnitude of 1.
+fn component_positions(points: &Points, label: &[usize], count: usize, dim: usize) -> Vec<f64> {
+    if count <= 2 * dim {
+        let k = count.div_ceil(2);
+        return (0..count)
+            .flat_map(|c| {
+                let sign = if c < k { 1.0 } else { -1.0 };
+                (0..dim).map(move |t| if t == c % k { sign } else { 0.0 })
+            })
+            .collect();
+    }
+    let d = points.d;
+    let mut centroids = vec![0f32; count * d];
+    let mut sizes = vec![0usize; count];
+    for (i, &c) in label.iter().enumerate() {
+        sizes[c] += 1;
+        for (s, &v) in centroids[c * d..(c + 1) * d].iter_mut().zip(points.row(i)) {
+            *s += v;
+        }
+    }
+    for (c, &size) in sizes.iter().enumerate() {
+        centroids[c * d..(c + 1) * d]
+            .iter_mut()
+            .for_each(|s| *s /= size as f32);
+    }
+    let coords = principal_coords(&centroids, count, d, dim);
+    let max = coords.iter().fold(0f64, |m, v| m.max(v.abs()));
+    coords
+        .iter()
+        .map(|v| if max > 0.0 { v / max } else { *v })
+        .collect()
+}
+
+/// The layout of component `c` (its sorted `vertices`) around the origin, `len x dim`: its
+/// spectral embedding scaled into half the distance from its position in `meta` to the
+/// nearest other component's, or, for a tiny component, uniform in that box; `None` when the
+/// eigensolve fails.
+fn component_layout(
+    graph: &FuzzyGraph,
+    vertices: &[usize],
+    meta: &[f64],
+    c: usize,
+    dim: usize,
+    seed: u64,
+) -> Option<Vec<f64>> {
+    let count = meta.len() / dim;
+    let centre = &meta[c * dim..(c + 1) * dim];
+    let nearest = (0..count)
+        .filter(|&o| o != c)
+        .map(|o| {
+            centre
+                .iter()
+                .zip(&meta[o * dim..(o + 1) * dim])
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        })
+        .filter(|&dist| dist > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let range = if nearest.is_finite() {
+        nearest / 2.0
+    } else {
+        1.0
+    };
+    if vertices.len() < 2 * dim || vertices.len() <= dim + 1 {
+        let mut rng = SplitMix::new(seed, stream::SMALL_COMPONENT, c as u64);
+        return Some(
+            (0..vertices.len() * dim)
+                .map(|_| (rng.uniform() * 2.0 - 1.0) * range)
+                .collect(),
+        );
+    }
+    let coords = spectral_component(graph, vertices, dim, seed, c as u64)?;
+    let max = coords.iter().fold(0f64, |m, v| m.max(v.abs()));
+    let expansion = if max > 0.0 { range / max } else { 1.0 };
+    Some(coords.into_iter().map(|v| v * expansion).collect())
 }
 
 /// The spectral embedding of the connected subgraph on `vertices` (sorted), `len x dim`.
@@ -483,23 +492,68 @@ fn top_eigenvectors(
         return None;
     }
     start.iter_mut().for_each(|v| *v /= norm);
-    let mut basis = vec![start];
-    // Projected matrix: h[i][j] = basisᵢ · op · basisⱼ (upper triangle kept, mirrored).
-    let mut h = vec![vec![0f64; m + 1]; m + 1];
-    let mut w = vec![0f64; n];
-    // Index of the first vector whose product has not been taken since the last restart.
-    let mut first_new = 0;
+    let mut lanczos = Lanczos {
+        op,
+        trivial,
+        basis: vec![start],
+        h: vec![vec![0f64; m + 1]; m + 1],
+        w: vec![0f64; n],
+        m,
+        first_new: 0,
+    };
     for _ in 0..MAX_RESTARTS {
-        let mut invariant = false;
-        while basis.len() <= m {
+        let invariant = lanczos.extend();
+        let size = lanczos.basis.len().min(m);
+        let h = &lanczos.h;
+        let t = Mat::<f64>::from_fn(size, size, |i, j| h[i.min(j)][i.max(j)]);
+        // Ritz values largest first, with their vectors in the basis' coordinates.
+        let ritz = SymmetricEigen::of_lower(&t)?;
+        let beta = if invariant { 0.0 } else { h[size][size - 1] };
+        let converged =
+            (0..want.min(size)).all(|c| (beta * ritz.vectors[(size - 1, c)]).abs() <= TOLERANCE);
+        if want > size {
+            return None;
+        }
+        if converged || invariant {
+            return Some(lanczos.ritz_vectors(&ritz, want));
+        }
+        lanczos.restart(&ritz, keep, beta);
+    }
+    None
+}
+
+/// The state of a thick-restart Lanczos iteration ([`top_eigenvectors`]).
+struct Lanczos<'a> {
+    op: &'a Sparse,
+    /// The deflated unit vector.
+    trivial: &'a [f64],
+    /// Orthonormal Krylov basis, at most `m + 1` vectors (the last one the residual direction).
+    basis: Vec<Vec<f64>>,
+    /// Projected matrix: `h[i][j]` = basisᵢ · op · basisⱼ (upper triangle kept, mirrored).
+    h: Vec<Vec<f64>>,
+    /// `op` times the newest basis vector.
+    w: Vec<f64>,
+    /// Largest basis.
+    m: usize,
+    /// Index of the first vector whose product has not been taken since the last restart.
+    first_new: usize,
+}
+
+impl Lanczos<'_> {
+    /// Extends the basis to `m + 1` vectors, filling `h`; returns whether it stopped early on
+    /// an invariant subspace.
+    fn extend(&mut self) -> bool {
+        let Self { op, trivial, .. } = *self;
+        let (basis, h, w) = (&mut self.basis, &mut self.h, &mut self.w);
+        while basis.len() <= self.m {
             let j = basis.len() - 1;
-            op.apply(&basis[j], &mut w);
+            op.apply(&basis[j], w);
             let mut coef = vec![0f64; basis.len()];
             // After the first new vector, take out the three-term recurrence's components
             // first; the full orthogonalisation then only removes rounding errors.
-            let reduced = j > first_new;
+            let reduced = j > self.first_new;
             if reduced {
-                let alpha = dot(&w, &basis[j]);
+                let alpha = dot(w, &basis[j]);
                 let beta = h[j][j - 1];
                 let (previous, current) = (&basis[j - 1], &basis[j]);
                 w.par_chunks_mut(CHUNK).enumerate().for_each(|(b, w)| {
@@ -511,60 +565,52 @@ fn top_eigenvectors(
                 coef[j] = alpha;
                 coef[j - 1] = beta;
             }
-            orthogonalise(&mut w, trivial, &basis, reduced, &mut coef);
+            orthogonalise(w, trivial, basis, reduced, &mut coef);
             for (i, &c) in coef.iter().enumerate() {
                 h[i][j] = c;
                 h[j][i] = c;
             }
-            let beta = dot(&w, &w).sqrt();
+            let beta = dot(w, w).sqrt();
             if beta <= 1e-12 || !beta.is_finite() {
-                invariant = true;
-                break;
+                return true;
             }
             h[j + 1][j] = beta;
             h[j][j + 1] = beta;
             basis.push(w.iter().map(|v| v / beta).collect());
         }
-        let size = basis.len().min(m);
-        let t = Mat::<f64>::from_fn(size, size, |i, j| h[i.min(j)][i.max(j)]);
-        let eigen = t.self_adjoint_eigen(Side::Lower).ok()?;
-        let (s, theta) = (eigen.U(), eigen.S());
-        let beta = if invariant { 0.0 } else { h[size][size - 1] };
-        // Largest first.
-        let order: Vec<usize> = (0..size).rev().collect();
-        let converged = order[..want.min(size)]
-            .iter()
-            .all(|&c| (beta * s[(size - 1, c)]).abs() <= TOLERANCE);
-        if want > size {
-            return None;
-        }
-        if converged || invariant {
-            let coefs: Vec<Vec<f64>> = order[..want]
-                .iter()
-                .map(|&c| (0..size).map(|r| s[(r, c)]).collect())
-                .collect();
-            return Some(combine(&basis[..size], &coefs));
-        }
-        // Thick restart: the `keep` leading Ritz vectors, then the residual direction.
-        let coefs: Vec<Vec<f64>> = order[..keep]
-            .iter()
-            .map(|&c| (0..size).map(|r| s[(r, c)]).collect())
+        false
+    }
+
+    /// The first `count` Ritz vectors of `ritz` (the eigendecomposition of the projected
+    /// matrix) in the original space.
+    fn ritz_vectors(&self, ritz: &SymmetricEigen, count: usize) -> Vec<Vec<f64>> {
+        let size = ritz.values.len();
+        let coefs: Vec<Vec<f64>> = (0..count)
+            .map(|c| (0..size).map(|r| ritz.vectors[(r, c)]).collect())
             .collect();
-        let residual = basis.pop().expect("the residual direction");
-        let mut next = combine(&basis[..size], &coefs);
+        combine(&self.basis[..size], &coefs)
+    }
+
+    /// Thick restart: the basis becomes the `keep` leading Ritz vectors, then the residual
+    /// direction; `h` the Ritz values on its diagonal and their couplings `beta · s` to the
+    /// residual in its last row and column.
+    fn restart(&mut self, ritz: &SymmetricEigen, keep: usize, beta: f64) {
+        let size = ritz.values.len();
+        let residual = self.basis.pop().expect("the residual direction");
+        let mut next = self.ritz_vectors(ritz, keep);
         next.push(residual);
-        basis = next;
-        first_new = keep;
+        self.basis = next;
+        self.first_new = keep;
+        let h = &mut self.h;
         h.iter_mut()
             .for_each(|row| row.iter_mut().for_each(|v| *v = 0.0));
-        for (i, &c) in order[..keep].iter().enumerate() {
-            h[i][i] = theta[c];
-            let coupling = beta * s[(size - 1, c)];
-            h[i][keep] = coupling;
-            h[keep][i] = coupling;
+        for (c, &theta) in ritz.values[..keep].iter().enumerate() {
+            h[c][c] = theta;
+            let coupling = beta * ritz.vectors[(size - 1, c)];
+            h[c][keep] = coupling;
+            h[keep][c] = coupling;
         }
     }
-    None
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
+use fmnist_core::simd::{sq_dist, sq_dist_f64, sq_norm_f64};
+use fmnist_core::validate::check_matrix;
 use multiversion::multiversion;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -22,8 +24,6 @@ use serde::{Deserialize, Serialize};
 use crate::cells::Cells;
 use crate::error::{ManifoldError, Result};
 use crate::projection::{principal_directions, project};
-use crate::simd::sq_dist;
-use crate::validate::check_data;
 
 /// Query rows per GEMM call and per unit of parallel work.
 const QUERY_BLOCK: usize = 128;
@@ -60,8 +60,9 @@ pub enum NeighborSearch {
     /// third of the time of computing every distance).
     Exact,
     /// Approximate: `oversample · k` candidates per point by an exact search among the points'
-    /// coordinates in `dims` leading principal directions of the reference points (a
-    /// randomized range finder with two power iterations, the same on any thread count), then
+    /// coordinates in `dims` leading principal directions of the reference points (their
+    /// right singular vectors by fmnist-core's randomized SVD with two power iterations, the
+    /// same on any thread count), then
     /// re-ranked by their distance in the full space. Costs `n² · dims` multiply-adds plus
     /// `n · oversample · k · features`.
     Projected {
@@ -131,7 +132,7 @@ impl Points {
                         *v = x[(b * 64 + r, j)];
                     }
                     if metric == Metric::Cosine {
-                        let norm = sq_norm(row).sqrt() as f32;
+                        let norm = sq_norm_f64(row).sqrt() as f32;
                         if norm > 0.0 {
                             row.iter_mut().for_each(|v| *v /= norm);
                         }
@@ -160,7 +161,7 @@ impl Points {
 
     /// Row-major `n x d` coordinates taken as they are (no shift).
     pub fn from_rows(data: Vec<f32>, d: usize) -> Self {
-        let norms = data.par_chunks(d).map(|r| sq_norm(r) as f32).collect();
+        let norms = data.par_chunks(d).map(|r| sq_norm_f64(r) as f32).collect();
         let n = data.len() / d;
         Self { data, norms, n, d }
     }
@@ -171,18 +172,9 @@ impl Points {
     }
 }
 
-/// Squared Euclidean norm, accumulated in `f64`.
-fn sq_norm(v: &[f32]) -> f64 {
-    v.iter().map(|&x| f64::from(x) * f64::from(x)).sum()
-}
-
 /// The distance of `metric` between two prepared points, in `f64`.
 pub(crate) fn distance(a: &[f32], b: &[f32], metric: Metric) -> f64 {
-    let sq: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
-        .sum();
+    let sq = sq_dist_f64(a, b);
     match metric {
         Metric::Euclidean => sq.sqrt(),
         Metric::Cosine => sq / 2.0,
@@ -289,8 +281,7 @@ pub fn nearest_neighbors(x: &DMatrix<f32>, k: usize, metric: Metric) -> Result<N
 /// row being its own first neighbour (so `k - 1` others are found), by `metric`.
 ///
 /// # Errors
-/// [`ManifoldError::EmptyInput`], [`ManifoldError::NoFeatures`], [`ManifoldError::NonFinite`]
-/// for bad data; [`ManifoldError::InvalidParameter`] for `k` 0 or a bad `how`;
+/// [`ManifoldError::Input`] for empty or non-finite data; [`ManifoldError::InvalidParameter`] for `k` 0 or a bad `how`;
 /// [`ManifoldError::TooFewSamples`] unless `k <= samples`.
 pub fn nearest_neighbors_by(
     x: &DMatrix<f32>,
@@ -298,7 +289,7 @@ pub fn nearest_neighbors_by(
     metric: Metric,
     how: NeighborSearch,
 ) -> Result<Neighbors> {
-    check_data(x)?;
+    check_matrix(x)?;
     how.check()?;
     if k == 0 {
         return Err(ManifoldError::InvalidParameter(
@@ -341,9 +332,8 @@ pub(crate) struct Index {
 /// The candidate space of a projected search.
 #[derive(Debug, Clone)]
 struct Projection {
-    /// `features x dims` orthonormal directions, row-major.
-    basis: Vec<f32>,
-    dims: usize,
+    /// `dims x features` orthonormal directions, one per row.
+    directions: Vec<f32>,
     /// The references' coordinates in the directions.
     coords: Points,
     /// Candidates kept per neighbour for the re-ranking.
@@ -351,17 +341,18 @@ struct Projection {
 }
 
 impl Index {
-    /// Prepares `refs` for searches by `how` (resolved for their feature count).
+    /// Prepares `refs` for searches by `how` (resolved for their feature count). A projected
+    /// search whose directions cannot be found (the randomized SVD does not converge) is exact.
     pub fn new(refs: &Points, how: NeighborSearch) -> Self {
         let projection = match how.resolve(refs.d) {
             NeighborSearch::Projected { dims, oversample } => {
-                let basis = principal_directions(refs, dims);
-                let coords = Points::from_rows(project(refs, &basis, dims), dims);
-                Some(Projection {
-                    basis,
-                    dims,
-                    coords,
-                    oversample,
+                principal_directions(refs, dims).map(|directions| {
+                    let coords = project(refs, &directions);
+                    Projection {
+                        coords: Points::from_rows(coords, directions.len() / refs.d),
+                        directions,
+                        oversample,
+                    }
                 })
             }
             _ => None,
@@ -395,20 +386,13 @@ impl Index {
                 distances: vec![0.0; n],
             };
         }
-        let projected_queries = match &self.projection {
-            Some(p) if !self_first => Some(Points::from_rows(
-                project(queries, &p.basis, p.dims),
-                p.dims,
-            )),
-            _ => None,
-        };
-        let (space_queries, space_refs) = match &self.projection {
-            Some(p) => (projected_queries.as_ref().unwrap_or(&p.coords), &p.coords),
-            None => (queries, refs),
-        };
-        let mut best = match &self.cells {
-            Some(cells) => cells.candidates(space_queries, kept, self_first),
-            None => all_candidates(space_queries, space_refs, kept, self_first),
+        let mut best = self.candidates(queries, refs, kept, self_first);
+        let lists = Lists {
+            k,
+            found,
+            kept,
+            metric,
+            self_first,
         };
         let mut indices = vec![0u32; n * k];
         let mut distances = vec![0f32; n * k];
@@ -418,37 +402,7 @@ impl Index {
             .zip(best.par_chunks_mut(QUERY_BLOCK * kept))
             .enumerate()
             .for_each(|(b, ((idx_out, dist_out), best))| {
-                let q0 = b * QUERY_BLOCK;
-                let mut exact: Vec<(f64, u32)> = Vec::with_capacity(found);
-                for i in 0..idx_out.len() / k {
-                    let query = queries.row(q0 + i);
-                    let out_idx = &mut idx_out[i * k..(i + 1) * k];
-                    let out_dist = &mut dist_out[i * k..(i + 1) * k];
-                    let best = &mut best[i * kept..(i + 1) * kept];
-                    if kept > found {
-                        // Re-rank the candidates by their squared distance in the full space.
-                        for (dist, j) in best.iter_mut() {
-                            *dist = sq_dist(query, refs.row(*j as usize));
-                        }
-                        best.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                    }
-                    exact.clear();
-                    exact.extend(
-                        best[..found]
-                            .iter()
-                            .map(|&(_, j)| (distance(query, refs.row(j as usize), metric), j)),
-                    );
-                    exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                    let start = usize::from(self_first);
-                    if self_first {
-                        out_idx[0] = (q0 + i) as u32;
-                        out_dist[0] = 0.0;
-                    }
-                    for (t, &(dist, j)) in exact.iter().enumerate() {
-                        out_idx[start + t] = j;
-                        out_dist[start + t] = dist as f32;
-                    }
-                }
+                lists.fill_block(queries, refs, b * QUERY_BLOCK, best, idx_out, dist_out);
             });
         Neighbors {
             k,
@@ -456,6 +410,102 @@ impl Index {
             distances,
         }
     }
+
+    /// The `kept` nearest references of every query in the space this index searches (the
+    /// projection's, if any): row-major `queries.n x kept`, each row sorted, `(squared
+    /// distance in that space, reference)`.
+    fn candidates(
+        &self,
+        queries: &Points,
+        refs: &Points,
+        kept: usize,
+        self_first: bool,
+    ) -> Vec<(f32, u32)> {
+        let projected_queries = match &self.projection {
+            Some(p) if !self_first => Some(Points::from_rows(
+                project(queries, &p.directions),
+                p.coords.d,
+            )),
+            _ => None,
+        };
+        let (space_queries, space_refs) = match &self.projection {
+            Some(p) => (projected_queries.as_ref().unwrap_or(&p.coords), &p.coords),
+            None => (queries, refs),
+        };
+        match &self.cells {
+            Some(cells) => cells.candidates(space_queries, kept, self_first),
+            None => all_candidates(space_queries, space_refs, kept, self_first),
+        }
+    }
+}
+
+/// The shape of the neighbour lists of one search.
+struct Lists {
+    /// Neighbours per list.
+    k: usize,
+    /// Neighbours searched (`k`, or `k - 1` when each point is its own first).
+    found: usize,
+    /// Candidates per query (more than `found` when they are re-ranked).
+    kept: usize,
+    metric: Metric,
+    /// Whether the queries are the references, each its own first neighbour.
+    self_first: bool,
+}
+
+impl Lists {
+    /// Writes the lists of the queries `q0..` of one block (`idx_out`, `dist_out`: `k` per
+    /// query) from their candidates `best` (`kept` per query): re-ranked by their squared
+    /// distance in the full space when there are more than needed, then the `found` nearest
+    /// by their distance of `metric`, recomputed in `f64`.
+    fn fill_block(
+        &self,
+        queries: &Points,
+        refs: &Points,
+        q0: usize,
+        best: &mut [(f32, u32)],
+        idx_out: &mut [u32],
+        dist_out: &mut [f32],
+    ) {
+        let (k, found) = (self.k, self.found);
+        let mut exact: Vec<(f64, u32)> = Vec::with_capacity(found);
+        for (i, ((out_idx, out_dist), best)) in idx_out
+            .chunks_exact_mut(k)
+            .zip(dist_out.chunks_exact_mut(k))
+            .zip(best.chunks_exact_mut(self.kept))
+            .enumerate()
+        {
+            let query = queries.row(q0 + i);
+            if self.kept > found {
+                rerank(query, refs, best);
+            }
+            exact.clear();
+            exact.extend(
+                best[..found]
+                    .iter()
+                    .map(|&(_, j)| (distance(query, refs.row(j as usize), self.metric), j)),
+            );
+            exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let start = usize::from(self.self_first);
+            if self.self_first {
+                out_idx[0] = (q0 + i) as u32;
+                out_dist[0] = 0.0;
+            }
+            for (t, &(dist, j)) in exact.iter().enumerate() {
+                out_idx[start + t] = j;
+                out_dist[start + t] = dist as f32;
+            }
+        }
+    }
+}
+
+/// Re-ranks one query's candidates by their squared distance to it in the full space,
+/// nearest first (ties by index).
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn rerank(query: &[f32], refs: &Points, best: &mut [(f32, u32)]) {
+    for (dist, j) in best.iter_mut() {
+        *dist = sq_dist(query, refs.row(*j as usize));
+    }
+    best.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
 }
 
 /// The `kept` nearest references of every query by squared distance, from every distance

@@ -13,12 +13,12 @@
 //! overshot against the snapshot: on Fashion-MNIST it lowered the AMI of a mixture fitted to the
 //! embedding from 0.643 to 0.637 on the test set, and trustworthiness from 0.9948 to 0.9940.)
 
+use fmnist_core::simd::sq_dist;
 use multiversion::multiversion;
 use rayon::prelude::*;
 
 use crate::graph::FuzzyGraph;
 use crate::rng::SplitMix;
-use crate::simd::sq_dist;
 
 /// Vertices per unit of parallel work.
 const BLOCK: usize = 256;

@@ -1,8 +1,10 @@
 //! A UMAP-style embedding (McInnes, Healy and Melville 2018) of dense `f32` data with the
 //! semantics of umap-learn 0.5, in the estimator shape of the fmnist-cluster workspace:
-//! parameters with builder methods ([`Umap`]), `fit` returning a serialisable fitted model
-//! ([`FittedUmap`]) that embeds new points with [`FittedUmap::transform`], errors instead of
-//! panics.
+//! parameters with `Default`, builder methods and a `check()` that `fit` runs before it touches
+//! the data ([`Umap`]), `fit` returning a fitted model ([`FittedUmap`]), serialisable with a
+//! [`FormatVersion`], that embeds new points with [`FittedUmap::transform`] (fmnist-core's
+//! [`fmnist_core::Fit`] and [`fmnist_core::Transform`] are implemented too), errors instead
+//! of panics (bad data as [`ManifoldError::Input`]).
 //!
 //! The steps: the k nearest neighbours, exact by blocked matrix products or, above 256
 //! features, approximate by a search in 64 principal directions re-ranked exactly
@@ -39,19 +41,19 @@
 mod ab;
 mod cells;
 mod error;
+mod format;
 mod graph;
 mod init;
 mod knn;
 mod layout;
 mod projection;
 mod rng;
-mod simd;
 mod trustworthiness;
 mod umap;
-mod validate;
 
 pub use ab::find_ab_params;
 pub use error::{ManifoldError, Result};
+pub use format::FormatVersion;
 pub use graph::{FuzzyGraph, fuzzy_simplicial_set, smooth_knn_dist};
 pub use knn::{NeighborSearch, Neighbors, nearest_neighbors, nearest_neighbors_by};
 pub use trustworthiness::trustworthiness;

@@ -1,5 +1,9 @@
 //! A small counter-based random stream: SplitMix64 seeded by hashing (seed, stream, index), so
-//! that every vertex of every epoch has its own stream whatever thread processes it.
+//! that every vertex of every epoch has its own stream whatever thread processes it. It is a
+//! [`rand::RngCore`], so that fmnist-core's [`standard_normal`] draws from it.
+
+use fmnist_core::linalg::standard_normal;
+use rand::{Rng, RngCore};
 
 /// SplitMix64 (Steele, Lea and Flood 2014): one 64-bit state, full period, good mixing.
 #[derive(Debug, Clone)]
@@ -36,22 +40,48 @@ impl SplitMix {
         (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
-    /// A uniform `f64` in [0, 1).
+    /// A uniform `f64` in [0, 1): the top 53 bits of the next output, scaled (rand's
+    /// `StandardUniform`).
     pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        self.random()
     }
 
-    /// A standard normal `f64` (Box–Muller).
+    /// A standard normal `f64` (fmnist-core's Box–Muller draw from two uniforms).
     pub fn normal(&mut self) -> f64 {
-        let u = 1.0 - self.uniform();
-        let v = self.uniform();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+        standard_normal(self)
+    }
+}
+
+impl RngCore for SplitMix {
+    fn next_u32(&mut self) -> u32 {
+        (SplitMix::next_u64(self) >> 32) as u32
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        SplitMix::next_u64(self)
+    }
+
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        rand::rand_core::impls::fill_bytes_via_next(self, dst);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uniforms_are_the_top_53_bits_and_normals_box_muller() {
+        let (mut a, mut b) = (SplitMix::new(3, 4, 5), SplitMix::new(3, 4, 5));
+        for _ in 0..100 {
+            let bits = SplitMix::next_u64(&mut b) >> 11;
+            assert_eq!(a.uniform(), bits as f64 / (1u64 << 53) as f64);
+        }
+        let u = 1.0 - b.uniform();
+        let v = b.uniform();
+        let expected = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+        assert_eq!(a.normal().to_bits(), expected.to_bits());
+    }
 
     #[test]
     fn streams_differ_and_repeat() {

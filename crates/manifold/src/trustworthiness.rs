@@ -1,12 +1,12 @@
 //! Trustworthiness of an embedding (Venna and Kaski 2001), as scikit-learn's
 //! `sklearn.manifold.trustworthiness` with the Euclidean metric.
 
+use fmnist_core::validate::check_matrix;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
 use crate::error::{ManifoldError, Result};
 use crate::knn::{Metric, NeighborSearch, Points, dot_rows, search};
-use crate::validate::check_data;
 
 /// Query rows per block of full distance rows.
 const BLOCK: usize = 64;
@@ -17,12 +17,11 @@ const BLOCK: usize = 64;
 /// 1 means every embedded neighbourhood is a neighbourhood of the data.
 ///
 /// # Errors
-/// [`ManifoldError::EmptyInput`], [`ManifoldError::NoFeatures`] and
-/// [`ManifoldError::NonFinite`] for bad data; [`ManifoldError::InvalidParameter`] when the row
+/// [`ManifoldError::Input`] for empty or non-finite data; [`ManifoldError::InvalidParameter`] when the row
 /// counts differ or unless `1 <= k < samples / 2` (scikit-learn's bound).
 pub fn trustworthiness(x: &DMatrix<f32>, embedding: &DMatrix<f32>, k: usize) -> Result<f64> {
-    check_data(x)?;
-    check_data(embedding)?;
+    check_matrix(x)?;
+    check_matrix(embedding)?;
     let n = x.nrows();
     if embedding.nrows() != n {
         return Err(ManifoldError::InvalidParameter(format!(

@@ -2,18 +2,20 @@
 
 use std::sync::OnceLock;
 
+use fmnist_core::validate::{check_features, check_matrix};
+use fmnist_core::{Fit, Transform};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use crate::ab::find_ab_params;
 use crate::error::{ManifoldError, Result};
+use crate::format::FormatVersion;
 use crate::graph::{FuzzyGraph, fuzzy_simplicial_set, memberships, smooth_knn_dist};
 pub use crate::init::Init;
 use crate::init::{initial_layout, stream};
 pub use crate::knn::Metric;
 use crate::knn::{Index, NeighborSearch, Points};
 use crate::layout::Layout;
-use crate::validate::{check_data, check_features};
 
 /// A step of a fit or transform, reported through the progress callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,13 +198,9 @@ impl Umap {
     /// Fits the embedding of `x` (samples x features). Runs in the current rayon pool.
     ///
     /// # Errors
-    /// [`ManifoldError::EmptyInput`], [`ManifoldError::NoFeatures`] and
-    /// [`ManifoldError::NonFinite`] for bad data; [`ManifoldError::TooFewSamples`] for fewer
-    /// than `n_neighbors + 1` samples; [`ManifoldError::InvalidParameter`] for `n_neighbors`
-    /// below 2, a [`NeighborSearch::Projected`] without directions or candidates,
-    /// `n_components` 0 or not below the number of samples, `min_dist` outside [0, `spread`],
-    /// and a non-positive or non-finite learning rate, spread or (negative)
-    /// repulsion strength, local connectivity, or `set_op_mix_ratio` outside [0, 1].
+    /// [`ManifoldError::InvalidParameter`] as [`Umap::check`], and for `n_components` not
+    /// below the number of samples; [`ManifoldError::Input`] for empty or non-finite data;
+    /// [`ManifoldError::TooFewSamples`] for fewer than `n_neighbors + 1` samples.
     pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedUmap> {
         self.fit_with_progress(x, &mut |_| {})
     }
@@ -224,7 +222,8 @@ impl Umap {
         x: &DMatrix<f32>,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<FittedUmap> {
-        self.check(x)?;
+        self.check()?;
+        self.check_data(x)?;
         let (a, b) = find_ab_params(self.spread, self.min_dist)?;
         let n = x.nrows();
         let dim = self.n_components;
@@ -265,6 +264,7 @@ impl Umap {
             })
         });
         Ok(FittedUmap {
+            format_version: FormatVersion::V1,
             params: Settings {
                 n_neighbors: self.n_neighbors,
                 n_epochs: self.n_epochs,
@@ -287,8 +287,15 @@ impl Umap {
         })
     }
 
-    fn check(&self, x: &DMatrix<f32>) -> Result<()> {
-        check_data(x)?;
+    /// Checks the parameters alone, as [`Umap::fit`] does before it touches the data.
+    ///
+    /// # Errors
+    /// [`ManifoldError::InvalidParameter`] for `n_neighbors` below 2, a
+    /// [`NeighborSearch::Projected`] without directions or candidates, `n_components` 0,
+    /// `min_dist` outside [0, `spread`], and a non-positive or non-finite learning rate or
+    /// spread, a negative or non-finite repulsion strength or local connectivity, or a
+    /// `set_op_mix_ratio` outside [0, 1].
+    pub fn check(&self) -> Result<()> {
         self.neighbor_search.check()?;
         let invalid = |msg: String| Err(ManifoldError::InvalidParameter(msg));
         if self.n_neighbors < 2 {
@@ -297,19 +304,8 @@ impl Umap {
                 self.n_neighbors
             ));
         }
-        let n = x.nrows();
-        if n <= self.n_neighbors {
-            return Err(ManifoldError::TooFewSamples {
-                n_samples: n,
-                n_neighbors: self.n_neighbors,
-            });
-        }
-        if self.n_components == 0 || self.n_components >= n {
-            return invalid(format!(
-                "n_components must be between 1 and the number of samples - 1 ({}), got {}",
-                n - 1,
-                self.n_components
-            ));
+        if self.n_components == 0 {
+            return invalid("n_components must be at least 1".into());
         }
         for (name, v, ok) in [
             (
@@ -339,6 +335,26 @@ impl Umap {
         }
         find_ab_params(self.spread, self.min_dist).map(|_| ())
     }
+
+    /// Checks `x` against the parameters: usable data, more samples than `n_neighbors` and
+    /// than `n_components`.
+    fn check_data(&self, x: &DMatrix<f32>) -> Result<()> {
+        check_matrix(x)?;
+        let n = x.nrows();
+        if n <= self.n_neighbors {
+            return Err(ManifoldError::TooFewSamples {
+                n_samples: n,
+                n_neighbors: self.n_neighbors,
+            });
+        }
+        if self.n_components >= n {
+            return Err(ManifoldError::InvalidParameter(format!(
+                "n_components must be below the number of samples ({n}), got {}",
+                self.n_components
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The parameters a fitted model keeps for `transform`.
@@ -367,9 +383,13 @@ fn exact() -> NeighborSearch {
 /// A fitted embedding: the training embedding, and the training points that
 /// [`FittedUmap::transform`] searches for the neighbours of new points.
 ///
-/// Serialisable with serde (it holds the training data, `samples x features` floats).
+/// Serialisable with serde (it holds the training data, `samples x features` floats), with a
+/// [`FormatVersion`] checked on load. [`FittedUmap::transform`] (also through fmnist-core's
+/// [`Transform`]) embeds new points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedUmap {
+    #[serde(default)]
+    format_version: FormatVersion,
     params: Settings,
     n_features: usize,
     /// Column means of the (prepared) training data, subtracted from every point.
@@ -395,6 +415,11 @@ impl PartialEq for IndexCache {
 }
 
 impl FittedUmap {
+    /// The layout version of this model (saved with it, checked on load).
+    pub fn format_version(&self) -> FormatVersion {
+        self.format_version
+    }
+
     /// The embedding of the training samples, `samples x n_components`.
     pub fn embedding(&self) -> &DMatrix<f32> {
         &self.embedding
@@ -430,11 +455,10 @@ impl FittedUmap {
     /// 10,000 new points) at a quarter of the learning rate. Deterministic on any thread count.
     ///
     /// # Errors
-    /// [`ManifoldError::EmptyInput`], [`ManifoldError::NoFeatures`] and
-    /// [`ManifoldError::NonFinite`] for bad data, [`ManifoldError::FeatureMismatch`] for a
-    /// feature count other than the training data's.
+    /// [`ManifoldError::Input`] for empty or non-finite data or a feature count other than the
+    /// training data's.
     pub fn transform(&self, x_new: &DMatrix<f32>) -> Result<DMatrix<f32>> {
-        check_data(x_new)?;
+        check_matrix(x_new)?;
         check_features(x_new, self.n_features)?;
         let p = &self.params;
         let dim = self.n_components();
@@ -489,6 +513,26 @@ impl FittedUmap {
             .optimise(&mut layout, Some(&train), &mut |_| {});
         }
         Ok(DMatrix::from_row_slice(m, dim, &layout))
+    }
+}
+
+impl Fit<DMatrix<f32>> for Umap {
+    type Fitted = FittedUmap;
+    type Error = ManifoldError;
+
+    /// [`Umap::fit`].
+    fn fit(&self, x: &DMatrix<f32>) -> Result<FittedUmap> {
+        Umap::fit(self, x)
+    }
+}
+
+impl Transform<DMatrix<f32>> for FittedUmap {
+    type Output = DMatrix<f32>;
+    type Error = ManifoldError;
+
+    /// [`FittedUmap::transform`]: the embedding of new points.
+    fn transform(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        FittedUmap::transform(self, x)
     }
 }
 

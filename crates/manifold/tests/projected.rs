@@ -99,6 +99,32 @@ fn as_many_directions_as_features_is_the_exact_search() {
 }
 
 #[test]
+fn fewer_points_than_directions_are_searched_in_as_many_directions_as_points() {
+    // 30 points span at most 30 directions: a 64-direction projection keeps all of their
+    // distances, so with every point a candidate the lists are the exact ones.
+    let x = DMatrix::from_fn(30, 300, |i, j| {
+        ((i * 7919 + j * 104_729) % 1009) as f32 / 100.0
+    });
+    let how = NeighborSearch::Projected {
+        dims: 64,
+        oversample: 8,
+    };
+    let projected = nearest_neighbors_by(&x, 4, Metric::Euclidean, how).unwrap();
+    let exact = nearest_neighbors(&x, 4, Metric::Euclidean).unwrap();
+    assert_eq!(projected, exact);
+    let model = Umap::params()
+        .n_neighbors(4)
+        .n_epochs(5)
+        .neighbor_search(how)
+        .fit(&x)
+        .unwrap();
+    assert_eq!(
+        model.transform(&x.rows(0, 3).into_owned()).unwrap().nrows(),
+        3
+    );
+}
+
+#[test]
 fn a_projection_without_directions_or_candidates_is_an_error() {
     let x = DMatrix::from_fn(40, 300, |i, j| ((i * 7 + j * 13) % 23) as f32);
     for (dims, oversample) in [(0, 4), (64, 0)] {

@@ -1,6 +1,7 @@
 //! Properties of the embedding on generated data: errors for bad input, exact neighbours,
 //! determinism across thread counts, transform, separation of well-separated clusters.
 
+use fmnist_core::InputError;
 use fmnist_manifold::{
     FittedUmap, Init, ManifoldError, Metric, Umap, nearest_neighbors, trustworthiness,
 };
@@ -55,17 +56,24 @@ fn bad_input_is_an_error() {
     bad[(3, 1)] = f32::NAN;
     assert!(matches!(
         p.fit(&bad),
-        Err(ManifoldError::NonFinite { row: 3, col: 1, .. })
+        Err(ManifoldError::Input(InputError::NonFinite {
+            row: 3,
+            col: 1,
+            ..
+        }))
     ));
     bad[(3, 1)] = f32::INFINITY;
-    assert!(matches!(p.fit(&bad), Err(ManifoldError::NonFinite { .. })));
+    assert!(matches!(
+        p.fit(&bad),
+        Err(ManifoldError::Input(InputError::NonFinite { .. }))
+    ));
     assert_eq!(
         p.fit(&DMatrix::zeros(0, 3)).unwrap_err(),
-        ManifoldError::EmptyInput
+        ManifoldError::Input(InputError::NoSamples)
     );
     assert_eq!(
         p.fit(&DMatrix::zeros(5, 0)).unwrap_err(),
-        ManifoldError::NoFeatures
+        ManifoldError::Input(InputError::NoFeatures)
     );
     for params in [
         p.clone().n_components(20),
@@ -84,14 +92,14 @@ fn bad_input_is_an_error() {
     let model = p.n_epochs(10).fit(&x).unwrap();
     assert_eq!(
         model.transform(&DMatrix::zeros(2, 4)).unwrap_err(),
-        ManifoldError::FeatureMismatch {
+        ManifoldError::Input(InputError::FeatureMismatch {
             expected: 3,
             found: 4
-        }
+        })
     );
     assert!(matches!(
         model.transform(&bad.rows(0, 5).into_owned()),
-        Err(ManifoldError::NonFinite { .. })
+        Err(ManifoldError::Input(InputError::NonFinite { .. }))
     ));
     assert!(trustworthiness(&x, &x, 10).is_err());
     assert!(trustworthiness(&x, &x.rows(0, 5).into_owned(), 2).is_err());

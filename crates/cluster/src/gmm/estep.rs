@@ -34,76 +34,90 @@ pub(crate) fn weighted_log_prob(x: &Rows64, c: &Components, out: &mut [f64]) {
     match c.kind {
         Covariance::Full if d >= F32_FROM_FEATURES => full::<f32>(x, c, &constants, out),
         Covariance::Full => full::<f64>(x, c, &constants, out),
-        Covariance::Tied => {
-            // One factor for all: b_j = μ_j U, so that (x − μ_j) U = x U − b_j.
-            let u = &c.precisions_cholesky[..];
-            let shifts: Vec<f64> = (0..k)
-                .flat_map(|j| {
-                    let mean = c.mean(j);
-                    (0..d).map(move |col| (0..=col).map(|t| mean[t] * u[t * d + col]).sum::<f64>())
-                })
-                .collect();
-            x.data
-                .par_chunks(CHUNK * d)
-                .zip(out.par_chunks_mut(CHUNK * k))
-                .for_each(|(rows, out)| {
-                    let mut y = vec![0.0; rows.len()];
-                    times_upper(rows, u, d, &mut y);
-                    for j in 0..k {
-                        let b = &shifts[j * d..(j + 1) * d];
-                        for (o, yr) in out.iter_mut().skip(j).step_by(k).zip(y.chunks_exact(d)) {
-                            let maha: f64 =
-                                yr.iter().zip(b).map(|(&v, &s)| (v - s) * (v - s)).sum();
-                            *o = constants[j] - 0.5 * maha;
-                        }
-                    }
-                });
-        }
-        Covariance::Diag | Covariance::Spherical => {
-            // B_j = [p_j, −2 μ_j p_j] and e_j = Σ_t μ_jt² p_jt, with p = U² per feature.
-            let precision = |j: usize, t: usize| {
-                let u = match c.kind {
-                    Covariance::Diag => c.precisions_cholesky[j * d + t],
-                    _ => c.precisions_cholesky[j],
-                };
-                u * u
-            };
-            let mut b = vec![0.0; k * 2 * d];
-            let mut e = vec![0.0; k];
+        Covariance::Tied => tied(x, c, &constants, out),
+        Covariance::Diag | Covariance::Spherical => diagonal(x, c, &constants, out),
+    }
+}
+
+/// The index of the largest value of `row` (the first one on ties).
+pub(crate) fn first_max(row: &[f64]) -> usize {
+    (1..row.len()).fold(0, |b, j| if row[j] > row[b] { j } else { b })
+}
+
+/// Tied covariance: `out[i * k + j] = constants[j] − ½ ‖x_i U − b_j‖²` with the one factor
+/// `U` and `b_j = μ_j U`, so that `(x − μ_j) U = x U − b_j`: one GEMM per chunk of rows.
+fn tied(x: &Rows64, c: &Components, constants: &[f64], out: &mut [f64]) {
+    let (d, k) = (x.d, c.k());
+    let u = &c.precisions_cholesky[..];
+    let shifts: Vec<f64> = (0..k)
+        .flat_map(|j| {
+            let mean = c.mean(j);
+            (0..d).map(move |col| (0..=col).map(|t| mean[t] * u[t * d + col]).sum::<f64>())
+        })
+        .collect();
+    x.data
+        .par_chunks(CHUNK * d)
+        .zip(out.par_chunks_mut(CHUNK * k))
+        .for_each(|(rows, out)| {
+            let mut y = vec![0.0; rows.len()];
+            times_upper(rows, u, d, &mut y);
             for j in 0..k {
-                for (t, &mu) in c.mean(j).iter().enumerate() {
-                    let p = precision(j, t);
-                    b[j * 2 * d + t] = p;
-                    b[j * 2 * d + d + t] = -2.0 * mu * p;
-                    e[j] += mu * mu * p;
+                let b = &shifts[j * d..(j + 1) * d];
+                for (o, yr) in out.iter_mut().skip(j).step_by(k).zip(y.chunks_exact(d)) {
+                    let maha: f64 = yr.iter().zip(b).map(|(&v, &s)| (v - s) * (v - s)).sum();
+                    *o = constants[j] - 0.5 * maha;
                 }
             }
-            x.data
-                .par_chunks(CHUNK * d)
-                .zip(out.par_chunks_mut(CHUNK * k))
-                .for_each(|(rows, out)| {
-                    let m = rows.len() / d;
-                    let mut a = vec![0.0; m * 2 * d];
-                    for (ar, row) in a.chunks_exact_mut(2 * d).zip(rows.chunks_exact(d)) {
-                        let (sq, lin) = ar.split_at_mut(d);
-                        for ((s, l), &v) in sq.iter_mut().zip(lin.iter_mut()).zip(row) {
-                            *s = v * v;
-                            *l = v;
-                        }
-                    }
-                    let lhs = MatRef::from_row_major_slice(&a, m, 2 * d);
-                    let rhs = MatRef::from_row_major_slice(&b, k, 2 * d);
-                    let dst = MatMut::from_row_major_slice_mut(out, m, k);
-                    matmul(dst, Accum::Replace, lhs, rhs.transpose(), 1.0, Par::Seq);
-                    for row in out.chunks_exact_mut(k) {
-                        for (j, o) in row.iter_mut().enumerate() {
-                            // Rounding can push a tiny Mahalanobis term below 0.
-                            *o = constants[j] - 0.5 * (*o + e[j]).max(0.0);
-                        }
-                    }
-                });
+        });
+}
+
+/// Diagonal and spherical covariances: the Mahalanobis terms of a chunk of rows are
+/// `[x², x] · [p_j, −2 μ_j p_j]ᵀ + Σ_t μ_jt² p_jt` with `p = U²` per feature: one GEMM per
+/// chunk.
+fn diagonal(x: &Rows64, c: &Components, constants: &[f64], out: &mut [f64]) {
+    let (d, k) = (x.d, c.k());
+    // B_j = [p_j, −2 μ_j p_j] and e_j = Σ_t μ_jt² p_jt, with p = U² per feature.
+    let precision = |j: usize, t: usize| {
+        let u = match c.kind {
+            Covariance::Diag => c.precisions_cholesky[j * d + t],
+            _ => c.precisions_cholesky[j],
+        };
+        u * u
+    };
+    let mut b = vec![0.0; k * 2 * d];
+    let mut e = vec![0.0; k];
+    for j in 0..k {
+        for (t, &mu) in c.mean(j).iter().enumerate() {
+            let p = precision(j, t);
+            b[j * 2 * d + t] = p;
+            b[j * 2 * d + d + t] = -2.0 * mu * p;
+            e[j] += mu * mu * p;
         }
     }
+    x.data
+        .par_chunks(CHUNK * d)
+        .zip(out.par_chunks_mut(CHUNK * k))
+        .for_each(|(rows, out)| {
+            let m = rows.len() / d;
+            let mut a = vec![0.0; m * 2 * d];
+            for (ar, row) in a.chunks_exact_mut(2 * d).zip(rows.chunks_exact(d)) {
+                let (sq, lin) = ar.split_at_mut(d);
+                for ((s, l), &v) in sq.iter_mut().zip(lin.iter_mut()).zip(row) {
+                    *s = v * v;
+                    *l = v;
+                }
+            }
+            let lhs = MatRef::from_row_major_slice(&a, m, 2 * d);
+            let rhs = MatRef::from_row_major_slice(&b, k, 2 * d);
+            let dst = MatMut::from_row_major_slice_mut(out, m, k);
+            matmul(dst, Accum::Replace, lhs, rhs.transpose(), 1.0, Par::Seq);
+            for row in out.chunks_exact_mut(k) {
+                for (j, o) in row.iter_mut().enumerate() {
+                    // Rounding can push a tiny Mahalanobis term below 0.
+                    *o = constants[j] - 0.5 * (*o + e[j]).max(0.0);
+                }
+            }
+        });
 }
 
 /// Log-densities this far below a row's best are left as upper bounds: `exp` of anything
@@ -125,56 +139,30 @@ const NEGLIGIBLE: f64 = 800.0;
 /// most of three quarters of the work.
 fn full<T: Scalar>(x: &Rows64, c: &Components, constants: &[f64], out: &mut [f64]) {
     let (d, k) = (x.d, c.k());
-    let h = d / 2;
-    let factors: Vec<T> = c.precisions_cholesky.iter().map(|&v| T::of(v)).collect();
-    let factor =
-        |j: usize| MatRef::from_row_major_slice(&factors[j * d * d..(j + 1) * d * d], d, d);
-    let centre = |rows: &[f64], j: usize, z: &mut [T]| {
-        let mean = c.mean(j);
-        for (zr, xr) in z.chunks_exact_mut(d).zip(rows.chunks_exact(d)) {
-            for ((zv, &xv), &mu) in zr.iter_mut().zip(xr).zip(mean) {
-                *zv = T::of(xv - mu);
-            }
-        }
+    let full = Full {
+        c,
+        constants,
+        factors: c.precisions_cholesky.iter().map(|&v| T::of(v)).collect(),
+        d,
+        h: d / 2,
     };
     x.data
         .par_chunks(CHUNK * d)
         .zip(out.par_chunks_mut(CHUNK * k))
         .for_each(|(rows, out)| {
-            let m = rows.len() / d;
-            let mut z = vec![T::of(0.0); rows.len()];
-            let mut y = z.clone();
-            // Pass 1: ‖(x − μ_j) U_j[.., ..h]‖², a lower bound of the Mahalanobis term.
-            let mut partial = vec![0.0; m * k];
-            for j in 0..k {
-                centre(rows, j, &mut z);
-                triangular_matmul(
-                    MatMut::from_row_major_slice_mut(&mut y[..m * h], m, h),
-                    BlockStructure::Rectangular,
-                    Accum::Replace,
-                    MatRef::from_row_major_slice(&z, m, d).subcols(0, h),
-                    BlockStructure::Rectangular,
-                    factor(j).submatrix(0, 0, h, h),
-                    BlockStructure::TriangularUpper,
-                    T::of(1.0),
-                    Par::Seq,
-                );
-                for i in 0..m {
-                    partial[i * k + j] = T::sq_norm(&y[i * h..(i + 1) * h]);
-                    out[i * k + j] = constants[j] - 0.5 * partial[i * k + j];
-                }
-            }
-            let best: Vec<usize> = out
-                .chunks_exact(k)
-                .map(|row| (1..k).fold(0, |b, j| if row[j] > row[b] { j } else { b }))
-                .collect();
+            let mut scratch = Scratch {
+                z: vec![T::of(0.0); rows.len()],
+                y: vec![T::of(0.0); rows.len()],
+            };
+            let partial = full.lower_bounds(rows, &mut scratch, out);
+            let best: Vec<usize> = out.chunks_exact(k).map(first_max).collect();
             // Pass 2: the rest of the product, first for every row's most promising component,
             // then for the components that can still matter.
-            let mut selected = Vec::with_capacity(m);
+            let mut selected = Vec::with_capacity(rows.len() / d);
             for pass in 0..2 {
                 for j in 0..k {
                     selected.clear();
-                    selected.extend((0..m).filter(|&i| {
+                    selected.extend((0..rows.len() / d).filter(|&i| {
                         if pass == 0 {
                             best[i] == j
                         } else {
@@ -183,41 +171,122 @@ fn full<T: Scalar>(x: &Rows64, c: &Components, constants: &[f64], out: &mut [f64
                             best[i] != j && bound >= out[i * k + best[i]] - NEGLIGIBLE
                         }
                     }));
-                    if selected.is_empty() {
-                        continue;
-                    }
-                    let s = selected.len();
-                    for (zr, &i) in z.chunks_exact_mut(d).zip(&selected) {
-                        centre(&rows[i * d..(i + 1) * d], j, zr);
-                    }
-                    let zs = MatRef::from_row_major_slice(&z[..s * d], s, d);
-                    let mut ys = MatMut::from_row_major_slice_mut(&mut y[..s * (d - h)], s, d - h);
-                    matmul(
-                        ys.as_mut(),
-                        Accum::Replace,
-                        zs.subcols(0, h),
-                        factor(j).submatrix(0, h, h, d - h),
-                        T::of(1.0),
-                        Par::Seq,
-                    );
-                    triangular_matmul(
-                        ys,
-                        BlockStructure::Rectangular,
-                        Accum::Add,
-                        zs.subcols(h, d - h),
-                        BlockStructure::Rectangular,
-                        factor(j).submatrix(h, h, d - h, d - h),
-                        BlockStructure::TriangularUpper,
-                        T::of(1.0),
-                        Par::Seq,
-                    );
-                    for (yr, &i) in y.chunks_exact(d - h).zip(&selected) {
-                        let maha = partial[i * k + j] + T::sq_norm(yr);
-                        out[i * k + j] = constants[j] - 0.5 * maha;
+                    if !selected.is_empty() {
+                        full.complete(rows, j, &selected, &partial, &mut scratch, out);
                     }
                 }
             }
         });
+}
+
+/// Per-chunk buffers of the full-covariance E-step, each of the chunk's size: rows centred on
+/// a component's mean (`z`) and their products with its factor (`y`).
+struct Scratch<T> {
+    z: Vec<T>,
+    y: Vec<T>,
+}
+
+/// The pieces of the full-covariance E-step ([`full`]) that every chunk of rows shares.
+struct Full<'a, T> {
+    c: &'a Components,
+    constants: &'a [f64],
+    /// The precision factors `U_j` rounded to `T`, `k x d x d` row-major.
+    factors: Vec<T>,
+    d: usize,
+    /// Columns of the first, lower-bound part of each product.
+    h: usize,
+}
+
+impl<T: Scalar> Full<'_, T> {
+    /// `U_j` as a `d x d` matrix.
+    fn factor(&self, j: usize) -> MatRef<'_, T> {
+        let d = self.d;
+        MatRef::from_row_major_slice(&self.factors[j * d * d..(j + 1) * d * d], d, d)
+    }
+
+    /// `z` = `rows` − `μ_j` (row-major, `d` values per row), centred in `f64` and rounded.
+    fn centre(&self, rows: &[f64], j: usize, z: &mut [T]) {
+        let (d, mean) = (self.d, self.c.mean(j));
+        for (zr, xr) in z.chunks_exact_mut(d).zip(rows.chunks_exact(d)) {
+            for ((zv, &xv), &mu) in zr.iter_mut().zip(xr).zip(mean) {
+                *zv = T::of(xv - mu);
+            }
+        }
+    }
+
+    /// Pass 1 over a chunk of rows: `partial[i * k + j]` = ‖(x_i − μ_j) U_j[.., ..h]‖², a lower
+    /// bound of the Mahalanobis term, for every row and component; `out` gets the upper bounds
+    /// of the log-densities that follow from them.
+    fn lower_bounds(&self, rows: &[f64], scratch: &mut Scratch<T>, out: &mut [f64]) -> Vec<f64> {
+        let (d, h, k) = (self.d, self.h, self.c.k());
+        let m = rows.len() / d;
+        let Scratch { z, y } = scratch;
+        let mut partial = vec![0.0; m * k];
+        for j in 0..k {
+            self.centre(rows, j, z);
+            triangular_matmul(
+                MatMut::from_row_major_slice_mut(&mut y[..m * h], m, h),
+                BlockStructure::Rectangular,
+                Accum::Replace,
+                MatRef::from_row_major_slice(z, m, d).subcols(0, h),
+                BlockStructure::Rectangular,
+                self.factor(j).submatrix(0, 0, h, h),
+                BlockStructure::TriangularUpper,
+                T::of(1.0),
+                Par::Seq,
+            );
+            for i in 0..m {
+                partial[i * k + j] = T::sq_norm(&y[i * h..(i + 1) * h]);
+                out[i * k + j] = self.constants[j] - 0.5 * partial[i * k + j];
+            }
+        }
+        partial
+    }
+
+    /// Pass 2 for component `j` and the `selected` rows of a chunk: the remaining `d − h`
+    /// columns of `(x − μ_j) U_j`, whose squared norms complete `partial` into the
+    /// log-densities written to `out`.
+    fn complete(
+        &self,
+        rows: &[f64],
+        j: usize,
+        selected: &[usize],
+        partial: &[f64],
+        scratch: &mut Scratch<T>,
+        out: &mut [f64],
+    ) {
+        let (d, h, k) = (self.d, self.h, self.c.k());
+        let s = selected.len();
+        let Scratch { z, y } = scratch;
+        for (zr, &i) in z.chunks_exact_mut(d).zip(selected) {
+            self.centre(&rows[i * d..(i + 1) * d], j, zr);
+        }
+        let zs = MatRef::from_row_major_slice(&z[..s * d], s, d);
+        let mut ys = MatMut::from_row_major_slice_mut(&mut y[..s * (d - h)], s, d - h);
+        matmul(
+            ys.as_mut(),
+            Accum::Replace,
+            zs.subcols(0, h),
+            self.factor(j).submatrix(0, h, h, d - h),
+            T::of(1.0),
+            Par::Seq,
+        );
+        triangular_matmul(
+            ys,
+            BlockStructure::Rectangular,
+            Accum::Add,
+            zs.subcols(h, d - h),
+            BlockStructure::Rectangular,
+            self.factor(j).submatrix(h, h, d - h, d - h),
+            BlockStructure::TriangularUpper,
+            T::of(1.0),
+            Par::Seq,
+        );
+        for (yr, &i) in y.chunks_exact(d - h).zip(selected) {
+            let maha = partial[i * k + j] + T::sq_norm(yr);
+            out[i * k + j] = self.constants[j] - 0.5 * maha;
+        }
+    }
 }
 
 /// `y (m x d) = rows (m x d) · u (d x d, upper triangular)`, row-major, on the calling thread.

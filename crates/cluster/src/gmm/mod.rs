@@ -12,15 +12,19 @@ mod mstep;
 mod rows;
 mod sample;
 
+use fmnist_core::linalg::column_means;
+use fmnist_core::validate::{check_cluster_count, check_features, check_matrix, check_width};
+use fmnist_core::{Fit, Predict, PredictProba};
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
-use crate::validate::{check_cluster_count, check_data, check_features, check_finite};
+use crate::format::FormatVersion;
+use crate::params::{check_non_negative, check_runs, check_start, invalid};
 use components::Components;
-use rows::{Rows64, column_means};
+use rows::Rows64;
 
 /// The structure of the components' covariance matrices (scikit-learn's `covariance_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -252,21 +256,53 @@ impl GaussianMixture {
         self.k
     }
 
+    /// Checks the parameters alone, as [`GaussianMixture::fit`] does before it touches the
+    /// data.
+    ///
+    /// # Errors
+    /// [`ClusterError::InvalidParameter`] for `k`, `n_init` or `max_iter` 0, a negative or
+    /// non-finite `tol` or `reg_covar`, given responsibilities that are not `k` columns of
+    /// finite non-negative values, given means that are not `k` rows of finite values, or a
+    /// warm start from a model of another `k` or covariance type.
+    pub fn check(&self) -> Result<()> {
+        check_runs(self.k, self.n_init, self.max_iter, self.tol)?;
+        check_non_negative("reg_covar", self.reg_covar)?;
+        match &self.init {
+            GmmInit::Responsibilities(r) => check_responsibilities(r, self.k),
+            GmmInit::Means(m) => check_start("means", m, self.k),
+            GmmInit::Fitted(model) => {
+                if model.k() != self.k || model.covariance_type() != self.covariance {
+                    return invalid(format!(
+                        "warm start from a model with k = {} and {} covariances, but the parameters ask for k = {} and {}",
+                        model.k(),
+                        model.covariance_type().name(),
+                        self.k,
+                        self.covariance.name()
+                    ));
+                }
+                Ok(())
+            }
+            GmmInit::KMeans
+            | GmmInit::KMeansPlusPlus
+            | GmmInit::Random
+            | GmmInit::RandomFromData => Ok(()),
+        }
+    }
+
     /// Fits the mixture to `x` (samples x features). Runs in the current rayon thread pool.
     ///
     /// # Errors
-    /// [`ClusterError::EmptyInput`] / [`ClusterError::NoFeatures`] for an empty matrix,
-    /// [`ClusterError::InvalidClusterCount`] unless `1 <= k <= samples`,
-    /// [`ClusterError::NonFinite`] for a NaN or infinite value,
-    /// [`ClusterError::InvalidParameter`] for `n_init` or `max_iter` 0, a negative or
-    /// non-finite `tol` or `reg_covar`, or a given start of the wrong shape or with bad
-    /// values ([`ClusterError::FeatureMismatch`] for the wrong number of columns),
+    /// [`ClusterError::InvalidParameter`] as [`GaussianMixture::check`], and for given
+    /// responsibilities with another number of rows than `x`; [`ClusterError::Input`] for an
+    /// empty matrix, a NaN or infinite value, more components than samples, or given means or
+    /// a warm-start model with another number of features than `x`;
     /// [`ClusterError::CollapsedComponent`] where a component's covariance stops being
     /// positive definite (a larger `reg_covar` helps), and with equal component sizes
     /// [`ClusterError::UnreachableEqualSizes`] where a nearly collapsed component cannot be
     /// given its share (likewise).
     pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedGaussianMixture> {
-        self.check(x)?;
+        self.check()?;
+        self.check_data(x)?;
         let settings = em::Settings {
             max_iter: self.max_iter,
             tol: self.tol,
@@ -302,85 +338,56 @@ impl GaussianMixture {
         Ok(FittedGaussianMixture::from_run(offset, best))
     }
 
-    fn check(&self, x: &DMatrix<f32>) -> Result<()> {
-        check_data(x)?;
+    /// Checks `x` against the parameters: usable data, `k <= samples`, and a given start of
+    /// the data's shape.
+    fn check_data(&self, x: &DMatrix<f32>) -> Result<()> {
+        check_matrix(x)?;
         check_cluster_count(self.k, x.nrows())?;
-        let invalid = |msg: String| Err(ClusterError::InvalidParameter(msg));
-        if self.n_init == 0 {
-            return invalid("n_init must be at least 1".into());
-        }
-        if self.max_iter == 0 {
-            return invalid("max_iter must be at least 1".into());
-        }
-        if !(self.tol >= 0.0 && self.tol.is_finite()) {
-            return invalid(format!(
-                "tol must be finite and non-negative, got {}",
-                self.tol
-            ));
-        }
-        if !(self.reg_covar >= 0.0 && self.reg_covar.is_finite()) {
-            return invalid(format!(
-                "reg_covar must be finite and non-negative, got {}",
-                self.reg_covar
-            ));
-        }
         match &self.init {
-            GmmInit::Responsibilities(r) => {
-                if r.shape() != (x.nrows(), self.k) {
-                    return invalid(format!(
-                        "initial responsibilities are {} x {}, expected {} x {} (samples x k)",
-                        r.nrows(),
-                        r.ncols(),
-                        x.nrows(),
-                        self.k
-                    ));
-                }
-                if let Some(at) = r.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-                    return invalid(format!(
-                        "initial responsibility at row {}, column {} is {}; responsibilities must be finite and non-negative",
-                        at % r.nrows(),
-                        at / r.nrows(),
-                        r.as_slice()[at]
-                    ));
-                }
-            }
-            GmmInit::Means(m) => {
-                check_features(m, x.ncols())?;
-                if m.nrows() != self.k {
-                    return invalid(format!(
-                        "{} initial means given for k = {}",
-                        m.nrows(),
-                        self.k
-                    ));
-                }
-                check_finite(m)?;
-            }
-            GmmInit::Fitted(model) => {
-                check_features(x, model.n_features())?;
-                if model.k() != self.k || model.covariance_type() != self.covariance {
-                    return invalid(format!(
-                        "warm start from a model with k = {} and {} covariances, but the parameters ask for k = {} and {}",
-                        model.k(),
-                        model.covariance_type().name(),
-                        self.k,
-                        self.covariance.name()
-                    ));
-                }
-            }
-            _ => {}
+            GmmInit::Responsibilities(r) if r.nrows() != x.nrows() => invalid(format!(
+                "initial responsibilities are {} x {}, expected {} x {} (samples x k)",
+                r.nrows(),
+                r.ncols(),
+                x.nrows(),
+                self.k
+            )),
+            GmmInit::Means(m) => Ok(check_width(m.ncols(), x.ncols())?),
+            GmmInit::Fitted(model) => Ok(check_features(x, model.n_features())?),
+            _ => Ok(()),
         }
-        Ok(())
+    }
+}
+
+/// Checks given responsibilities: `k` columns of finite, non-negative values.
+fn check_responsibilities(r: &DMatrix<f64>, k: usize) -> Result<()> {
+    if r.ncols() != k {
+        return invalid(format!(
+            "initial responsibilities have {} columns for k = {k}",
+            r.ncols()
+        ));
+    }
+    match r.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+        None => Ok(()),
+        Some(at) => invalid(format!(
+            "initial responsibility at row {}, column {} is {}; responsibilities must be finite and non-negative",
+            at % r.nrows(),
+            at / r.nrows(),
+            r.as_slice()[at]
+        )),
     }
 }
 
 /// A fitted Gaussian mixture: weights, means, covariances and precision Cholesky factors,
 /// convergence and lower bound.
 ///
-/// Serialisable with serde. [`FittedGaussianMixture::predict`],
-/// [`FittedGaussianMixture::predict_proba`], [`FittedGaussianMixture::score_samples`] and
-/// friends apply it to new data.
+/// Serialisable with serde, with a [`FormatVersion`] checked on load.
+/// [`FittedGaussianMixture::predict`], [`FittedGaussianMixture::predict_proba`] (also through
+/// fmnist-core's [`Predict`] and [`PredictProba`]), [`FittedGaussianMixture::score_samples`]
+/// and friends apply it to new data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedGaussianMixture {
+    #[serde(default)]
+    format_version: FormatVersion,
     /// The training mean; the components live in coordinates centred by it.
     offset: Vec<f64>,
     components: Components,
@@ -393,6 +400,7 @@ pub struct FittedGaussianMixture {
 impl FittedGaussianMixture {
     fn from_run(offset: Vec<f64>, run: em::Run) -> Self {
         Self {
+            format_version: FormatVersion::V1,
             offset,
             components: run.components,
             converged: run.converged,
@@ -400,6 +408,11 @@ impl FittedGaussianMixture {
             lower_bound: run.lower_bound,
             lower_bound_history: run.history,
         }
+    }
+
+    /// The layout version of this model (saved with it, checked on load).
+    pub fn format_version(&self) -> FormatVersion {
+        self.format_version
     }
 
     /// Number of components.
@@ -479,7 +492,7 @@ impl FittedGaussianMixture {
     /// `ln w_j + ln N(x_i | μ_j, Σ_j)`, `samples x k`, row-major.
     fn weighted_log_prob(&self, x: &DMatrix<f32>) -> Result<Vec<f64>> {
         check_features(x, self.n_features())?;
-        check_data(x)?;
+        check_matrix(x)?;
         let rows = Rows64::from_matrix(x, &self.offset);
         let mut out = vec![0.0; rows.n * self.k()];
         estep::weighted_log_prob(&rows, &self.components, &mut out);
@@ -489,14 +502,13 @@ impl FittedGaussianMixture {
     /// The most probable component of every row of `x`.
     ///
     /// # Errors
-    /// [`ClusterError::FeatureMismatch`] for the wrong number of columns,
-    /// [`ClusterError::EmptyInput`], [`ClusterError::NonFinite`].
+    /// [`ClusterError::Input`] for the wrong number of columns, no rows or a non-finite value.
     pub fn predict(&self, x: &DMatrix<f32>) -> Result<Vec<usize>> {
         let k = self.k();
         Ok(self
             .weighted_log_prob(x)?
             .chunks_exact(k)
-            .map(|row| (1..k).fold(0, |b, j| if row[j] > row[b] { j } else { b }))
+            .map(estep::first_max)
             .collect())
     }
 
@@ -554,5 +566,35 @@ impl FittedGaussianMixture {
     /// of each.
     pub fn sample(&self, n: usize, seed: u64) -> (DMatrix<f32>, Vec<usize>) {
         sample::draw(&self.components, &self.offset, n, seed)
+    }
+}
+
+impl Fit<DMatrix<f32>> for GaussianMixture {
+    type Fitted = FittedGaussianMixture;
+    type Error = ClusterError;
+
+    /// [`GaussianMixture::fit`].
+    fn fit(&self, x: &DMatrix<f32>) -> Result<FittedGaussianMixture> {
+        GaussianMixture::fit(self, x)
+    }
+}
+
+impl Predict<DMatrix<f32>> for FittedGaussianMixture {
+    type Output = Vec<usize>;
+    type Error = ClusterError;
+
+    /// [`FittedGaussianMixture::predict`].
+    fn predict(&self, x: &DMatrix<f32>) -> Result<Vec<usize>> {
+        FittedGaussianMixture::predict(self, x)
+    }
+}
+
+impl PredictProba<DMatrix<f32>> for FittedGaussianMixture {
+    type Output = DMatrix<f64>;
+    type Error = ClusterError;
+
+    /// [`FittedGaussianMixture::predict_proba`].
+    fn predict_proba(&self, x: &DMatrix<f32>) -> Result<DMatrix<f64>> {
+        FittedGaussianMixture::predict_proba(self, x)
     }
 }

@@ -1,17 +1,11 @@
 //! Drawing samples from a fitted mixture, seeded.
 
+use fmnist_core::linalg::standard_normal;
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::components::{Components, cholesky_lower};
-
-/// A standard normal value by the Box–Muller transform.
-fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
-    let u1 = 1.0 - rng.random::<f64>(); // (0, 1]: ln stays finite
-    let u2 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-}
 
 /// `n` samples (rows, grouped by component as scikit-learn's `sample`) and their components.
 pub(crate) fn draw(

@@ -2,10 +2,11 @@
 //! accumulation of the new centres, scikit-learn's convergence rules and its relocation of
 //! empty clusters.
 
+use fmnist_core::simd::{sq_dist_f64, sq_norm_f64};
 use multiversion::multiversion;
 use rayon::prelude::*;
 
-use crate::linalg::{CHUNK, GROUP, Rows, map_groups, sq_distance, sq_distances, sq_norm};
+use crate::linalg::{CHUNK, GROUP, Rows, map_groups, sq_distances};
 
 /// The cluster of one sample and its squared distance to that cluster's centre.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,7 +67,10 @@ pub(crate) fn assign(
 ) -> (Vec<f64>, Vec<u64>, usize, f64) {
     let d = x.d;
     let k = centres.len() / d;
-    let centre_norms: Vec<f32> = centres.chunks_exact(d).map(|c| sq_norm(c) as f32).collect();
+    let centre_norms: Vec<f32> = centres
+        .chunks_exact(d)
+        .map(|c| sq_norm_f64(c) as f32)
+        .collect();
     let partials = map_groups(x, norms, assignments, 1, |_, rows, norms, out| {
         let mut partial = Partial::new(k, d, accumulate);
         let mut dist = vec![0f32; CHUNK.min(norms.len()) * k];
@@ -175,7 +179,7 @@ fn group_inertia(rows: &[f32], centres: &[f32], assignments: &[Assignment]) -> f
     let d = rows.len() / assignments.len();
     rows.chunks_exact(d)
         .zip(assignments)
-        .map(|(row, a)| sq_distance(row, &centres[a.label as usize * d..][..d]))
+        .map(|(row, a)| sq_dist_f64(row, &centres[a.label as usize * d..][..d]))
         .sum()
 }
 

@@ -6,14 +6,18 @@ mod lloyd;
 
 pub(crate) use init::plus_plus;
 
+use fmnist_core::simd::sq_norm_f64;
+use fmnist_core::validate::{check_cluster_count, check_features, check_matrix, check_width};
+use fmnist_core::{Fit, Predict, Transform};
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClusterError, Result};
-use crate::linalg::{CHUNK, Rows, column_means, map_groups, sq_distances, sq_norm};
-use crate::validate::{check_cluster_count, check_data, check_features, check_finite};
+use crate::format::FormatVersion;
+use crate::linalg::{CHUNK, Rows, column_means, map_groups, sq_distances};
+use crate::params::{check_runs, check_start};
 use lloyd::Assignment;
 
 /// How the centres of each run are chosen.
@@ -109,17 +113,32 @@ impl KMeans {
         self.k
     }
 
+    /// Checks the parameters alone, as [`KMeans::fit`] does before it touches the data.
+    ///
+    /// # Errors
+    /// [`ClusterError::InvalidParameter`] for `k`, `n_init` or `max_iter` 0, a negative or
+    /// non-finite `tol`, or given centroids that are not `k` rows of finite values.
+    pub fn check(&self) -> Result<()> {
+        check_runs(self.k, self.n_init, self.max_iter, self.tol)?;
+        match &self.init {
+            Init::Centroids(c) => check_start("centroids", c, self.k),
+            Init::KMeansPlusPlus | Init::Random => Ok(()),
+        }
+    }
+
     /// Fits the model to `x` (samples x features). Runs in the current rayon thread pool.
     ///
     /// # Errors
-    /// [`ClusterError::EmptyInput`] / [`ClusterError::NoFeatures`] for an empty matrix,
-    /// [`ClusterError::InvalidClusterCount`] unless `1 <= k <= samples`,
-    /// [`ClusterError::NonFinite`] for a NaN or infinite value,
-    /// [`ClusterError::InvalidParameter`] for `n_init` or `max_iter` 0 or a negative or
-    /// non-finite `tol`, and for given centroids of the wrong shape or with non-finite values
-    /// ([`ClusterError::FeatureMismatch`] for the wrong number of columns).
+    /// [`ClusterError::InvalidParameter`] as [`KMeans::check`]; [`ClusterError::Input`] for an
+    /// empty matrix, a NaN or infinite value, more clusters than samples, or given centroids
+    /// with another number of columns than `x`.
     pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedKMeans> {
-        self.check(x)?;
+        self.check()?;
+        check_matrix(x)?;
+        check_cluster_count(self.k, x.nrows())?;
+        if let Init::Centroids(c) = &self.init {
+            check_width(c.ncols(), x.ncols())?;
+        }
         let (n, d) = x.shape();
         let mean = column_means(x);
         let rows = Rows::from_matrix(x, &mean);
@@ -147,6 +166,7 @@ impl KMeans {
         }
         let best = best.expect("n_init >= 1 makes at least one run");
         Ok(FittedKMeans {
+            format_version: FormatVersion::V1,
             n_features: d,
             centred: best.centres,
             mean,
@@ -157,44 +177,17 @@ impl KMeans {
             inertia_history: best.history,
         })
     }
-
-    fn check(&self, x: &DMatrix<f32>) -> Result<()> {
-        check_data(x)?;
-        check_cluster_count(self.k, x.nrows())?;
-        let invalid = |msg: String| Err(ClusterError::InvalidParameter(msg));
-        if self.n_init == 0 {
-            return invalid("n_init must be at least 1".into());
-        }
-        if self.max_iter == 0 {
-            return invalid("max_iter must be at least 1".into());
-        }
-        if !(self.tol >= 0.0 && self.tol.is_finite()) {
-            return invalid(format!(
-                "tol must be finite and non-negative, got {}",
-                self.tol
-            ));
-        }
-        if let Init::Centroids(c) = &self.init {
-            check_features(c, x.ncols())?;
-            if c.nrows() != self.k {
-                return invalid(format!(
-                    "{} initial centroids given for k = {}",
-                    c.nrows(),
-                    self.k
-                ));
-            }
-            check_finite(c)?;
-        }
-        Ok(())
-    }
 }
 
 /// A fitted K-Means model: centroids, training labels, inertia and convergence.
 ///
-/// Serialisable with serde; [`FittedKMeans::predict`], [`FittedKMeans::transform`] and
-/// [`FittedKMeans::score`] apply it to new data.
+/// Serialisable with serde, with a [`FormatVersion`] checked on load;
+/// [`FittedKMeans::predict`], [`FittedKMeans::transform`] and [`FittedKMeans::score`] (also
+/// through fmnist-core's [`Predict`] and [`Transform`]) apply it to new data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedKMeans {
+    #[serde(default)]
+    format_version: FormatVersion,
     n_features: usize,
     /// Centroids minus `mean`, `k x n_features` row-major: distances are computed on data
     /// centred by the training mean, which keeps the expansion ‖x‖² − 2·x·c + ‖c‖² accurate.
@@ -208,6 +201,11 @@ pub struct FittedKMeans {
 }
 
 impl FittedKMeans {
+    /// The layout version of this model (saved with it, checked on load).
+    pub fn format_version(&self) -> FormatVersion {
+        self.format_version
+    }
+
     /// Number of clusters.
     pub fn k(&self) -> usize {
         self.centred.len() / self.n_features
@@ -253,8 +251,7 @@ impl FittedKMeans {
     /// The nearest centroid of every row of `x`.
     ///
     /// # Errors
-    /// [`ClusterError::FeatureMismatch`] for the wrong number of columns,
-    /// [`ClusterError::EmptyInput`], [`ClusterError::NonFinite`].
+    /// [`ClusterError::Input`] for the wrong number of columns, no rows or a non-finite value.
     pub fn predict(&self, x: &DMatrix<f32>) -> Result<Vec<usize>> {
         let (rows, norms) = self.prepare(x)?;
         let mut assignments = vec![Assignment::NONE; rows.n];
@@ -273,7 +270,7 @@ impl FittedKMeans {
         let centre_norms: Vec<f32> = self
             .centred
             .chunks_exact(d)
-            .map(|c| sq_norm(c) as f32)
+            .map(|c| sq_norm_f64(c) as f32)
             .collect();
         let mut dist = vec![0f32; rows.n * k];
         map_groups(&rows, &norms, &mut dist, k, |_, group, group_norms, out| {
@@ -301,9 +298,39 @@ impl FittedKMeans {
 
     fn prepare(&self, x: &DMatrix<f32>) -> Result<(Rows, Vec<f32>)> {
         check_features(x, self.n_features)?;
-        check_data(x)?;
+        check_matrix(x)?;
         let rows = Rows::from_matrix(x, &self.mean);
         let norms = rows.sq_norms();
         Ok((rows, norms))
+    }
+}
+
+impl Fit<DMatrix<f32>> for KMeans {
+    type Fitted = FittedKMeans;
+    type Error = ClusterError;
+
+    /// [`KMeans::fit`].
+    fn fit(&self, x: &DMatrix<f32>) -> Result<FittedKMeans> {
+        KMeans::fit(self, x)
+    }
+}
+
+impl Predict<DMatrix<f32>> for FittedKMeans {
+    type Output = Vec<usize>;
+    type Error = ClusterError;
+
+    /// [`FittedKMeans::predict`].
+    fn predict(&self, x: &DMatrix<f32>) -> Result<Vec<usize>> {
+        FittedKMeans::predict(self, x)
+    }
+}
+
+impl Transform<DMatrix<f32>> for FittedKMeans {
+    type Output = DMatrix<f32>;
+    type Error = ClusterError;
+
+    /// [`FittedKMeans::transform`]: the distances to the centroids.
+    fn transform(&self, x: &DMatrix<f32>) -> Result<DMatrix<f32>> {
+        FittedKMeans::transform(self, x)
     }
 }

@@ -1,0 +1,107 @@
+//! The estimator contract of the workspace: parameters checked without data, fmnist-core's
+//! traits delegating to the inherent methods, and fitted models that carry a format version.
+
+use fmnist_cluster::{
+    ClusterError, FittedGaussianMixture, FittedKMeans, FormatVersion, GaussianMixture, GmmInit,
+    Init, KMeans,
+};
+use fmnist_core::{Fit, Predict, PredictProba, Transform};
+use nalgebra::DMatrix;
+
+/// Two blobs of 20 points in 3 dimensions.
+fn blobs() -> DMatrix<f32> {
+    DMatrix::from_fn(40, 3, |i, j| {
+        (i / 20) as f32 * 8.0 + ((i * 7 + j * 5) % 11) as f32 * 0.1
+    })
+}
+
+/// Fits any estimator of the workspace and labels the training data.
+fn fit_predict<P>(params: &P, x: &DMatrix<f32>) -> Result<Vec<usize>, ClusterError>
+where
+    P: Fit<DMatrix<f32>, Error = ClusterError>,
+    P::Fitted: Predict<DMatrix<f32>, Output = Vec<usize>, Error = ClusterError>,
+{
+    params.fit(x)?.predict(x)
+}
+
+#[test]
+fn parameters_are_checked_without_data() {
+    assert!(KMeans::params(3).check().is_ok());
+    assert!(GaussianMixture::params(3).check().is_ok());
+    for bad in [
+        KMeans::params(0),
+        KMeans::params(2).n_init(0),
+        KMeans::params(2).tol(-1.0),
+        KMeans::params(2).init(Init::Centroids(DMatrix::zeros(3, 4))),
+        KMeans::params(1).init(Init::Centroids(DMatrix::from_element(1, 2, f32::NAN))),
+    ] {
+        assert!(
+            matches!(bad.check(), Err(ClusterError::InvalidParameter(_))),
+            "{bad:?}"
+        );
+    }
+    for bad in [
+        GaussianMixture::params(0),
+        GaussianMixture::params(2).reg_covar(f64::INFINITY),
+        GaussianMixture::params(2).init(GmmInit::Responsibilities(DMatrix::zeros(5, 3))),
+        GaussianMixture::params(2).init(GmmInit::Means(DMatrix::zeros(1, 3))),
+    ] {
+        assert!(
+            matches!(bad.check(), Err(ClusterError::InvalidParameter(_))),
+            "{bad:?}"
+        );
+    }
+    // A bad parameter is reported before bad data.
+    assert!(matches!(
+        KMeans::params(0).fit(&DMatrix::zeros(0, 0)),
+        Err(ClusterError::InvalidParameter(_))
+    ));
+}
+
+#[test]
+fn the_traits_give_what_the_methods_give() {
+    let x = blobs();
+    let km = KMeans::params(2).seed(1);
+    let gmm = GaussianMixture::params(2).seed(1);
+    assert_eq!(fit_predict(&km, &x).unwrap(), km.fit(&x).unwrap().labels());
+    let fitted = Fit::fit(&gmm, &x).unwrap();
+    assert_eq!(fit_predict(&gmm, &x).unwrap(), fitted.predict(&x).unwrap());
+    assert_eq!(
+        PredictProba::predict_proba(&fitted, &x).unwrap(),
+        fitted.predict_proba(&x).unwrap()
+    );
+    let fitted = km.fit(&x).unwrap();
+    assert_eq!(
+        Transform::transform(&fitted, &x).unwrap(),
+        fitted.transform(&x).unwrap()
+    );
+}
+
+/// The JSON of `value` with its `format_version` set to `version`, or removed for `None`.
+fn with_version<T: serde::Serialize>(value: &T, version: Option<&str>) -> String {
+    let mut json = serde_json::to_value(value).unwrap();
+    let object = json.as_object_mut().unwrap();
+    assert_eq!(object["format_version"], "1");
+    match version {
+        Some(v) => object.insert("format_version".into(), v.into()),
+        None => object.remove("format_version"),
+    };
+    json.to_string()
+}
+
+#[test]
+fn models_of_another_format_version_are_refused() {
+    let x = blobs();
+    let km = KMeans::params(2).fit(&x).unwrap();
+    let gmm = GaussianMixture::params(2).fit(&x).unwrap();
+    assert_eq!(km.format_version(), FormatVersion::V1);
+    assert_eq!(gmm.format_version(), FormatVersion::V1);
+    let err = serde_json::from_str::<FittedKMeans>(&with_version(&km, Some("2"))).unwrap_err();
+    assert!(err.to_string().contains("unknown variant `2`"), "{err}");
+    assert!(serde_json::from_str::<FittedGaussianMixture>(&with_version(&gmm, Some("0"))).is_err());
+    // Saved before the field existed: version 1's layout.
+    let old: FittedKMeans = serde_json::from_str(&with_version(&km, None)).unwrap();
+    assert_eq!(old.labels(), km.labels());
+    let old: FittedGaussianMixture = serde_json::from_str(&with_version(&gmm, None)).unwrap();
+    assert_eq!(old.predict(&x).unwrap(), gmm.predict(&x).unwrap());
+}

@@ -1,0 +1,69 @@
+//! The estimator contract of the workspace: parameters checked without data, fmnist-core's
+//! traits delegating to the inherent methods, and a fitted model that carries a format version.
+
+use fmnist_core::{Fit, Transform};
+use fmnist_manifold::{FittedUmap, FormatVersion, ManifoldError, NeighborSearch, Umap};
+use nalgebra::DMatrix;
+
+/// Two groups of 20 points in 3 dimensions.
+fn groups() -> DMatrix<f32> {
+    DMatrix::from_fn(40, 3, |i, j| {
+        (i / 20) as f32 * 30.0 + ((i * 7 + j * 3) % 11) as f32 * 0.1
+    })
+}
+
+#[test]
+fn parameters_are_checked_without_data() {
+    assert!(Umap::default().check().is_ok());
+    for bad in [
+        Umap::params().n_neighbors(1),
+        Umap::params().n_components(0),
+        Umap::params().min_dist(2.0),
+        Umap::params().learning_rate(f32::NAN),
+        Umap::params().neighbor_search(NeighborSearch::Projected {
+            dims: 0,
+            oversample: 1,
+        }),
+    ] {
+        assert!(
+            matches!(bad.check(), Err(ManifoldError::InvalidParameter(_))),
+            "{bad:?}"
+        );
+    }
+    // A bad parameter is reported before bad data.
+    assert!(matches!(
+        Umap::params().n_neighbors(1).fit(&DMatrix::zeros(0, 0)),
+        Err(ManifoldError::InvalidParameter(_))
+    ));
+}
+
+#[test]
+fn the_traits_give_what_the_methods_give() {
+    let x = groups();
+    let params = Umap::params().n_neighbors(5).n_epochs(20).seed(1);
+    let model = Fit::fit(&params, &x).unwrap();
+    assert_eq!(&model, &params.fit(&x).unwrap());
+    let new = x.rows(0, 4).into_owned();
+    assert_eq!(
+        Transform::transform(&model, &new).unwrap(),
+        model.transform(&new).unwrap()
+    );
+}
+
+#[test]
+fn models_of_another_format_version_are_refused() {
+    let model = Umap::params()
+        .n_neighbors(5)
+        .n_epochs(10)
+        .fit(&groups())
+        .unwrap();
+    assert_eq!(model.format_version(), FormatVersion::V1);
+    let mut json = serde_json::to_value(&model).unwrap();
+    assert_eq!(json["format_version"], "1");
+    json["format_version"] = "2".into();
+    let err = serde_json::from_value::<FittedUmap>(json.clone()).unwrap_err();
+    assert!(err.to_string().contains("unknown variant `2`"), "{err}");
+    // Saved before the field existed: version 1's layout.
+    json.as_object_mut().unwrap().remove("format_version");
+    assert_eq!(serde_json::from_value::<FittedUmap>(json).unwrap(), model);
+}
