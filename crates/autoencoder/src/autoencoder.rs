@@ -283,9 +283,13 @@ impl Autoencoder {
         Ok(DMatrix::from_row_slice(images.len(), width, &out))
     }
 
-    /// The configuration file that goes with a weights file: the same path with `.json`.
+    /// The configuration file that goes with a weights file: the weights' full name with
+    /// `.json` appended (`model.safetensors` → `model.safetensors.json`), so that it never
+    /// replaces another file of the same stem, such as a `model.json` of the user's.
     pub fn config_path(weights: &Path) -> PathBuf {
-        weights.with_extension("json")
+        let mut name = weights.as_os_str().to_owned();
+        name.push(".json");
+        PathBuf::from(name)
     }
 
     /// Saves the weights (safetensors, running statistics included) to `path` and the

@@ -116,13 +116,9 @@ impl ClusterSpec {
         self
     }
 
-    /// Fits the model to `x` (one sample per row).
-    ///
-    /// # Errors
-    /// [`crate::PipelineError::Cluster`] for parameters out of range (`k` 0 or above the
-    /// number of samples) and data the model cannot take (NaN values).
-    pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedClusterer> {
-        Ok(match self.method {
+    /// The building block's parameters.
+    fn params(&self) -> Params {
+        match self.method {
             ClusterMethod::KMeans => {
                 let mut params = KMeans::params(self.k).seed(self.seed);
                 if let Some(n_init) = self.n_init {
@@ -131,7 +127,7 @@ impl ClusterSpec {
                 if let Some(max_iter) = self.max_iter {
                     params = params.max_iter(max_iter);
                 }
-                FittedClusterer::KMeans(params.fit(x)?)
+                Params::KMeans(params)
             }
             ClusterMethod::GaussianMixture { covariance, sizes } => {
                 let mut params = GaussianMixture::params(self.k)
@@ -144,8 +140,33 @@ impl ClusterSpec {
                 if let Some(max_iter) = self.max_iter {
                     params = params.max_iter(max_iter);
                 }
-                FittedClusterer::GaussianMixture(params.fit(x)?)
+                Params::GaussianMixture(params)
             }
+        }
+    }
+
+    /// Checks the parameters alone (`k` at least 1, at least one start and iteration), before
+    /// any data is loaded.
+    ///
+    /// # Errors
+    /// [`crate::PipelineError::Cluster`] naming the parameter.
+    pub fn check(&self) -> Result<()> {
+        match self.params() {
+            Params::KMeans(params) => params.check()?,
+            Params::GaussianMixture(params) => params.check()?,
+        }
+        Ok(())
+    }
+
+    /// Fits the model to `x` (one sample per row).
+    ///
+    /// # Errors
+    /// [`crate::PipelineError::Cluster`] for parameters out of range (`k` 0 or above the
+    /// number of samples) and data the model cannot take (NaN values).
+    pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedClusterer> {
+        Ok(match self.params() {
+            Params::KMeans(params) => FittedClusterer::KMeans(params.fit(x)?),
+            Params::GaussianMixture(params) => FittedClusterer::GaussianMixture(params.fit(x)?),
         })
     }
 
@@ -158,6 +179,12 @@ impl ClusterSpec {
         let clusters = fitted.predict_splits(x)?;
         Ok((fitted, clusters))
     }
+}
+
+/// The parameters of the building block a [`ClusterSpec`] stands for.
+enum Params {
+    KMeans(KMeans),
+    GaussianMixture(GaussianMixture),
 }
 
 /// A fitted clustering model; serialised as `{"kmeans": …}` or `{"gmm": …}`.

@@ -4,13 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 use fmnist_cluster::{ComponentSizes, Covariance};
 use fmnist_io::StratifiedSplit;
 use fmnist_pipeline::results::ClusteringResult;
 use fmnist_pipeline::{
-    ClusterMethod, ClusterSpec, ClusteringRun, FittedPipeline, Silent, SplitData, Splits, named,
+    ClusterMethod, ClusterSpec, ClusteringRun, FittedPipeline, NamedPipeline, Silent, SplitData,
+    Splits, named,
 };
 
 use crate::commands::fit::study_config;
@@ -151,9 +152,9 @@ pub fn run(args: ClusterArgs) -> Result<()> {
     let outputs = args.outputs();
     check_outputs(&outputs, &[])?;
     let pipeline = args.pipeline.as_deref().map(named).transpose()?;
-    if args.k == Some(0) {
-        bail!("--k 0: a clustering needs at least one cluster");
-    }
+    // The parameters are checked before the data set is loaded (k, when not given, is the
+    // data set's class count: any k of at least 1 checks the rest).
+    args.cluster_spec(pipeline, args.k.unwrap_or(1)).check()?;
     let (data, provenance) = args.data.load()?;
     let inputs = data_files(&provenance);
     check_outputs(
@@ -197,6 +198,14 @@ pub fn run(args: ClusterArgs) -> Result<()> {
 }
 
 impl ClusterArgs {
+    /// The clustering of `pipeline`, or of --method and its options, with `k` clusters.
+    fn cluster_spec(&self, pipeline: Option<&NamedPipeline>, k: usize) -> ClusterSpec {
+        match pipeline {
+            Some(p) => p.cluster_spec(&study_config(self.quick, self.seed, k)),
+            None => self.spec(k),
+        }
+    }
+
     /// The outputs this command writes, by flag.
     fn outputs(&self) -> Vec<(&'static str, &Path)> {
         [("--save", &self.save), ("--labels-out", &self.labels_out)]

@@ -9,14 +9,16 @@ use fmnist_autoencoder::Autoencoder;
 use serde_json::json;
 
 use super::device::DeviceArg;
-use crate::data_source::DataSourceArgs;
+use crate::data_source::{DataSourceArgs, data_files};
 use crate::npy::write_npy;
+use crate::outputs::check_outputs;
 
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
     #[command(flatten)]
     source: DataSourceArgs,
-    /// The weights written by `fmnist train-ae` (its .json configuration beside it).
+    /// The weights written by `fmnist train-ae` (its configuration beside it, the same name
+    /// with `.json` appended).
     #[arg(long, value_name = "FILE")]
     model: PathBuf,
     /// Where to write the features: a float32 array of shape (images, bottleneck) for numpy.
@@ -43,8 +45,16 @@ enum Part {
 
 pub fn run(args: EncodeArgs) -> Result<()> {
     let device = args.device.open()?;
+    let config = Autoencoder::config_path(&args.model);
+    let mut inputs = vec![args.model.clone(), config];
+    check_outputs(&[("--out", &args.out)], &[&inputs[0], &inputs[1]])?;
     let model = Autoencoder::load(&args.model, &device)?;
-    let (data, _) = args.source.load()?;
+    let (data, provenance) = args.source.load()?;
+    inputs.extend(data_files(&provenance));
+    check_outputs(
+        &[("--out", &args.out)],
+        &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+    )?;
     let set = match args.split {
         Part::Train => &data.train,
         Part::Test => &data.test,

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 use fmnist_io::StratifiedSplit;
 use fmnist_pipeline::{FittedPipeline, SplitData, StudyConfig, named};
@@ -44,9 +44,9 @@ pub struct FitArgs {
 pub fn run(args: FitArgs) -> Result<()> {
     check_outputs(&[("--out", &args.out)], &[])?;
     let pipeline = named(&args.pipeline)?;
-    if args.k == Some(0) {
-        bail!("--k 0: a clustering needs at least one cluster");
-    }
+    // The parameters are checked before the data set is loaded.
+    let checked = study_config(args.quick, args.seed, args.k.unwrap_or(1));
+    pipeline.cluster_spec(&checked).check()?;
     let (data, provenance) = args.data.load()?;
     let inputs = data_files(&provenance);
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();

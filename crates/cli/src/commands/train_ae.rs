@@ -5,14 +5,17 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use fmnist_autoencoder::{ActivationOrder, Architecture, Autoencoder, Device, Progress};
+use fmnist_autoencoder::{
+    ActivationOrder, Architecture, Autoencoder, Device, Progress, TrainParams,
+};
 use fmnist_io::{FashionMnist, StratifiedSplit};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nalgebra::DMatrix;
 use serde_json::json;
 
 use super::device::DeviceArg;
-use crate::data_source::DataSourceArgs;
+use crate::data_source::{DataSourceArgs, data_files};
+use crate::outputs::check_outputs;
 
 #[derive(Debug, Args)]
 pub struct TrainAeArgs {
@@ -58,7 +61,8 @@ pub struct TrainAeArgs {
     /// Train on the first N images of the training split only (quick runs).
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
-    /// Where to save the weights (the configuration goes beside it, as .json).
+    /// Where to save the weights; the configuration goes beside them, named with `.json`
+    /// appended (model.safetensors → model.safetensors.json).
     #[arg(long, default_value = "model.safetensors")]
     out: PathBuf,
     /// Where to train.
@@ -98,7 +102,20 @@ pub fn run(args: TrainAeArgs) -> Result<()> {
         return Ok(());
     }
     let device = args.device.open()?;
-    let (data, _) = args.source.load()?;
+    // The parameters and the outputs are checked before the data set is loaded.
+    params(&args, arch.clone(), device.clone()).check()?;
+    let config = Autoencoder::config_path(&args.out);
+    let outputs = [
+        ("--out", args.out.as_path()),
+        ("its configuration", config.as_path()),
+    ];
+    check_outputs(&outputs, &[])?;
+    let (data, provenance) = args.source.load()?;
+    let inputs = data_files(&provenance);
+    check_outputs(
+        &outputs,
+        &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+    )?;
     // The network takes the data set's image size (28 x 28 for Fashion-MNIST).
     let arch = arch.image_size(data.train.rows(), data.train.cols());
     arch.validate()?;
@@ -143,6 +160,18 @@ fn architecture(args: &TrainAeArgs) -> Result<Architecture> {
     Ok(arch)
 }
 
+/// The training parameters the arguments describe.
+fn params(args: &TrainAeArgs, arch: Architecture, device: Device) -> TrainParams {
+    Autoencoder::params(arch)
+        .epochs(args.epochs)
+        .batch_size(args.batch)
+        .learning_rate(args.learning_rate)
+        .seed(args.seed)
+        .early_stopping(args.patience)
+        .denoising(args.denoise)
+        .device(device)
+}
+
 /// The pixels of the study's training split (its first `limit` images, if given) and of its
 /// validation split.
 fn training_data(
@@ -174,15 +203,7 @@ fn train_with_progress(
         ProgressStyle::with_template("epoch {prefix} {wide_bar} {pos}/{len} {msg}")
             .expect("the template is valid"),
     );
-    let model = Autoencoder::params(arch)
-        .epochs(args.epochs)
-        .batch_size(args.batch)
-        .learning_rate(args.learning_rate)
-        .seed(args.seed)
-        .early_stopping(args.patience)
-        .denoising(args.denoise)
-        .device(device)
-        .fit_with(train, Some(validation), &mut |event| match *event {
+    let model = params(args, arch, device).fit_with(train, Some(validation), &mut |event| match *event {
             Progress::Step {
                 epoch,
                 epochs,
