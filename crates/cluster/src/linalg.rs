@@ -17,10 +17,9 @@
 //! wide without `target-cpu=native`. Their sums use explicit lanes and Rust does not contract to
 //! FMA, so both builds give bit-identical results.
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
+use fmnist_core::linalg::{self, dot_rows};
 use fmnist_core::simd::sq_norm_f64;
-use fmnist_core::{linalg, to_row_major};
+use fmnist_core::to_row_major;
 use multiversion::multiversion;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -88,17 +87,6 @@ fn row_sq_norms(rows: &[f32], d: usize, out: &mut [f32]) {
     for (o, row) in out.iter_mut().zip(rows.chunks_exact(d)) {
         *o = sq_norm_f64(row) as f32;
     }
-}
-
-/// `out (m x k) = a (m x d) · b (k x d)ᵀ`, all row-major, on the calling thread.
-pub(crate) fn dot_rows(a: &[f32], b: &[f32], d: usize, out: &mut [f32]) {
-    let m = a.len() / d;
-    let k = b.len() / d;
-    debug_assert_eq!(out.len(), m * k);
-    let a = MatRef::from_row_major_slice(a, m, d);
-    let b = MatRef::from_row_major_slice(b, k, d);
-    let out = MatMut::from_row_major_slice_mut(out, m, k);
-    matmul(out, Accum::Replace, a, b.transpose(), 1.0f32, Par::Seq);
 }
 
 /// Squared distances of the rows of a chunk to `k` centres: `out[r * k + j]` =

@@ -19,7 +19,9 @@
 
 use rayon::prelude::*;
 
-use crate::knn::{Metric, Points, distance, dot_rows, scan_row};
+use fmnist_core::linalg::dot_rows;
+
+use crate::knn::{Metric, Points, distance, scan_row};
 
 /// Average references per cell.
 const POINTS_PER_CELL: usize = 512;

@@ -12,8 +12,7 @@
 //! depend on the thread count. The distances of the final `k` neighbours are recomputed
 //! directly in `f64`, so they carry no cancellation error from the expansion.
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
+use fmnist_core::linalg::dot_rows;
 use fmnist_core::simd::{sq_dist, sq_dist_f64, sq_norm_f64};
 use fmnist_core::validate::check_matrix;
 use multiversion::multiversion;
@@ -582,16 +581,6 @@ fn insert(best: &mut [(f32, u32)], item: (f32, u32)) {
         pos -= 1;
     }
     best[pos] = item;
-}
-
-/// `out (m x k) = a (m x d) · b (k x d)ᵀ`, all row-major, on the calling thread.
-pub(crate) fn dot_rows(a: &[f32], b: &[f32], d: usize, out: &mut [f32]) {
-    let m = a.len() / d;
-    let k = b.len() / d;
-    let a = MatRef::from_row_major_slice(a, m, d);
-    let b = MatRef::from_row_major_slice(b, k, d);
-    let out = MatMut::from_row_major_slice_mut(out, m, k);
-    matmul(out, Accum::Replace, a, b.transpose(), 1.0f32, Par::Seq);
 }
 
 #[cfg(test)]

@@ -42,6 +42,10 @@ pub(crate) struct Layout<'a> {
     pub n_epochs: usize,
     pub seed: u64,
     pub stream: u64,
+    /// The key of each head vertex's random streams (`None`: its index, for a fit). A transform
+    /// keys each new point by its own coordinates, so that where it lands does not depend on
+    /// the other points of the batch or their order.
+    pub keys: Option<&'a [u64]>,
 }
 
 /// Per-edge sampling schedule (umap-learn's `epoch_of_next_sample` and
@@ -156,11 +160,8 @@ fn run_block(ctx: &Epoch, first: usize, coords: &mut [f32], schedule: &mut [Sche
     let mut step = vec![0f32; dim];
     for (r, current) in coords.chunks_exact_mut(dim).enumerate() {
         let j = first + r;
-        let mut rng = SplitMix::new(
-            layout.seed,
-            layout.stream,
-            ((ctx.epoch as u64) << 32) | j as u64,
-        );
+        let key = layout.keys.map_or(j as u64, |keys| keys[j]);
+        let mut rng = SplitMix::new(layout.seed, layout.stream, ((ctx.epoch as u64) << 32) ^ key);
         for e in indptr[j]..indptr[j + 1] {
             let s = &mut schedule[e - first_edge];
             if s.next > epoch {

@@ -11,7 +11,9 @@ use faer::MatRef;
 use fmnist_core::linalg::randomized_svd;
 use rayon::prelude::*;
 
-use crate::knn::{Points, dot_rows};
+use fmnist_core::linalg::dot_rows;
+
+use crate::knn::Points;
 
 /// Rows per unit of parallel work.
 const ROWS: usize = 2048;

@@ -19,6 +19,13 @@ fn mix(mut z: u64) -> u64 {
 
 const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
+/// A key of a point by its coordinates' bits: equal points get equal keys.
+pub(crate) fn point_key(coords: impl IntoIterator<Item = f32>) -> u64 {
+    coords
+        .into_iter()
+        .fold(GOLDEN, |h, v| mix(h ^ u64::from(v.to_bits())))
+}
+
 impl SplitMix {
     /// The stream of `(seed, stream, index)`.
     pub fn new(seed: u64, stream: u64, index: u64) -> Self {

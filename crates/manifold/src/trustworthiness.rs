@@ -6,7 +6,9 @@ use nalgebra::DMatrix;
 use rayon::prelude::*;
 
 use crate::error::{ManifoldError, Result};
-use crate::knn::{Metric, NeighborSearch, Points, dot_rows, search};
+use fmnist_core::linalg::dot_rows;
+
+use crate::knn::{Metric, NeighborSearch, Points, search};
 
 /// Query rows per block of full distance rows.
 const BLOCK: usize = 64;

@@ -17,9 +17,11 @@ pub struct Truncated {
 
 /// The `l` leading right singular vectors and values of `a` (`n x d`, column-major `f32`,
 /// already centred), with `n_iter` power iterations and a sketch drawn from `seed`; `None` if
-/// the small SVD does not converge.
+/// the small SVD does not converge. A matrix of rank bound `min(n, d)` below `l` gives that
+/// many directions.
 pub fn randomized_svd(a: MatRef<'_, f32>, l: usize, n_iter: usize, seed: u64) -> Option<Truncated> {
     let d = a.ncols();
+    let l = l.min(a.nrows()).min(d);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let omega = Mat::<f32>::from_fn(d, l, |_, _| standard_normal(&mut rng) as f32);
     let mut q = orthonormal(&product(a, omega.as_ref()));
@@ -56,4 +58,18 @@ pub fn standard_normal(rng: &mut impl Rng) -> f64 {
     let u1 = 1.0 - rng.random::<f64>(); // (0, 1]: ln stays finite
     let u2 = rng.random::<f64>();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_directions_than_rows_give_as_many_as_there_are_rows() {
+        let data: Vec<f32> = (0..3 * 5).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
+        let a = MatRef::from_column_major_slice(&data, 3, 5);
+        let svd = randomized_svd(a, 4, 2, 0).unwrap();
+        assert_eq!((svd.vt.nrows(), svd.vt.ncols(), svd.s.len()), (3, 5, 3));
+        assert!(svd.s.windows(2).all(|w| w[0] >= w[1]));
+    }
 }
