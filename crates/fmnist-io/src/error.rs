@@ -169,6 +169,19 @@ pub enum IdxProblem {
         /// `pixels` for images, `labels` for labels, `values` otherwise.
         what: &'static str,
     },
+    /// The header declares more data than a gzip file of this size can inflate to (deflate
+    /// compresses by at most about 1,032 to 1): a corrupt header, or a decompression bomb.
+    #[error(
+        "the header declares {expected} bytes of {what}, more than a {compressed}-byte gzip file can hold"
+    )]
+    ImplausibleSize {
+        /// Payload bytes declared.
+        expected: u64,
+        /// `pixels` for images, `labels` for labels, `values` otherwise.
+        what: &'static str,
+        /// Size of the compressed file.
+        compressed: u64,
+    },
     /// The gzip stream is corrupt.
     #[error("corrupt or truncated gzip stream: {0}")]
     Gzip(String),

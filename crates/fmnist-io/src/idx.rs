@@ -158,10 +158,23 @@ fn read_idx_from(mut source: impl Read, len_hint: Option<u64>, path: &Path) -> R
     let prefix = &signature[..got];
     if prefix == GZIP_SIGNATURE {
         let decoder = MultiGzDecoder::new(prefix.chain(source));
-        IdxReader::new(decoder, path, true).read(None)
+        IdxReader::new(decoder, path, true).read(len_hint.map(Length::Compressed))
     } else {
-        IdxReader::new(prefix.chain(source), path, false).read(len_hint)
+        IdxReader::new(prefix.chain(source), path, false).read(len_hint.map(Length::Plain))
     }
+}
+
+/// The most a deflate stream inflates per byte (1,032 to 1 in theory), with room for gzip's
+/// member headers.
+const MAX_INFLATION: u64 = 1_100;
+
+/// What the size of a file on disk says about its decompressed length.
+#[derive(Debug, Clone, Copy)]
+enum Length {
+    /// A plain file: exactly this long.
+    Plain(u64),
+    /// A gzip file of this many bytes: at most [`MAX_INFLATION`] times as long inflated.
+    Compressed(u64),
 }
 
 /// An IDX stream being parsed: its decompressed bytes (hashed as they are read), the name used
@@ -181,8 +194,8 @@ impl<'a, R: Read> IdxReader<'a, R> {
         }
     }
 
-    /// Header, then payload. `len_hint` (plain files only) is the stream's whole length.
-    fn read(mut self, len_hint: Option<u64>) -> Result<IdxFile> {
+    /// Header, then payload. `len_hint` is the file's size on disk.
+    fn read(mut self, len_hint: Option<Length>) -> Result<IdxFile> {
         let rank = self.rank()?;
         let dims = self.dims(rank)?;
         let expected = dims
@@ -195,16 +208,7 @@ impl<'a, R: Read> IdxReader<'a, R> {
             3 => "pixels",
             _ => "values",
         };
-        let header_len = 4 + 4 * rank as u64;
-        if let Some(available) = len_hint.map(|on_disk| on_disk.saturating_sub(header_len)) {
-            if available < expected {
-                return Err(self.problem(IdxProblem::Truncated {
-                    expected,
-                    found: available,
-                    what,
-                }));
-            }
-        }
+        self.check_length(len_hint, 4 + 4 * rank as u64, expected, what)?;
         let data = self.payload(expected, what)?;
         let dims = dims.iter().map(|&d| d as usize).collect();
         Ok(IdxFile {
@@ -212,6 +216,37 @@ impl<'a, R: Read> IdxReader<'a, R> {
             payload_sha256: self.reader.hex_digest(),
             gzip: self.gzip,
         })
+    }
+
+    /// Refuses, before anything is allocated, a payload of `expected` bytes that the file on
+    /// disk cannot hold after its `header_len`-byte header: a truncated plain file, or a
+    /// declared size beyond what a gzip file of its size can inflate to.
+    fn check_length(
+        &self,
+        len_hint: Option<Length>,
+        header_len: u64,
+        expected: u64,
+        what: &'static str,
+    ) -> Result<()> {
+        match len_hint {
+            Some(Length::Plain(on_disk)) if on_disk.saturating_sub(header_len) < expected => {
+                Err(self.problem(IdxProblem::Truncated {
+                    expected,
+                    found: on_disk.saturating_sub(header_len),
+                    what,
+                }))
+            }
+            Some(Length::Compressed(compressed))
+                if compressed.saturating_mul(MAX_INFLATION) < expected =>
+            {
+                Err(self.problem(IdxProblem::ImplausibleSize {
+                    expected,
+                    what,
+                    compressed,
+                }))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The magic number (two zero bytes, the unsigned-byte type code, the rank): the rank.
@@ -356,6 +391,46 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Gzip bytes of an IDX header declaring `n x 28 x 28` pixels followed by `zeros` zero bytes.
+    fn gzip_claiming(n: u32, zeros: usize) -> Vec<u8> {
+        let mut plain = vec![0, 0, UNSIGNED_BYTE, 3];
+        for d in [n, 28, 28] {
+            plain.extend(d.to_be_bytes());
+        }
+        plain.resize(plain.len() + zeros, 0);
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+        std::io::Write::write_all(&mut encoder, &plain).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_before_it_inflates() {
+        // 8 MB of zeros compress to a few kB; the header claims 4e9 images (3 TB).
+        let bomb = gzip_claiming(4_000_000_000, 8 << 20);
+        assert!(bomb.len() < 64 << 10, "{}", bomb.len());
+        let err = IdxTensor::from_bytes(&bomb, "bomb.gz").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DataError::Idx {
+                    problem: IdxProblem::ImplausibleSize { .. },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("more than a"), "{err}");
+        // A plausible declared size is read as usual.
+        let honest = gzip_claiming(10, 10 * 784);
+        assert_eq!(
+            IdxTensor::from_bytes(&honest, "ok.gz")
+                .unwrap()
+                .tensor
+                .dims(),
+            [10, 28, 28]
+        );
+    }
 
     fn header(type_code: u8, dims: &[u32]) -> Vec<u8> {
         let mut bytes = vec![0, 0, type_code, dims.len() as u8];

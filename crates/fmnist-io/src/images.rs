@@ -63,7 +63,7 @@ impl Images {
         } else {
             read_idx(path)?
         };
-        if images.len() == 0 {
+        if images.is_empty() {
             return Err(image_error(path, "contains no images".into()));
         }
         let (rows, cols) = images.fit_shape(path, rows, cols)?;
