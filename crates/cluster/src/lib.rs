@@ -26,13 +26,16 @@
 //! ```
 
 mod error;
-mod format;
 mod gmm;
 mod kmeans;
 mod linalg;
 mod params;
 
 pub use error::{ClusterError, Result};
-pub use format::FormatVersion;
 pub use gmm::{ComponentSizes, Covariance, FittedGaussianMixture, GaussianMixture, GmmInit};
 pub use kmeans::{FittedKMeans, Init, KMeans};
+
+/// The layout version of a saved [`FittedKMeans`] or [`FittedGaussianMixture`] (their
+/// `format_version` field, saved as the number 1): loading a model of another version is an
+/// error; a model saved before the field existed has version 1's layout and loads as such.
+pub type FormatVersion = fmnist_core::FormatVersion<1>;

@@ -7,6 +7,9 @@
 //!   runs before any data is touched; [`Fit::fit`] takes the data by reference and returns a
 //!   separate *fitted model*; fitted models apply themselves to new data and are
 //!   serde-serialisable with a format version.
+//! - **The format version** of saved fitted models ([`FormatVersion`]): a zero-sized field
+//!   that saves as a number, defaults to the current version for models saved before the field
+//!   existed, and refuses any other version when a model is loaded.
 //! - **The matrix view** that crosses crate boundaries: [`RowMajor`], a shape and a row-major
 //!   slice, with conversions from and to nalgebra's `DMatrix` and from `u8` images.
 //! - **Input validation** ([`validate`]): non-empty, finite, the expected width, `1 <= k <= n`,
@@ -80,6 +83,7 @@
 #![warn(missing_docs)]
 
 mod estimator;
+mod format;
 mod fs;
 pub mod linalg;
 mod matrix;
@@ -87,6 +91,7 @@ pub mod simd;
 pub mod validate;
 
 pub use estimator::{Fit, InverseTransform, Predict, PredictProba, Transform};
+pub use format::FormatVersion;
 pub use fs::{FileError, temp_file_in, write_atomically, write_bytes_atomically};
 pub use matrix::{RowMajor, to_row_major};
 pub use validate::InputError;

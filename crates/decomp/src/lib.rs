@@ -30,4 +30,4 @@ mod error;
 mod pca;
 
 pub use error::{DecompError, Result};
-pub use pca::{FORMAT_VERSION, FittedPca, Method, Pca};
+pub use pca::{FittedPca, Method, Pca};

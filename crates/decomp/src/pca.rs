@@ -5,10 +5,9 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 use fmnist_core::linalg::{
     SymmetricEigen, centre_rows, column_means, covariance_lower, randomized_svd,
 };
-use fmnist_core::{Fit, InverseTransform, Transform, simd, validate};
+use fmnist_core::{Fit, FormatVersion, InverseTransform, Transform, simd, validate};
 use nalgebra::DMatrix;
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{DecompError, Result};
 
@@ -230,21 +229,15 @@ fn flip_signs(mut axes: MatMut<'_, f64>) {
     }
 }
 
-/// The version of [`FittedPca`]'s serialised form, written as `format_version` and checked on
-/// load. A form without the field, from before it existed, is version 1.
-pub const FORMAT_VERSION: u32 = 1;
-
 /// A fitted PCA: the mean, the principal axes and the variance each explains.
 ///
-/// Serialisable with serde, with a [`FORMAT_VERSION`] that loading checks. Field meanings
-/// follow scikit-learn's `PCA` attributes.
+/// Serialisable with serde, with a format version ([`FormatVersion`], 1) that loading checks;
+/// a form without it, from before the field existed, is version 1. Field meanings follow
+/// scikit-learn's `PCA` attributes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedPca {
-    #[serde(
-        default = "first_format_version",
-        deserialize_with = "known_format_version"
-    )]
-    format_version: u32,
+    #[serde(default)]
+    format_version: FormatVersion<1>,
     n_features: usize,
     n_samples: usize,
     whiten: bool,
@@ -292,7 +285,7 @@ impl FittedPca {
             0.0
         };
         FittedPca {
-            format_version: FORMAT_VERSION,
+            format_version: FormatVersion,
             n_features: d,
             n_samples: n,
             whiten,
@@ -470,20 +463,4 @@ impl InverseTransform<DMatrix<f32>> for FittedPca {
     fn inverse_transform(&self, z: &DMatrix<f32>) -> Result<DMatrix<f32>> {
         FittedPca::inverse_transform(self, z)
     }
-}
-
-/// The version of a stored model without a `format_version` field: the form before the field.
-fn first_format_version() -> u32 {
-    1
-}
-
-/// Reads `format_version`, refusing any but [`FORMAT_VERSION`].
-fn known_format_version<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
-    let found = u32::deserialize(d)?;
-    if found != FORMAT_VERSION {
-        return Err(D::Error::custom(format!(
-            "a PCA of format version {found}; this version of fmnist-decomp reads version {FORMAT_VERSION}"
-        )));
-    }
-    Ok(found)
 }

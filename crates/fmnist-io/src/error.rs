@@ -37,6 +37,23 @@ pub enum DataError {
         reason: String,
     },
 
+    /// Without `classes.txt`, the labels must number the classes 0 to n - 1 with every class
+    /// present; this one skips a class (a stray label, such as 200 among 0 to 9).
+    #[error(
+        "{}: label {label} at index {index} leaves class {missing} without an image; labels must run from 0 to n - 1 with every class present (or name the classes in classes.txt)",
+        path.display()
+    )]
+    LabelGap {
+        /// The labels file.
+        path: PathBuf,
+        /// Index of the first label above the gap.
+        index: usize,
+        /// That label.
+        label: u8,
+        /// The first class no image has.
+        missing: u8,
+    },
+
     /// A file of images for a model is malformed, unsupported or holds no images (a NaN or
     /// out-of-range float, a non-image file in a folder of PNG files, …).
     #[error("{}: {reason}", path.display())]

@@ -335,10 +335,7 @@ impl Located {
             .zip(&read)
             .map(|(f, r)| (f.file_name().to_string(), r.payload_sha256.clone()))
             .collect();
-        let [_, train_labels, _, test_labels] = &read;
-        let labels = train_labels.tensor.data().iter();
-        let max_label = labels.chain(test_labels.tensor.data()).max().copied();
-        let class_names = self.class_names(verified, max_label)?;
+        let class_names = self.class_names(verified, &read)?;
         let data = self.data_sets(read, class_names)?;
         let provenance = Provenance {
             dir: self.dir.clone(),
@@ -422,7 +419,9 @@ impl Located {
         Ok(FashionMnist { train, test })
     }
 
-    fn class_names(&self, verified: bool, max_label: Option<u8>) -> Result<Vec<String>> {
+    /// The class names: `classes.txt` where there is one, Fashion-MNIST's for the verified
+    /// data set, else the numbers of the classes the labels use (which must be 0 to n - 1).
+    fn class_names(&self, verified: bool, read: &[IdxFile; 4]) -> Result<Vec<String>> {
         let names_path = self.dir.join(CLASS_NAMES_FILE);
         if names_path.is_file() {
             let text =
@@ -444,9 +443,37 @@ impl Located {
         if verified && self.checksums.is_fashion_mnist() {
             return Ok(fashion_mnist_class_names());
         }
-        Ok(numbered_class_names(
-            max_label.map_or(1, |m| usize::from(m) + 1),
-        ))
+        Ok(numbered_class_names(self.numbered_classes(read)?))
+    }
+
+    /// The number of classes of labels that name no classes: one more than the largest label,
+    /// when every class below it has an image (in either set).
+    ///
+    /// # Errors
+    /// [`DataError::LabelGap`] naming the first label above the first class without an image.
+    fn numbered_classes(&self, read: &[IdxFile; 4]) -> Result<usize> {
+        let sets = [(1, read[1].tensor.data()), (3, read[3].tensor.data())];
+        let mut present = [false; 256];
+        for (_, labels) in sets {
+            labels.iter().for_each(|&l| present[usize::from(l)] = true);
+        }
+        let n = present.iter().rposition(|&p| p).map_or(1, |m| m + 1);
+        let Some(missing) = present[..n].iter().position(|&p| !p) else {
+            return Ok(n);
+        };
+        let (file, index, label) = sets
+            .iter()
+            .find_map(|&(file, labels)| {
+                let at = labels.iter().position(|&l| usize::from(l) > missing)?;
+                Some((file, at, labels[at]))
+            })
+            .expect("a label above the gap exists");
+        Err(DataError::LabelGap {
+            path: self.files[file].clone(),
+            index,
+            label,
+            missing: missing as u8,
+        })
     }
 }
 

@@ -328,3 +328,38 @@ fn an_unreachable_source_is_reported() {
         "{err}"
     );
 }
+
+#[test]
+fn a_stray_label_without_class_names_is_an_error_naming_it() {
+    let dir = fixture_copy();
+    let path = dir.path().join("train-labels-idx1-ubyte.gz");
+    let labels = IdxTensor::read(&path).unwrap().tensor;
+    let (dims, mut values) = labels.into_parts();
+    values[37] = 200;
+    IdxTensor::new(dims, values)
+        .unwrap()
+        .write(&path, true)
+        .unwrap();
+    let err = Locator::new()
+        .data_dir(Some(dir.path().to_path_buf()))
+        .offline()
+        .load()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::LabelGap {
+                index: 37,
+                label: 200,
+                missing: 10,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("train-labels-idx1-ubyte.gz: label 200 at index 37"),
+        "{err}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use fmnist_core::{Fit, InputError, Predict, PredictProba, validate};
+use fmnist_core::{Fit, FormatVersion, InputError, Predict, PredictProba, validate};
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -117,7 +117,7 @@ impl RandomForestParams {
             .then(|| oob_accuracy(&grown, &y_index, classes.len()));
         let feature_importances = mean_importances(&grown, n_features);
         Ok(FittedRandomForest {
-            format_version: FORMAT_VERSION,
+            format_version: FormatVersion,
             params: *self,
             classes,
             n_features,
@@ -347,16 +347,13 @@ fn argmax(values: &[f64]) -> usize {
     best
 }
 
-/// The version of [`FittedRandomForest`]'s serialised form, written as `format_version` and
-/// checked on load. A form without the field, from before it existed, is version 1.
-pub const FORMAT_VERSION: u32 = 1;
-
 /// A fitted Random Forest. Serialise it with serde to save it; deserialising checks the format
-/// version and that the trees are well formed.
+/// version ([`FormatVersion`], 1; a form without it, from before the field existed, is version
+/// 1) and that the trees are well formed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "StoredForest")]
 pub struct FittedRandomForest {
-    format_version: u32,
+    format_version: FormatVersion<1>,
     params: RandomForestParams,
     classes: Vec<u32>,
     n_features: usize,
@@ -525,8 +522,8 @@ impl<X: Features> PredictProba<X> for FittedRandomForest {
 /// The serialised form, checked before it becomes a [`FittedRandomForest`].
 #[derive(Deserialize)]
 struct StoredForest {
-    #[serde(default = "first_format_version")]
-    format_version: u32,
+    #[serde(default)]
+    format_version: FormatVersion<1>,
     params: RandomForestParams,
     classes: Vec<u32>,
     n_features: usize,
@@ -540,12 +537,6 @@ impl TryFrom<StoredForest> for FittedRandomForest {
     type Error = String;
 
     fn try_from(s: StoredForest) -> std::result::Result<Self, String> {
-        if s.format_version != FORMAT_VERSION {
-            return Err(format!(
-                "a forest of format version {}; this version of fmnist-forest reads version {FORMAT_VERSION}",
-                s.format_version
-            ));
-        }
         let n_classes = s.classes.len();
         if n_classes == 0 || s.trees.is_empty() {
             return Err("a forest needs at least one class and one tree".into());
@@ -576,9 +567,4 @@ impl TryFrom<StoredForest> for FittedRandomForest {
             oob_score: s.oob_score,
         })
     }
-}
-
-/// The version of a stored forest without a `format_version` field: the form before the field.
-fn first_format_version() -> u32 {
-    1
 }

@@ -19,7 +19,8 @@
 //!   [`RandomForestParams::seed`]: the same seed gives the same forest on any number of threads.
 //! - A [`FittedRandomForest`] predicts classes and probabilities (the mean of the trees'), gives
 //!   the mean decrease in impurity per feature, the out-of-bag accuracy if asked, tree statistics,
-//!   and is saved and loaded with serde (with a checked [`FORMAT_VERSION`]).
+//!   and is saved and loaded with serde (with a checked
+//!   [`FormatVersion`](fmnist_core::FormatVersion)).
 //! - The estimator contract of `fmnist_core`: the parameters implement
 //!   [`Fit`](fmnist_core::Fit) on [`Labelled`] data (features and labels), the fitted forest
 //!   [`Predict`](fmnist_core::Predict) and [`PredictProba`](fmnist_core::PredictProba) on either
@@ -50,6 +51,6 @@ mod tree;
 
 pub use error::{ForestError, Result};
 pub use features::{Binner, Features, MAX_BINS, add_label_column, label_column};
-pub use forest::{FORMAT_VERSION, FittedRandomForest, Labelled, RandomForest, TreeStats};
+pub use forest::{FittedRandomForest, Labelled, RandomForest, TreeStats};
 pub use params::{ClassWeight, Criterion, MaxFeatures, MaxSamples, RandomForestParams};
 pub use tree::Tree;

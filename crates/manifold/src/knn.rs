@@ -199,7 +199,7 @@ impl Neighbors {
     /// [`ManifoldError::InvalidParameter`] when `k` is 0, the lengths differ or are not a
     /// multiple of `k`, or a distance is negative or not finite.
     pub fn new(k: usize, indices: Vec<u32>, distances: Vec<f32>) -> Result<Self> {
-        if k == 0 || indices.len() != distances.len() || indices.len() % k != 0 {
+        if k == 0 || indices.len() != distances.len() || !indices.len().is_multiple_of(k) {
             return Err(ManifoldError::InvalidParameter(format!(
                 "neighbour lists need k >= 1 and n x k indices and distances (k = {k}, {} indices, {} distances)",
                 indices.len(),

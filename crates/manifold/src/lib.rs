@@ -41,7 +41,6 @@
 mod ab;
 mod cells;
 mod error;
-mod format;
 mod graph;
 mod init;
 mod knn;
@@ -53,8 +52,12 @@ mod umap;
 
 pub use ab::find_ab_params;
 pub use error::{ManifoldError, Result};
-pub use format::FormatVersion;
 pub use graph::{FuzzyGraph, fuzzy_simplicial_set, smooth_knn_dist};
 pub use knn::{NeighborSearch, Neighbors, nearest_neighbors, nearest_neighbors_by};
 pub use trustworthiness::trustworthiness;
 pub use umap::{FittedUmap, Init, Metric, Progress, Umap};
+
+/// The layout version of a saved [`FittedUmap`] (its `format_version` field, saved as the
+/// number 1): loading a model of another version is an error; a model saved before the field
+/// existed has version 1's layout and loads as such.
+pub type FormatVersion = fmnist_core::FormatVersion<1>;

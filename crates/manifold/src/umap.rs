@@ -7,9 +7,9 @@ use fmnist_core::{Fit, Transform};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
+use crate::FormatVersion;
 use crate::ab::find_ab_params;
 use crate::error::{ManifoldError, Result};
-use crate::format::FormatVersion;
 use crate::graph::{FuzzyGraph, fuzzy_simplicial_set, memberships, smooth_knn_dist};
 pub use crate::init::Init;
 use crate::init::{initial_layout, stream};
@@ -264,7 +264,7 @@ impl Umap {
             })
         });
         Ok(FittedUmap {
-            format_version: FormatVersion::V1,
+            format_version: FormatVersion::default(),
             params: Settings {
                 n_neighbors: self.n_neighbors,
                 n_epochs: self.n_epochs,

@@ -1,13 +1,12 @@
 //! The estimator: [`PatchFeatures`] (parameters, `fit`) and [`FittedPatchFeatures`]
 //! (`transform`).
 
-use fmnist_core::{Fit, Transform, validate};
+use fmnist_core::{Fit, FormatVersion, Transform, validate};
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::encoding::{Encoder, Geometry, normalise, positions, whiten};
 use crate::error::{PatchError, Result};
@@ -183,7 +182,7 @@ impl PatchFeatures {
         }
         let centroids: Vec<f32> = dictionary.transpose().iter().copied().collect();
         Ok(FittedPatchFeatures {
-            format_version: FORMAT_VERSION,
+            format_version: FormatVersion,
             params: self.clone(),
             mean,
             whitening,
@@ -347,19 +346,13 @@ where
     }
 }
 
-/// The version of [`FittedPatchFeatures`]' serialised form, written as `format_version` and
-/// checked on load. A form without the field, from before it existed, is version 1.
-pub const FORMAT_VERSION: u32 = 1;
-
 /// Fitted patch features: the whitening and the dictionary. Serialisable with serde, with a
-/// [`FORMAT_VERSION`] that loading checks.
+/// format version ([`FormatVersion`], 1) that loading checks; a form without it, from before
+/// the field existed, is version 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedPatchFeatures {
-    #[serde(
-        default = "first_format_version",
-        deserialize_with = "known_format_version"
-    )]
-    format_version: u32,
+    #[serde(default)]
+    format_version: FormatVersion<1>,
     params: PatchFeatures,
     /// Mean of the contrast-normalised patches, `d` values.
     mean: Vec<f32>,
@@ -445,22 +438,6 @@ impl Transform<DMatrix<f32>> for FittedPatchFeatures {
     fn transform(&self, images: &DMatrix<f32>) -> Result<DMatrix<f32>> {
         FittedPatchFeatures::transform(self, images)
     }
-}
-
-/// The version of a stored model without a `format_version` field: the form before the field.
-fn first_format_version() -> u32 {
-    1
-}
-
-/// Reads `format_version`, refusing any but [`FORMAT_VERSION`].
-fn known_format_version<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
-    let found = u32::deserialize(d)?;
-    if found != FORMAT_VERSION {
-        return Err(D::Error::custom(format!(
-            "patch features of format version {found}; this version of fmnist-patches reads version {FORMAT_VERSION}"
-        )));
-    }
-    Ok(found)
 }
 
 /// The whitened sample, `patches x d`: every patch of `patches` (row-major, `mean.len()` values

@@ -45,4 +45,4 @@ mod features;
 mod whitening;
 
 pub use error::{PatchError, Result};
-pub use features::{FORMAT_VERSION, FittedPatchFeatures, ImageShape, PatchFeatures, WithLearner};
+pub use features::{FittedPatchFeatures, ImageShape, PatchFeatures, WithLearner};

@@ -20,8 +20,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::FormatVersion;
 use crate::error::{ClusterError, Result};
-use crate::format::FormatVersion;
 use crate::params::{check_non_negative, check_runs, check_start, invalid};
 use components::Components;
 use rows::Rows64;
@@ -400,7 +400,7 @@ pub struct FittedGaussianMixture {
 impl FittedGaussianMixture {
     fn from_run(offset: Vec<f64>, run: em::Run) -> Self {
         Self {
-            format_version: FormatVersion::V1,
+            format_version: FormatVersion::default(),
             offset,
             components: run.components,
             converged: run.converged,

@@ -14,8 +14,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::FormatVersion;
 use crate::error::{ClusterError, Result};
-use crate::format::FormatVersion;
 use crate::linalg::{CHUNK, Rows, column_means, map_groups, sq_distances};
 use crate::params::{check_runs, check_start};
 use lloyd::Assignment;
@@ -166,7 +166,7 @@ impl KMeans {
         }
         let best = best.expect("n_init >= 1 makes at least one run");
         Ok(FittedKMeans {
-            format_version: FormatVersion::V1,
+            format_version: FormatVersion::default(),
             n_features: d,
             centred: best.centres,
             mean,
