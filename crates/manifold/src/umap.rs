@@ -16,6 +16,7 @@ use crate::init::{initial_layout, stream};
 pub use crate::knn::Metric;
 use crate::knn::{Index, NeighborSearch, Points};
 use crate::layout::Layout;
+use crate::rng::point_key;
 
 /// A step of a fit or transform, reported through the progress callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +257,7 @@ impl Umap {
             n_epochs,
             seed: self.seed,
             stream: stream::LAYOUT,
+            keys: None,
         }
         .optimise(&mut layout, None, &mut |e| {
             progress(&Progress::Epoch {
@@ -452,7 +454,9 @@ impl FittedUmap {
     /// of their embeddings (at the embedding of an identical training point if there is one),
     /// then the layout optimisation of the new points alone against the fixed training
     /// embedding: `n_epochs / 3` epochs (100 when `n_epochs` was left to its default, 30 above
-    /// 10,000 new points) at a quarter of the learning rate. Deterministic on any thread count.
+    /// 10,000 new points) at a quarter of the learning rate. Deterministic on any thread count;
+    /// a point's random streams are keyed by its coordinates, not by its place in `x_new`, so
+    /// that a permutation of the points permutes their embeddings.
     ///
     /// # Errors
     /// [`ManifoldError::Input`] for empty or non-finite data or a feature count other than the
@@ -498,6 +502,10 @@ impl FittedUmap {
         };
         if n_epochs > 0 {
             let graph = graph.pruned(graph.max_weight() / n_epochs as f32);
+            let keys: Vec<u64> = x_new
+                .row_iter()
+                .map(|row| point_key(row.iter().copied()))
+                .collect();
             Layout {
                 graph: &graph,
                 dim,
@@ -509,6 +517,7 @@ impl FittedUmap {
                 n_epochs,
                 seed: p.seed,
                 stream: stream::TRANSFORM,
+                keys: Some(&keys),
             }
             .optimise(&mut layout, Some(&train), &mut |_| {});
         }
