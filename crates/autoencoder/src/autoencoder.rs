@@ -156,6 +156,24 @@ impl Autoencoder {
             .collect()
     }
 
+    /// Checks that images of `height x width` pixels are the network's: the same pixel count
+    /// is not enough, since a flattened image does not carry its shape.
+    ///
+    /// # Errors
+    /// [`AutoencoderError::ImageSize`] naming both sizes.
+    pub fn check_image_size(&self, height: usize, width: usize) -> Result<()> {
+        let arch = self.architecture();
+        if (height, width) == (arch.height, arch.width) {
+            return Ok(());
+        }
+        Err(AutoencoderError::ImageSize {
+            height,
+            width,
+            expected_height: arch.height,
+            expected_width: arch.width,
+        })
+    }
+
     /// The model as plain values, for storing it with serde.
     ///
     /// # Errors

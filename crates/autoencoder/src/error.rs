@@ -27,6 +27,22 @@ pub enum AutoencoderError {
         reason: String,
     },
 
+    /// Images of another height and width than the network's (the same pixel count is not
+    /// enough: a 14 x 56 image is not a 28 x 28 one).
+    #[error(
+        "images of {height} x {width} pixels, but the autoencoder takes {expected_height} x {expected_width}"
+    )]
+    ImageSize {
+        /// Height of the images given.
+        height: usize,
+        /// Width of the images given.
+        width: usize,
+        /// The network's image height.
+        expected_height: usize,
+        /// The network's image width.
+        expected_width: usize,
+    },
+
     /// A saved autoencoder's values do not make a model: an impossible architecture, or tensors
     /// missing, of the wrong shape or non-finite.
     #[error("the saved autoencoder is invalid: {0}")]

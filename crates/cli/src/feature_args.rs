@@ -115,6 +115,7 @@ impl FeatureArgs {
                 let path = self.model.as_ref().context("--features ae needs --model")?;
                 let encoder = Autoencoder::load(path, &Device::Cpu)
                     .with_context(|| format!("loading the autoencoder {}", path.display()))?;
+                encoder.check_image_size(shape.rows, shape.cols)?;
                 FeatureSpec::Autoencoder {
                     encoder: Arc::new(encoder),
                     components: None,

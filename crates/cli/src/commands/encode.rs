@@ -59,6 +59,7 @@ pub fn run(args: EncodeArgs) -> Result<()> {
         Part::Train => &data.train,
         Part::Test => &data.test,
     };
+    model.check_image_size(set.rows(), set.cols())?;
     let indices: Vec<usize> = (0..set.len()).collect();
     let x = set.features(&indices)?;
     let start = Instant::now();
