@@ -159,7 +159,7 @@ impl Architecture {
         if self.channels == 0 || self.encoder.iter().chain(&self.decoder).any(|&c| c == 0) {
             return bad("every channel count must be positive".into());
         }
-        if self.kernel_size == 0 || self.kernel_size % 2 == 0 {
+        if self.kernel_size == 0 || self.kernel_size.is_multiple_of(2) {
             return bad(format!(
                 "kernel size {} must be odd (a \"same\" convolution needs a centre)",
                 self.kernel_size
@@ -168,8 +168,8 @@ impl Architecture {
         let factor = 1usize << self.encoder.len();
         if self.height == 0
             || self.width == 0
-            || self.height % factor != 0
-            || self.width % factor != 0
+            || !self.height.is_multiple_of(factor)
+            || !self.width.is_multiple_of(factor)
         {
             return bad(format!(
                 "image size {}x{} must be positive and divisible by {factor} (2 to the number of encoder blocks)",
@@ -318,7 +318,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

@@ -114,7 +114,7 @@ impl FittedPipeline {
             version: MODEL_VERSION,
             pipeline: name.to_string(),
             description: format!("{} on {}", spec.method.describe(), features.describe()),
-            parameters: spec.clone(),
+            parameters: *spec,
             image_shape: [rows, cols],
             training_images: data.split.train.len(),
             training_sha256: training_digest(data),

@@ -158,7 +158,7 @@ impl NamedPipeline {
         let n = config.pca_components;
         let umap = |input: FeatureSpec| FeatureSpec::Umap {
             input: Box::new(input),
-            embedding: config.embedding.clone().unwrap_or_default(),
+            embedding: config.embedding.unwrap_or_default(),
         };
         let codes = |components: Option<usize>| -> Result<FeatureSpec> {
             let encoder = Arc::new(train_autoencoder(config, data, progress)?);

@@ -82,8 +82,14 @@ pub fn run(args: PredictArgs) -> Result<()> {
             }
             Ok(())
         }
-        _ if args.json => Ok(println!("{}", serde_json::to_string(&prediction)?)),
-        _ => Ok(print!("{}", csv(&prediction))),
+        _ if args.json => {
+            println!("{}", serde_json::to_string(&prediction)?);
+            Ok(())
+        }
+        _ => {
+            print!("{}", csv(&prediction));
+            Ok(())
+        }
     }
 }
 
