@@ -87,7 +87,8 @@ fn train_then_encode_writes_a_npy_matrix() {
     assert_eq!(report["train"]["loss"].as_array().unwrap().len(), 1);
     assert_eq!(report["denoise"], 0.25);
     assert!(report["validation"]["loss"][0].as_f64().unwrap() > 0.0);
-    assert!(model.exists() && model.with_extension("json").exists());
+    // The configuration is the weights' name with `.json` appended.
+    assert!(model.exists() && dir.path().join("model.safetensors.json").exists());
 
     let features = dir.path().join("features.npy");
     let report = encode_test_set(Path::new(FIXTURES), &model, &features);

@@ -3,7 +3,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{FIXTURES, fmnist, rewritten_fixtures};
+use common::{FIXTURES, feature_step, fmnist, rewritten_fixtures, saved_state};
 use fmnist_io::IdxTensor;
 
 /// `fmnist embed` on the fixture subset.
@@ -26,7 +26,7 @@ fn json_stdout(out: &std::process::Output) -> serde_json::Value {
 #[test]
 fn cluster_prints_scores_for_every_split_as_json() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model.json");
+    let model = dir.path().join("pca-kmeans.model");
     let out = fmnist()
         .args([
             "cluster",
@@ -59,8 +59,8 @@ fn cluster_prints_scores_for_every_split_as_json() {
     assert!(json["inertia"].as_f64().unwrap() > 0.0);
     assert!(json["iterations"].as_u64().unwrap() >= 1);
     assert!(json["seconds"].as_f64().unwrap() >= 0.0);
-    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
-    assert!(saved["kmeans"].is_object() && saved["pca"].is_object());
+    let saved = saved_state(&model);
+    assert!(saved["clusterer"]["kmeans"].is_object() && feature_step(&saved, "pca").is_some());
     // The table goes to stderr with --json.
     assert!(String::from_utf8_lossy(&out.stderr).contains("validation"));
 }
@@ -71,7 +71,7 @@ fn cluster_reports_bad_parameters_as_errors() {
         .args(["cluster", "--data-dir", FIXTURES, "--offline", "--k", "0"])
         .assert()
         .code(1)
-        .stderr(predicates::str::contains("k must be between 1"));
+        .stderr(predicates::str::contains("k must be at least 1"));
     fmnist()
         .args([
             "cluster",
@@ -239,7 +239,7 @@ fn cluster_labels_feed_the_forest() {
 #[test]
 fn umap_features_cluster_better_than_raw_pixels_and_save_the_embedding() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model.json");
+    let model = dir.path().join("umap-gmm.model");
     let run = |features: &str| -> serde_json::Value {
         let out = fmnist()
             .args(["cluster", "--data-dir", FIXTURES, "--offline", "--features"])
@@ -255,11 +255,11 @@ fn umap_features_cluster_better_than_raw_pixels_and_save_the_embedding() {
     assert_eq!(umap["features"], "umap");
     let ami = |v: &serde_json::Value| v["train"]["ami"].as_f64().unwrap();
     assert!(ami(&umap) > ami(&raw), "UMAP {umap} vs PCA {raw}");
-    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    let saved = saved_state(&model);
     // UMAP embeds patch features by default: the file holds their models, whitening to PCA.
-    let patches = &saved["patches"];
+    let patches = feature_step(&saved, "patches").unwrap();
     assert!(
-        saved["umap"].is_object() && saved["gmm"].is_object(),
+        feature_step(&saved, "umap").is_some() && saved["clusterer"]["gmm"].is_object(),
         "{saved}"
     );
     assert!(

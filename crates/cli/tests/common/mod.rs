@@ -39,3 +39,20 @@ pub fn rewritten_fixtures(
         labels.write(path(dir, "labels-idx1"), true).unwrap();
     }
 }
+
+/// The fitted steps in a model file written by `fmnist fit` or `cluster --save`: the JSON state
+/// in its safetensors header (`__metadata__.state`), large arrays standing as `"tensor:…"`.
+pub fn saved_state(model: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(model).unwrap();
+    let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + len]).unwrap();
+    serde_json::from_str(header["__metadata__"]["state"].as_str().unwrap()).unwrap()
+}
+
+/// The fitted feature step called `name` in a model file's state (`pca`, `patches`, `umap`, …).
+pub fn feature_step<'a>(state: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    state["features"]["steps"]
+        .as_array()?
+        .iter()
+        .find_map(|step| step.get(name))
+}
