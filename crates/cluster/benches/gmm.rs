@@ -12,17 +12,9 @@ mod pca40;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fmnist_cluster::{Covariance, GaussianMixture, GmmInit};
-use fmnist_io::{Locator, StratifiedSplit};
-use nalgebra::DMatrix;
-
-fn training_split() -> Option<DMatrix<f32>> {
-    let (data, _) = Locator::new().offline().load().ok()?;
-    let split = StratifiedSplit::new().split(data.train.labels()).ok()?;
-    data.train.features(&split.train).ok()
-}
 
 fn gmm(c: &mut Criterion) {
-    let Some(x) = training_split() else {
+    let Some(x) = fmnist_io::fixtures::full_study_train() else {
         eprintln!("the full Fashion-MNIST is not installed: nothing to bench");
         return;
     };

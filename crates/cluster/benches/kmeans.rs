@@ -5,20 +5,15 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fmnist_cluster::{Init, KMeans};
-use fmnist_io::{Locator, StratifiedSplit};
 use nalgebra::DMatrix;
 
 fn kmeans(c: &mut Criterion) {
-    let Ok((data, _)) = Locator::new().offline().load() else {
+    let Some(x) = fmnist_io::fixtures::full_study_train() else {
         eprintln!(
             "Fashion-MNIST not found (run `cargo xtask download`): skipping the K-Means benches"
         );
         return;
     };
-    let split = StratifiedSplit::new()
-        .split(data.train.labels())
-        .expect("split");
-    let x = data.train.features(&split.train).expect("features");
     // The first ten rows as a fixed start (scikit-learn's side uses the same).
     let start = DMatrix::from_fn(10, x.ncols(), |j, t| x[(j, t)]);
     let mut group = c.benchmark_group("kmeans");

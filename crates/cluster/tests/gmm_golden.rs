@@ -7,13 +7,14 @@
 
 mod common;
 
-use common::{fixtures, floats};
+use common::floats;
 use fmnist_cluster::{ComponentSizes, Covariance, GaussianMixture, GmmInit};
+use fmnist_io::fixtures;
 use nalgebra::DMatrix;
 use serde_json::Value;
 
 fn golden() -> Value {
-    let text = std::fs::read_to_string(fixtures().join("cluster/gmm_golden.json"))
+    let text = std::fs::read_to_string(fixtures::dir().join("cluster/gmm_golden.json"))
         .expect("fixtures/cluster/gmm_golden.json exists");
     serde_json::from_str(&text).expect("valid JSON")
 }

@@ -4,17 +4,12 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fmnist_decomp::{Method, Pca};
-use fmnist_io::{Locator, StratifiedSplit};
 
 fn pca(c: &mut Criterion) {
-    let Ok((data, _)) = Locator::new().offline().load() else {
+    let Some(x) = fmnist_io::fixtures::full_study_train() else {
         eprintln!("Fashion-MNIST not found (run `cargo xtask download`): skipping the PCA benches");
         return;
     };
-    let split = StratifiedSplit::new()
-        .split(data.train.labels())
-        .expect("split");
-    let x = data.train.features(&split.train).expect("features");
     let mut group = c.benchmark_group("pca");
     group.sample_size(10);
     group.bench_function("pca40_covariance", |b| {

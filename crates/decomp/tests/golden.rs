@@ -2,24 +2,17 @@
 //! in fixtures/decomp/pca_golden.json, made by fixtures/decomp/make_golden.py).
 
 use fmnist_decomp::{Method, Pca};
+use fmnist_io::fixtures;
 use nalgebra::DMatrix;
 
-fn fixtures() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
-
 fn data() -> (DMatrix<f32>, DMatrix<f32>) {
-    let (data, _) = fmnist_io::Locator::new()
-        .data_dir(Some(fixtures().join("fashion-mnist-small")))
-        .offline()
-        .load()
-        .unwrap();
+    let data = fixtures::small().unwrap();
     (data.train.all_features(), data.test.all_features())
 }
 
 fn golden() -> serde_json::Value {
     serde_json::from_str(
-        &std::fs::read_to_string(fixtures().join("decomp/pca_golden.json")).unwrap(),
+        &std::fs::read_to_string(fixtures::dir().join("decomp/pca_golden.json")).unwrap(),
     )
     .unwrap()
 }

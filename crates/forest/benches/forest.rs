@@ -5,6 +5,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fmnist_forest::{RandomForest, add_label_column};
+use fmnist_io::fixtures;
 use nalgebra::DMatrix;
 use std::hint::black_box;
 use std::time::Duration;
@@ -25,15 +26,7 @@ fn features(set: &fmnist_io::Dataset, rows: &[usize]) -> DMatrix<u8> {
 }
 
 fn bench(c: &mut Criterion) {
-    let fixtures = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/fashion-mnist-small"
-    );
-    let (small, _) = fmnist_io::Locator::new()
-        .data_dir(Some(fixtures.into()))
-        .offline()
-        .load()
-        .unwrap();
+    let small = fixtures::small().unwrap();
     let all: Vec<usize> = (0..small.train.len()).collect();
     let x = features(&small.train, &all);
     let y = small.train.labels();
@@ -41,13 +34,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| RandomForest::params().fit(black_box(&x), y).unwrap())
     });
 
-    let Ok((data, _)) = fmnist_io::Locator::new().offline().load() else {
+    let Some(data) = fixtures::full() else {
         eprintln!("full Fashion-MNIST not found: skipping the 48,000-image benchmarks");
         return;
     };
-    let split = fmnist_io::StratifiedSplit::new()
-        .split(data.train.labels())
-        .unwrap();
+    let split = fixtures::study_split(&data.train).unwrap();
     let x = features(&data.train, &split.train);
     let y: Vec<u8> = split
         .train

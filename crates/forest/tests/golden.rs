@@ -2,10 +2,9 @@
 //! test images): `fixtures/forest/golden.json`, written by `fixtures/forest/make_golden.py`.
 
 use fmnist_forest::{ClassWeight, Criterion, MaxFeatures, RandomForest, RandomForestParams};
+use fmnist_io::fixtures;
 use nalgebra::DMatrix;
 use serde_json::Value;
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
 
 struct Data {
     x_train: DMatrix<u8>,
@@ -19,12 +18,7 @@ fn pixels(set: &fmnist_io::Dataset) -> DMatrix<u8> {
 }
 
 fn data() -> Data {
-    let dir = std::path::Path::new(FIXTURES).join("fashion-mnist-small");
-    let (data, _) = fmnist_io::Locator::new()
-        .data_dir(Some(dir))
-        .offline()
-        .load()
-        .unwrap();
+    let data = fixtures::small().unwrap();
     Data {
         x_train: pixels(&data.train),
         y_train: data.train.labels().to_vec(),
@@ -34,7 +28,7 @@ fn data() -> Data {
 }
 
 fn golden() -> Value {
-    let text = std::fs::read_to_string(format!("{FIXTURES}/forest/golden.json")).unwrap();
+    let text = std::fs::read_to_string(fixtures::dir().join("forest/golden.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 

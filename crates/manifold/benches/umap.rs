@@ -8,20 +8,15 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fmnist_decomp::Pca;
-use fmnist_io::{Locator, StratifiedSplit};
 use fmnist_manifold::{Metric, Umap, nearest_neighbors};
 
 fn umap(c: &mut Criterion) {
-    let Ok((data, _)) = Locator::new().offline().load() else {
+    let Some(x) = fmnist_io::fixtures::full_study_train() else {
         eprintln!(
             "Fashion-MNIST not found (run `cargo xtask download`): skipping the UMAP benches"
         );
         return;
     };
-    let split = StratifiedSplit::new()
-        .split(data.train.labels())
-        .expect("split");
-    let x = data.train.features(&split.train).expect("features");
     let x = Pca::params(40)
         .fit(&x)
         .and_then(|p| p.transform(&x))

@@ -11,10 +11,7 @@ use nalgebra::DMatrix;
 use serde_json::Value;
 
 fn golden() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/manifold/golden.json"
-    );
+    let path = fmnist_io::fixtures::dir().join("manifold/golden.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("golden.json exists"))
         .expect("valid JSON")
 }

@@ -1,7 +1,7 @@
 //! The projected (approximate) neighbour search: recall on real images, determinism, the
 //! exact limit, bad parameters, and models saved before the option existed.
 
-use fmnist_io::Locator;
+use fmnist_io::fixtures;
 use fmnist_manifold::{
     FittedUmap, ManifoldError, Metric, NeighborSearch, Umap, nearest_neighbors,
     nearest_neighbors_by,
@@ -10,15 +10,7 @@ use nalgebra::DMatrix;
 
 /// The fixture subset's training images: 784 pixels in [0, 1].
 fn images() -> DMatrix<f32> {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/fashion-mnist-small"
-    );
-    let (data, _) = Locator::new()
-        .data_dir(Some(dir.into()))
-        .offline()
-        .load()
-        .expect("fixture data set");
+    let data = fixtures::small().expect("fixture data set");
     let all: Vec<usize> = (0..data.train.len()).collect();
     data.train.features(&all).expect("features")
 }

@@ -10,24 +10,17 @@
 use std::convert::Infallible;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fmnist_io::{Locator, StratifiedSplit};
 use fmnist_patches::{ImageShape, PatchFeatures};
 
 fn patches(c: &mut Criterion) {
-    let Ok((data, _)) = Locator::new().offline().load() else {
+    let Some(x) = fmnist_io::fixtures::full_study_train() else {
         eprintln!(
             "Fashion-MNIST not found (run `cargo xtask download`): skipping the patch benches"
         );
         return;
     };
-    let split = StratifiedSplit::new()
-        .split(data.train.labels())
-        .expect("split");
-    let x = data.train.features(&split.train).expect("features");
-    let shape = ImageShape {
-        rows: data.train.rows(),
-        cols: data.train.cols(),
-    };
+    // Fashion-MNIST's images (the full data set is verified against its digests).
+    let shape = ImageShape { rows: 28, cols: 28 };
     let model = PatchFeatures::params(shape)
         .fit(&x, |patches, k| {
             let step = patches.nrows() / k;

@@ -5,15 +5,12 @@
 
 use std::convert::Infallible;
 
+use fmnist_io::fixtures;
 use fmnist_patches::{ImageShape, PatchFeatures};
 use nalgebra::DMatrix;
 
-fn fixtures() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
-
 fn golden() -> serde_json::Value {
-    let text = std::fs::read_to_string(fixtures().join("patches/golden.json")).unwrap();
+    let text = std::fs::read_to_string(fixtures::dir().join("patches/golden.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -42,11 +39,7 @@ fn assert_close(name: &str, got: &[f32], expected: &[f32], tol: f32) {
 #[test]
 fn whitening_and_features_match_numpy() {
     let g = golden();
-    let (data, _) = fmnist_io::Locator::new()
-        .data_dir(Some(fixtures().join("fashion-mnist-small")))
-        .offline()
-        .load()
-        .unwrap();
+    let data = fixtures::small().unwrap();
     let train: Vec<usize> = (0..count(&g, "n_train")).collect();
     let test: Vec<usize> = (0..count(&g, "n_test")).collect();
     let (train, test) = (

@@ -2,24 +2,17 @@
 
 #![allow(dead_code)]
 
+use fmnist_io::fixtures;
 use nalgebra::DMatrix;
-
-pub fn fixtures() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
 
 /// The 1,000 training and 200 test images of the fixture subset, scaled to [0, 1].
 pub fn fixture_data() -> (DMatrix<f32>, DMatrix<f32>) {
-    let (data, _) = fmnist_io::Locator::new()
-        .data_dir(Some(fixtures().join("fashion-mnist-small")))
-        .offline()
-        .load()
-        .expect("the fixture subset loads");
+    let data = fixtures::small().expect("the fixture subset loads");
     (data.train.all_features(), data.test.all_features())
 }
 
 pub fn golden() -> serde_json::Value {
-    let text = std::fs::read_to_string(fixtures().join("cluster/kmeans_golden.json"))
+    let text = std::fs::read_to_string(fixtures::dir().join("cluster/kmeans_golden.json"))
         .expect("fixtures/cluster/kmeans_golden.json exists");
     serde_json::from_str(&text).expect("valid JSON")
 }
