@@ -111,6 +111,10 @@ pub struct Layer {
     pub non_trainable: usize,
 }
 
+/// The most weights, and values of one image in one layer, a network may have: 2^28 (1 GiB
+/// of `f32`), far above the study's 12,577 weights and 64 x 28 x 28 values.
+pub const MAX_VALUES: u64 = 1 << 28;
+
 impl Architecture {
     /// The study's architecture (the same as `Default`).
     pub fn paper() -> Self {
@@ -176,6 +180,9 @@ impl Architecture {
                 self.height, self.width
             ));
         }
+        if let Some(reason) = self.too_large() {
+            return bad(reason);
+        }
         if !(0.0..1.0).contains(&self.dropout) {
             return bad(format!("dropout rate {} is not in [0, 1)", self.dropout));
         }
@@ -192,6 +199,33 @@ impl Architecture {
             ));
         }
         Ok(())
+    }
+
+    /// Why the network cannot be built, if its weights or the values of one image through its
+    /// widest layer number more than [`MAX_VALUES`] (checked before anything is allocated, in
+    /// arithmetic that cannot overflow).
+    fn too_large(&self) -> Option<String> {
+        let widths: Vec<u64> = std::iter::once(self.channels)
+            .chain(self.encoder.iter().copied())
+            .chain(self.decoder.iter().copied())
+            .chain(std::iter::once(self.channels))
+            .map(|w| w as u64)
+            .collect();
+        let taps = (self.kernel_size as u64).checked_mul(self.kernel_size as u64);
+        let weights = widths.windows(2).try_fold(0u64, |sum, pair| {
+            sum.checked_add(pair[0].checked_mul(pair[1])?.checked_mul(taps?)?)
+        });
+        let widest = widths.iter().max().copied().unwrap_or(0);
+        let values = (self.height as u64)
+            .checked_mul(self.width as u64)
+            .and_then(|pixels| pixels.checked_mul(widest));
+        match (weights, values) {
+            (Some(w), Some(v)) if w <= MAX_VALUES && v <= MAX_VALUES => None,
+            _ => Some(format!(
+                "the network is too large: its weights or one image's values through its widest layer exceed {MAX_VALUES} (channel widths {:?}, kernel {}, images {}x{})",
+                widths, self.kernel_size, self.height, self.width
+            )),
+        }
     }
 
     /// Pixels per image (`channels * height * width`).
@@ -329,6 +363,25 @@ fn thousands(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_sizes_are_refused_before_anything_is_allocated() {
+        for arch in [
+            Architecture::paper().widths(vec![1 << 40, 8], vec![8, 16]),
+            Architecture::paper().widths(vec![usize::MAX, 8], vec![8, usize::MAX]),
+            Architecture::paper().image_size(1 << 20, 1 << 20),
+        ] {
+            let err = arch.validate().unwrap_err().to_string();
+            assert!(err.contains("the network is too large"), "{err}");
+        }
+        assert!(Architecture::paper().validate().is_ok());
+        assert!(
+            Architecture::paper()
+                .widths(vec![512, 256], vec![256, 512])
+                .validate()
+                .is_ok()
+        );
+    }
 
     #[test]
     fn paper_counts_match_the_study() {

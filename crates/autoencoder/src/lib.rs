@@ -46,7 +46,7 @@ mod train;
 
 pub use autoencoder::{Autoencoder, AutoencoderState};
 pub use candle_core::Device;
-pub use config::{ActivationOrder, Architecture, Layer, LayerKind};
+pub use config::{ActivationOrder, Architecture, Layer, LayerKind, MAX_VALUES};
 pub use error::{AutoencoderError, Result};
 pub use kernels::Kernels;
 pub use train::{History, Progress, TrainParams};
