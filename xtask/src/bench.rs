@@ -93,14 +93,20 @@ const DERIVED: &[(&str, &str, &str, f64)] = &[(
     20.0,
 )];
 
+/// The workspace root and the target directory (`$CARGO_TARGET_DIR`, else `target/`).
+pub fn workspace() -> (PathBuf, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    (root, target)
+}
+
 /// Reference seconds per workload, with the library that took them.
 type References = BTreeMap<String, (f64, &'static str)>;
 
 /// Runs the benches (all, or the suite whose bench or package is `only`) and prints the table.
 pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let (root, target) = workspace();
     let (data, provenance) = locator.load()?;
     let indices = write_train_indices(&data, &target)?;
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());

@@ -2,6 +2,7 @@
 
 mod bench;
 mod fixtures;
+mod predict_bench;
 mod tidy;
 
 use std::process::ExitCode;
@@ -14,7 +15,9 @@ tasks:
   fixtures [--data-dir DIR]   regenerate fixtures/fashion-mnist-small from the full data set
   bench [--data-dir DIR] [NAME] run the criterion benches (all, or one bench/package NAME) beside
                               their Python reference (scikit-learn, umap-learn or Keras, run by
-                              python3 or $PYTHON) on the real data; print the ratios
+                              python3 or $PYTHON) on the real data; print the ratios.
+                              `bench predict` times `fmnist predict` of the 10,000 test images
+                              as whole processes, from models of kmeans-raw and best
   tidy                        check the code base's own rules: functions of at most 80 lines,
                               a `//!` doc on every crate (also a test of `cargo test`)
   reproduce [OPTIONS]         the whole study: results.json, REPORT.md and figures in report/
@@ -54,7 +57,13 @@ fn bench_args(args: &[String]) -> anyhow::Result<()> {
         }
         _ => (None, args),
     };
-    bench::run(data_dir_option(rest)?, only)
+    let locator = data_dir_option(rest)?;
+    if only == Some("predict") {
+        let (root, target) = bench::workspace();
+        let located = locator.locate(&mut |_| {})?;
+        return predict_bench::run(&root, &target, located.dir());
+    }
+    bench::run(locator, only)
 }
 
 /// Parses the only option the data tasks take: `--data-dir DIR` (else `$FMNIST_DATA`).
