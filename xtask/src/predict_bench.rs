@@ -21,7 +21,7 @@ pub fn run(root: &Path, target: &Path, data_dir: &Path) -> Result<()> {
     std::fs::create_dir_all(&work)?;
     let test_images = find_test_images(data_dir)?;
     let one_image = work.join("one-image.npy");
-    std::fs::write(&one_image, one_image_npy())?;
+    std::fs::write(&one_image, fmnist_io::npy::to_npy(&[1, 28, 28], [0u8; 784]))?;
     println!(
         "{:<12} {:>24} {:>24}",
         "pipeline", "predict 10,000 images (s)", "load + 1 image (s)"
@@ -62,20 +62,6 @@ fn find_test_images(dir: &Path) -> Result<PathBuf> {
         .map(|name| dir.join(name))
         .find(|path| path.exists())
         .with_context(|| format!("no t10k-images-idx3-ubyte(.gz) in {}", dir.display()))
-}
-
-/// A `.npy` file of one blank 28 x 28 image.
-fn one_image_npy() -> Vec<u8> {
-    let mut header = "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 28, 28), }".to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes.extend([0u8; 784]);
-    bytes
 }
 
 /// Seconds of one `fmnist predict` of `images` with `model`.

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use common::{FIXTURES, fmnist};
 use fmnist_io::IdxTensor;
+use fmnist_io::npy::to_npy;
 
 /// The fixtures' test images.
 fn test_images() -> PathBuf {
@@ -87,24 +88,6 @@ fn test_pixels() -> (Vec<u8>, [usize; 3]) {
     (data, [dims[0], dims[1], dims[2]])
 }
 
-/// A `.npy` file of `descr` and `shape` holding `data`.
-fn npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) {
-    let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
-    let mut header = format!(
-        "{{'descr': '{descr}', 'fortran_order': False, 'shape': ({}), }}",
-        dims.join(", ")
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes.extend(data);
-    std::fs::write(path, bytes).unwrap();
-}
-
 /// A PNG file of `rows x cols` pixels, grey or (with `rgb`) the same value in every channel.
 fn png(path: &Path, pixels: &[u8], rows: usize, cols: usize, rgb: bool) {
     let file = std::fs::File::create(path).unwrap();
@@ -130,13 +113,10 @@ fn the_same_images_as_idx_npy_and_png_get_the_same_labels() {
     let model = fit(dir.path(), "kmeans-raw");
     let (pixels, [n, rows, cols]) = test_pixels();
     let bytes_npy = dir.path().join("u8.npy");
-    npy(&bytes_npy, "|u1", &[n, rows, cols], &pixels);
-    let floats: Vec<u8> = pixels
-        .iter()
-        .flat_map(|&v| (f32::from(v) / 255.0).to_le_bytes())
-        .collect();
+    std::fs::write(&bytes_npy, to_npy(&[n, rows, cols], pixels.iter().copied())).unwrap();
+    let floats = pixels.iter().map(|&v| f32::from(v) / 255.0);
     let floats_npy = dir.path().join("f32.npy");
-    npy(&floats_npy, "<f4", &[n, rows * cols], &floats);
+    std::fs::write(&floats_npy, to_npy(&[n, rows * cols], floats)).unwrap();
     let folder = dir.path().join("pngs");
     std::fs::create_dir(&folder).unwrap();
     for (i, image) in pixels.chunks_exact(rows * cols).enumerate() {
@@ -228,7 +208,7 @@ fn images_of_another_size_are_refused_naming_both_sizes() {
     let model = fit(dir.path(), "kmeans-raw");
     let (pixels, [n, ..]) = test_pixels();
     let wide = dir.path().join("wide.npy");
-    npy(&wide, "|u1", &[n, 14, 56], &pixels);
+    std::fs::write(&wide, to_npy(&[n, 14, 56], pixels.iter().copied())).unwrap();
     fails_with(
         dir.path(),
         &model,
@@ -240,11 +220,9 @@ fn images_of_another_size_are_refused_naming_both_sizes() {
     png(&folder.join("a.png"), &pixels[..784], 28, 28, false);
     std::fs::write(folder.join("b.txt"), "not an image").unwrap();
     fails_with(dir.path(), &model, &folder, "b.txt: not a PNG image");
-    let nan: Vec<u8> = (0..784)
-        .flat_map(|i| if i == 5 { f32::NAN } else { 0.5 }.to_le_bytes())
-        .collect();
+    let nan = (0..784).map(|i| if i == 5 { f32::NAN } else { 0.5 });
     let floats = dir.path().join("nan.npy");
-    npy(&floats, "<f4", &[1, 784], &nan);
+    std::fs::write(&floats, to_npy(&[1, 784], nan)).unwrap();
     fails_with(dir.path(), &model, &floats, "pixel 5 of image 0 is NaN");
 }
 

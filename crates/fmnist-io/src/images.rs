@@ -18,9 +18,8 @@ use nalgebra::DMatrix;
 
 use crate::error::{DataError, Result};
 use crate::idx::IdxTensor;
+use crate::npy::{self, NpyType};
 
-/// The NumPy format's magic string.
-const NPY_MAGIC: &[u8] = b"\x93NUMPY";
 /// The PNG signature.
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
@@ -142,7 +141,7 @@ fn is_npy(path: &Path) -> Result<bool> {
     let mut magic = [0u8; 6];
     let mut file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     let read = file.read(&mut magic).map_err(|e| DataError::io(path, e))?;
-    Ok(&magic[..read] == NPY_MAGIC || path.extension().is_some_and(|e| e == "npy"))
+    Ok(&magic[..read] == npy::MAGIC || path.extension().is_some_and(|e| e == "npy"))
 }
 
 /// An IDX images file: three dimensions, `n x rows x cols`.
@@ -165,32 +164,13 @@ fn read_idx(path: &Path) -> Result<Images> {
     })
 }
 
-/// The element type of a `.npy` array.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum NpyType {
-    U8,
-    F32,
-    F64,
-}
-
-impl NpyType {
-    fn size(self) -> usize {
-        match self {
-            NpyType::U8 => 1,
-            NpyType::F32 => 4,
-            NpyType::F64 => 8,
-        }
-    }
-}
-
 /// A `.npy` array of images; a 2-D one is read as images of `expected` size when its rows have
 /// that many pixels.
 fn read_npy(path: &Path, expected: (usize, usize)) -> Result<Images> {
     let pixels = expected.0 * expected.1;
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
     let bad = |reason: String| image_error(path, reason);
-    let (header, data) = npy_header(&bytes).map_err(bad)?;
-    let (dtype, shape) = parse_npy_header(header).map_err(bad)?;
+    let (dtype, shape, data) = npy::parse(&bytes).map_err(bad)?;
     let (n, rows, cols) = match shape[..] {
         [n, rows, cols] => (n, rows, cols),
         [n, width] if width == pixels => (n, expected.0, expected.1),
@@ -223,70 +203,6 @@ fn read_npy(path: &Path, expected: (usize, usize)) -> Result<Images> {
         cols,
         names: indices(n),
     })
-}
-
-/// The header text and the data of a `.npy` file.
-fn npy_header(bytes: &[u8]) -> std::result::Result<(&str, &[u8]), String> {
-    if bytes.len() < 10 || &bytes[..6] != NPY_MAGIC {
-        return Err("not a NumPy .npy file (no \\x93NUMPY magic string)".into());
-    }
-    let (len, start): (usize, usize) = match bytes[6] {
-        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
-        2 | 3 if bytes.len() >= 12 => {
-            let len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-            (len as usize, 12)
-        }
-        v => return Err(format!("unsupported .npy format version {v}")),
-    };
-    let end = start
-        .checked_add(len)
-        .filter(|&e| e <= bytes.len())
-        .ok_or("truncated .npy header")?;
-    let header =
-        std::str::from_utf8(&bytes[start..end]).map_err(|_| "a .npy header that is not text")?;
-    Ok((header, &bytes[end..]))
-}
-
-/// The element type and shape of a `.npy` header (`{'descr': '<f4', 'fortran_order': False,
-/// 'shape': (n, 28, 28), }`).
-fn parse_npy_header(header: &str) -> std::result::Result<(NpyType, Vec<usize>), String> {
-    let value = |key: &str| {
-        let at = header
-            .find(&format!("'{key}'"))
-            .ok_or(format!("a .npy header without '{key}'"))?;
-        let rest = header[at + key.len() + 2..].trim_start();
-        Ok::<_, String>(rest.strip_prefix(':').unwrap_or(rest).trim_start())
-    };
-    let descr = value("descr")?;
-    let dtype = match descr.split('\'').nth(1) {
-        Some("|u1" | "<u1" | "u1") => NpyType::U8,
-        Some("<f4") => NpyType::F32,
-        Some("<f8") => NpyType::F64,
-        Some(other) => {
-            return Err(format!(
-                "an array of type {other}; images must be uint8 (0-255) or little-endian float32 / float64 (0-1)"
-            ));
-        }
-        None => return Err("a .npy header with an unreadable 'descr'".into()),
-    };
-    if value("fortran_order")?.starts_with("True") {
-        return Err("a Fortran-ordered array; save it in C order (np.ascontiguousarray)".into());
-    }
-    let shape = value("shape")?;
-    let inside = shape
-        .strip_prefix('(')
-        .and_then(|s| s.split(')').next())
-        .ok_or("a .npy header with an unreadable 'shape'")?;
-    let dims = inside
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<usize>()
-                .map_err(|_| format!("a .npy shape with the dimension {s:?}"))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok((dtype, dims))
 }
 
 /// The pixels of a `.npy` payload; floats must be finite and in [0, 1].
@@ -405,22 +321,7 @@ fn pil_luminance(r: u8, g: u8, b: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A `.npy` file of `dtype` (`'|u1'`, `'<f4'`, …) and `shape` with `data`.
-    pub(crate) fn npy_bytes(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
-        let mut header =
-            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-        while (10 + header.len() + 1) % 64 != 0 {
-            header.push(' ');
-        }
-        header.push('\n');
-        let mut out = NPY_MAGIC.to_vec();
-        out.extend([1, 0]);
-        out.extend((header.len() as u16).to_le_bytes());
-        out.extend(header.as_bytes());
-        out.extend(data);
-        out
-    }
+    use crate::npy::to_npy;
 
     fn png_bytes(color: png::ColorType, width: u32, height: u32, data: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -443,18 +344,11 @@ mod tests {
     fn npy_arrays_of_bytes_and_floats_give_the_same_matrix() {
         let dir = tempfile::tempdir().unwrap();
         let bytes: Vec<u8> = (0..12).map(|i| (i * 20) as u8).collect();
-        let floats: Vec<u8> = bytes
-            .iter()
-            .flat_map(|&b| (f32::from(b) / 255.0).to_le_bytes())
-            .collect();
-        let doubles: Vec<u8> = bytes
-            .iter()
-            .flat_map(|&b| f64::from(f32::from(b) / 255.0).to_le_bytes())
-            .collect();
+        let floats = bytes.iter().map(|&b| f32::from(b) / 255.0);
         let cases = [
-            ("u8.npy", npy_bytes("|u1", "(3, 2, 2)", &bytes)),
-            ("f32.npy", npy_bytes("<f4", "(3, 4)", &floats)),
-            ("f64.npy", npy_bytes("<f8", "(3, 2, 2)", &doubles)),
+            ("u8.npy", to_npy(&[3, 2, 2], bytes.iter().copied())),
+            ("f32.npy", to_npy(&[3, 4], floats.clone())),
+            ("f64.npy", to_npy(&[3, 2, 2], floats.map(f64::from))),
         ];
         let mut matrices = Vec::new();
         for (name, content) in cases {
@@ -472,25 +366,18 @@ mod tests {
     fn bad_npy_files_are_errors_that_say_what() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.npy");
-        let nan: Vec<u8> = [0.5f32, f32::NAN, 0.1, 0.2]
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect();
         let cases: [(Vec<u8>, &str); 6] = [
             (
-                npy_bytes("<f4", "(1, 2, 2)", &nan),
+                to_npy(&[1, 2, 2], [0.5f32, f32::NAN, 0.1, 0.2]),
                 "pixel 1 of image 0 is NaN",
             ),
-            (npy_bytes("<f4", "(1, 2, 2)", &[0; 8]), "truncated"),
+            (to_npy(&[1, 2, 2], [0f32; 2]), "truncated"),
+            (to_npy(&[1, 2, 2], [0i64; 4]), "an array of type <i8"),
             (
-                npy_bytes("<i8", "(1, 2, 2)", &[0; 32]),
-                "an array of type <i8",
-            ),
-            (
-                npy_bytes("|u1", "(1, 3, 3)", &[0; 9]),
+                to_npy(&[1, 3, 3], [0u8; 9]),
                 "3 x 3 pixels, but the model takes 2 x 2",
             ),
-            (npy_bytes("|u1", "(0, 2, 2)", &[]), "contains no images"),
+            (to_npy::<u8>(&[0, 2, 2], []), "contains no images"),
             (b"\x93NUMPY\x01".to_vec(), "not a NumPy"),
         ];
         for (content, expected) in cases {
@@ -528,7 +415,7 @@ mod tests {
     fn images_of_another_shape_with_the_same_pixel_count_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.npy");
-        std::fs::write(&path, npy_bytes("|u1", "(1, 1, 4)", &[0; 4])).unwrap();
+        std::fs::write(&path, to_npy(&[1, 1, 4], [0u8; 4])).unwrap();
         let message = read(&path, (2, 2)).unwrap_err().to_string();
         assert!(
             message.contains("1 x 4 pixels, but the model takes 2 x 2"),

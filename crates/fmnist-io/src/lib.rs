@@ -39,6 +39,7 @@ mod idx;
 mod images;
 mod known;
 mod locate;
+pub mod npy;
 mod sample;
 mod split;
 

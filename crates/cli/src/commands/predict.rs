@@ -13,8 +13,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget};
 use nalgebra::DMatrix;
 use serde::Serialize;
 
-use crate::npy::{matrix_npy, to_npy};
 use crate::outputs::check_outputs;
+use fmnist_io::npy::{matrix_npy, to_npy};
 
 /// Images from which reading shows a progress bar.
 const PROGRESS_FROM: usize = 500;
