@@ -30,6 +30,39 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Every estimator of the workspace has one shape ([`fmnist_core`]'s traits): one generic
+//! function fits and applies a K-Means, a Gaussian mixture and a Random Forest alike.
+//!
+//! ```
+//! use fmnist_cluster::{Covariance, GaussianMixture, KMeans};
+//! use fmnist_core::{Fit, Predict};
+//! use fmnist_forest::{Labelled, RandomForest};
+//! use nalgebra::DMatrix;
+//!
+//! /// Fits `params` to `data` and labels `x`.
+//! fn fit_predict<D, P, L>(params: &P, data: &D, x: &DMatrix<f32>) -> Result<Vec<L>, Box<dyn std::error::Error>>
+//! where
+//!     P: Fit<D>,
+//!     P::Error: 'static,
+//!     P::Fitted: Predict<DMatrix<f32>, Output = Vec<L>>,
+//!     <P::Fitted as Predict<DMatrix<f32>>>::Error: 'static,
+//! {
+//!     Ok(params.fit(data)?.predict(x)?)
+//! }
+//!
+//! // Three well separated groups of 20 points.
+//! let x = DMatrix::from_fn(60, 2, |i, j| (i / 20) as f32 * 10.0 + ((i * 7 + j * 3) % 5) as f32 * 0.1);
+//! let classes: Vec<u8> = (0..60).map(|i| (i / 20) as u8).collect();
+//! let same_within_groups = |labels: &[usize]| labels.chunks(20).all(|g| g.iter().all(|&l| l == g[0]));
+//!
+//! let kmeans = fit_predict(&KMeans::params(3).seed(0), &x, &x)?;
+//! let mixture = fit_predict(&GaussianMixture::params(3).covariance(Covariance::Diag).seed(0), &x, &x)?;
+//! let forest = fit_predict(&RandomForest::params().n_trees(10).seed(0), &Labelled::new(&x, &classes), &x)?;
+//! assert!(same_within_groups(&kmeans) && same_within_groups(&mixture));
+//! assert_eq!(forest, classes.iter().map(|&c| u32::from(c)).collect::<Vec<_>>());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Any features and clustering compose the same way, without a name:
 //!
 //! ```no_run
