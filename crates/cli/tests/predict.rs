@@ -34,21 +34,26 @@ fn fit(dir: &Path, pipeline: &str) -> PathBuf {
     model
 }
 
+/// `fmnist predict --model MODEL --images IMAGES --out OUT`.
+fn predict_command(model: &Path, images: &Path, out: &Path) -> assert_cmd::Command {
+    let mut command = fmnist();
+    command
+        .args(["predict", "--model"])
+        .arg(model)
+        .arg("--images")
+        .arg(images)
+        .arg("--out")
+        .arg(out);
+    command
+}
+
 /// The clusters `fmnist predict` gives `images` (by way of a CSV file).
 fn predict(model: &Path, images: &Path) -> Vec<String> {
     let out = model.with_extension(format!(
         "{}.csv",
         images.file_name().unwrap().to_string_lossy()
     ));
-    fmnist()
-        .args(["predict", "--model"])
-        .arg(model)
-        .arg("--images")
-        .arg(images)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    predict_command(model, images, &out).assert().success();
     let text = std::fs::read_to_string(out).unwrap();
     text.lines()
         .skip(1)
@@ -144,15 +149,7 @@ fn the_same_images_as_idx_npy_and_png_get_the_same_labels() {
 /// `--out` file.
 fn fails_with(dir: &Path, model: &Path, images: &Path, expected: &str) {
     let out = dir.join("failed.csv");
-    let output = fmnist()
-        .args(["predict", "--model"])
-        .arg(model)
-        .arg("--images")
-        .arg(images)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = predict_command(model, images, &out).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
@@ -231,13 +228,7 @@ fn an_output_that_is_an_input_is_refused_before_the_work() {
     let dir = tempfile::tempdir().unwrap();
     let model = fit(dir.path(), "kmeans-raw");
     let before = std::fs::read(&model).unwrap();
-    fmnist()
-        .args(["predict", "--model"])
-        .arg(&model)
-        .arg("--images")
-        .arg(test_images())
-        .arg("--out")
-        .arg(&model)
+    predict_command(&model, &test_images(), &model)
         .assert()
         .failure()
         .code(1);
