@@ -11,6 +11,7 @@ mod npy;
 mod output;
 mod outputs;
 mod progress;
+mod text;
 
 use std::process::ExitCode;
 

@@ -46,6 +46,19 @@ pub enum Origin {
     DebianPackage,
 }
 
+impl Origin {
+    /// How the directory was reached, in the words of `--help`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Origin::Explicit => "given with --data-dir",
+            Origin::Local => "./data/fashion-mnist",
+            Origin::System => "the system's data set package",
+            Origin::Downloaded => "downloaded",
+            Origin::DebianPackage => "unpacked from the Debian package",
+        }
+    }
+}
+
 /// SHA-256 digests that the four decompressed files must have.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checksums {

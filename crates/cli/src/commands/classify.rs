@@ -11,6 +11,7 @@ use nalgebra::DMatrix;
 
 use crate::data_source::DataSourceArgs;
 use crate::progress::StudyProgress;
+use crate::text::read_text;
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
@@ -120,8 +121,7 @@ fn forest_features(
 
 /// Reads a cluster-label file: `n_train + n_test` lines of one integer in 0..=255 each.
 fn read_cluster_labels(path: &Path, n_train: usize, n_test: usize) -> Result<Vec<u8>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = read_text(path, "cluster labels")?;
     let labels = text
         .lines()
         .enumerate()

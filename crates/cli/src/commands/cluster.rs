@@ -216,15 +216,14 @@ impl ClusterArgs {
 
     /// The pipeline of --features and --method, fitted to `parts` with `k` clusters.
     fn custom(&self, parts: &SplitData<'_>, k: usize) -> Result<(FittedPipeline, ClusteringRun)> {
-        eprintln!(
-            "clustering {} training images ({:?} features) with {:?}, k = {}",
-            parts.pixels.train.nrows(),
-            self.features,
-            self.method,
-            k
-        );
         let features = self.feature_args.spec(self.features, parts.shape())?;
         let spec = self.spec(k);
+        eprintln!(
+            "clustering {} training images ({} features) with {}, k = {k}",
+            parts.pixels.train.nrows(),
+            features.name(),
+            spec.method.describe(),
+        );
         let run = fmnist_pipeline::cluster(parts, &features, &spec, &Silent)?;
         let fitted = FittedPipeline::from_run("custom", &features, &spec, &run, parts);
         Ok((fitted, run))

@@ -179,9 +179,9 @@ fn source_label(provenance: &Provenance) -> &'static str {
 
 fn describe_source(provenance: &Provenance) -> String {
     format!(
-        "{} ({:?}, {})",
+        "{} ({}, {})",
         source_label(provenance),
-        provenance.origin,
+        provenance.origin.describe(),
         provenance.dir.display()
     )
 }

@@ -75,13 +75,13 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     let (data, _) = args.data.load()?;
     let parts = SplitData::new(&data, &StratifiedSplit::new())?;
     let embedding = args.feature_args.embedding();
+    let features = args.feature_args.spec(args.features, parts.shape())?;
     eprintln!(
-        "embedding {} training images ({:?} features) with UMAP in {} dimensions",
+        "embedding {} training images ({} features) with UMAP in {} dimensions",
         parts.pixels.train.nrows(),
-        args.features,
+        features.name(),
         embedding.n_components
     );
-    let features = args.feature_args.spec(args.features, parts.shape())?;
     let run = embedding.embed_features(&features, &parts.pixels, args.seed, &Silent)?;
     let embedded = &run.embedded;
     if let Some(path) = &args.out {

@@ -3,10 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use fmnist_eval::{ClassificationReport, ClusteringReport, ConfusionMatrix, confusion_matrix};
 use serde::Serialize;
+
+use crate::text::read_text;
 
 #[derive(Debug, Args)]
 pub struct MetricsArgs {
@@ -111,8 +113,7 @@ fn classification(args: &MetricsArgs, truth: &[u64], pred: &[u64]) -> Result<()>
 
 /// One non-negative integer per line; blank lines only at the end.
 fn read_labels(path: &Path) -> Result<Vec<u64>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read labels", path.display()))?;
+    let text = read_text(path, "labels")?;
     let lines: Vec<&str> = text.lines().collect();
     let used = lines
         .iter()
@@ -144,7 +145,6 @@ fn read_labels(path: &Path) -> Result<Vec<u64>> {
 }
 
 fn read_names(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read class names", path.display()))?;
+    let text = read_text(path, "class names")?;
     Ok(text.lines().map(|l| l.trim().to_owned()).collect())
 }
