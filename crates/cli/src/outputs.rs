@@ -49,6 +49,14 @@ pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<()> 
     Ok(())
 }
 
+/// The outputs among optional `--flag PATH` arguments that were given.
+pub fn given<'a>(flags: &[(&'static str, &'a Option<PathBuf>)]) -> Vec<(&'static str, &'a Path)> {
+    flags
+        .iter()
+        .filter_map(|&(flag, path)| path.as_deref().map(|p| (flag, p)))
+        .collect()
+}
+
 /// `path` made absolute with its directory's symbolic links resolved, so that two spellings
 /// of one file compare equal.
 fn absolute(path: &Path) -> PathBuf {

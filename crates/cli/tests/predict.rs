@@ -242,4 +242,21 @@ fn an_output_that_is_an_input_is_refused_before_the_work() {
         .failure()
         .code(1)
         .stderr(predicates::str::contains("also given to"));
+    let missing = dir.path().join("no-such-dir").join("variance.png");
+    fmnist()
+        .args(["pca", "--data-dir", FIXTURES, "--plot"])
+        .arg(&missing)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("does not exist"));
+    let same = dir.path().join("embedding.png");
+    fmnist()
+        .args(["embed", "--data-dir", FIXTURES, "--features", "pca", "--out"])
+        .arg(&same)
+        .arg("--plot")
+        .arg(&same)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("also given to --out"));
+    assert!(!same.exists());
 }

@@ -18,7 +18,7 @@ use crate::commands::fit::study_config;
 use crate::data_source::{DataSourceArgs, data_files};
 use crate::feature_args::{FeatureArgs, Features};
 use crate::output::print_result;
-use crate::outputs::check_outputs;
+use crate::outputs::{check_outputs, given};
 use crate::progress::StudyProgress;
 
 #[derive(Debug, Args)]
@@ -208,10 +208,7 @@ impl ClusterArgs {
 
     /// The outputs this command writes, by flag.
     fn outputs(&self) -> Vec<(&'static str, &Path)> {
-        [("--save", &self.save), ("--labels-out", &self.labels_out)]
-            .into_iter()
-            .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
-            .collect()
+        given(&[("--save", &self.save), ("--labels-out", &self.labels_out)])
     }
 
     /// The pipeline of --features and --method, fitted to `parts` with `k` clusters.

@@ -11,10 +11,11 @@ use fmnist_pipeline::{Silent, SplitData, TRUSTWORTHINESS_K, figures};
 use nalgebra::DMatrix;
 use serde::Serialize;
 
-use crate::data_source::DataSourceArgs;
+use crate::data_source::{DataSourceArgs, data_files};
 use crate::feature_args::{FeatureArgs, Features};
 use crate::npy::write_npy;
 use crate::output::print_result;
+use crate::outputs::{check_outputs, given};
 
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
@@ -72,9 +73,18 @@ pub fn run(args: EmbedArgs) -> Result<()> {
             "--features umap: choose the features UMAP embeds (raw, pca, root-pca, patches or ae)"
         );
     }
-    let (data, _) = args.data.load()?;
-    let parts = SplitData::new(&data, &StratifiedSplit::new())?;
+    // The parameters and the outputs are checked before the data set is loaded.
     let embedding = args.feature_args.embedding();
+    embedding.umap(args.seed).check()?;
+    let outputs = given(&[("--out", &args.out), ("--plot", &args.plot)]);
+    check_outputs(&outputs, &[])?;
+    let (data, provenance) = args.data.load()?;
+    let inputs = data_files(&provenance);
+    check_outputs(
+        &outputs,
+        &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+    )?;
+    let parts = SplitData::new(&data, &StratifiedSplit::new())?;
     let features = args.feature_args.spec(args.features, parts.shape())?;
     eprintln!(
         "embedding {} training images ({} features) with UMAP in {} dimensions",

@@ -11,8 +11,9 @@ use fmnist_io::StratifiedSplit;
 use fmnist_pipeline::figures;
 use serde::Serialize;
 
-use crate::data_source::DataSourceArgs;
+use crate::data_source::{DataSourceArgs, data_files};
 use crate::output::print_result;
+use crate::outputs::{check_outputs, given};
 
 #[derive(Debug, Args)]
 pub struct PcaArgs {
@@ -51,7 +52,20 @@ struct Output {
 }
 
 pub fn run(args: PcaArgs) -> Result<()> {
-    let (data, _) = args.data.load()?;
+    // The parameters and the outputs are checked before the data set is loaded.
+    Pca::params(args.components).check()?;
+    let outputs = given(&[
+        ("--plot", &args.plot),
+        ("--eigen-images", &args.eigen_images),
+        ("--scatter", &args.scatter),
+    ]);
+    check_outputs(&outputs, &[])?;
+    let (data, provenance) = args.data.load()?;
+    let inputs = data_files(&provenance);
+    check_outputs(
+        &outputs,
+        &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+    )?;
     let split = StratifiedSplit::new().split(data.train.labels())?;
     let x = data.train.features(&split.train)?;
     let start = Instant::now();
