@@ -251,7 +251,14 @@ fn an_output_that_is_an_input_is_refused_before_the_work() {
         .stderr(predicates::str::contains("does not exist"));
     let same = dir.path().join("embedding.png");
     fmnist()
-        .args(["embed", "--data-dir", FIXTURES, "--features", "pca", "--out"])
+        .args([
+            "embed",
+            "--data-dir",
+            FIXTURES,
+            "--features",
+            "pca",
+            "--out",
+        ])
         .arg(&same)
         .arg("--plot")
         .arg(&same)
@@ -259,4 +266,12 @@ fn an_output_that_is_an_input_is_refused_before_the_work() {
         .code(1)
         .stderr(predicates::str::contains("also given to --out"));
     assert!(!same.exists());
+    let file = dir.path().join("report");
+    std::fs::write(&file, "not a directory").unwrap();
+    fmnist()
+        .args(["reproduce", "--quick", "--quiet", "--out"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("is a file; give a directory"));
 }

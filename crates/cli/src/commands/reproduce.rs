@@ -78,6 +78,12 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
         config.embedding = None;
     }
 
+    if args.out.exists() && !args.out.is_dir() {
+        anyhow::bail!(
+            "--out {}: is a file; give a directory for results.json, REPORT.md and the figures",
+            args.out.display()
+        );
+    }
     let (data, provenance) =
         if args.quick && args.source.data_dir.is_none() && Path::new(FIXTURES).is_dir() {
             Locator::new()
