@@ -224,7 +224,7 @@ fn images_of_another_size_are_refused_naming_both_sizes() {
 }
 
 #[test]
-fn an_output_that_is_an_input_is_refused_before_the_work() {
+fn outputs_are_checked_before_the_work() {
     let dir = tempfile::tempdir().unwrap();
     let model = fit(dir.path(), "kmeans-raw");
     let before = std::fs::read(&model).unwrap();
