@@ -111,3 +111,11 @@ fn models_of_another_format_version_are_refused() {
     let old: FittedGaussianMixture = serde_json::from_str(&with_version(&gmm, None)).unwrap();
     assert_eq!(old.predict(&x).unwrap(), gmm.predict(&x).unwrap());
 }
+
+#[test]
+fn the_defaults_are_scikit_learns() {
+    assert_eq!(KMeans::default(), KMeans::params(8));
+    assert_eq!(KMeans::default().k(), 8);
+    assert_eq!(GaussianMixture::default(), GaussianMixture::params(1));
+    assert!(KMeans::default().check().is_ok() && GaussianMixture::default().check().is_ok());
+}

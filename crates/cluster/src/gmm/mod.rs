@@ -181,6 +181,13 @@ pub struct GaussianMixture {
     seed: u64,
 }
 
+/// scikit-learn's default, one component, with [`GaussianMixture::params`]' other defaults.
+impl Default for GaussianMixture {
+    fn default() -> Self {
+        Self::params(1)
+    }
+}
+
 impl GaussianMixture {
     /// Parameters for `k` components: full covariances, `tol` 1e-3, `reg_covar` 1e-6,
     /// `max_iter` 100, `n_init` 1, K-Means start, free sizes, seed 0 (scikit-learn's

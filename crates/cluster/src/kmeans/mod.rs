@@ -63,6 +63,13 @@ pub struct KMeans {
     seed: u64,
 }
 
+/// scikit-learn's default, 8 clusters, with [`KMeans::params`]' other defaults.
+impl Default for KMeans {
+    fn default() -> Self {
+        Self::params(8)
+    }
+}
+
 impl KMeans {
     /// Parameters for `k` clusters: `n_init` 10, `max_iter` 300, `tol` 1e-4, k-means++, seed 0.
     pub fn params(k: usize) -> Self {
