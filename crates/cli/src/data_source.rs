@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::Args;
 use fmnist_io::{DataFile, FashionMnist, Locator, Provenance};
 
+use crate::outputs::check_outputs;
 use crate::progress::LocateProgress;
 
 /// Where the data set comes from.
@@ -43,11 +44,31 @@ impl DataSourceArgs {
         progress.finish();
         Ok(located.load()?)
     }
+
+    /// [`DataSourceArgs::load`] for a command that writes `outputs` and reads `inputs` besides
+    /// the data set: the outputs are checked before anything is loaded ([`check_outputs`]) and
+    /// again against the data set's files once they are found, so that no output replaces them.
+    pub fn load_for(
+        &self,
+        outputs: &[(&str, &Path)],
+        inputs: &[&Path],
+    ) -> Result<(FashionMnist, Provenance)> {
+        check_outputs(outputs, inputs)?;
+        let (data, provenance) = self.load()?;
+        let files = data_files(&provenance);
+        let all: Vec<&Path> = inputs
+            .iter()
+            .copied()
+            .chain(files.iter().map(PathBuf::as_path))
+            .collect();
+        check_outputs(outputs, &all)?;
+        Ok((data, provenance))
+    }
 }
 
 /// The data set's files in `provenance`'s directory (plain or gzip-compressed), which no
 /// output may replace.
-pub fn data_files(provenance: &Provenance) -> Vec<PathBuf> {
+fn data_files(provenance: &Provenance) -> Vec<PathBuf> {
     DataFile::ALL
         .iter()
         .flat_map(|f| {

@@ -15,10 +15,10 @@ use fmnist_pipeline::{
 };
 
 use crate::commands::fit::study_config;
-use crate::data_source::{DataSourceArgs, data_files};
+use crate::data_source::DataSourceArgs;
 use crate::feature_args::{FeatureArgs, Features};
 use crate::output::print_result;
-use crate::outputs::{check_outputs, given};
+use crate::outputs::given;
 use crate::progress::StudyProgress;
 
 #[derive(Debug, Args)]
@@ -149,18 +149,11 @@ impl ClusterArgs {
 }
 
 pub fn run(args: ClusterArgs) -> Result<()> {
-    let outputs = args.outputs();
-    check_outputs(&outputs, &[])?;
     let pipeline = args.pipeline.as_deref().map(named).transpose()?;
     // The parameters are checked before the data set is loaded (k, when not given, is the
     // data set's class count: any k of at least 1 checks the rest).
     args.cluster_spec(pipeline, args.k.unwrap_or(1)).check()?;
-    let (data, provenance) = args.data.load()?;
-    let inputs = data_files(&provenance);
-    check_outputs(
-        &outputs,
-        &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
-    )?;
+    let (data, _) = args.data.load_for(&args.outputs(), &[])?;
     let parts = SplitData::new(&data, &StratifiedSplit::new())?;
     let k = args.k.unwrap_or_else(|| data.train.n_classes());
     let (fitted, run) = match pipeline {

@@ -11,11 +11,11 @@ use fmnist_pipeline::{Silent, SplitData, TRUSTWORTHINESS_K, figures};
 use nalgebra::DMatrix;
 use serde::Serialize;
 
-use crate::data_source::{DataSourceArgs, data_files};
+use crate::data_source::DataSourceArgs;
 use crate::feature_args::{FeatureArgs, Features};
 use crate::npy::write_npy;
 use crate::output::print_result;
-use crate::outputs::{check_outputs, given};
+use crate::outputs::given;
 
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
@@ -77,13 +77,7 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     let embedding = args.feature_args.embedding();
     embedding.umap(args.seed).check()?;
     let outputs = given(&[("--out", &args.out), ("--plot", &args.plot)]);
-    check_outputs(&outputs, &[])?;
-    let (data, provenance) = args.data.load()?;
-    let inputs = data_files(&provenance);
-    check_outputs(
-        &outputs,
-        &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
-    )?;
+    let (data, _) = args.data.load_for(&outputs, &[])?;
     let parts = SplitData::new(&data, &StratifiedSplit::new())?;
     let features = args.feature_args.spec(args.features, parts.shape())?;
     eprintln!(

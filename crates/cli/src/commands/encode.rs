@@ -9,9 +9,8 @@ use fmnist_autoencoder::Autoencoder;
 use serde_json::json;
 
 use super::device::DeviceArg;
-use crate::data_source::{DataSourceArgs, data_files};
+use crate::data_source::DataSourceArgs;
 use crate::npy::write_npy;
-use crate::outputs::check_outputs;
 
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
@@ -46,15 +45,9 @@ enum Part {
 pub fn run(args: EncodeArgs) -> Result<()> {
     let device = args.device.open()?;
     let config = Autoencoder::config_path(&args.model);
-    let mut inputs = vec![args.model.clone(), config];
-    check_outputs(&[("--out", &args.out)], &[&inputs[0], &inputs[1]])?;
     let model = Autoencoder::load(&args.model, &device)?;
-    let (data, provenance) = args.source.load()?;
-    inputs.extend(data_files(&provenance));
-    check_outputs(
-        &[("--out", &args.out)],
-        &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
-    )?;
+    let outputs = [("--out", args.out.as_path())];
+    let (data, _) = args.source.load_for(&outputs, &[&args.model, &config])?;
     let set = match args.split {
         Part::Train => &data.train,
         Part::Test => &data.test,

@@ -1,7 +1,7 @@
 //! `fmnist fit`: fit a named pipeline to the training split and save it, for `fmnist predict`
 //! to label new images; prints the scores of the three parts as `fmnist cluster` does.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -9,9 +9,8 @@ use fmnist_io::StratifiedSplit;
 use fmnist_pipeline::{FittedPipeline, SplitData, StudyConfig, named};
 
 use crate::commands::cluster::render;
-use crate::data_source::{DataSourceArgs, data_files};
+use crate::data_source::DataSourceArgs;
 use crate::output::print_result;
-use crate::outputs::check_outputs;
 use crate::progress::StudyProgress;
 
 #[derive(Debug, Args)]
@@ -42,15 +41,11 @@ pub struct FitArgs {
 }
 
 pub fn run(args: FitArgs) -> Result<()> {
-    check_outputs(&[("--out", &args.out)], &[])?;
     let pipeline = named(&args.pipeline)?;
     // The parameters are checked before the data set is loaded.
     let checked = study_config(args.quick, args.seed, args.k.unwrap_or(1));
     pipeline.cluster_spec(&checked).check()?;
-    let (data, provenance) = args.data.load()?;
-    let inputs = data_files(&provenance);
-    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
-    check_outputs(&[("--out", &args.out)], &inputs)?;
+    let (data, _) = args.data.load_for(&[("--out", &args.out)], &[])?;
     let parts = SplitData::new(&data, &StratifiedSplit::new())?;
     let k = args.k.unwrap_or_else(|| data.train.n_classes());
     let config = study_config(args.quick, args.seed, k);

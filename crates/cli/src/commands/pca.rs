@@ -11,9 +11,9 @@ use fmnist_io::StratifiedSplit;
 use fmnist_pipeline::figures;
 use serde::Serialize;
 
-use crate::data_source::{DataSourceArgs, data_files};
+use crate::data_source::DataSourceArgs;
 use crate::output::print_result;
-use crate::outputs::{check_outputs, given};
+use crate::outputs::given;
 
 #[derive(Debug, Args)]
 pub struct PcaArgs {
@@ -59,13 +59,7 @@ pub fn run(args: PcaArgs) -> Result<()> {
         ("--eigen-images", &args.eigen_images),
         ("--scatter", &args.scatter),
     ]);
-    check_outputs(&outputs, &[])?;
-    let (data, provenance) = args.data.load()?;
-    let inputs = data_files(&provenance);
-    check_outputs(
-        &outputs,
-        &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
-    )?;
+    let (data, _) = args.data.load_for(&outputs, &[])?;
     let split = StratifiedSplit::new().split(data.train.labels())?;
     let x = data.train.features(&split.train)?;
     let start = Instant::now();

@@ -14,8 +14,7 @@ use nalgebra::DMatrix;
 use serde_json::json;
 
 use super::device::DeviceArg;
-use crate::data_source::{DataSourceArgs, data_files};
-use crate::outputs::check_outputs;
+use crate::data_source::DataSourceArgs;
 
 #[derive(Debug, Args)]
 pub struct TrainAeArgs {
@@ -109,13 +108,7 @@ pub fn run(args: TrainAeArgs) -> Result<()> {
         ("--out", args.out.as_path()),
         ("its configuration", config.as_path()),
     ];
-    check_outputs(&outputs, &[])?;
-    let (data, provenance) = args.source.load()?;
-    let inputs = data_files(&provenance);
-    check_outputs(
-        &outputs,
-        &inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
-    )?;
+    let (data, _) = args.source.load_for(&outputs, &[])?;
     // The network takes the data set's image size (28 x 28 for Fashion-MNIST).
     let arch = arch.image_size(data.train.rows(), data.train.cols());
     arch.validate()?;
