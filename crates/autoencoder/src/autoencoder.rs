@@ -365,7 +365,7 @@ impl Autoencoder {
                 reason: format!("format {:?}, expected {FORMAT:?}", config.format),
             });
         }
-        let tensors = candle_core::safetensors::load(path, device)?;
+        let tensors = read_weights(path, device)?;
         let network = Network::new(&config.architecture, device, Kernels::for_device(device), 0)?;
         network
             .assign(&tensors)
@@ -375,6 +375,21 @@ impl Autoencoder {
             })?;
         Ok(Self::from_parts(network, config.history))
     }
+}
+
+/// The tensors of the safetensors file at `path`, on `device`. A file that is not one (or a
+/// truncated one) is an [`AutoencoderError::WeightsFile`] that names it and says why once.
+fn read_weights(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
+    let bytes = std::fs::read(path).map_err(|error| AutoencoderError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let not_weights = |reason: String| AutoencoderError::WeightsFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    safetensors::SafeTensors::deserialize(&bytes).map_err(|e| not_weights(e.to_string()))?;
+    candle_core::safetensors::load_buffer(&bytes, device).map_err(|e| not_weights(e.to_string()))
 }
 
 /// The estimator contract: [`Autoencoder::encode`].

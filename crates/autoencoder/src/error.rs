@@ -68,6 +68,15 @@ pub enum AutoencoderError {
         error: serde_json::Error,
     },
 
+    /// A weights file that is not a safetensors file, or a truncated one.
+    #[error("{}: not autoencoder weights (a safetensors file), or a truncated one: {reason}", path.display())]
+    WeightsFile {
+        /// The weights file.
+        path: PathBuf,
+        /// What the safetensors reader found wrong.
+        reason: String,
+    },
+
     /// An error reported by candle (device, tensor or safetensors operation).
     #[error("candle: {0}")]
     Candle(#[from] candle_core::Error),

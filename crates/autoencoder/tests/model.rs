@@ -291,3 +291,34 @@ fn the_estimator_traits_fit_and_encode() {
     assert_eq!(codes, model.encode(&x).unwrap());
     assert_eq!(codes.shape(), (64, small().bottleneck_len()));
 }
+
+#[test]
+fn a_truncated_or_foreign_weights_file_is_one_clear_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    Autoencoder::untrained(&small(), &Device::Cpu, 0)
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let huge_header = [&u64::MAX.to_le_bytes()[..], &bytes[8..]].concat();
+    for broken in [&bytes[..bytes.len() / 2], &bytes[..3], &huge_header[..]] {
+        std::fs::write(&path, broken).unwrap();
+        let err = Autoencoder::load(&path, &Device::Cpu)
+            .err()
+            .expect("broken weights");
+        let message = err.to_string();
+        assert!(
+            matches!(err, AutoencoderError::WeightsFile { .. }),
+            "{message}"
+        );
+        assert!(
+            message.starts_with(&path.display().to_string()),
+            "{message}"
+        );
+        assert!(!message.contains("candle"), "{message}");
+        // The reader's reason is said once, not repeated by a wrapper.
+        let reason = message.rsplit(": ").next().unwrap();
+        assert_eq!(message.matches(reason).count(), 1, "{message}");
+    }
+}
