@@ -118,6 +118,14 @@ fn assert_figures(out: &Path) {
     ] {
         assert!(out.join(file).is_file(), "missing {file}");
     }
+    // Written in a staging folder and moved into place: none of it is left behind.
+    for entry in std::fs::read_dir(out).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert!(
+            !name.to_string_lossy().starts_with('.'),
+            "left behind: {name:?}"
+        );
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use fmnist_core::Staging;
 use fmnist_io::{Dataset, StratifiedSplit};
 use fmnist_pipeline::{Silent, SplitData, TRUSTWORTHINESS_K, figures};
 use nalgebra::DMatrix;
@@ -76,6 +77,9 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     // The parameters and the outputs are checked before the data set is loaded.
     let embedding = args.feature_args.embedding();
     embedding.umap(args.seed).check()?;
+    if args.plot.is_some() && embedding.n_components < 2 {
+        bail!("--plot needs an embedding of at least 2 dimensions (--dims)");
+    }
     let outputs = given(&[("--out", &args.out), ("--plot", &args.plot)]);
     let (data, _) = args.data.load_for(&outputs, &[])?;
     let parts = SplitData::new(&data, &StratifiedSplit::new())?;
@@ -88,13 +92,17 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     );
     let run = embedding.embed_features(&features, &parts.pixels, args.seed, &Silent)?;
     let embedded = &run.embedded;
+    // Both outputs are made before either replaces an earlier file.
+    let mut staging = Staging::new();
     if let Some(path) = &args.out {
-        write_npy(path, &embedded.stacked()).context("saving the embedding")?;
-        eprintln!("wrote the embedding to {}", path.display());
+        write_npy(&staging.file(path)?, &embedded.stacked()).context("saving the embedding")?;
     }
     if let Some(path) = &args.plot {
-        plot(path, &embedded.test, &data.test)?;
-        eprintln!("drew {}", path.display());
+        plot(&staging.file(path)?, &embedded.test, &data.test)?;
+    }
+    staging.commit()?;
+    for (_, path) in &outputs {
+        eprintln!("wrote {}", path.display());
     }
     let output = Output {
         method: args.method,
@@ -114,9 +122,6 @@ pub fn run(args: EmbedArgs) -> Result<()> {
 /// Draws the test images on the first two dimensions of their embedding `test`, coloured by
 /// class.
 fn plot(path: &Path, test: &DMatrix<f32>, set: &Dataset) -> Result<()> {
-    if test.ncols() < 2 {
-        bail!("--plot needs an embedding of at least 2 dimensions (--dims)");
-    }
     let points: Vec<(f32, f32)> = (0..test.nrows())
         .map(|i| (test[(i, 0)], test[(i, 1)]))
         .collect();

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use fmnist_core::Staging;
 use fmnist_decomp::Pca;
 use fmnist_io::StratifiedSplit;
 use fmnist_pipeline::figures;
@@ -76,27 +77,23 @@ pub fn run(args: PcaArgs) -> Result<()> {
         noise_variance: pca.noise_variance(),
         seconds,
     };
+    // Every figure is drawn before any replaces an earlier file.
+    let mut staging = Staging::new();
     if let Some(path) = &args.plot {
-        figures::explained_variance(path, pca.all_explained_variance_ratio(), pca.n_components())?;
-        eprintln!("wrote {}", path.display());
+        let variance = pca.all_explained_variance_ratio();
+        figures::explained_variance(&staging.file(path)?, variance, pca.n_components())?;
     }
     if let Some(path) = &args.eigen_images {
-        figures::eigen_images(
-            path,
-            &pca.components(),
-            data.train.rows(),
-            data.train.cols(),
-        )?;
-        eprintln!("wrote {}", path.display());
+        let (rows, cols) = (data.train.rows(), data.train.cols());
+        figures::eigen_images(&staging.file(path)?, &pca.components(), rows, cols)?;
     }
     if let Some(path) = &args.scatter {
         let projected = pca.transform(&data.test.all_features())?;
-        figures::projection_scatter(
-            path,
-            &projected,
-            data.test.labels(),
-            data.test.class_names(),
-        )?;
+        let (labels, names) = (data.test.labels(), data.test.class_names());
+        figures::projection_scatter(&staging.file(path)?, &projected, labels, names)?;
+    }
+    staging.commit()?;
+    for (_, path) in &outputs {
         eprintln!("wrote {}", path.display());
     }
     print_result(args.json, &render(&output), &output)

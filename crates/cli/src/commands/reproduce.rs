@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use fmnist_core::Staging;
 use fmnist_io::{Locator, StratifiedSplit};
 use fmnist_pipeline::paper::paper_pipeline;
 use fmnist_pipeline::{Results, StudyConfig};
@@ -101,7 +102,14 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
     // k is the number of classes, as in the study (10 for Fashion-MNIST).
     config.clusters = data.train.n_classes();
     let progress = StudyProgress::new(args.quiet);
-    let results = fmnist_pipeline::run(&config, &data, &provenance, &args.out, &progress)?;
+    // Everything is written into a folder inside --out and moved into place once the whole
+    // study has succeeded: a failing stage leaves the previous report as it was.
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("--out {}: cannot create the folder", args.out.display()))?;
+    let mut staging = Staging::new();
+    let staged = staging.dir(&args.out)?;
+    let results = fmnist_pipeline::run(&config, &data, &provenance, &staged, &progress)?;
+    staging.commit()?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
     } else {
