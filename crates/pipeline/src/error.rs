@@ -59,6 +59,9 @@ pub enum PipelineError {
     /// A figure could not be drawn.
     #[error("figure: {0}")]
     Figure(String),
+    /// A README lacks the markers around a generated section.
+    #[error("README: {0}")]
+    Readme(String),
     /// A JSON file could not be written or parsed (what serde_json reported is part of the
     /// message, and so not also the [`std::error::Error::source`]).
     #[error("{}: {error}", path.display())]

@@ -90,6 +90,7 @@ mod named;
 pub mod paper;
 mod patch_features;
 mod progress;
+pub mod readme;
 pub mod report;
 pub mod results;
 mod splits;

@@ -26,9 +26,10 @@ const QUICK_TEST: usize = 500;
 pub struct ReproduceArgs {
     #[command(flatten)]
     source: DataSourceArgs,
-    /// Directory for results.json, REPORT.md and the figures (created if missing).
-    #[arg(long, default_value = "report")]
-    out: PathBuf,
+    /// Directory for results.json, REPORT.md and the figures (created if missing)
+    /// [default: report, or report-quick with --quick].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Seed of every random step.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -79,10 +80,14 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
         config.embedding = None;
     }
 
-    if args.out.exists() && !args.out.is_dir() {
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(if args.quick { "report-quick" } else { "report" }));
+    if out.exists() && !out.is_dir() {
         anyhow::bail!(
             "--out {}: is a file; give a directory for results.json, REPORT.md and the figures",
-            args.out.display()
+            out.display()
         );
     }
     let (data, provenance) =
@@ -104,10 +109,10 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
     let progress = StudyProgress::new(args.quiet);
     // Everything is written into a folder inside --out and moved into place once the whole
     // study has succeeded: a failing stage leaves the previous report as it was.
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("--out {}: cannot create the folder", args.out.display()))?;
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("--out {}: cannot create the folder", out.display()))?;
     let mut staging = Staging::new();
-    let staged = staging.dir(&args.out)?;
+    let staged = staging.dir(&out)?;
     let results = fmnist_pipeline::run(&config, &data, &provenance, &staged, &progress)?;
     staging.commit()?;
     if args.json {
@@ -118,7 +123,7 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
             "\nwrote {} and {} with the figures in {}",
             fmnist_pipeline::RESULTS_FILE,
             fmnist_pipeline::REPORT_FILE,
-            args.out.display()
+            out.display()
         );
     }
     Ok(())
