@@ -109,8 +109,7 @@ pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
     let (root, target) = workspace();
     let (data, provenance) = locator.load()?;
     let indices = write_train_indices(&data, &target)?;
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_sklearn = has_scikit_learn(&python);
+    let python = python_with_scikit_learn();
     let mut rust = BTreeMap::new();
     let mut reference = References::new();
     for suite in SUITES
@@ -118,9 +117,9 @@ pub fn run(locator: Locator, only: Option<&str>) -> Result<()> {
         .filter(|s| only.is_none_or(|o| o == s.bench || o == s.package))
     {
         rust.extend(run_criterion(suite, &root, &target)?);
-        if has_sklearn {
+        if let Some(python) = &python {
             let args = [provenance.dir.as_path(), indices.as_path()];
-            reference.extend(run_reference(suite, &python, &root, args)?);
+            reference.extend(run_reference(suite, python, &root, args)?);
         }
     }
     add_derived(&mut rust, &mut reference);
@@ -138,9 +137,10 @@ fn write_train_indices(data: &fmnist_io::FashionMnist, target: &Path) -> Result<
     Ok(indices)
 }
 
-/// Whether `python` imports scikit-learn; says so on stderr when it does not.
-fn has_scikit_learn(python: &str) -> bool {
-    let found = Command::new(python)
+/// `$PYTHON` (else `python3`) if it imports scikit-learn; else says so on stderr.
+pub fn python_with_scikit_learn() -> Option<String> {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let found = Command::new(&python)
         .args(["-c", "import sklearn"])
         .output()
         .is_ok_and(|o| o.status.success());
@@ -149,7 +149,7 @@ fn has_scikit_learn(python: &str) -> bool {
             "{python} with scikit-learn not found: timing the Rust side only (set PYTHON to choose an interpreter)"
         );
     }
-    found
+    found.then_some(python)
 }
 
 /// `cargo bench` of one suite; its criterion mean times.

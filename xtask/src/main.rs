@@ -1,6 +1,7 @@
 //! Project tasks, run as `cargo xtask <task>` (the alias is in `.cargo/config.toml`).
 
 mod bench;
+mod compare;
 mod fixtures;
 mod predict_bench;
 mod tidy;
@@ -18,6 +19,10 @@ tasks:
                               python3 or $PYTHON) on the real data; print the ratios.
                               `bench predict` times `fmnist predict` of the 10,000 test images
                               as whole processes, from models of kmeans-raw and best
+  bench --compare [--study] [--data-dir DIR]
+                              each stage as a whole process, ours and the Python
+                              reference's, one after the other; writes bench/RESULTS.md
+                              (--study: the whole `fmnist reproduce` too, minutes)
   tidy                        check the code base's own rules: functions of at most 80 lines,
                               a `//!` doc on every crate (also a test of `cargo test`)
   reproduce [OPTIONS]         the whole study: results.json, REPORT.md and figures in report/
@@ -49,8 +54,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// `bench [--data-dir DIR] [NAME]`.
+/// `bench [--data-dir DIR] [NAME]`, or `bench --compare [--study] [--data-dir DIR]`.
 fn bench_args(args: &[String]) -> anyhow::Result<()> {
+    if args.first().is_some_and(|a| a == "--compare") {
+        let study = args.get(1).is_some_and(|a| a == "--study");
+        let locator = data_dir_option(&args[1 + usize::from(study)..])?;
+        let located = locator.locate(&mut |_| {})?;
+        let (root, _) = bench::workspace();
+        let python = bench::python_with_scikit_learn();
+        return compare::run(&root, located.dir(), python.as_deref(), study);
+    }
     let (only, rest) = match args.last() {
         Some(last) if !last.starts_with("--") && args.len() % 2 == 1 => {
             (Some(last.as_str()), &args[..args.len() - 1])

@@ -43,7 +43,7 @@ from fmnist_reference import TRAIN_IMAGES, TRAIN_LABELS, images, indices, labels
 try:
     import tensorflow as tf
     import keras
-    from keras import layers
+    from keras_study_model import study_model
 except ImportError as missing:
     sys.stderr.write(f"{missing}: no Keras side (pip install tensorflow-cpu)\n")
     print("{}")
@@ -70,27 +70,7 @@ x_train, x_validation = x_all[rows], x_all[validation_rows]
 keras.utils.set_random_seed(args.seed)
 
 
-def block(filters):
-    return [
-        layers.Conv2D(filters, (3, 3), activation="relu", padding="same"),
-        layers.BatchNormalization(),
-    ]
-
-
-model = keras.Sequential(
-    [keras.Input((28, 28, 1))]
-    + block(32)
-    + [layers.MaxPooling2D((2, 2)), layers.Dropout(args.dropout)]
-    + block(16)
-    + [layers.MaxPooling2D((2, 2)), layers.Dropout(args.dropout)]
-    + block(16)
-    + [layers.UpSampling2D((2, 2)), layers.Dropout(args.dropout)]
-    + block(32)
-    + [layers.UpSampling2D((2, 2)), layers.Dropout(args.dropout)]
-    + [layers.Conv2D(1, (3, 3), activation="sigmoid", padding="same")]
-)
-assert model.count_params() == 12_577, model.count_params()
-model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="mse")
+model = study_model(args.dropout)
 
 result = {}
 for epoch in range(1, args.epochs + 1):

@@ -1,0 +1,297 @@
+//! `cargo xtask bench --compare`: each stage as a whole process, ours (`fmnist`, release) and
+//! the Python reference's (`benches/compare.py`), one process at a time in the same run, with
+//! wall time, peak memory and the ratio, written to `bench/RESULTS.md` with the machine, the
+//! load and the versions that ran.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+/// One stage measured on both sides.
+struct Workload {
+    /// What the row says.
+    title: &'static str,
+    /// `fmnist` arguments (the data set's directory is added as `--data-dir`).
+    ours: &'static [&'static str],
+    /// `benches/compare.py`'s workload, if a reference exists.
+    reference: Option<(&'static str, &'static str)>,
+}
+
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        title: "K-Means, raw pixels, k 10, n_init 10, fit → predict test",
+        ours: &[
+            "cluster",
+            "--features",
+            "raw",
+            "--method",
+            "kmeans",
+            "--k",
+            "10",
+            "--n-init",
+            "10",
+        ],
+        reference: Some(("kmeans", "scikit-learn")),
+    },
+    Workload {
+        title: "GMM, full covariance, raw pixels (784-d), 2 EM iterations",
+        ours: &[
+            "cluster",
+            "--features",
+            "raw",
+            "--method",
+            "gmm",
+            "--covariance",
+            "full",
+            "--k",
+            "10",
+            "--max-iter",
+            "2",
+        ],
+        reference: Some(("gmm", "scikit-learn")),
+    },
+    Workload {
+        title: "autoencoder, one epoch (batch 128) with start-up",
+        ours: &["train-ae", "--epochs", "1", "--out", "{tmp}/ae.safetensors"],
+        reference: Some(("autoencoder", "Keras")),
+    },
+    Workload {
+        title: "Random Forest, 100 trees on the pixels, fit → predict test",
+        ours: &["classify", "--clusters", "none", "--trees", "100"],
+        reference: Some(("forest", "scikit-learn")),
+    },
+    Workload {
+        title: "PCA-40, fit → transform",
+        ours: &["pca", "--components", "40"],
+        reference: Some(("pca", "scikit-learn")),
+    },
+    Workload {
+        title: "UMAP of PCA-40 to 2-d (20 neighbours), fit → transform",
+        ours: &[
+            "embed",
+            "--features",
+            "pca",
+            "--dims",
+            "2",
+            "--neighbors",
+            "20",
+            "--min-dist",
+            "0",
+        ],
+        reference: Some(("umap", "umap-learn")),
+    },
+    Workload {
+        title: "UMAP of the raw pixels (kNN graph of 48,000 x 784) to 2-d",
+        ours: &["embed", "--features", "raw", "--dims", "2"],
+        reference: None,
+    },
+];
+
+/// One process's wall time and peak resident memory.
+struct Measured {
+    seconds: f64,
+    peak_mb: f64,
+}
+
+/// Runs every workload on both sides (the reference where `python` has scikit-learn) and
+/// writes the table to `bench/RESULTS.md`; with `study`, also the whole study.
+pub fn run(root: &Path, data_dir: &Path, python: Option<&str>, study: bool) -> Result<()> {
+    let load_at_start = load_average();
+    let fmnist = build_release(root)?;
+    let (_, target) = crate::bench::workspace();
+    let tmp = target.join("bench").join("compare");
+    std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut rows = Vec::new();
+    for workload in WORKLOADS {
+        eprintln!("timing: {}", workload.title);
+        let ours = measure(ours_command(&fmnist, workload.ours, data_dir, &tmp))?;
+        let theirs = match (python, workload.reference) {
+            (Some(python), Some((name, library))) => {
+                let mut command = Command::new(python);
+                command.arg(root.join("benches/compare.py")).arg(name);
+                command.arg("--data-dir").arg(data_dir);
+                Some((measure(command)?, library))
+            }
+            _ => None,
+        };
+        rows.push(row(workload.title, &ours, theirs.as_ref()));
+    }
+    if study {
+        eprintln!("timing: the whole study");
+        let args = ["reproduce", "--out", "{tmp}/study"];
+        let mut command = ours_command(&fmnist, &args, data_dir, &tmp);
+        command.arg("--quiet");
+        rows.push(row(
+            "the whole study, `fmnist reproduce`",
+            &measure(command)?,
+            None,
+        ));
+    }
+    let text = document(&rows, &load_at_start, python, root, &fmnist);
+    let path = root.join("bench/RESULTS.md");
+    std::fs::create_dir_all(root.join("bench"))?;
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// `cargo build --release -p fmnist-cli`; the binary's path.
+fn build_release(root: &Path) -> Result<PathBuf> {
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .args(["build", "--release", "-p", "fmnist-cli"])
+        .current_dir(root);
+    let status = crate::without_run_environment(&mut command).status()?;
+    if !status.success() {
+        bail!("cargo build --release -p fmnist-cli failed");
+    }
+    let (_, target) = crate::bench::workspace();
+    Ok(target.join("release").join("fmnist"))
+}
+
+/// `fmnist ARGS --data-dir DIR`, with `{tmp}` in the arguments replaced by `tmp`.
+fn ours_command(fmnist: &Path, args: &[&str], data_dir: &Path, tmp: &Path) -> Command {
+    let mut command = Command::new(fmnist);
+    let tmp = tmp.to_string_lossy();
+    command.args(args.iter().map(|a| a.replace("{tmp}", &tmp)));
+    command.arg("--data-dir").arg(data_dir);
+    command
+}
+
+/// Runs `command` to completion with its output discarded (stderr kept for errors) and
+/// measures it.
+fn measure(mut command: Command) -> Result<Measured> {
+    command.stdout(std::process::Stdio::null());
+    command.stderr(std::process::Stdio::piped());
+    let start = Instant::now();
+    let child = command
+        .spawn()
+        .with_context(|| format!("starting {command:?}"))?;
+    let (status, peak_kb) = wait_with_peak_memory(child)?;
+    let seconds = start.elapsed().as_secs_f64();
+    if !status {
+        bail!("{command:?} failed");
+    }
+    Ok(Measured {
+        seconds,
+        peak_mb: peak_kb as f64 / 1024.0,
+    })
+}
+
+/// Waits for `child` and returns whether it succeeded and its peak resident set in KiB.
+fn wait_with_peak_memory(mut child: std::process::Child) -> Result<(bool, i64)> {
+    // Drain stderr first so that a chatty child cannot block on a full pipe.
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use std::io::Read;
+        pipe.read_to_string(&mut stderr)?;
+    }
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills; the pid is our own child's.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    if unsafe { libc::wait4(pid, &mut status, 0, &mut usage) } < 0 {
+        bail!(
+            "waiting for process {pid}: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    let success = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    if !success {
+        eprint!("{stderr}");
+    }
+    Ok((success, usage.ru_maxrss))
+}
+
+/// A Markdown table row: the stage, our time and memory, the reference's, the ratio.
+fn row(title: &str, ours: &Measured, theirs: Option<&(Measured, &str)>) -> String {
+    let (reference, ratio) = match theirs {
+        Some((m, library)) => (
+            format!("{library}: {:.1} s, {:.0} MB", m.seconds, m.peak_mb),
+            format!("{:.2}x", m.seconds / ours.seconds),
+        ),
+        None => ("–".to_string(), "–".to_string()),
+    };
+    format!(
+        "| {title} | {:.1} s | {:.0} MB | {reference} | {ratio} |",
+        ours.seconds, ours.peak_mb
+    )
+}
+
+/// The whole `bench/RESULTS.md`.
+fn document(
+    rows: &[String],
+    load: &str,
+    python: Option<&str>,
+    root: &Path,
+    fmnist: &Path,
+) -> String {
+    let mut md = String::from("# Speed against the Python references\n\n");
+    md.push_str(
+        "Generated by `cargo xtask bench --compare`: each stage as a whole process (start-up, \
+         reading the IDX files, the 48,000 training images of the study's split, the fit and \
+         the prediction), ours and the reference's one after the other on the same machine in \
+         the same run. The ratio is the reference's time over ours (above 1: ours is faster).\n\n",
+    );
+    let _ = writeln!(
+        md,
+        "| stage | ours | ours, peak memory | reference | ratio |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|");
+    for row in rows {
+        let _ = writeln!(md, "{row}");
+    }
+    let _ = writeln!(md, "\n## Where it ran\n");
+    let machine = Command::new(fmnist)
+        .args(["--version", "--verbose"])
+        .output();
+    if let Ok(out) = machine {
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let _ = writeln!(md, "- {line}");
+        }
+    }
+    let _ = writeln!(md, "- load average at the start: {load}");
+    let _ = writeln!(md, "- {}", command_line("rustc", &["-V"], root));
+    let _ = writeln!(
+        md,
+        "- commit: {}",
+        command_line("git", &["rev-parse", "--short", "HEAD"], root)
+    );
+    let _ = writeln!(
+        md,
+        "- date: {}",
+        command_line("date", &["-u", "+%Y-%m-%d"], root)
+    );
+    match python {
+        Some(python) => {
+            let versions = command_line(python, &["benches/compare.py", "--versions"], root);
+            let _ = writeln!(md, "- references: {versions}");
+        }
+        None => md.push_str("- references: none (no Python with scikit-learn was found)\n"),
+    }
+    md
+}
+
+/// The first line a command prints, or "unknown".
+fn command_line(program: &str, args: &[&str], dir: &Path) -> String {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.lines().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The 1, 5 and 15-minute load averages (Linux), else "unknown".
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_string())
+}
