@@ -25,6 +25,8 @@ tasks:
                               (--study: the whole `fmnist reproduce` too, minutes)
   tidy                        check the code base's own rules: functions of at most 80 lines,
                               a `//!` doc on every crate (also a test of `cargo test`)
+  readme [--check]            rewrite the README's generated numbers from the committed run,
+                              report/results.json (--check: fail if they differ instead)
   reproduce [OPTIONS]         the whole study: results.json, REPORT.md and figures in report/
                               (builds and runs `fmnist reproduce`; see its --help:
                               --out DIR --seed N --data-dir DIR --quick --threads N
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Some("fixtures") => data_dir_option(&args[1..]).and_then(fixtures::regenerate),
         Some("bench") => bench_args(&args[1..]),
         Some("reproduce") => reproduce(&args[1..]),
+        Some("readme") => readme(&args[1..]),
         Some("tidy") => tidy::run(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")),
         Some(other) => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
     };
@@ -124,6 +127,25 @@ fn reproduce(args: &[String]) -> anyhow::Result<()> {
         .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
     let status = without_run_environment(&mut command).status()?;
     anyhow::ensure!(status.success(), "fmnist reproduce failed");
+    Ok(())
+}
+
+/// `readme [--check]`: `fmnist report --readme README.md` on the committed run.
+fn readme(args: &[String]) -> anyhow::Result<()> {
+    let check = match args {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        _ => anyhow::bail!("expected at most `--check`, got {args:?}\n\n{USAGE}"),
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = std::process::Command::new(cargo);
+    command
+        .args(["run", "--quiet", "-p", "fmnist-cli", "--", "report"])
+        .args(["--results", "report/results.json", "--readme", "README.md"])
+        .args(check.then_some("--check"))
+        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    let status = without_run_environment(&mut command).status()?;
+    anyhow::ensure!(status.success(), "fmnist report --readme failed");
     Ok(())
 }
 
