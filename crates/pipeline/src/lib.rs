@@ -92,6 +92,7 @@ mod patch_features;
 mod progress;
 pub mod report;
 pub mod results;
+pub mod schema;
 mod splits;
 mod study;
 
@@ -106,6 +107,6 @@ pub use model_file::ModelFileError;
 pub use named::{BEST, NamedPipeline, PIPELINES, named};
 pub use patch_features::{FittedPatchPca, PatchConfig};
 pub use progress::{Progress, Silent};
-pub use results::Results;
+pub use results::{Build, Results};
 pub use splits::{SplitData, Splits};
 pub use study::{REPORT_FILE, RESULTS_FILE, run};
