@@ -367,17 +367,6 @@ fn environment(md: &mut String, results: &Results) {
     }
 }
 
-/// A row of the table of every image clustered at once: method, images, AMI, NMI, ARI,
-/// accuracy.
-type Row = (
-    String,
-    usize,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-);
-
 /// The UMAP pipelines: every image clustered at once beside N2D, and the 2-D embedding.
 fn beyond_the_study(md: &mut String, results: &Results) {
     let _ = writeln!(md, "## Beyond the study: UMAP before clustering\n");
@@ -388,44 +377,7 @@ fn beyond_the_study(md: &mut String, results: &Results) {
          by every fit. Below, the same pipelines fitted to every image at once, with no labels, \
          as N2D reports its results.\n"
     );
-    let _ = writeln!(md, "| pipeline | images | AMI | NMI | ARI | accuracy |");
-    let _ = writeln!(md, "|---|---|---|---|---|---|");
-    let mut rows = vec![(
-        N2D.method.to_string(),
-        70_000,
-        None,
-        Some(N2D.nmi),
-        None,
-        Some(N2D.accuracy),
-    )];
-    rows.extend(results.all_images.iter().map(|all| {
-        let s = &all.scores;
-        (
-            format!("{}: {}", all.name, all.configuration),
-            all.n_samples,
-            Some(s.ami),
-            Some(s.nmi),
-            Some(s.ari),
-            Some(s.accuracy),
-        )
-    }));
-    let decimals = |x: f64| format!("{x:.4}");
-    let column = |pick: fn(&Row) -> Option<f64>| {
-        bold_best(&rows.iter().map(pick).collect::<Vec<_>>(), &decimals)
-    };
-    let columns = [
-        column(|r| r.2),
-        column(|r| r.3),
-        column(|r| r.4),
-        column(|r| r.5),
-    ];
-    for (i, row) in rows.iter().enumerate() {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} |",
-            row.0, row.1, columns[0][i], columns[1][i], columns[2][i], columns[3][i]
-        );
-    }
+    all_images_table(md, results);
     let _ = writeln!(md);
     if results.pipeline(HEADLINE).is_some() {
         let _ = writeln!(
@@ -435,6 +387,34 @@ fn beyond_the_study(md: &mut String, results: &Results) {
         );
         let _ = writeln!(md, "![UMAP by class]({})\n", figure_files::UMAP_CLASSES);
         let _ = writeln!(md, "![UMAP by cluster]({})\n", figure_files::UMAP_CLUSTERS);
+    }
+}
+
+/// N2D and our pipelines fitted to every image at once: AMI, NMI, ARI and accuracy, the best
+/// of each column in bold.
+fn all_images_table(md: &mut String, results: &Results) {
+    let mut rows = vec![(
+        N2D.method.to_string(),
+        70_000,
+        [None, Some(N2D.nmi), None, Some(N2D.accuracy)],
+    )];
+    rows.extend(results.all_images.iter().map(|all| {
+        let s = &all.scores;
+        (
+            format!("{}: {}", all.name, all.configuration),
+            all.n_samples,
+            [Some(s.ami), Some(s.nmi), Some(s.ari), Some(s.accuracy)],
+        )
+    }));
+    let decimals = |x: f64| format!("{x:.4}");
+    let columns: Vec<Vec<String>> = (0..4)
+        .map(|j| bold_best(&rows.iter().map(|r| r.2[j]).collect::<Vec<_>>(), &decimals))
+        .collect();
+    let _ = writeln!(md, "| pipeline | images | AMI | NMI | ARI | accuracy |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    for (i, (who, images, _)) in rows.iter().enumerate() {
+        let cells: Vec<&str> = columns.iter().map(|c| c[i].as_str()).collect();
+        let _ = writeln!(md, "| {who} | {images} | {} |", cells.join(" | "));
     }
 }
 
