@@ -177,6 +177,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_commit_is_a_full_hash_or_nothing() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        // without git, or outside a checkout, there is none to give
+        if let Some(commit) = git_commit(&root) {
+            let hash = commit.strip_suffix("-dirty").unwrap_or(&commit);
+            assert!(
+                hash.len() == 40 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+                "{commit}"
+            );
+        }
+        assert_eq!(git_commit(std::path::Path::new("/")), None);
+    }
+
+    #[test]
     fn the_nested_cargo_does_not_inherit_what_cargo_run_set_for_xtask() {
         // `cargo test` sets these for the test binary as `cargo run` does for xtask.
         assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
