@@ -109,10 +109,15 @@ fn download(locator: fmnist_io::Locator) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the `fmnist` binary in release mode and runs `fmnist reproduce` with `args`.
+/// Builds the `fmnist` binary in release mode and runs `fmnist reproduce` with `args`, telling
+/// it the checkout's commit (`FMNIST_COMMIT`) where git knows it.
 fn reproduce(args: &[String]) -> anyhow::Result<()> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
+    if let Some(commit) = git_commit(&root) {
+        command.env("FMNIST_COMMIT", commit);
+    }
     command
         .args([
             "run",
@@ -124,7 +129,7 @@ fn reproduce(args: &[String]) -> anyhow::Result<()> {
             "reproduce",
         ])
         .args(args)
-        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+        .current_dir(&root);
     let status = without_run_environment(&mut command).status()?;
     anyhow::ensure!(status.success(), "fmnist reproduce failed");
     Ok(())
@@ -147,6 +152,29 @@ fn readme(args: &[String]) -> anyhow::Result<()> {
     let status = without_run_environment(&mut command).status()?;
     anyhow::ensure!(status.success(), "fmnist report --readme failed");
     Ok(())
+}
+
+/// `git rev-parse HEAD` of the checkout at `root`, with `-dirty` where tracked files have
+/// changes; `None` without git or outside a repository (the run then records `unknown`).
+fn git_commit(root: &std::path::Path) -> Option<String> {
+    let git = |args: &[&str]| {
+        let output = std::process::Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+    };
+    let commit = git(&["rev-parse", "HEAD"])?;
+    let dirty = !git(&["status", "--porcelain", "--untracked-files=no"])?.is_empty();
+    Some(if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    })
 }
 
 /// Variables that `cargo run` sets for the program it runs (here xtask itself), described in
@@ -182,6 +210,20 @@ fn without_run_environment(command: &mut std::process::Command) -> &mut std::pro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_commit_is_a_full_hash_or_nothing() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        // without git, or outside a checkout, there is none to give
+        if let Some(commit) = git_commit(&root) {
+            let hash = commit.strip_suffix("-dirty").unwrap_or(&commit);
+            assert!(
+                hash.len() == 40 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+                "{commit}"
+            );
+        }
+        assert_eq!(git_commit(std::path::Path::new("/")), None);
+    }
 
     #[test]
     fn the_nested_cargo_does_not_inherit_what_cargo_run_set_for_xtask() {

@@ -22,7 +22,8 @@ use clap::{Parser, Subcommand};
 /// Each subcommand that reads the data set takes --data-dir (or $FMNIST_DATA); without it the
 /// data set is looked for in ./data/fashion-mnist and /usr/share/datasets/fashion-mnist and
 /// downloaded if missing. Subcommands that print results take --json and then print exactly one
-/// JSON object on stdout, with human output and progress on stderr.
+/// JSON object on stdout, with human output and progress on stderr; every such object has
+/// "schema": "fmnist/v1", the JSON Schema that `fmnist schema` prints.
 #[derive(Debug, Parser)]
 #[command(name = "fmnist", version, propagate_version = true)]
 struct Cli {
@@ -64,6 +65,8 @@ enum Command {
     Fit(commands::fit::FitArgs),
     /// Label new images (IDX, .npy or a folder of PNGs) with a model saved by `fmnist fit`.
     Predict(commands::predict::PredictArgs),
+    /// Print the JSON Schema (fmnist/v1) of results.json and of every --json output.
+    Schema(commands::schema::SchemaArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Pipelines(args) => commands::pipelines::run(args),
         Command::Fit(args) => commands::fit::run(args),
         Command::Predict(args) => commands::predict::run(args),
+        Command::Schema(args) => commands::schema::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

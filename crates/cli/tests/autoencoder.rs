@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{FIXTURES, fmnist, rewritten_fixtures};
+use common::{FIXTURES, assert_follows_schema, fmnist, rewritten_fixtures};
 use fmnist_io::IdxTensor;
 use predicates::prelude::*;
 
@@ -24,7 +24,9 @@ fn encode_test_set(data: &Path, model: &Path, out: &Path) -> serde_json::Value {
         .get_output()
         .stdout
         .clone();
-    serde_json::from_slice(&stdout).unwrap()
+    let report = serde_json::from_slice(&stdout).unwrap();
+    assert_follows_schema(&report, "EncodingResult");
+    report
 }
 
 #[test]
@@ -84,16 +86,21 @@ fn train_then_encode_writes_a_npy_matrix() {
         .stdout
         .clone();
     let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(report["train"]["loss"].as_array().unwrap().len(), 1);
+    assert_follows_schema(&report, "TrainingResult");
+    assert_eq!(report["train_loss"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (report["train"].as_u64(), report["epochs"].as_u64()),
+        (Some(128), Some(1))
+    );
     assert_eq!(report["denoise"], 0.25);
-    assert!(report["validation"]["loss"][0].as_f64().unwrap() > 0.0);
+    assert!(report["validation_loss"][0].as_f64().unwrap() > 0.0);
     // The configuration is the weights' name with `.json` appended.
     assert!(model.exists() && dir.path().join("model.safetensors.json").exists());
 
     let features = dir.path().join("features.npy");
     let report = encode_test_set(Path::new(FIXTURES), &model, &features);
-    assert_eq!(report["images"], 200);
-    assert_eq!(report["features"], 784);
+    assert_eq!(report["n_samples"], 200);
+    assert_eq!(report["n_features"], 784);
     let bytes = std::fs::read(&features).unwrap();
     assert!(bytes.starts_with(b"\x93NUMPY"));
     let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
@@ -160,7 +167,7 @@ fn the_network_takes_the_data_sets_image_size() {
         .assert()
         .success();
     let report = encode_test_set(dir.path(), &model, &dir.path().join("features.npy"));
-    assert_eq!(report["features"], 8 * 8 * 16);
+    assert_eq!(report["n_features"], 8 * 8 * 16);
     // 30 x 30 images cannot be pooled twice: an error before any training.
     let odd = tempfile::tempdir().unwrap();
     padded_fixtures(odd.path(), 1);

@@ -1,6 +1,9 @@
 //! `fmnist classify` on the fixture subset.
 
+mod common;
+
 use assert_cmd::Command;
+use common::assert_follows_schema;
 
 const DATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -19,10 +22,14 @@ fn classify(extra: &[&str]) -> assert_cmd::assert::Assert {
 fn pixels_only_prints_one_json_object() {
     let out = classify(&["--json"]).success().get_output().stdout.clone();
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_follows_schema(&json, "ClassificationResult");
     let accuracy = json["test"]["accuracy"].as_f64().unwrap();
     assert!(accuracy > 0.5 && accuracy <= 1.0, "{accuracy}");
     // The confusion matrix's rows, as results.json writes a forest's.
-    assert_eq!(json["test"]["confusion"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        json["test"]["confusion_matrix"].as_array().unwrap().len(),
+        10
+    );
     assert!(json["seconds"].as_f64().unwrap() >= 0.0);
     assert_eq!(json["seconds"], json["test"]["seconds"]);
 }

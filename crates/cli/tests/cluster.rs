@@ -3,7 +3,9 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{FIXTURES, feature_step, fmnist, rewritten_fixtures, saved_state};
+use common::{
+    FIXTURES, assert_follows_schema, feature_step, fmnist, rewritten_fixtures, saved_state,
+};
 use fmnist_io::IdxTensor;
 
 /// `fmnist embed` on the fixture subset.
@@ -45,6 +47,7 @@ fn cluster_prints_scores_for_every_split_as_json() {
         .output()
         .unwrap();
     let json = json_stdout(&out);
+    assert_follows_schema(&json, "ClusteringResult");
     for split in ["train", "validation", "test"] {
         for key in ["ami", "nmi", "ari", "accuracy"] {
             let v = json[split][key].as_f64().unwrap();
@@ -57,7 +60,7 @@ fn cluster_prints_scores_for_every_split_as_json() {
         );
     }
     assert!(json["inertia"].as_f64().unwrap() > 0.0);
-    assert!(json["iterations"].as_u64().unwrap() >= 1);
+    assert!(json["n_iter"].as_u64().unwrap() >= 1);
     assert!(json["seconds"].as_f64().unwrap() >= 0.0);
     let saved = saved_state(&model);
     assert!(saved["clusterer"]["kmeans"].is_object() && feature_step(&saved, "pca").is_some());
@@ -108,6 +111,7 @@ fn pca_prints_the_variance_table_and_draws_the_figures() {
         .output()
         .unwrap();
     let json = json_stdout(&out);
+    assert_follows_schema(&json, "PcaResult");
     let ratios = json["explained_variance_ratio"].as_array().unwrap();
     assert_eq!(ratios.len(), 20);
     assert_eq!(
@@ -136,8 +140,9 @@ fn a_gaussian_mixture_reports_likelihood_and_bic() {
         .output()
         .unwrap();
     let json = json_stdout(&out);
+    assert_follows_schema(&json, "ClusteringResult");
     assert_eq!(json["method"], "gmm");
-    assert_eq!(json["covariance"], "diag");
+    assert_eq!(json["covariance_type"], "diag");
     assert!(json["log_likelihood"].as_f64().unwrap().is_finite());
     assert!(json["bic"].as_f64().unwrap().is_finite());
     assert!(json.get("inertia").is_none());
@@ -233,6 +238,7 @@ fn cluster_labels_feed_the_forest() {
         .output()
         .unwrap();
     let json = json_stdout(&out);
+    assert_follows_schema(&json, "ClassificationResult");
     assert!(json["test"]["accuracy"].as_f64().unwrap() > 0.5, "{json}");
 }
 
@@ -281,8 +287,9 @@ fn embed_writes_the_embedding_and_its_plot() {
         .output()
         .unwrap();
     let json = json_stdout(&out);
-    assert_eq!(json["dims"], 3);
-    assert_eq!(json["images"], 1200);
+    assert_follows_schema(&json, "EmbeddingResult");
+    assert_eq!(json["n_components"], 3);
+    assert_eq!(json["n_samples"], 1200);
     let trust = json["trustworthiness"].as_f64().unwrap();
     assert!(trust > 0.8 && trust <= 1.0, "{json}");
     let bytes = std::fs::read(&npy).unwrap();
@@ -365,12 +372,12 @@ fn k_defaults_to_the_number_of_classes() {
         .output()
         .unwrap();
     let report = json_stdout(&out);
-    assert_eq!(report["k"], 3);
+    assert_eq!(report["n_clusters"], 3);
     // an explicit --k wins
     let out = fmnist()
         .args(["cluster", "--data-dir", FIXTURES, "--offline", "--json"])
         .args(["--n-init", "1", "--k", "4"])
         .output()
         .unwrap();
-    assert_eq!(json_stdout(&out)["k"], 4);
+    assert_eq!(json_stdout(&out)["n_clusters"], 4);
 }

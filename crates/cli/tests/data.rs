@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{FIXTURES, fmnist};
+use common::{FIXTURES, assert_follows_schema, fmnist};
 use fmnist_io::{DataFile, IdxTensor};
 use predicates::prelude::*;
 
@@ -54,13 +54,14 @@ fn info_json_describes_the_fixtures() {
         .unwrap();
     assert!(output.status.success());
     let info: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_follows_schema(&info, "DataInfo");
     assert_eq!(info["train"], 1_000);
     assert_eq!(info["test"], 200);
     assert_eq!(info["rows"], 28);
     assert_eq!(info["cols"], 28);
     assert_eq!(info["source"], "custom, unverified");
     assert_eq!(info["verified"], false);
-    assert_eq!(info["classes"][0], "T-shirt/top");
+    assert_eq!(info["class_names"][0], "T-shirt/top");
     assert_eq!(
         info["class_counts"]["train"],
         serde_json::json!(vec![100; 10])

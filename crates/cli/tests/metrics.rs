@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::fmnist;
+use common::{assert_follows_schema, fmnist};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -50,6 +50,7 @@ fn clustering_json_has_every_metric() {
         String::from_utf8_lossy(&out.stderr)
     );
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_follows_schema(&json, "ClusteringMetrics");
     let expected = fmnist_eval::ClusteringReport::compute(&truth, &pred).unwrap();
     for key in [
         "ami",
@@ -70,7 +71,8 @@ fn clustering_json_has_every_metric() {
     assert_eq!(json["n_clusters"], 10);
     assert_eq!(json["ami"].as_f64().unwrap(), expected.ami);
     assert_eq!(json["accuracy"].as_f64().unwrap(), 0.75);
-    assert_eq!(json.as_object().unwrap().len(), 13);
+    // the 13 metrics and the schema
+    assert_eq!(json.as_object().unwrap().len(), 14);
 }
 
 #[test]
@@ -123,10 +125,12 @@ fn classification_report_and_confusion_matrix() {
         .unwrap();
     assert!(out.status.success());
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_follows_schema(&json, "ClassificationMetrics");
     assert_eq!(
-        json["confusion"]["matrix"],
+        json["confusion_matrix"],
         serde_json::json!([[1, 0, 0], [1, 0, 0], [0, 1, 2]])
     );
+    assert_eq!(json["labels"], serde_json::json!([0, 1, 2]));
     assert_eq!(json["report"]["accuracy"], 0.6);
     assert_eq!(json["report"]["classes"][2]["support"], 3);
 }

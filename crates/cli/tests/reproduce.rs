@@ -1,21 +1,36 @@
-//! `fmnist reproduce --quick` on the fixtures: every output is written, results.json has the
-//! schema's keys, a second run with the same seed gives the same numbers, and `fmnist report`
+//! `fmnist reproduce --quick` on the fixtures: every output is written, results.json follows
+//! the schema, a second run with the same seed gives the same numbers, and `fmnist report`
 //! renders the report again from results.json.
+
+mod common;
 
 use std::path::Path;
 
 use assert_cmd::Command;
+use common::assert_follows_schema;
 use serde_json::Value;
 
-fn reproduce_quick(out: &Path) -> Value {
-    Command::cargo_bin("fmnist")
+/// `fmnist reproduce --quick --json` into `out` with `commit` in `FMNIST_COMMIT`: its
+/// results.json, which is also what it printed.
+fn reproduce_quick(out: &Path, commit: &str) -> Value {
+    let printed = Command::cargo_bin("fmnist")
         .unwrap()
         .env_remove("FMNIST_DATA")
-        .args(["reproduce", "--quick", "--quiet", "--out"])
+        .env("FMNIST_COMMIT", commit)
+        .args(["reproduce", "--quick", "--quiet", "--json", "--out"])
         .arg(out)
         .assert()
-        .success();
-    serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let printed: Value = serde_json::from_slice(&printed).unwrap();
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(printed, written, "--json prints results.json");
+    assert_follows_schema(&written, "Results");
+    assert_eq!(written["environment"]["commit"], commit);
+    written
 }
 
 /// Removes the fields that measure time or the machine, which may differ between runs.
@@ -68,7 +83,12 @@ fn assert_schema_and_pipelines(results: &Value) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["name"].as_str().unwrap(), p["images"].as_u64().unwrap()))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap(),
+                p["n_samples"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         all_images,
@@ -131,13 +151,13 @@ fn assert_figures(out: &Path) {
 #[test]
 fn quick_reproduction_writes_everything_and_is_deterministic() {
     let first = tempfile::tempdir().unwrap();
-    let mut a = reproduce_quick(first.path());
+    let mut a = reproduce_quick(first.path(), "0123abc");
     assert_schema_and_pipelines(&a);
     assert_scores(&a);
     assert_figures(first.path());
 
     let second = tempfile::tempdir().unwrap();
-    let mut b = reproduce_quick(second.path());
+    let mut b = reproduce_quick(second.path(), "0123abc-dirty");
     without_timings(&mut a);
     without_timings(&mut b);
     assert_eq!(a, b, "two runs with the same seed differ");
@@ -151,7 +171,28 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
         .assert()
         .success()
         .stdout(predicates::str::contains("kmeans-raw"));
-    assert!(first.path().join("REPORT.md").is_file());
+    let report = std::fs::read_to_string(first.path().join("REPORT.md")).unwrap();
+    assert!(report.contains("| commit | 0123abc |"), "{report}");
+}
+
+#[test]
+fn results_that_predate_the_schema_are_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("results.json");
+    // the first results.json had `"schema": 1`, later ones no such field at all
+    for text in [r#"{"schema": 1, "seed": 0}"#, r#"{"seed": 0}"#] {
+        std::fs::write(&old, text).unwrap();
+        Command::cargo_bin("fmnist")
+            .unwrap()
+            .args(["report", "--results"])
+            .arg(&old)
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(
+                "results that predate schema fmnist/v1",
+            ));
+    }
+    assert!(!dir.path().join("REPORT.md").exists());
 }
 
 #[test]

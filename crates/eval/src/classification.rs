@@ -561,8 +561,7 @@ impl ClassificationReport {
                 self.undefined.iter().filter(|u| u.metric == metric).map(|u| u.row.as_str()).collect();
             (!rows.is_empty()).then(|| {
                 format!(
-                    "{title} is ill-defined and being set to 0.0 in labels with no {modifier} samples ({}). \
-                     Use `zero_division` to control this behavior.",
+                    "{title} is ill-defined and being set to 0.0 in labels with no {modifier} samples ({}).",
                     rows.join(", ")
                 )
             })

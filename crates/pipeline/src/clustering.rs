@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::features::{FeatureSpec, FittedFeatures};
 use crate::progress::Progress;
 use crate::results::{ClusteringResult, FitDiagnostics, SplitScores};
+use crate::schema::SchemaTag;
 use crate::splits::{SplitData, Splits};
 
 /// The clustering model.
@@ -297,7 +298,8 @@ pub fn cluster(
     let result = ClusteringResult {
         method: clusterer.method.name().to_string(),
         features: features.name().to_string(),
-        k: clusterer.k,
+        schema: SchemaTag,
+        n_clusters: clusterer.k,
         seed: clusterer.seed,
         scores: SplitScores::compute(&data.labels, &clusters)?,
         fit: diagnostics(clusterer, &fitted, &x.train)?,
@@ -325,18 +327,18 @@ fn diagnostics(
     };
     let mut diagnostics = FitDiagnostics {
         inertia: None,
-        covariance: None,
+        covariance_type: None,
         component_sizes: None,
         log_likelihood: None,
         bic: None,
-        iterations: fitted.n_iter(),
+        n_iter: fitted.n_iter(),
         converged: fitted.converged(),
     };
     match fitted {
         FittedClusterer::KMeans(km) => diagnostics.inertia = Some(km.inertia()),
         FittedClusterer::GaussianMixture(gmm) => {
             diagnostics.component_sizes = sizes;
-            diagnostics.covariance = Some(gmm.covariance_type().name().to_string());
+            diagnostics.covariance_type = Some(gmm.covariance_type().name().to_string());
             diagnostics.log_likelihood = Some(gmm.score(train)?);
             diagnostics.bic = Some(gmm.bic(train)?);
         }

@@ -71,13 +71,13 @@ pub enum PipelineError {
         /// What serde_json reported.
         error: serde_json::Error,
     },
-    /// A results file of another schema version.
-    #[error("{}: results of schema {found}, this version reads schema {}", path.display(), crate::results::SCHEMA_VERSION)]
+    /// A results file of another schema than `fmnist/v1`.
+    #[error("{}: {found}; this version reads schema {}", path.display(), crate::schema::SCHEMA)]
     Schema {
         /// The file.
         path: PathBuf,
-        /// The version found.
-        found: u32,
+        /// What the file holds instead.
+        found: String,
     },
 }
 

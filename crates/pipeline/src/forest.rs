@@ -8,6 +8,7 @@ use nalgebra::DMatrix;
 use crate::error::Result;
 use crate::progress::{Progress, timed};
 use crate::results::{ClassificationResult, ForestResult};
+use crate::schema::SchemaTag;
 
 /// How a clustering's labels enter a forest's features (the study's two modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +76,7 @@ impl ForestEvaluation {
     /// The forest's scores and the size of its trees, as `fmnist classify --json` prints them.
     pub fn classification_result(&self) -> ClassificationResult {
         ClassificationResult {
+            schema: SchemaTag,
             test: self.result.clone(),
             seconds: self.result.seconds,
             forest: self.forest.tree_stats(),
@@ -112,7 +114,7 @@ impl ForestTask<'_> {
         let result = ForestResult {
             accuracy: report.accuracy(),
             report,
-            confusion: confusion.matrix().to_vec(),
+            confusion_matrix: confusion.matrix().to_vec(),
             seconds,
         };
         Ok(ForestEvaluation {
@@ -178,8 +180,11 @@ mod tests {
         };
         let evaluation = task.evaluate(5, 0, "forest", &Silent).unwrap();
         assert_eq!(evaluation.result.accuracy, 1.0);
-        assert_eq!(evaluation.result.confusion, [[4, 0], [0, 4]]);
-        assert_eq!(evaluation.confusion.matrix(), evaluation.result.confusion);
+        assert_eq!(evaluation.result.confusion_matrix, [[4, 0], [0, 4]]);
+        assert_eq!(
+            evaluation.confusion.matrix(),
+            evaluation.result.confusion_matrix
+        );
         let printed = evaluation.classification_result();
         assert_eq!(printed.seconds, printed.test.seconds);
         assert_eq!(printed.forest.n_trees, 5);

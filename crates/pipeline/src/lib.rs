@@ -93,6 +93,7 @@ mod progress;
 pub mod readme;
 pub mod report;
 pub mod results;
+pub mod schema;
 mod splits;
 mod study;
 
@@ -107,6 +108,6 @@ pub use model_file::ModelFileError;
 pub use named::{BEST, NamedPipeline, PIPELINES, named};
 pub use patch_features::{FittedPatchPca, PatchConfig};
 pub use progress::{Progress, Silent};
-pub use results::Results;
+pub use results::{Build, Results};
 pub use splits::{SplitData, Splits};
 pub use study::{REPORT_FILE, RESULTS_FILE, run};

@@ -134,7 +134,7 @@ fn all_images(results: &Results) -> String {
     for all in &results.all_images {
         row(
             &format!("`{}`", all.name),
-            all.images,
+            all.n_samples,
             all.scores.nmi,
             all.scores.accuracy,
         );
@@ -150,7 +150,7 @@ fn autoencoder(results: &Results) -> String {
          epochs.\n",
         ae.params,
         last(&ae.train_loss),
-        last(&ae.val_loss),
+        last(&ae.validation_loss),
         ae.epochs
     )
 }
@@ -175,7 +175,7 @@ fn stages(results: &Results) -> String {
         let _ = writeln!(
             md,
             "| `{}` on all {} images | {:.1} |",
-            all.name, all.images, all.seconds
+            all.name, all.n_samples, all.seconds
         );
     }
     let _ = writeln!(

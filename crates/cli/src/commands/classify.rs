@@ -10,6 +10,7 @@ use fmnist_pipeline::{ClusterLabels, ForestTask};
 use nalgebra::DMatrix;
 
 use crate::data_source::DataSourceArgs;
+use crate::output::print_json;
 use crate::progress::StudyProgress;
 use crate::text::read_text;
 
@@ -36,8 +37,8 @@ pub struct ClassifyArgs {
     /// Seed of the forest (the 48,000 / 12,000 split is the study's, always seed 0).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Print one JSON object on stdout: {"test": {"accuracy", "report", "confusion",
-    /// "seconds"}, "seconds", "forest"}.
+    /// Print one JSON object on stdout: {"schema", "test": {"accuracy", "report",
+    /// "confusion_matrix", "seconds"}, "seconds", "forest"}.
     #[arg(long)]
     json: bool,
 }
@@ -73,8 +74,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     };
     let evaluation = task.evaluate(args.trees, args.seed, "forest", &StudyProgress::bars_only())?;
     if args.json {
-        let result = evaluation.classification_result();
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        print_json(&evaluation.classification_result())?;
     } else {
         let test = &evaluation.result;
         println!(

@@ -260,14 +260,14 @@ pub fn render(o: &ClusteringResult) -> String {
         (Some(inertia), _, _) => format!("inertia {inertia:.2}"),
         (_, Some(ll), Some(bic)) => format!(
             "{} covariance, {} sizes, log-likelihood {ll:.4} per sample, BIC {bic:.1}",
-            fit.covariance.as_deref().unwrap_or("?"),
+            fit.covariance_type.as_deref().unwrap_or("?"),
             fit.component_sizes.as_deref().unwrap_or("?")
         ),
         _ => String::new(),
     };
     s += &format!(
         "{line}, {} iterations ({}), {:.2} s\n",
-        fit.iterations,
+        fit.n_iter,
         if fit.converged {
             "converged"
         } else {

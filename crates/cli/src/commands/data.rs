@@ -6,9 +6,12 @@ use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use fmnist_io::Provenance;
 use fmnist_pipeline::figures::ImageGrid;
+use fmnist_pipeline::schema::{SchemaTag, mirror};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
+use crate::output::print_json;
 
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
@@ -82,31 +85,49 @@ fn fetch(args: FetchArgs) -> Result<()> {
     Ok(())
 }
 
-/// `data info --json`: the names match `results.json`'s `dataset` object where they overlap.
-#[derive(Debug, Serialize)]
-struct Info<'a> {
+/// What `fmnist data info --json` prints: the names match `results.json`'s `dataset` object
+/// where they overlap.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DataInfo<'a> {
+    schema: SchemaTag,
+    /// `fashion-mnist` (verified), or `custom, unverified`.
     source: &'static str,
+    /// Whether every file's digest matched Fashion-MNIST's.
     verified: bool,
+    /// How the directory was found.
+    #[schemars(with = "mirror::Origin")]
     origin: fmnist_io::Origin,
+    /// The data set's directory.
     dir: &'a Path,
+    /// Images in the training set.
     train: usize,
+    /// Images in the test set.
     test: usize,
+    /// Rows of each image.
     rows: usize,
+    /// Columns of each image.
     cols: usize,
-    classes: &'a [String],
+    /// Class names, by label.
+    class_names: &'a [String],
+    /// Images of each class, by label.
     class_counts: ClassCounts,
+    /// SHA-256 of each decompressed file.
     sha256: &'a std::collections::BTreeMap<String, String>,
 }
 
-#[derive(Debug, Serialize)]
+/// Images of each class, by label.
+#[derive(Debug, Serialize, JsonSchema)]
 struct ClassCounts {
+    /// In the training set.
     train: Vec<usize>,
+    /// In the test set.
     test: Vec<usize>,
 }
 
 fn info(args: InfoArgs) -> Result<()> {
     let (data, provenance) = args.source.load()?;
-    let info = Info {
+    let info = DataInfo {
+        schema: SchemaTag,
         source: source_label(&provenance),
         verified: provenance.verified,
         origin: provenance.origin,
@@ -115,7 +136,7 @@ fn info(args: InfoArgs) -> Result<()> {
         test: data.test.len(),
         rows: data.train.rows(),
         cols: data.train.cols(),
-        classes: data.train.class_names(),
+        class_names: data.train.class_names(),
         class_counts: ClassCounts {
             train: data.train.class_counts(),
             test: data.test.class_counts(),
@@ -123,8 +144,7 @@ fn info(args: InfoArgs) -> Result<()> {
         sha256: &provenance.sha256,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
-        return Ok(());
+        return print_json(&info);
     }
     println!("data set   {}", describe_source(&provenance));
     println!("images     {} x {} pixels", info.rows, info.cols);
@@ -135,7 +155,7 @@ fn info(args: InfoArgs) -> Result<()> {
         "{:>5}  {:<14} {:>7} {:>7}",
         "label", "class", "train", "test"
     );
-    for (label, name) in info.classes.iter().enumerate() {
+    for (label, name) in info.class_names.iter().enumerate() {
         println!(
             "{label:>5}  {name:<14} {:>7} {:>7}",
             info.class_counts.train[label], info.class_counts.test[label]

@@ -8,8 +8,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use fmnist_core::Staging;
 use fmnist_io::{Dataset, StratifiedSplit};
+use fmnist_pipeline::schema::SchemaTag;
 use fmnist_pipeline::{Silent, SplitData, TRUSTWORTHINESS_K, figures};
 use nalgebra::DMatrix;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
@@ -47,21 +49,25 @@ pub struct EmbedArgs {
 }
 
 /// Embedding method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// UMAP: a fuzzy k-nearest-neighbour graph laid out by stochastic gradient descent.
     Umap,
 }
 
-/// The printed result.
-#[derive(Debug, Serialize)]
-struct Output {
+/// What `fmnist embed --json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EmbeddingResult {
+    schema: SchemaTag,
+    /// The embedding method.
     method: Method,
     /// The features' name, as --features gives it.
     features: &'static str,
-    dims: usize,
-    images: usize,
+    /// Dimensions of the embedding.
+    n_components: usize,
+    /// Images embedded (training, validation and test).
+    n_samples: usize,
     /// Trustworthiness (k = 10) of the test set's embedding against its features.
     trustworthiness: f64,
     /// Seconds to fit and transform (features included), not counting loading.
@@ -104,17 +110,18 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     for (_, path) in &outputs {
         eprintln!("wrote {}", path.display());
     }
-    let output = Output {
+    let output = EmbeddingResult {
+        schema: SchemaTag,
         method: args.method,
         features: features.name(),
-        dims: embedded.train.ncols(),
-        images: embedded.train.nrows() + embedded.validation.nrows() + embedded.test.nrows(),
+        n_components: embedded.train.ncols(),
+        n_samples: embedded.train.nrows() + embedded.validation.nrows() + embedded.test.nrows(),
         trustworthiness: run.trustworthiness,
         seconds: run.seconds,
     };
     let table = format!(
         "{} images in {} dimensions in {:.2} s; test-set trustworthiness (k = {TRUSTWORTHINESS_K}) {:.4}\n",
-        output.images, output.dims, output.seconds, output.trustworthiness
+        output.n_samples, output.n_components, output.seconds, output.trustworthiness
     );
     print_result(args.json, &table, &output)
 }

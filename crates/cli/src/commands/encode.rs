@@ -6,11 +6,14 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use fmnist_autoencoder::Autoencoder;
-use serde_json::json;
+use fmnist_pipeline::schema::SchemaTag;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::device::DeviceArg;
 use crate::data_source::DataSourceArgs;
 use crate::npy::write_npy;
+use crate::output::print_json;
 
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
@@ -32,6 +35,20 @@ pub struct EncodeArgs {
     /// Print one JSON object on stdout.
     #[arg(long)]
     json: bool,
+}
+
+/// What `fmnist encode --json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EncodingResult {
+    schema: SchemaTag,
+    /// Images encoded.
+    n_samples: usize,
+    /// Features of each image (the bottleneck's size).
+    n_features: usize,
+    /// Seconds to encode, not counting loading.
+    seconds: f64,
+    /// The `.npy` file written.
+    out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -66,13 +83,13 @@ pub fn run(args: EncodeArgs) -> Result<()> {
         args.out.display()
     );
     if args.json {
-        let report = json!({
-            "images": features.nrows(),
-            "features": features.ncols(),
-            "seconds": seconds,
-            "out": args.out,
-        });
-        println!("{report}");
+        print_json(&EncodingResult {
+            schema: SchemaTag,
+            n_samples: features.nrows(),
+            n_features: features.ncols(),
+            seconds,
+            out: args.out.clone(),
+        })?;
     }
     Ok(())
 }

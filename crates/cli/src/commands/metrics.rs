@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Args;
-use fmnist_eval::{ClassificationReport, ClusteringReport, ConfusionMatrix, confusion_matrix};
+use fmnist_eval::{ClassificationReport, ClusteringReport, confusion_matrix};
+use fmnist_pipeline::schema::{SchemaTag, mirror};
+use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::output::print_json;
 use crate::text::read_text;
 
 #[derive(Debug, Args)]
@@ -34,11 +37,27 @@ pub struct MetricsArgs {
     digits: Option<u8>,
 }
 
-/// `metrics --classification --json`.
-#[derive(Debug, Serialize)]
-struct Classification<'a> {
+/// What `fmnist metrics --json` prints: every clustering metric.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ClusteringMetrics {
+    schema: SchemaTag,
+    /// The metrics.
+    #[serde(flatten)]
+    #[schemars(with = "mirror::ClusteringReport")]
+    metrics: ClusteringReport,
+}
+
+/// What `fmnist metrics --classification --json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ClassificationMetrics<'a> {
+    schema: SchemaTag,
+    /// Per-class precision, recall, F1 and support, with averages.
+    #[schemars(with = "mirror::ClassificationReport")]
     report: &'a ClassificationReport,
-    confusion: &'a ConfusionMatrix<u64>,
+    /// The labels of the confusion matrix's rows and columns, in order.
+    labels: &'a [u64],
+    /// Rows: true label; columns: predicted label.
+    confusion_matrix: &'a [Vec<u64>],
 }
 
 pub fn run(args: MetricsArgs) -> Result<()> {
@@ -58,7 +77,10 @@ pub fn run(args: MetricsArgs) -> Result<()> {
     } else {
         let report = ClusteringReport::compute(&truth, &pred)?;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            print_json(&ClusteringMetrics {
+                schema: SchemaTag,
+                metrics: report,
+            })?;
         } else {
             print!(
                 "{report:.digits$}",
@@ -94,11 +116,12 @@ fn classification(args: &MetricsArgs, truth: &[u64], pred: &[u64]) -> Result<()>
         eprintln!("warning: {warning}");
     }
     if args.json {
-        let out = Classification {
+        print_json(&ClassificationMetrics {
+            schema: SchemaTag,
             report: &report,
-            confusion: &confusion,
-        };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+            labels: confusion.labels(),
+            confusion_matrix: confusion.matrix(),
+        })?;
     } else {
         print!(
             "{report:.digits$}",

@@ -13,4 +13,5 @@ pub mod pipelines;
 pub mod predict;
 pub mod report;
 pub mod reproduce;
+pub mod schema;
 pub mod train_ae;

@@ -10,6 +10,8 @@ use fmnist_core::Staging;
 use fmnist_decomp::Pca;
 use fmnist_io::StratifiedSplit;
 use fmnist_pipeline::figures;
+use fmnist_pipeline::schema::SchemaTag;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::data_source::DataSourceArgs;
@@ -41,14 +43,23 @@ pub struct PcaArgs {
     json: bool,
 }
 
-#[derive(Debug, Serialize)]
-struct Output {
+/// What `fmnist pca --json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PcaResult {
+    schema: SchemaTag,
+    /// Components kept.
     n_components: usize,
+    /// Training images the PCA was fitted on.
     n_samples: usize,
+    /// Explained-variance ratio of each kept component.
     explained_variance_ratio: Vec<f64>,
+    /// Their sum.
     cumulative_explained_variance_ratio: f64,
+    /// Explained-variance ratio of every component.
     all_explained_variance_ratio: Vec<f64>,
+    /// Mean variance of the components left out (scikit-learn's `noise_variance_`).
     noise_variance: f64,
+    /// Seconds to fit, not counting loading.
     seconds: f64,
 }
 
@@ -68,7 +79,8 @@ pub fn run(args: PcaArgs) -> Result<()> {
         .fit(&x)
         .context("fitting PCA")?;
     let seconds = start.elapsed().as_secs_f64();
-    let output = Output {
+    let output = PcaResult {
+        schema: SchemaTag,
         n_components: pca.n_components(),
         n_samples: pca.n_samples(),
         explained_variance_ratio: pca.explained_variance_ratio().to_vec(),
@@ -99,7 +111,7 @@ pub fn run(args: PcaArgs) -> Result<()> {
     print_result(args.json, &render(&output), &output)
 }
 
-fn render(o: &Output) -> String {
+fn render(o: &PcaResult) -> String {
     let mut s = format!(
         "PCA of {} training images: {} components\n{:>9} {:>10} {:>11}\n",
         o.n_samples, o.n_components, "component", "ratio", "cumulative"

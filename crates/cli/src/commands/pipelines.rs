@@ -3,7 +3,9 @@
 
 use anyhow::Result;
 use clap::Args;
+use fmnist_pipeline::schema::SchemaTag;
 use fmnist_pipeline::{BEST, PIPELINES};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::output::print_result;
@@ -16,22 +18,29 @@ pub struct PipelinesArgs {
 }
 
 /// One pipeline, as `--json` prints it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct Listed {
+    /// What `fmnist fit --pipeline` takes.
     name: &'static str,
+    /// The features and the clustering, in words.
     description: &'static str,
+    /// Whether fitting it trains an autoencoder (minutes, not seconds).
     trains_autoencoder: bool,
 }
 
-/// What `--json` prints.
-#[derive(Debug, Serialize)]
-struct Listing {
+/// What `fmnist pipelines --json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PipelineListing {
+    schema: SchemaTag,
+    /// The pipeline that `best` names.
     best: &'static str,
+    /// Every named pipeline.
     pipelines: Vec<Listed>,
 }
 
 pub fn run(args: PipelinesArgs) -> Result<()> {
-    let listing = Listing {
+    let listing = PipelineListing {
+        schema: SchemaTag,
         best: BEST,
         pipelines: PIPELINES
             .iter()

@@ -8,11 +8,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use fmnist_io::Images;
+use fmnist_pipeline::schema::SchemaTag;
 use fmnist_pipeline::{FittedPipeline, SoftAssignment};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use nalgebra::DMatrix;
+use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::output::print_json;
 use crate::outputs::check_outputs;
 use fmnist_io::npy::{matrix_npy, to_npy};
 
@@ -44,16 +47,24 @@ pub struct PredictArgs {
     json: bool,
 }
 
-/// The labels of the images, as `--json` prints them.
-#[derive(Debug, Serialize)]
-struct Prediction {
+/// The labels of the images, as `fmnist predict --json` prints them.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Prediction {
+    schema: SchemaTag,
+    /// The pipeline the model was fitted as.
     pipeline: String,
+    /// Each image's name: its file name, or its index in an IDX or `.npy` file.
     images: Vec<String>,
+    /// Each image's cluster.
     clusters: Vec<usize>,
+    /// Each image's class: the majority class of its cluster in the training split (models
+    /// fitted to labelled data only).
     #[serde(skip_serializing_if = "Option::is_none")]
     classes: Option<Vec<String>>,
+    /// With --proba, a mixture's probability of each cluster for each image.
     #[serde(skip_serializing_if = "Option::is_none")]
     probabilities: Option<Vec<Vec<f64>>>,
+    /// With --proba, a K-Means model's distance of each image to each centroid.
     #[serde(skip_serializing_if = "Option::is_none")]
     distances: Option<Vec<Vec<f64>>>,
 }
@@ -78,14 +89,11 @@ pub fn run(args: PredictArgs) -> Result<()> {
             fmnist_core::write_bytes_atomically(path, &bytes)?;
             eprintln!("labelled {} images: {}", images.len(), path.display());
             if args.json {
-                println!("{}", serde_json::to_string(&prediction)?);
+                print_json(&prediction)?;
             }
             Ok(())
         }
-        _ if args.json => {
-            println!("{}", serde_json::to_string(&prediction)?);
-            Ok(())
-        }
+        _ if args.json => print_json(&prediction),
         _ => {
             print!("{}", csv(&prediction));
             Ok(())
@@ -122,6 +130,7 @@ fn prediction(
         .cluster_names()
         .map(|names| clusters.iter().map(|&c| names[c].clone()).collect());
     Prediction {
+        schema: SchemaTag,
         pipeline: model.manifest().pipeline.clone(),
         images: images.names().to_vec(),
         clusters,
@@ -214,6 +223,7 @@ mod tests {
     #[test]
     fn csv_quotes_what_needs_quoting_and_names_soft_columns() {
         let p = Prediction {
+            schema: SchemaTag,
             pipeline: "kmeans-raw".into(),
             images: vec!["a,b.png".into(), "c.png".into()],
             clusters: vec![1, 0],

@@ -7,10 +7,11 @@ use clap::Args;
 use fmnist_core::Staging;
 use fmnist_io::{Locator, StratifiedSplit};
 use fmnist_pipeline::paper::paper_pipeline;
-use fmnist_pipeline::{Results, StudyConfig};
+use fmnist_pipeline::{Build, Results, StudyConfig};
 
 use crate::commands::device::DeviceArg;
 use crate::data_source::DataSourceArgs;
+use crate::output::print_json;
 use crate::progress::StudyProgress;
 
 /// The committed subset that `--quick` runs on when no data directory is given.
@@ -57,6 +58,27 @@ pub struct ReproduceArgs {
     /// Print results.json on stdout instead of the summary table.
     #[arg(long)]
     json: bool,
+    /// The commit of the source this program was built from, recorded in results.json and
+    /// REPORT.md (`cargo xtask reproduce` passes `git rev-parse HEAD`, with `-dirty` for a
+    /// tree with changes) [default: unknown].
+    #[arg(long, env = "FMNIST_COMMIT", value_name = "COMMIT")]
+    commit: Option<String>,
+}
+
+/// What this program was built from: the commit given (or `unknown`) and the compiler that
+/// `build.rs` found.
+fn build(commit: Option<&str>) -> Build {
+    let known = |value: Option<&str>| {
+        value
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let unknown = Build::default();
+    Build {
+        commit: known(commit).unwrap_or(unknown.commit),
+        rustc: known(option_env!("FMNIST_RUSTC_VERSION")).unwrap_or(unknown.rustc),
+    }
 }
 
 pub fn run(args: ReproduceArgs) -> Result<()> {
@@ -113,10 +135,11 @@ pub fn run(args: ReproduceArgs) -> Result<()> {
         .with_context(|| format!("--out {}: cannot create the folder", out.display()))?;
     let mut staging = Staging::new();
     let staged = staging.dir(&out)?;
-    let results = fmnist_pipeline::run(&config, &data, &provenance, &staged, &progress)?;
+    let build = build(args.commit.as_deref());
+    let results = fmnist_pipeline::run(&config, &data, &provenance, &staged, &progress, &build)?;
     staging.commit()?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        print_json(&results)?;
     } else {
         print_summary(&results);
         println!(
@@ -186,7 +209,7 @@ pub fn print_summary(results: &Results) {
         println!(
             "{} on all {} images at once: AMI {:.4}, NMI {:.4}, accuracy {:.4} (N2D: NMI {}, accuracy {})",
             all.name,
-            all.images,
+            all.n_samples,
             all.scores.ami,
             all.scores.nmi,
             all.scores.accuracy,
@@ -205,6 +228,14 @@ mod tests {
         let labels: Vec<u8> = (0..n).map(|i| (i % 3) as u8).collect();
         let names = fmnist_io::numbered_class_names(3);
         fmnist_io::Dataset::new(vec![0; n * 4], labels, 2, 2, names).unwrap()
+    }
+
+    #[test]
+    fn the_build_says_unknown_for_what_it_was_not_told() {
+        assert_eq!(build(Some(" abc123 \n")).commit, "abc123");
+        assert_eq!(build(Some("")).commit, "unknown");
+        assert_eq!(build(None).commit, "unknown");
+        assert!(build(None).rustc.starts_with("rustc "), "{:?}", build(None));
     }
 
     #[test]

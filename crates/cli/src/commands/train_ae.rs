@@ -9,12 +9,15 @@ use fmnist_autoencoder::{
     ActivationOrder, Architecture, Autoencoder, Device, Progress, TrainParams,
 };
 use fmnist_io::{FashionMnist, StratifiedSplit};
+use fmnist_pipeline::schema::SchemaTag;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nalgebra::DMatrix;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::device::DeviceArg;
 use crate::data_source::DataSourceArgs;
+use crate::output::print_json;
 
 #[derive(Debug, Args)]
 pub struct TrainAeArgs {
@@ -76,6 +79,32 @@ pub struct TrainAeArgs {
     json: bool,
 }
 
+/// What `fmnist train-ae --json` prints: the names of results.json's `autoencoder`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TrainingResult {
+    schema: SchemaTag,
+    /// Epochs trained.
+    epochs: usize,
+    /// Parameters, BatchNorm running statistics included.
+    params: usize,
+    /// Mean training loss (per-pixel MSE) of each epoch.
+    train_loss: Vec<f32>,
+    /// Validation loss after each epoch.
+    validation_loss: Vec<f32>,
+    /// Wall time of each epoch.
+    epoch_seconds: Vec<f64>,
+    /// Images trained on.
+    train: usize,
+    /// Images validated on.
+    validation: usize,
+    /// Probability of dropping each input pixel (0: a plain autoencoder).
+    denoise: f32,
+    /// Wall time of the training, not counting loading.
+    seconds: f64,
+    /// The weights written.
+    model: PathBuf,
+}
+
 /// [`ActivationOrder`] on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Order {
@@ -129,15 +158,20 @@ pub fn run(args: TrainAeArgs) -> Result<()> {
     eprintln!("saved {} ({seconds:.1} s)", args.out.display());
     if args.json {
         let history = model.history();
-        let report = json!({
-            "train": { "loss": history.train_loss, "images": train.nrows() },
-            "validation": { "loss": history.validation_loss, "images": validation.nrows() },
-            "epoch_seconds": history.seconds,
-            "denoise": args.denoise,
-            "seconds": seconds,
-            "model": args.out,
-        });
-        println!("{report}");
+        let (trainable, running) = model.parameter_counts();
+        print_json(&TrainingResult {
+            schema: SchemaTag,
+            epochs: history.train_loss.len(),
+            params: trainable + running,
+            train_loss: history.train_loss.clone(),
+            validation_loss: history.validation_loss.clone(),
+            epoch_seconds: history.seconds.clone(),
+            train: train.nrows(),
+            validation: validation.nrows(),
+            denoise: args.denoise,
+            seconds,
+            model: args.out.clone(),
+        })?;
     }
     Ok(())
 }

@@ -56,3 +56,27 @@ pub fn feature_step<'a>(state: &'a serde_json::Value, name: &str) -> Option<&'a 
         .iter()
         .find_map(|step| step.get(name))
 }
+
+/// The committed JSON Schema of results.json and every `--json` output.
+pub const SCHEMA_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../schema/fmnist-v1.schema.json"
+);
+
+/// Asserts that `value` is a valid `definition` (a `$defs` entry, as `ClusteringResult`) of the
+/// committed schema, listing every violation where it is not.
+pub fn assert_follows_schema(value: &serde_json::Value, definition: &str) {
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(SCHEMA_FILE).unwrap()).unwrap();
+    let schema = fmnist_pipeline::schema::entry(&document, definition)
+        .unwrap_or_else(|| panic!("the schema has no definition {definition}"));
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not a valid {definition}: {errors:#?}\n{value}"
+    );
+}

@@ -180,7 +180,7 @@ impl Beyond<'_> {
                 embedding.describe(),
                 source.described
             ),
-            images: all.nrows(),
+            n_samples: all.nrows(),
             scores: ClusteringScores::compute(&study.parts.labels.concatenated(), &labels)?,
             seconds,
         })

@@ -75,7 +75,7 @@ impl<'a> Forests<'a> {
                     "{name}: Random Forest, {mode} (accuracy {:.4})",
                     forest.accuracy
                 ),
-                &forest.confusion,
+                &forest.confusion_matrix,
                 self.parts.class_names(),
             )?;
         }

@@ -24,9 +24,10 @@ use crate::named::train_autoencoder;
 use crate::progress::{Progress, timed};
 use crate::report::{self, figure_files};
 use crate::results::{
-    AutoencoderSummary, DatasetSummary, Environment, GmmVariant, PcaSummary, PipelineResult,
-    Results, SCHEMA_VERSION,
+    AutoencoderSummary, Build, DatasetSummary, Environment, GmmVariant, PcaSummary, PipelineResult,
+    Results,
 };
+use crate::schema::SchemaTag;
 use crate::splits::{SplitData, Splits};
 
 /// The file the results are written to inside the output directory.
@@ -37,7 +38,8 @@ pub const REPORT_FILE: &str = "REPORT.md";
 /// and drawn in two dimensions.
 pub(crate) const HEADLINE: &str = "patches-umap-gmm";
 
-/// Runs the study on `data`, writing `results.json`, `REPORT.md` and the figures into `out`.
+/// Runs the study on `data`, writing `results.json`, `REPORT.md` and the figures into `out`;
+/// `build` says what the running program was built from, for the results' environment.
 ///
 /// # Errors
 /// Any stage's error (bad data, a parameter out of range, a model that cannot be fitted) and
@@ -49,8 +51,10 @@ pub fn run(
     provenance: &Provenance,
     out: &Path,
     progress: &dyn Progress,
+    build: &Build,
 ) -> Result<Results> {
     let started = Instant::now();
+    let environment = Environment::current(build, rayon::current_num_threads());
     std::fs::create_dir_all(out).map_err(|error| fmnist_io::DataError::Io {
         path: out.to_path_buf(),
         error,
@@ -83,7 +87,7 @@ pub fn run(
         all_images = all;
     }
     let results = Results {
-        schema: SCHEMA_VERSION,
+        schema: SchemaTag,
         seed: config.seed,
         quick: config.quick,
         dataset: dataset_summary(&parts, provenance),
@@ -94,7 +98,7 @@ pub fn run(
         all_images,
         forest_pixels_only: study.forests.pixels_only()?,
         seconds_total: started.elapsed().as_secs_f64(),
-        environment: Environment::current(rayon::current_num_threads()),
+        environment,
     };
     results.write(&out.join(RESULTS_FILE))?;
     report::write(&results, &out.join(REPORT_FILE))?;
@@ -134,9 +138,9 @@ fn pca(
     })?;
     draw::pca(&pca, parts, out)?;
     Ok(PcaSummary {
-        components: pca.n_components(),
+        n_components: pca.n_components(),
         explained_variance_ratio: pca.explained_variance_ratio().to_vec(),
-        cumulative: pca.cumulative_explained_variance_ratio(),
+        cumulative_explained_variance_ratio: pca.cumulative_explained_variance_ratio(),
         seconds,
     })
 }
@@ -243,7 +247,7 @@ impl Study<'_> {
                 &features.describe(),
             )?;
             variants.push(GmmVariant {
-                covariance: covariance.name().to_string(),
+                covariance_type: covariance.name().to_string(),
                 features: features.describe(),
                 clustering: crate::results::SplitScores::compute(&self.parts.labels, &clusters)?,
                 seconds,
@@ -284,7 +288,7 @@ impl Study<'_> {
             &self.out.join(figure_files::AE_LOSS),
             "Autoencoder: loss per epoch",
             &summary.train_loss,
-            &summary.val_loss,
+            &summary.validation_loss,
         )?;
         draw::reconstructions(&encoder, parts, self.out)?;
         Ok((Codes::new(codes, config.seed), summary))
@@ -300,7 +304,7 @@ fn autoencoder_summary(autoencoder: &Autoencoder, seconds: f64) -> AutoencoderSu
         epochs: history.train_loss.len(),
         params: trainable + running,
         train_loss: widen(&history.train_loss),
-        val_loss: widen(&history.validation_loss),
+        validation_loss: widen(&history.validation_loss),
         seconds,
     }
 }
