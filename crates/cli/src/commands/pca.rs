@@ -94,6 +94,7 @@ pub fn run(args: PcaArgs) -> Result<()> {
         figures::projection_scatter(
             path,
             &projected,
+            pca.explained_variance_ratio(),
             data.test.labels(),
             data.test.class_names(),
         )?;
