@@ -74,6 +74,8 @@ impl Figure for VarianceCurve<'_> {
             .build_cartesian_2d(count_axis(n), 0f64..1.0)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(BLACK.mix(0.12))
             .x_desc("number of components")
             .y_desc("cumulative explained variance")
             .x_label_formatter(&count_label(n))
@@ -148,6 +150,8 @@ impl Figure for LossCurves<'_> {
             .build_cartesian_2d(count_axis(epochs), bottom..top)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(BLACK.mix(0.12))
             .x_desc("epoch")
             .y_desc("mean squared error")
             .x_label_formatter(&count_label(epochs))

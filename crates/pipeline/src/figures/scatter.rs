@@ -124,6 +124,8 @@ impl Figure for Scatter<'_> {
             .build_cartesian_2d(self.range(|p| p.0), self.range(|p| p.1))?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(BLACK.mix(0.12))
             .x_desc(self.axes.0)
             .y_desc(self.axes.1)
             .axis_desc_style((FONT, 14))
