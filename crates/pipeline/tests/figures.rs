@@ -165,13 +165,13 @@ fn confusion_matrices_render_at_their_size() {
     check(dir.path(), "confusion.png", confusion.size());
     // Ten rows of 44 px cells under a 66 px header.
     assert!(confusion.size().1 > 66 + 10 * 44);
-    let contingency = ConfusionMatrix {
-        title: "clusters".into(),
-        counts: counts(test.labels(), &clusters_of(test.labels()), 10, 11),
-        row_names: test.class_names().to_vec(),
-        column_names: (0..11).map(|c| format!("cluster {c}")).collect(),
-        column_title: "predicted cluster".into(),
-    };
+    let contingency = ConfusionMatrix::of_clusters(
+        "clusters",
+        test.labels(),
+        &clusters_of(test.labels()),
+        test.class_names(),
+    )
+    .unwrap();
     contingency
         .draw(&dir.path().join("contingency.png"))
         .unwrap();

@@ -89,6 +89,16 @@ pub fn cluster_profiles(
         .collect())
 }
 
+/// `profiles` ordered by majority class, then by falling size; empty clusters last.
+pub(super) fn by_majority(mut profiles: Vec<ClusterProfile>) -> Vec<ClusterProfile> {
+    profiles.sort_by(|a, b| {
+        (a.majority.is_none(), a.majority)
+            .cmp(&(b.majority.is_none(), b.majority))
+            .then(b.size.cmp(&a.size))
+    });
+    profiles
+}
+
 /// Up to `per_cluster` images of each cluster of `set` (`clusters`, one per image), drawn with
 /// seed 0: one row per cluster, ordered by majority class and then by falling size, labelled by
 /// [`ClusterProfile::describe`] beside a swatch in the majority class's colour. Empty clusters
@@ -103,12 +113,7 @@ pub fn cluster_grid(
     per_cluster: usize,
 ) -> Result<ImageGrid> {
     let n_clusters = clusters.iter().max().map_or(0, |&m| m as usize + 1);
-    let mut profiles = cluster_profiles(set.labels(), clusters, n_clusters)?;
-    profiles.sort_by(|a, b| {
-        (a.majority.is_none(), a.majority)
-            .cmp(&(b.majority.is_none(), b.majority))
-            .then(b.size.cmp(&a.size))
-    });
+    let profiles = by_majority(cluster_profiles(set.labels(), clusters, n_clusters)?);
     let groups = fmnist_io::sample_per_group(clusters, n_clusters, per_cluster, 0);
     let rows = profiles
         .iter()

@@ -8,7 +8,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{DrawError, FONT, Figure, ink_on, integer_ticks, label, sequential, widest, write_png};
+use super::clusters::by_majority;
+use super::{
+    ClusterProfile, DrawError, FONT, Figure, cluster_profiles, ink_on, integer_ticks, label,
+    sequential, widest, write_png,
+};
 use crate::error::Result;
 
 /// Side of one cell, in pixels.
@@ -62,6 +66,45 @@ impl ConfusionMatrix {
             column_names: class_names.to_vec(),
             column_title: "predicted class".into(),
         }
+    }
+
+    /// The contingency table of a clustering: rows the true classes (`classes`, named
+    /// `class_names`), columns the clusters (`clusters`, one per image, numbered from 0), ordered
+    /// by majority class as in [`super::cluster_grid`] and named by their number and majority
+    /// class (`3: Trouser`), so that a good clustering reads as a diagonal.
+    ///
+    /// # Errors
+    /// [`crate::PipelineError::Figure`] if `classes` and `clusters` differ in length.
+    pub fn of_clusters(
+        title: impl Into<String>,
+        classes: &[u8],
+        clusters: &[u32],
+        class_names: &[String],
+    ) -> Result<Self> {
+        let n_clusters = clusters.iter().max().map_or(0, |&m| m as usize + 1);
+        let order = by_majority(cluster_profiles(classes, clusters, n_clusters)?);
+        let mut column = vec![0; n_clusters];
+        for (j, p) in order.iter().enumerate() {
+            column[p.cluster as usize] = j;
+        }
+        let mut counts = vec![vec![0u64; n_clusters]; class_names.len()];
+        for (&class, &cluster) in classes.iter().zip(clusters) {
+            if let Some(row) = counts.get_mut(usize::from(class)) {
+                row[column[cluster as usize]] += 1;
+            }
+        }
+        let name =
+            |p: &ClusterProfile| match p.majority.and_then(|c| class_names.get(usize::from(c))) {
+                Some(class) => format!("{}: {class}", p.cluster),
+                None => p.cluster.to_string(),
+            };
+        Ok(Self {
+            title: title.into(),
+            counts,
+            row_names: class_names.to_vec(),
+            column_names: order.iter().map(name).collect(),
+            column_title: "predicted cluster".into(),
+        })
     }
 
     /// Draws the matrix to `path` as PNG.
@@ -356,6 +399,19 @@ mod tests {
         assert_eq!(panel.shades[1], vec![0.0; 3]);
         assert_eq!(panel.texts[0], vec!["83%", "17%", ""]);
         assert_eq!(m.counts_panel().texts[2], vec!["2", "", "6"]);
+    }
+
+    #[test]
+    fn cluster_columns_follow_their_majority_class() {
+        let classes = [0u8, 0, 1, 1, 1, 2];
+        let clusters = [1u32, 1, 0, 0, 2, 2];
+        let m = ConfusionMatrix::of_clusters("t", &classes, &clusters, &names(3)).unwrap();
+        assert_eq!(
+            m.column_names,
+            vec!["1: class 0", "0: class 1", "2: class 1"]
+        );
+        assert_eq!(m.counts, vec![vec![2, 0, 0], vec![0, 2, 1], vec![0, 0, 1]]);
+        assert!(ConfusionMatrix::of_clusters("t", &classes, &clusters[1..], &names(3)).is_err());
     }
 
     #[test]
