@@ -102,7 +102,8 @@ pub fn run(args: PcaArgs) -> Result<()> {
     if let Some(path) = &args.scatter {
         let projected = pca.transform(&data.test.all_features())?;
         let (labels, names) = (data.test.labels(), data.test.class_names());
-        figures::projection_scatter(&staging.file(path)?, &projected, labels, names)?;
+        let explained = pca.explained_variance_ratio();
+        figures::projection_scatter(&staging.file(path)?, &projected, explained, labels, names)?;
     }
     staging.commit()?;
     for (_, path) in &outputs {

@@ -4,7 +4,6 @@ use std::path::Path;
 
 use fmnist_autoencoder::Autoencoder;
 use fmnist_decomp::FittedPca;
-use fmnist_eval::clustering_accuracy;
 use nalgebra::DMatrix;
 
 use crate::error::Result;
@@ -47,6 +46,7 @@ pub(super) fn pca(pca: &FittedPca, parts: &SplitData<'_>, out: &Path) -> Result<
         figures::projection_scatter(
             &out.join(figure_files::PCA_SCATTER),
             &pca.transform(&parts.pixels.test)?,
+            pca.explained_variance_ratio(),
             &parts.labels.test,
             parts.class_names(),
         )?;
@@ -72,6 +72,7 @@ pub(super) fn reconstructions(
     };
     let row = |label: &str, m: &DMatrix<f32>| GridRow {
         label: label.to_string(),
+        swatch: None,
         images: (0..m.nrows())
             .map(|i| gray_pixels(&as_bytes(m, i)))
             .collect(),
@@ -86,28 +87,20 @@ pub(super) fn reconstructions(
     .draw(&out.join(figure_files::AE_RECONSTRUCTION))
 }
 
-/// Test images of each cluster of the pipeline `name` (`test_clusters`), labelled with the
-/// class the Hungarian matching gives the cluster.
+/// Test images of each cluster of the pipeline `name` (`test_clusters`), one row per cluster
+/// labelled with its majority class, that class's share and its size
+/// ([`figures::cluster_grid`]).
 pub(super) fn clusters(
     name: &str,
     test_clusters: &[u32],
     parts: &SplitData<'_>,
     out: &Path,
 ) -> Result<()> {
-    let set = &parts.data.test;
-    let matching = clustering_accuracy(&parts.labels.test, test_clusters)?;
-    let n_clusters = test_clusters.iter().max().map_or(0, |&m| m as usize + 1);
-    let groups = fmnist_io::sample_per_group(test_clusters, n_clusters, GRID_COLUMNS, 0);
-    let labels = (0..n_clusters).map(|c| match matching.class_of(c as u32) {
-        Some(class) => format!("{c}: {}", parts.class_names()[usize::from(class)]),
-        None => format!("{c}: –"),
-    });
-    ImageGrid::of_dataset(
-        format!("{name}: test images per cluster (cluster: matched class)"),
-        set,
-        &groups,
-        labels,
-        2,
-    )
+    figures::cluster_grid(
+        format!("{name}: test images per cluster, by majority class"),
+        &parts.data.test,
+        test_clusters,
+        GRID_COLUMNS,
+    )?
     .draw(&out.join(figure_files::clusters(name)))
 }
