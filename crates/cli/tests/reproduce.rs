@@ -134,6 +134,7 @@ fn assert_figures(out: &Path) {
         "umap-classes.png",
         "umap-clusters.png",
         "ae-umap-gmm-clusters.png",
+        "kmeans-raw-contingency.png",
         "patches-umap-gmm-clusters.png",
     ] {
         assert!(out.join(file).is_file(), "missing {file}");

@@ -36,6 +36,11 @@ pub mod figure_files {
     pub fn clusters(pipeline: &str) -> String {
         format!("{pipeline}-clusters.png")
     }
+
+    /// The test images counted by class and cluster (a contingency table) of a pipeline.
+    pub fn contingency(pipeline: &str) -> String {
+        format!("{pipeline}-contingency.png")
+    }
 }
 
 fn percent(x: f64) -> String {
@@ -293,8 +298,9 @@ fn pipelines(md: &mut String, results: &Results) {
         let _ = writeln!(md, "### {}\n", pipeline.name);
         let _ = writeln!(
             md,
-            "![clusters]({})\n",
-            figure_files::clusters(&pipeline.name)
+            "![clusters]({})\n\n![classes by cluster]({})\n",
+            figure_files::clusters(&pipeline.name),
+            figure_files::contingency(&pipeline.name)
         );
         for (mode, forest) in [
             ("replace", &pipeline.forest.replace),

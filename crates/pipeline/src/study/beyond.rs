@@ -201,8 +201,12 @@ impl Beyond<'_> {
             .map(|i| (map[(i, 0)], map[(i, 1)]))
             .collect();
         let clusters: Vec<u8> = test_clusters.iter().map(|&c| c as u8).collect();
-        let cluster_names: Vec<String> = (0..config.clusters)
-            .map(|c| format!("cluster {c}"))
+        // Each cluster is named by what it holds ("cluster 3, Trouser 94 %, 212 images").
+        let profiles =
+            figures::cluster_profiles(&study.parts.labels.test, test_clusters, config.clusters)?;
+        let cluster_names: Vec<String> = profiles
+            .iter()
+            .map(|p| p.describe(study.parts.class_names()).replace('\n', ", "))
             .collect();
         let cluster_title = format!("Test images, UMAP in 2-D, coloured by {HEADLINE} cluster");
         for (file, title, labels, names) in [

@@ -102,5 +102,12 @@ pub(super) fn clusters(
         test_clusters,
         GRID_COLUMNS,
     )?
-    .draw(&out.join(figure_files::clusters(name)))
+    .draw(&out.join(figure_files::clusters(name)))?;
+    let table = figures::ConfusionMatrix::of_clusters(
+        format!("{name}: test images by class and cluster"),
+        &parts.labels.test,
+        test_clusters,
+        parts.class_names(),
+    )?;
+    table.draw(&out.join(figure_files::contingency(name)))
 }
