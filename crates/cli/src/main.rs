@@ -15,7 +15,7 @@ mod text;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Unsupervised clustering of Fashion-MNIST: data, metrics and every stage of the study.
 ///
@@ -64,6 +64,11 @@ enum Command {
     Fit(commands::fit::FitArgs),
     /// Label new images (IDX, .npy or a folder of PNGs) with a model saved by `fmnist fit`.
     Predict(commands::predict::PredictArgs),
+    /// Print the completion script for bash, zsh, fish, elvish or powershell on stdout.
+    Completions(commands::completions::CompletionsArgs),
+    /// Write the manual pages (roff), fmnist.1 and one per subcommand, into a directory
+    /// (what `cargo xtask man` runs).
+    Man(commands::man::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +87,8 @@ fn main() -> ExitCode {
         Command::Pipelines(args) => commands::pipelines::run(args),
         Command::Fit(args) => commands::fit::run(args),
         Command::Predict(args) => commands::predict::run(args),
+        Command::Completions(args) => commands::completions::run(args, Cli::command()),
+        Command::Man(args) => commands::man::run(args, Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

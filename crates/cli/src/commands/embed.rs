@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use fmnist_io::{Dataset, StratifiedSplit};
-use fmnist_pipeline::{Silent, SplitData, TRUSTWORTHINESS_K, figures};
+use fmnist_pipeline::{SplitData, TRUSTWORTHINESS_K, figures};
 use nalgebra::DMatrix;
 use serde::Serialize;
 
@@ -16,6 +16,7 @@ use crate::feature_args::{FeatureArgs, Features};
 use crate::npy::write_npy;
 use crate::output::print_result;
 use crate::outputs::given;
+use crate::progress::StudyProgress;
 
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
@@ -86,7 +87,9 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         features.name(),
         embedding.n_components
     );
-    let run = embedding.embed_features(&features, &parts.pixels, args.seed, &Silent)?;
+    let run = StudyProgress::bars_only().stage("umap", |progress| {
+        Ok(embedding.embed_features(&features, &parts.pixels, args.seed, progress)?)
+    })?;
     let embedded = &run.embedded;
     if let Some(path) = &args.out {
         write_npy(path, &embedded.stacked()).context("saving the embedding")?;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::data_source::DataSourceArgs;
 use crate::output::print_result;
 use crate::outputs::given;
+use crate::progress::StudyProgress;
 
 #[derive(Debug, Args)]
 pub struct PcaArgs {
@@ -63,9 +64,9 @@ pub fn run(args: PcaArgs) -> Result<()> {
     let split = StratifiedSplit::new().split(data.train.labels())?;
     let x = data.train.features(&split.train)?;
     let start = Instant::now();
-    let pca = Pca::params(args.components)
-        .fit(&x)
-        .context("fitting PCA")?;
+    let pca = StudyProgress::bars_only().stage("pca", |_| {
+        Pca::params(args.components).fit(&x).context("fitting PCA")
+    })?;
     let seconds = start.elapsed().as_secs_f64();
     let output = Output {
         n_components: pca.n_components(),
