@@ -4,7 +4,7 @@
 //! load and the versions that ran.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -100,7 +100,7 @@ struct Measured {
 /// writes the table to `bench/RESULTS.md`; with `study`, also the whole study.
 pub fn run(root: &Path, data_dir: &Path, python: Option<&str>, study: bool) -> Result<()> {
     let load_at_start = load_average();
-    let fmnist = build_release(root)?;
+    let fmnist = crate::cargo::build_fmnist(crate::cargo::Profile::Release)?;
     let (_, target) = crate::bench::workspace();
     let tmp = target.join("bench").join("compare");
     std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
@@ -136,20 +136,6 @@ pub fn run(root: &Path, data_dir: &Path, python: Option<&str>, study: bool) -> R
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
-}
-
-/// `cargo build --release -p fmnist-cli`; the binary's path.
-fn build_release(root: &Path) -> Result<PathBuf> {
-    let mut command = Command::new(env!("CARGO"));
-    command
-        .args(["build", "--release", "-p", "fmnist-cli"])
-        .current_dir(root);
-    let status = crate::without_run_environment(&mut command).status()?;
-    if !status.success() {
-        bail!("cargo build --release -p fmnist-cli failed");
-    }
-    let (_, target) = crate::bench::workspace();
-    Ok(target.join("release").join("fmnist"))
 }
 
 /// `fmnist ARGS --data-dir DIR`, with `{tmp}` in the arguments replaced by `tmp`.

@@ -1,8 +1,10 @@
 //! Project tasks, run as `cargo xtask <task>` (the alias is in `.cargo/config.toml`).
 
 mod bench;
+mod cargo;
 mod compare;
 mod fixtures;
+mod package;
 mod predict_bench;
 mod tidy;
 
@@ -25,12 +27,20 @@ tasks:
                               (--study: the whole `fmnist reproduce` too, minutes)
   tidy                        check the code base's own rules: functions of at most 80 lines,
                               a `//!` doc on every crate (also a test of `cargo test`)
-  readme [--check]            rewrite the README's generated numbers from the committed run,
-                              report/results.json (--check: fail if they differ instead)
-  reproduce [OPTIONS]         the whole study: results.json, REPORT.md and figures in report/
+  reproduce [--dev-build] [OPTIONS]
+                              the whole study: results.json, REPORT.md and figures in report/
                               (builds and runs `fmnist reproduce`; see its --help:
                               --out DIR --seed N --data-dir DIR --quick --threads N
-                              --device cpu|cuda|metal --quiet --json)
+                              --device cpu|cuda|metal --quiet --json). --dev-build builds
+                              the binary in the dev profile (quicker to build, slower to run)
+  readme [--check]            rewrite the README's generated numbers from the committed run,
+                              report/results.json (--check: fail if they differ instead)
+  man [--out DIR]             the manual pages of `fmnist` (roff, fmnist.1 and one per
+                              subcommand) into DIR, default target/man: `man -l DIR/fmnist.1`
+  package [--offline]         check that every publishable crate packages for crates.io
+                              (metadata, README and license files inside, manifests that
+                              resolve); the .crate files go to target/package (also a test
+                              of `cargo test`, offline)
 ";
 
 fn main() -> ExitCode {
@@ -45,7 +55,9 @@ fn main() -> ExitCode {
         Some("bench") => bench_args(&args[1..]),
         Some("reproduce") => reproduce(&args[1..]),
         Some("readme") => readme(&args[1..]),
-        Some("tidy") => tidy::run(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")),
+        Some("man") => man(&args[1..]),
+        Some("package") => package(&args[1..]),
+        Some("tidy") => tidy::run(&cargo::root()),
         Some(other) => Err(anyhow::anyhow!("unknown task `{other}`\n\n{USAGE}")),
     };
     match result {
@@ -63,9 +75,8 @@ fn bench_args(args: &[String]) -> anyhow::Result<()> {
         let study = args.get(1).is_some_and(|a| a == "--study");
         let locator = data_dir_option(&args[1 + usize::from(study)..])?;
         let located = locator.locate(&mut |_| {})?;
-        let (root, _) = bench::workspace();
         let python = bench::python_with_scikit_learn();
-        return compare::run(&root, located.dir(), python.as_deref(), study);
+        return compare::run(&cargo::root(), located.dir(), python.as_deref(), study);
     }
     let (only, rest) = match args.last() {
         Some(last) if !last.starts_with("--") && args.len() % 2 == 1 => {
@@ -75,9 +86,9 @@ fn bench_args(args: &[String]) -> anyhow::Result<()> {
     };
     let locator = data_dir_option(rest)?;
     if only == Some("predict") {
-        let (root, target) = bench::workspace();
+        let (_, target) = bench::workspace();
         let located = locator.locate(&mut |_| {})?;
-        return predict_bench::run(&root, &target, located.dir());
+        return predict_bench::run(&target, located.dir());
     }
     bench::run(locator, only)
 }
@@ -109,28 +120,26 @@ fn download(locator: fmnist_io::Locator) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the `fmnist` binary in release mode and runs `fmnist reproduce` with `args`, telling
-/// it the checkout's commit (`FMNIST_COMMIT`) where git knows it.
+/// Builds the `fmnist` binary in release mode (cargo's progress on stderr; `--dev-build`: the
+/// dev profile) and runs `fmnist reproduce` with the other `args` in the workspace root,
+/// telling it the checkout's commit (`FMNIST_COMMIT`) where git knows it.
 fn reproduce(args: &[String]) -> anyhow::Result<()> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = std::process::Command::new(cargo);
-    if let Some(commit) = git_commit(&root) {
+    let dev = args.iter().any(|a| a == "--dev-build");
+    let profile = if dev {
+        cargo::Profile::Dev
+    } else {
+        cargo::Profile::Release
+    };
+    let fmnist = cargo::build_fmnist(profile)?;
+    let mut command = std::process::Command::new(fmnist);
+    if let Some(commit) = git_commit(&cargo::root()) {
         command.env("FMNIST_COMMIT", commit);
     }
-    command
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "fmnist-cli",
-            "--",
-            "reproduce",
-        ])
-        .args(args)
-        .current_dir(&root);
-    let status = without_run_environment(&mut command).status()?;
+    let status = command
+        .arg("reproduce")
+        .args(args.iter().filter(|a| *a != "--dev-build"))
+        .current_dir(cargo::root())
+        .status()?;
     anyhow::ensure!(status.success(), "fmnist reproduce failed");
     Ok(())
 }
@@ -142,14 +151,18 @@ fn readme(args: &[String]) -> anyhow::Result<()> {
         [flag] if flag == "--check" => true,
         _ => anyhow::bail!("expected at most `--check`, got {args:?}\n\n{USAGE}"),
     };
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = std::process::Command::new(cargo);
-    command
-        .args(["run", "--quiet", "-p", "fmnist-cli", "--", "report"])
-        .args(["--results", "report/results.json", "--readme", "README.md"])
+    let fmnist = cargo::build_fmnist(cargo::Profile::Dev)?;
+    let status = std::process::Command::new(fmnist)
+        .args([
+            "report",
+            "--results",
+            "report/results.json",
+            "--readme",
+            "README.md",
+        ])
         .args(check.then_some("--check"))
-        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
-    let status = without_run_environment(&mut command).status()?;
+        .current_dir(cargo::root())
+        .status()?;
     anyhow::ensure!(status.success(), "fmnist report --readme failed");
     Ok(())
 }
@@ -177,78 +190,35 @@ fn git_commit(root: &std::path::Path) -> Option<String> {
     })
 }
 
-/// Variables that `cargo run` sets for the program it runs (here xtask itself), described in
-/// the Cargo book's "environment variables Cargo sets for crates".
-const RUN_VARIABLES: &[&str] = &[
-    "CARGO_MANIFEST_DIR",
-    "CARGO_MANIFEST_PATH",
-    "CARGO_CRATE_NAME",
-    "CARGO_BIN_NAME",
-    "CARGO_PRIMARY_PACKAGE",
-    "CARGO_TARGET_TMPDIR",
-    "CARGO_RUSTC_CURRENT_DIR",
-    "OUT_DIR",
-];
-
-/// `command` (a nested cargo) without the variables `cargo run` set for xtask.
-///
-/// A nested cargo that inherits them sees a different environment from the outer one: build
-/// scripts that track such a variable then rerun, and everything that depends on them is
-/// rebuilt, by each cargo in turn. ring's build script tracks `CARGO_MANIFEST_DIR`
-/// (`rerun-if-env-changed`), so every `cargo xtask reproduce` rebuilt ring, rustls, ureq,
-/// fmnist-io and both binaries twice.
-fn without_run_environment(command: &mut std::process::Command) -> &mut std::process::Command {
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if RUN_VARIABLES.contains(&name.as_ref()) || name.starts_with("CARGO_PKG_") {
-            command.env_remove(name.as_ref());
-        }
-    }
-    command
+/// `man [--out DIR]`: builds `fmnist` (dev profile, as the tests do) and writes its manual
+/// pages into DIR (default `target/man`).
+fn man(args: &[String]) -> anyhow::Result<()> {
+    let out = match args {
+        [] => bench::workspace().1.join("man"),
+        [flag, dir] if flag == "--out" => dir.into(),
+        _ => anyhow::bail!("expected at most `--out DIR`, got {args:?}\n\n{USAGE}"),
+    };
+    std::fs::create_dir_all(&out)?;
+    let fmnist = cargo::build_fmnist(cargo::Profile::Dev)?;
+    let status = std::process::Command::new(fmnist)
+        .arg("man")
+        .arg("--out")
+        .arg(&out)
+        .status()?;
+    anyhow::ensure!(status.success(), "fmnist man failed");
+    println!("{}", out.display());
+    Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_commit_is_a_full_hash_or_nothing() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        // without git, or outside a checkout, there is none to give
-        if let Some(commit) = git_commit(&root) {
-            let hash = commit.strip_suffix("-dirty").unwrap_or(&commit);
-            assert!(
-                hash.len() == 40 && hash.chars().all(|c| c.is_ascii_hexdigit()),
-                "{commit}"
-            );
-        }
-        assert_eq!(git_commit(std::path::Path::new("/")), None);
-    }
-
-    #[test]
-    fn the_nested_cargo_does_not_inherit_what_cargo_run_set_for_xtask() {
-        // `cargo test` sets these for the test binary as `cargo run` does for xtask.
-        assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
-        assert!(std::env::var_os("CARGO_PKG_NAME").is_some());
-        let mut command = std::process::Command::new("cargo");
-        without_run_environment(&mut command);
-        let removed: Vec<String> = command
-            .get_envs()
-            .filter(|(_, value)| value.is_none())
-            .map(|(name, _)| name.to_string_lossy().into_owned())
-            .collect();
-        assert!(
-            removed.contains(&"CARGO_MANIFEST_DIR".to_string()),
-            "{removed:?}"
-        );
-        assert!(
-            removed.contains(&"CARGO_PKG_NAME".to_string()),
-            "{removed:?}"
-        );
-        assert!(
-            !removed
-                .iter()
-                .any(|n| n == "CARGO" || n == "PATH" || n == "CARGO_HOME")
-        );
-    }
+/// `package [--offline]`.
+fn package(args: &[String]) -> anyhow::Result<()> {
+    let offline = match args {
+        [] => false,
+        [flag] if flag == "--offline" => true,
+        _ => anyhow::bail!("expected at most `--offline`, got {args:?}\n\n{USAGE}"),
+    };
+    package::run(&package::Options {
+        offline,
+        target_dir: None,
+    })
 }

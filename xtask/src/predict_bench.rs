@@ -15,8 +15,8 @@ const PIPELINES: [&str; 2] = ["kmeans-raw", "best"];
 const RUNS: usize = 3;
 
 /// Fits and times every pipeline of [`PIPELINES`] on the data set in `data_dir`.
-pub fn run(root: &Path, target: &Path, data_dir: &Path) -> Result<()> {
-    let fmnist = build(root, target)?;
+pub fn run(target: &Path, data_dir: &Path) -> Result<()> {
+    let fmnist = crate::cargo::build_fmnist(crate::cargo::Profile::Release)?;
     let work = target.join("bench").join("predict");
     std::fs::create_dir_all(&work)?;
     let test_images = find_test_images(data_dir)?;
@@ -40,19 +40,6 @@ pub fn run(root: &Path, target: &Path, data_dir: &Path) -> Result<()> {
         println!("{pipeline:<12} {all:>24.2} {one:>24.2}");
     }
     Ok(())
-}
-
-/// Builds the release `fmnist` binary; its path.
-fn build(root: &Path, target: &Path) -> Result<PathBuf> {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-p", "fmnist-cli"])
-        .current_dir(root)
-        .status()
-        .context("building fmnist")?;
-    if !status.success() {
-        bail!("cargo build --release -p fmnist-cli failed");
-    }
-    Ok(target.join("release").join("fmnist"))
 }
 
 /// The test images file of the data set in `dir` (plain or gzip).

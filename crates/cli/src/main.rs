@@ -15,7 +15,7 @@ mod text;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Unsupervised clustering of Fashion-MNIST: data, metrics and every stage of the study.
 ///
@@ -67,6 +67,11 @@ enum Command {
     Predict(commands::predict::PredictArgs),
     /// Print the JSON Schema (fmnist/v1) of results.json and of every --json output.
     Schema(commands::schema::SchemaArgs),
+    /// Print the completion script for bash, zsh, fish, elvish or powershell on stdout.
+    Completions(commands::completions::CompletionsArgs),
+    /// Write the manual pages (roff), fmnist.1 and one per subcommand, into a directory
+    /// (what `cargo xtask man` runs).
+    Man(commands::man::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +91,8 @@ fn main() -> ExitCode {
         Command::Fit(args) => commands::fit::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Schema(args) => commands::schema::run(args),
+        Command::Completions(args) => commands::completions::run(args, Cli::command()),
+        Command::Man(args) => commands::man::run(args, Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -53,8 +53,12 @@ impl LocateProgress {
 
 /// The pipeline's progress on stderr: one bar per stage (hidden when stderr is not a
 /// terminal), and one line per finished stage.
+///
+/// Stages nest: a stage that begins inside another (the autoencoder's training inside a
+/// pipeline's fit) hides the outer bar until it ends, and the outer one is drawn again.
 pub struct StudyProgress {
-    bar: std::sync::Mutex<Option<ProgressBar>>,
+    /// The bars of the stages begun and not yet ended, innermost last.
+    stack: std::sync::Mutex<Vec<ProgressBar>>,
     /// Show the bars.
     bars: bool,
     /// Print a line when a stage ends.
@@ -65,7 +69,7 @@ impl StudyProgress {
     /// Bars and a line per stage, or nothing at all when `quiet`.
     pub fn new(quiet: bool) -> Self {
         Self {
-            bar: std::sync::Mutex::new(None),
+            stack: std::sync::Mutex::new(Vec::new()),
             bars: !quiet,
             lines: !quiet,
         }
@@ -79,13 +83,52 @@ impl StudyProgress {
         }
     }
 
-    fn with_bar(&self, f: impl FnOnce(&mut Option<ProgressBar>)) {
-        let mut bar = self
-            .bar
+    /// Runs `work` as a stage called `name` of unknown length (a spinner, with the messages of
+    /// the stages' updates inside it), ending the stage whether or not `work` succeeds.
+    pub fn stage<T>(
+        &self,
+        name: &str,
+        work: impl FnOnce(&Self) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        use fmnist_pipeline::Progress;
+        self.begin(name, 0);
+        let started = std::time::Instant::now();
+        let result = work(self);
+        self.end(name, started.elapsed().as_secs_f64(), "");
+        result
+    }
+
+    fn with_stack(&self, f: impl FnOnce(&mut Vec<ProgressBar>)) {
+        let mut stack = self
+            .stack
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut bar);
+        f(&mut stack);
     }
+}
+
+/// A bar of `total` steps for `stage`, or a spinner when `total` is 0 (unknown).
+fn stage_bar(stage: &str, total: u64) -> ProgressBar {
+    let bar = if total > 0 {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>28} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}",
+            )
+            .expect("the template is valid"),
+        );
+        bar
+    } else {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>28} [{elapsed_precise}] {spinner} {msg}")
+                .expect("the template is valid"),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    };
+    bar.set_prefix(stage.to_string());
+    bar
 }
 
 impl fmnist_pipeline::Progress for StudyProgress {
@@ -93,31 +136,18 @@ impl fmnist_pipeline::Progress for StudyProgress {
         if !self.bars {
             return;
         }
-        let bar = if total > 0 {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{prefix:>28} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}",
-                )
-                .expect("the template is valid"),
-            );
-            bar
-        } else {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template("{prefix:>28} [{elapsed_precise}] {spinner} {msg}")
-                    .expect("the template is valid"),
-            );
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            bar
-        };
-        bar.set_prefix(stage.to_string());
-        self.with_bar(|slot| *slot = Some(bar));
+        let bar = stage_bar(stage, total);
+        self.with_stack(|stack| {
+            if let Some(outer) = stack.last() {
+                outer.set_draw_target(ProgressDrawTarget::hidden());
+            }
+            stack.push(bar);
+        });
     }
 
     fn update(&self, done: u64, detail: &str) {
-        self.with_bar(|slot| {
-            if let Some(bar) = slot {
+        self.with_stack(|stack| {
+            if let Some(bar) = stack.last() {
                 bar.set_position(done);
                 bar.set_message(detail.to_string());
             }
@@ -125,9 +155,12 @@ impl fmnist_pipeline::Progress for StudyProgress {
     }
 
     fn end(&self, stage: &str, seconds: f64, summary: &str) {
-        self.with_bar(|slot| {
-            if let Some(bar) = slot.take() {
+        self.with_stack(|stack| {
+            if let Some(bar) = stack.pop() {
                 bar.finish_and_clear();
+            }
+            if let Some(outer) = stack.last() {
+                outer.set_draw_target(ProgressDrawTarget::stderr());
             }
         });
         if self.lines {

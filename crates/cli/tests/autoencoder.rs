@@ -183,3 +183,16 @@ fn the_network_takes_the_data_sets_image_size() {
         .stderr(predicate::str::contains("image size 30x30"));
     assert!(!odd.path().join("model.safetensors").exists());
 }
+
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn a_gpu_that_was_not_compiled_in_says_how_to_rebuild() {
+    // before anything is loaded: no --data-dir is needed to get the message
+    fmnist()
+        .args(["train-ae", "--device", "cuda", "--offline"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "built without CUDA support; rebuild it with `cargo install fmnist-cli --features cuda`",
+        ));
+}

@@ -10,8 +10,8 @@ use fmnist_cluster::{ComponentSizes, Covariance};
 use fmnist_io::StratifiedSplit;
 use fmnist_pipeline::results::ClusteringResult;
 use fmnist_pipeline::{
-    ClusterMethod, ClusterSpec, ClusteringRun, FittedPipeline, NamedPipeline, Silent, SplitData,
-    Splits, named,
+    ClusterMethod, ClusterSpec, ClusteringRun, FittedPipeline, NamedPipeline, SplitData, Splits,
+    named,
 };
 
 use crate::commands::fit::study_config;
@@ -164,7 +164,9 @@ pub fn run(args: ClusterArgs) -> Result<()> {
                 pipeline.name
             );
             let config = study_config(args.quick, args.seed, k);
-            FittedPipeline::fit(pipeline, &parts, &config, &StudyProgress::bars_only())?
+            StudyProgress::bars_only().stage("clustering", |progress| {
+                Ok(FittedPipeline::fit(pipeline, &parts, &config, progress)?)
+            })?
         }
         None => args.custom(&parts, k)?,
     };
@@ -214,7 +216,9 @@ impl ClusterArgs {
             features.name(),
             spec.method.describe(),
         );
-        let run = fmnist_pipeline::cluster(parts, &features, &spec, &Silent)?;
+        let run = StudyProgress::bars_only().stage("clustering", |progress| {
+            Ok(fmnist_pipeline::cluster(parts, &features, &spec, progress)?)
+        })?;
         let fitted = FittedPipeline::from_run("custom", &features, &spec, &run, parts);
         Ok((fitted, run))
     }

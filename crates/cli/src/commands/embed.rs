@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use fmnist_core::Staging;
 use fmnist_io::{Dataset, StratifiedSplit};
 use fmnist_pipeline::schema::SchemaTag;
-use fmnist_pipeline::{Silent, SplitData, TRUSTWORTHINESS_K, figures};
+use fmnist_pipeline::{SplitData, TRUSTWORTHINESS_K, figures};
 use nalgebra::DMatrix;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -19,6 +19,7 @@ use crate::feature_args::{FeatureArgs, Features};
 use crate::npy::write_npy;
 use crate::output::print_result;
 use crate::outputs::given;
+use crate::progress::StudyProgress;
 
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
@@ -96,7 +97,9 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         features.name(),
         embedding.n_components
     );
-    let run = embedding.embed_features(&features, &parts.pixels, args.seed, &Silent)?;
+    let run = StudyProgress::bars_only().stage("umap", |progress| {
+        Ok(embedding.embed_features(&features, &parts.pixels, args.seed, progress)?)
+    })?;
     let embedded = &run.embedded;
     // Both outputs are made before either replaces an earlier file.
     let mut staging = Staging::new();

@@ -14,6 +14,7 @@ use super::device::DeviceArg;
 use crate::data_source::DataSourceArgs;
 use crate::npy::write_npy;
 use crate::output::print_json;
+use crate::progress::StudyProgress;
 
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
@@ -73,7 +74,7 @@ pub fn run(args: EncodeArgs) -> Result<()> {
     let indices: Vec<usize> = (0..set.len()).collect();
     let x = set.features(&indices)?;
     let start = Instant::now();
-    let features = model.encode(&x)?;
+    let features = StudyProgress::bars_only().stage("encoding", |_| Ok(model.encode(&x)?))?;
     let seconds = start.elapsed().as_secs_f64();
     write_npy(&args.out, &features).context("saving the features")?;
     eprintln!(

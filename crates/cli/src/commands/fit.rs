@@ -55,8 +55,9 @@ pub fn run(args: FitArgs) -> Result<()> {
         parts.pixels.train.nrows(),
         pipeline.description
     );
-    let (fitted, run) =
-        FittedPipeline::fit(pipeline, &parts, &config, &StudyProgress::bars_only())?;
+    let (fitted, run) = StudyProgress::bars_only().stage("fitting", |progress| {
+        Ok(FittedPipeline::fit(pipeline, &parts, &config, progress)?)
+    })?;
     fitted
         .save(&args.out)
         .with_context(|| format!("saving the model to {}", args.out.display()))?;

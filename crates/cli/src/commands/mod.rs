@@ -2,11 +2,13 @@
 
 pub mod classify;
 pub mod cluster;
+pub mod completions;
 pub mod data;
 pub mod device;
 pub mod embed;
 pub mod encode;
 pub mod fit;
+pub mod man;
 pub mod metrics;
 pub mod pca;
 pub mod pipelines;

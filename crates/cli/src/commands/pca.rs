@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::data_source::DataSourceArgs;
 use crate::output::print_result;
 use crate::outputs::given;
+use crate::progress::StudyProgress;
 
 #[derive(Debug, Args)]
 pub struct PcaArgs {
@@ -75,9 +76,9 @@ pub fn run(args: PcaArgs) -> Result<()> {
     let split = StratifiedSplit::new().split(data.train.labels())?;
     let x = data.train.features(&split.train)?;
     let start = Instant::now();
-    let pca = Pca::params(args.components)
-        .fit(&x)
-        .context("fitting PCA")?;
+    let pca = StudyProgress::bars_only().stage("pca", |_| {
+        Pca::params(args.components).fit(&x).context("fitting PCA")
+    })?;
     let seconds = start.elapsed().as_secs_f64();
     let output = PcaResult {
         schema: SchemaTag,
