@@ -542,6 +542,21 @@ impl FittedGaussianMixture {
         Ok(estep::normalise(&mut w, k))
     }
 
+    /// [`FittedGaussianMixture::predict`] and [`FittedGaussianMixture::score_samples`] of `x`
+    /// from one E-step (for the cost of `score_samples` alone): the most probable component
+    /// and `ln p(x_i)` of every row.
+    ///
+    /// # Errors
+    /// As [`FittedGaussianMixture::predict`].
+    pub fn predict_scored(&self, x: &DMatrix<f32>) -> Result<(Vec<usize>, Vec<f64>)> {
+        let k = self.k();
+        let mut w = self.weighted_log_prob(x, estep::Wanted::Responsibilities)?;
+        // Components left as bounds lie more than 800 below a row's best: never its argmax.
+        let labels = w.chunks_exact(k).map(estep::first_max).collect();
+        let log_likelihood = estep::normalise(&mut w, k);
+        Ok((labels, log_likelihood))
+    }
+
     /// The mean log-likelihood per row of `x`.
     ///
     /// # Errors
