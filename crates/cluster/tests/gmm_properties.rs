@@ -50,6 +50,7 @@ proptest! {
         prop_assert!(scores.iter().all(|s| s.is_finite()));
         let mean = scores.iter().sum::<f64>() / scores.len() as f64;
         prop_assert!((gmm.score(&x).unwrap() - mean).abs() < 1e-9 * mean.abs().max(1.0));
+        prop_assert_eq!(gmm.predict_scored(&x).unwrap(), (labels, scores));
     }
 
     #[test]

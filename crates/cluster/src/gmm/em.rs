@@ -5,7 +5,7 @@
 use super::ComponentSizes;
 use super::balance::balance;
 use super::components::Components;
-use super::estep::{mean, normalise, weighted_log_prob};
+use super::estep::{Wanted, mean, normalise, weighted_log_prob};
 use super::rows::Rows64;
 use crate::error::{ClusterError, Result};
 
@@ -72,7 +72,7 @@ fn iterate(x: &Rows64, start: Components, s: Settings, balanced: bool) -> Result
     for _ in 0..s.max_iter {
         n_iter += 1;
         let previous = lower_bound;
-        weighted_log_prob(x, &components, &mut resp);
+        weighted_log_prob(x, &components, Wanted::Responsibilities, &mut resp);
         lower_bound = mean(&if balanced {
             balance(&mut resp, k, &mut potentials).map_err(|e| {
                 ClusterError::UnreachableEqualSizes {

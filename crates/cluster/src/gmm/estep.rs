@@ -21,8 +21,21 @@ use super::components::Components;
 use super::rows::{F32_FROM_FEATURES, Rows64, Scalar};
 use crate::linalg::CHUNK;
 
-/// `out[i * k + j] = ln w_j + ln N(x_i | μ_j, Σ_j)` for every row of `x`.
-pub(crate) fn weighted_log_prob(x: &Rows64, c: &Components, out: &mut [f64]) {
+/// What the caller of [`weighted_log_prob`] takes from it, which decides how far full
+/// covariances may be pruned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wanted {
+    /// Responsibilities and log-likelihoods: every log-density that can move them by a bit
+    /// of an `f64` is exact (those more than [`NEGLIGIBLE`] below a row's best stay bounds).
+    Responsibilities,
+    /// Each row's most likely component only: log-densities that cannot exceed the row's
+    /// best stay bounds (below it), so the argmax is that of the exact values, ties included.
+    Labels,
+}
+
+/// `out[i * k + j] = ln w_j + ln N(x_i | μ_j, Σ_j)` for every row of `x`, exact where `wanted`
+/// needs it; elsewhere (full covariances only) an upper bound that `wanted` cannot see.
+pub(crate) fn weighted_log_prob(x: &Rows64, c: &Components, wanted: Wanted, out: &mut [f64]) {
     let (d, k) = (x.d, c.k());
     debug_assert_eq!(out.len(), x.n * k);
     // −½ d ln 2π + ln det U_j + ln w_j, the part that does not depend on the sample.
@@ -31,9 +44,13 @@ pub(crate) fn weighted_log_prob(x: &Rows64, c: &Components, out: &mut [f64]) {
             -0.5 * d as f64 * (2.0 * PI).ln() + c.log_det_precision_cholesky(j) + c.weights[j].ln()
         })
         .collect();
+    let margin = match wanted {
+        Wanted::Responsibilities => NEGLIGIBLE,
+        Wanted::Labels => 0.0,
+    };
     match c.kind {
-        Covariance::Full if d >= F32_FROM_FEATURES => full::<f32>(x, c, &constants, out),
-        Covariance::Full => full::<f64>(x, c, &constants, out),
+        Covariance::Full if d >= F32_FROM_FEATURES => full::<f32>(x, c, &constants, margin, out),
+        Covariance::Full => full::<f64>(x, c, &constants, margin, out),
         Covariance::Tied => tied(x, c, &constants, out),
         Covariance::Diag | Covariance::Spherical => diagonal(x, c, &constants, out),
     }
@@ -125,8 +142,8 @@ fn diagonal(x: &Rows64, c: &Components, constants: &[f64], out: &mut [f64]) {
 /// the full computation gives.
 const NEGLIGIBLE: f64 = 800.0;
 
-/// Full covariances: `out[i * k + j] = constants[j] − ½ ‖(x_i − μ_j) U_j‖²`, where it can
-/// matter. Per chunk of rows and component, the rows are centred on `μ_j` in `f64` and rounded
+/// Full covariances: `out[i * k + j] = constants[j] − ½ ‖(x_i − μ_j) U_j‖²`, where it comes
+/// within `margin` of the row's best. Per chunk of rows and component, the rows are centred on `μ_j` in `f64` and rounded
 /// to `T`, multiplied by the triangular factor `U_j` in `T` (GEMMs), and the squared norms are
 /// summed in `f64`.
 ///
@@ -134,10 +151,12 @@ const NEGLIGIBLE: f64 = 800.0;
 /// `(x − μ_j) U_j` cost a quarter of the product and their squared norm is a lower bound of the
 /// Mahalanobis term. Pass 1 takes that bound for every component; pass 2 completes the
 /// component with the highest bound of every row, then only the components whose bound comes
-/// within [`NEGLIGIBLE`] of that row's best log-density. The others keep their bound: their
-/// responsibility is 0 either way. With nearly hard responsibilities (784 pixels) this skips
+/// within `margin` of that row's best log-density. The others keep their bound: with
+/// [`NEGLIGIBLE`] their responsibility is 0 either way; with 0 they cannot be the argmax (the
+/// completed value is the same partial norm plus a non-negative rest, so never above its
+/// bound). With nearly hard responsibilities (784 pixels) this skips
 /// most of three quarters of the work.
-fn full<T: Scalar>(x: &Rows64, c: &Components, constants: &[f64], out: &mut [f64]) {
+fn full<T: Scalar>(x: &Rows64, c: &Components, constants: &[f64], margin: f64, out: &mut [f64]) {
     let (d, k) = (x.d, c.k());
     let full = Full {
         c,
@@ -168,7 +187,7 @@ fn full<T: Scalar>(x: &Rows64, c: &Components, constants: &[f64], out: &mut [f64
                         } else {
                             // The bound, loosened by 1e-4 for the rounding of the partial norm.
                             let bound = constants[j] - 0.5 * (1.0 - 1e-4) * partial[i * k + j];
-                            best[i] != j && bound >= out[i * k + best[i]] - NEGLIGIBLE
+                            best[i] != j && bound >= out[i * k + best[i]] - margin
                         }
                     }));
                     if !selected.is_empty() {
@@ -401,7 +420,7 @@ mod tests {
         for (d, tolerance) in [(12, 1e-9), (140, 1e-4)] {
             let (x, c) = mixture(d, 4, 300, 40.0);
             let mut ours = vec![0.0; x.n * c.k()];
-            weighted_log_prob(&x, &c, &mut ours);
+            weighted_log_prob(&x, &c, Wanted::Responsibilities, &mut ours);
             let mut expected = direct(&x, &c);
             let ours_norm = normalise(&mut ours, c.k());
             let expected_norm = normalise(&mut expected, c.k());
@@ -419,6 +438,24 @@ mod tests {
             }
             assert!(
                 expected.iter().filter(|&&r| r == 0.0).count() > x.n,
+                "d {d}: pruning untested"
+            );
+        }
+    }
+
+    #[test]
+    fn labels_only_pruning_keeps_the_exact_argmax() {
+        // Means close enough that many rows have several plausible components.
+        for d in [12, 140] {
+            let (x, c) = mixture(d, 5, 400, 1.5);
+            let mut bounds = vec![0.0; x.n * c.k()];
+            weighted_log_prob(&x, &c, Wanted::Labels, &mut bounds);
+            let exact = direct(&x, &c);
+            let ours: Vec<usize> = bounds.chunks_exact(c.k()).map(first_max).collect();
+            let expected: Vec<usize> = exact.chunks_exact(c.k()).map(first_max).collect();
+            assert_eq!(ours, expected, "d {d}");
+            assert!(
+                bounds.iter().zip(&exact).any(|(b, e)| (b - e).abs() > 1.0),
                 "d {d}: pruning untested"
             );
         }

@@ -496,13 +496,14 @@ impl FittedGaussianMixture {
         self.components.n_parameters()
     }
 
-    /// `ln w_j + ln N(x_i | μ_j, Σ_j)`, `samples x k`, row-major.
-    fn weighted_log_prob(&self, x: &DMatrix<f32>) -> Result<Vec<f64>> {
+    /// `ln w_j + ln N(x_i | μ_j, Σ_j)`, `samples x k`, row-major, exact where `wanted` needs
+    /// it.
+    fn weighted_log_prob(&self, x: &DMatrix<f32>, wanted: estep::Wanted) -> Result<Vec<f64>> {
         check_features(x, self.n_features())?;
         check_matrix(x)?;
         let rows = Rows64::from_matrix(x, &self.offset);
         let mut out = vec![0.0; rows.n * self.k()];
-        estep::weighted_log_prob(&rows, &self.components, &mut out);
+        estep::weighted_log_prob(&rows, &self.components, wanted, &mut out);
         Ok(out)
     }
 
@@ -513,7 +514,7 @@ impl FittedGaussianMixture {
     pub fn predict(&self, x: &DMatrix<f32>) -> Result<Vec<usize>> {
         let k = self.k();
         Ok(self
-            .weighted_log_prob(x)?
+            .weighted_log_prob(x, estep::Wanted::Labels)?
             .chunks_exact(k)
             .map(estep::first_max)
             .collect())
@@ -526,7 +527,7 @@ impl FittedGaussianMixture {
     /// As [`FittedGaussianMixture::predict`].
     pub fn predict_proba(&self, x: &DMatrix<f32>) -> Result<DMatrix<f64>> {
         let k = self.k();
-        let mut w = self.weighted_log_prob(x)?;
+        let mut w = self.weighted_log_prob(x, estep::Wanted::Responsibilities)?;
         estep::normalise(&mut w, k);
         Ok(DMatrix::from_row_slice(x.nrows(), k, &w))
     }
@@ -537,8 +538,23 @@ impl FittedGaussianMixture {
     /// As [`FittedGaussianMixture::predict`].
     pub fn score_samples(&self, x: &DMatrix<f32>) -> Result<Vec<f64>> {
         let k = self.k();
-        let mut w = self.weighted_log_prob(x)?;
+        let mut w = self.weighted_log_prob(x, estep::Wanted::Responsibilities)?;
         Ok(estep::normalise(&mut w, k))
+    }
+
+    /// [`FittedGaussianMixture::predict`] and [`FittedGaussianMixture::score_samples`] of `x`
+    /// from one E-step (for the cost of `score_samples` alone): the most probable component
+    /// and `ln p(x_i)` of every row.
+    ///
+    /// # Errors
+    /// As [`FittedGaussianMixture::predict`].
+    pub fn predict_scored(&self, x: &DMatrix<f32>) -> Result<(Vec<usize>, Vec<f64>)> {
+        let k = self.k();
+        let mut w = self.weighted_log_prob(x, estep::Wanted::Responsibilities)?;
+        // Components left as bounds lie more than 800 below a row's best: never its argmax.
+        let labels = w.chunks_exact(k).map(estep::first_max).collect();
+        let log_likelihood = estep::normalise(&mut w, k);
+        Ok((labels, log_likelihood))
     }
 
     /// The mean log-likelihood per row of `x`.
