@@ -216,13 +216,7 @@ impl FittedClusterer {
     /// # Errors
     /// As [`FittedClusterer::predict`].
     pub fn predict_splits(&self, x: &Splits) -> Result<Splits<Vec<u32>>> {
-        x.map(|part| {
-            Ok(self
-                .predict(part)?
-                .into_iter()
-                .map(|label| label as u32)
-                .collect())
-        })
+        x.map(|part| Ok(as_u32(self.predict(part)?)))
     }
 
     /// Iterations of the winning run.
@@ -294,7 +288,12 @@ pub fn cluster(
     let (fitted_features, x) = features.fit(&data.pixels, clusterer.seed, progress)?;
     let fitted = clusterer.fit(&x.train)?;
     let seconds = started.elapsed().as_secs_f64();
-    let clusters = fitted.predict_splits(&x)?;
+    let (train_clusters, fit) = diagnostics(clusterer, &fitted, &x.train)?;
+    let clusters = Splits {
+        train: train_clusters,
+        validation: as_u32(fitted.predict(&x.validation)?),
+        test: as_u32(fitted.predict(&x.test)?),
+    };
     let result = ClusteringResult {
         method: clusterer.method.name().to_string(),
         features: features.name().to_string(),
@@ -302,7 +301,7 @@ pub fn cluster(
         n_clusters: clusterer.k,
         seed: clusterer.seed,
         scores: SplitScores::compute(&data.labels, &clusters)?,
-        fit: diagnostics(clusterer, &fitted, &x.train)?,
+        fit,
         seconds,
     };
     Ok(ClusteringRun {
@@ -313,14 +312,14 @@ pub fn cluster(
     })
 }
 
-/// How the fit of `fitted` (by `spec`, to `train`) went: K-Means' inertia, or the mixture's
-/// covariance, component sizes and its log-likelihood and BIC on `train`; iterations and
-/// convergence for both.
+/// The clusters of `train` and how the fit of `fitted` (by `spec`, to `train`) went:
+/// K-Means' inertia, or the mixture's covariance, component sizes and its log-likelihood and
+/// BIC on `train` (from the same E-step as its clusters); iterations and convergence for both.
 fn diagnostics(
     spec: &ClusterSpec,
     fitted: &FittedClusterer,
     train: &DMatrix<f32>,
-) -> Result<FitDiagnostics> {
+) -> Result<(Vec<u32>, FitDiagnostics)> {
     let sizes = match spec.method {
         ClusterMethod::GaussianMixture { sizes, .. } => Some(sizes.name().to_string()),
         ClusterMethod::KMeans => None,
@@ -334,16 +333,27 @@ fn diagnostics(
         n_iter: fitted.n_iter(),
         converged: fitted.converged(),
     };
-    match fitted {
-        FittedClusterer::KMeans(km) => diagnostics.inertia = Some(km.inertia()),
+    let clusters = match fitted {
+        FittedClusterer::KMeans(km) => {
+            diagnostics.inertia = Some(km.inertia());
+            km.predict(train)?
+        }
         FittedClusterer::GaussianMixture(gmm) => {
+            let (clusters, log_likelihoods) = gmm.predict_scored(train)?;
+            let score = FittedGaussianMixture::mean_score(&log_likelihoods);
             diagnostics.component_sizes = sizes;
             diagnostics.covariance_type = Some(gmm.covariance_type().name().to_string());
-            diagnostics.log_likelihood = Some(gmm.score(train)?);
-            diagnostics.bic = Some(gmm.bic(train)?);
+            diagnostics.log_likelihood = Some(score);
+            diagnostics.bic = Some(gmm.bic_of_score(score, train.nrows()));
+            clusters
         }
-    }
-    Ok(diagnostics)
+    };
+    Ok((as_u32(clusters), diagnostics))
+}
+
+/// Cluster labels as the `u32` the results hold.
+fn as_u32(labels: Vec<usize>) -> Vec<u32> {
+    labels.into_iter().map(|label| label as u32).collect()
 }
 
 #[cfg(test)]

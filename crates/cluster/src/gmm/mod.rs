@@ -562,7 +562,13 @@ impl FittedGaussianMixture {
     /// # Errors
     /// As [`FittedGaussianMixture::predict`].
     pub fn score(&self, x: &DMatrix<f32>) -> Result<f64> {
-        Ok(estep::mean(&self.score_samples(x)?))
+        Ok(Self::mean_score(&self.score_samples(x)?))
+    }
+
+    /// The mean of per-row log-likelihoods (from [`FittedGaussianMixture::predict_scored`],
+    /// say), summed in the order [`FittedGaussianMixture::score`] sums them.
+    pub fn mean_score(samples: &[f64]) -> f64 {
+        estep::mean(samples)
     }
 
     /// Bayesian information criterion on `x`: `−2 · n · score + parameters · ln n` (lower is
@@ -571,8 +577,14 @@ impl FittedGaussianMixture {
     /// # Errors
     /// As [`FittedGaussianMixture::predict`].
     pub fn bic(&self, x: &DMatrix<f32>) -> Result<f64> {
-        let n = x.nrows() as f64;
-        Ok(-2.0 * self.score(x)? * n + self.n_parameters() as f64 * n.ln())
+        Ok(self.bic_of_score(self.score(x)?, x.nrows()))
+    }
+
+    /// [`FittedGaussianMixture::bic`] of `n` rows whose [`score`](FittedGaussianMixture::score)
+    /// is already known (from [`FittedGaussianMixture::predict_scored`], say).
+    pub fn bic_of_score(&self, score: f64, n: usize) -> f64 {
+        let n = n as f64;
+        -2.0 * score * n + self.n_parameters() as f64 * n.ln()
     }
 
     /// Akaike information criterion on `x`: `−2 · n · score + 2 · parameters` (lower is
