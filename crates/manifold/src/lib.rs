@@ -40,7 +40,9 @@
 
 mod ab;
 mod cells;
+mod descent;
 mod error;
+mod forest;
 mod graph;
 mod init;
 mod knn;

@@ -229,7 +229,7 @@ impl Umap {
         let n = x.nrows();
         let dim = self.n_components;
         let (points, shift) = Points::new(x, self.metric, None);
-        let index = Index::new(&points, self.neighbor_search);
+        let index = Index::new(&points, self.neighbor_search, self.seed);
         let neighbors = index.search(&points, &points, self.n_neighbors, self.metric, true);
         progress(&Progress::Neighbors);
         let (graph, _, _) =
@@ -471,7 +471,7 @@ impl FittedUmap {
         let index = self
             .index
             .0
-            .get_or_init(|| Index::new(&self.points, p.neighbor_search));
+            .get_or_init(|| Index::new(&self.points, p.neighbor_search, p.seed));
         let neighbors = index.search(&queries, &self.points, p.n_neighbors, p.metric, false);
         let (sigmas, rhos) = smooth_knn_dist(&neighbors, (p.local_connectivity - 1.0).max(0.0));
         let graph = FuzzyGraph::from_rows(memberships(&neighbors, &sigmas, &rhos, true));
