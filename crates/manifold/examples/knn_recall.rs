@@ -39,18 +39,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (found, start.elapsed().as_secs_f64())
     };
     println!("{rows} x {} features, k {k}", x.ncols());
-    let cache = format!("/tmp/nnd-exact-{rows}-{k}-{}", x.ncols());
-    let exact = if let Ok(bytes) = std::fs::read(&cache) {
-        let idx: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
-        let n = idx.len();
-        fmnist_manifold::Neighbors::new(k, idx, vec![0.0; n])?
-    } else {
-        let (exact, seconds) = timed(NeighborSearch::Exact);
-        let exact = exact?;
-        println!("Exact: {seconds:.2} s");
-        std::fs::write(&cache, exact.indices().iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>())?;
-        exact
-    };
+    let (exact, seconds) = timed(NeighborSearch::Exact);
+    let exact = exact?;
+    println!("Exact: {seconds:.2} s");
     for name in searches.split(',') {
         let how = match name {
             "descent" => NeighborSearch::Descent,
