@@ -1,19 +1,22 @@
-//! Exact against projected neighbour search on the raw pixels of the study's training split of
-//! the full Fashion-MNIST (`cargo xtask download` first): the time of each and the recall of
-//! the projected one, for the crate README.
+//! Exact against approximate neighbour searches on the study's training split of the full
+//! Fashion-MNIST (`cargo xtask download` first): the time of each and the recall of the
+//! approximate ones, for the crate README.
 //!
 //! ```text
-//! cargo run --release -p fmnist-manifold --example knn_recall -- [ROWS] [K] [DIMS] [OVERSAMPLE]
+//! cargo run --release -p fmnist-manifold --example knn_recall -- [ROWS] [K] [FEATURES] [SEARCHES]
 //! ```
 //!
 //! Takes the first `ROWS` (default all 48,000) images of the training split (784 pixels in
-//! [0, 1]) and finds each one's `K` (default 15) nearest neighbours twice: exactly, and by
-//! [`NeighborSearch::Projected`] with `DIMS` (default 64) directions and `OVERSAMPLE`
-//! (default 4). Recall is the share of the exact neighbours (the point itself excluded) that
-//! the projected search finds.
+//! [0, 1]; with `FEATURES` other than 0 or 784, their leading `FEATURES` principal components,
+//! to find where the exact search stops paying) and finds each one's `K` (default 15) nearest
+//! neighbours exactly and by the approximate searches named in `SEARCHES` (default
+//! `descent,projected`: NN-descent with seed 0, and the projected search with 64 directions
+//! and oversampling 4). Recall is the share of the exact neighbours (the point itself
+//! excluded) that an approximate search finds.
 
 use std::time::Instant;
 
+use fmnist_decomp::Pca;
 use fmnist_io::{Locator, StratifiedSplit};
 use fmnist_manifold::{Metric, NeighborSearch, nearest_neighbors_by};
 
@@ -24,22 +27,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let split = StratifiedSplit::new().split(data.train.labels())?;
     let rows = arg(0, split.train.len())?.min(split.train.len());
     let k = arg(1, 15)?;
-    let projected = NeighborSearch::Projected {
-        dims: arg(2, 64)?,
-        oversample: arg(3, 4)?,
-    };
-    let x = data.train.features(&split.train[..rows])?;
+    let features = arg(2, 0)?;
+    let searches = args.get(3).map_or("descent,projected", String::as_str);
+    let mut x = data.train.features(&split.train[..rows])?;
+    if features != 0 && features < x.ncols() {
+        x = Pca::params(features).fit(&x)?.transform(&x)?;
+    }
     let timed = |how: NeighborSearch| {
         let start = Instant::now();
-        let found = nearest_neighbors_by(&x, k, Metric::Euclidean, how);
+        let found = nearest_neighbors_by(&x, k, Metric::Euclidean, how, 0);
         (found, start.elapsed().as_secs_f64())
     };
-    let (exact, exact_seconds) = timed(NeighborSearch::Exact);
-    let (approximate, approximate_seconds) = timed(projected);
-    let recall = approximate?.recall(&exact?)?;
-    println!("{rows} x {} pixels, k {k}", x.ncols());
-    println!("exact: {exact_seconds:.2} s");
-    println!("{projected:?}: {approximate_seconds:.2} s");
-    println!("recall: {recall:.4}");
+    println!("{rows} x {} features, k {k}", x.ncols());
+    let (exact, seconds) = timed(NeighborSearch::Exact);
+    let exact = exact?;
+    println!("Exact: {seconds:.2} s");
+    for name in searches.split(',') {
+        let how = match name {
+            "descent" => NeighborSearch::Descent,
+            "projected" => NeighborSearch::Projected {
+                dims: 64,
+                oversample: 4,
+            },
+            other => return Err(format!("unknown search {other:?}").into()),
+        };
+        let (found, seconds) = timed(how);
+        let recall = found?.recall(&exact)?;
+        println!("{how:?}: {seconds:.2} s, recall {recall:.4}");
+    }
     Ok(())
 }

@@ -42,6 +42,12 @@ pub(crate) mod stream {
     pub const SMALL_COMPONENT: u64 = 4;
     pub const LAYOUT: u64 = 5;
     pub const TRANSFORM: u64 = 6;
+    pub const DESCENT_FILL: u64 = 7;
+    pub const SKETCH: u64 = 8;
+    /// Plus the tree's number.
+    pub const FOREST: u64 = 1 << 32;
+    /// Plus the iteration's number.
+    pub const DESCENT: u64 = 2 << 32;
 }
 
 /// Largest Krylov basis of the eigensolver (unless 2·wanted + 1 is larger). Each step

@@ -144,7 +144,10 @@ impl Layout<'_> {
 }
 
 /// One epoch of the head vertices from `first` on, at `coords`, with their edges' schedule.
-#[multiversion(targets("x86_64+avx2+fma"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma",
+    "x86_64+avx2+fma"
+))]
 fn run_block(ctx: &Epoch, first: usize, coords: &mut [f32], schedule: &mut [Schedule]) {
     let layout = ctx.layout;
     let dim = layout.dim;

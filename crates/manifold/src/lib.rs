@@ -6,9 +6,9 @@
 //! [`fmnist_core::Fit`] and [`fmnist_core::Transform`] are implemented too), errors instead
 //! of panics (bad data as [`ManifoldError::Input`]).
 //!
-//! The steps: the k nearest neighbours, exact by blocked matrix products or, above 256
-//! features, approximate by a search in 64 principal directions re-ranked exactly
-//! ([`nearest_neighbors_by`], [`NeighborSearch`]); the fuzzy simplicial set — per-point ρ and σ
+//! The steps: the k nearest neighbours, exact by blocked matrix products or, above 128
+//! features, approximate by NN-descent (or, when asked, by a search in 64 principal
+//! directions re-ranked exactly) ([`nearest_neighbors_by`], [`NeighborSearch`]); the fuzzy simplicial set — per-point ρ and σ
 //! ([`smooth_knn_dist`]), memberships, fuzzy union ([`fuzzy_simplicial_set`]); the curve
 //! parameters `a`, `b` ([`find_ab_params`]); a spectral (or PCA, or random) start; the
 //! stochastic layout optimisation with negative sampling. Work runs in the current rayon
@@ -40,7 +40,9 @@
 
 mod ab;
 mod cells;
+mod descent;
 mod error;
+mod forest;
 mod graph;
 mod init;
 mod knn;

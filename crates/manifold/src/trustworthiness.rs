@@ -44,6 +44,7 @@ pub fn trustworthiness(x: &DMatrix<f32>, embedding: &DMatrix<f32>, k: usize) -> 
         Metric::Euclidean,
         true,
         NeighborSearch::Exact,
+        0,
     );
     let (points, _) = Points::new(x, Metric::Euclidean, None);
     let d = points.d;

@@ -50,7 +50,7 @@ pub enum Progress {
 /// `n_components` 2, `n_epochs` 200 above 10,000 samples and 500 otherwise,
 /// `negative_sample_rate` 5, `learning_rate` 1, `repulsion_strength` 1, `local_connectivity`
 /// 1, `set_op_mix_ratio` 1, Euclidean metric, spectral initialisation, seed 0; neighbours
-/// searched by [`NeighborSearch::Auto`] (exact up to 256 features).
+/// searched by [`NeighborSearch::Auto`] (exact up to 128 features, NN-descent above).
 ///
 /// ```
 /// use fmnist_manifold::Umap;
@@ -177,7 +177,7 @@ impl Umap {
     }
 
     /// How the neighbours are found, in `fit` and `transform` (default
-    /// [`NeighborSearch::Auto`]: exact up to 256 features, approximate above).
+    /// [`NeighborSearch::Auto`]: exact up to 128 features, NN-descent above).
     pub fn neighbor_search(mut self, how: NeighborSearch) -> Self {
         self.neighbor_search = how;
         self
@@ -229,7 +229,7 @@ impl Umap {
         let n = x.nrows();
         let dim = self.n_components;
         let (points, shift) = Points::new(x, self.metric, None);
-        let index = Index::new(&points, self.neighbor_search);
+        let index = Index::new(&points, self.neighbor_search, self.seed);
         let neighbors = index.search(&points, &points, self.n_neighbors, self.metric, true);
         progress(&Progress::Neighbors);
         let (graph, _, _) =
@@ -471,7 +471,7 @@ impl FittedUmap {
         let index = self
             .index
             .0
-            .get_or_init(|| Index::new(&self.points, p.neighbor_search));
+            .get_or_init(|| Index::new(&self.points, p.neighbor_search, p.seed));
         let neighbors = index.search(&queries, &self.points, p.n_neighbors, p.metric, false);
         let (sigmas, rhos) = smooth_knn_dist(&neighbors, (p.local_connectivity - 1.0).max(0.0));
         let graph = FuzzyGraph::from_rows(memberships(&neighbors, &sigmas, &rhos, true));

@@ -1,5 +1,6 @@
 //! The projected (approximate) neighbour search: recall on real images, determinism, the
-//! exact limit, bad parameters, and models saved before the option existed.
+//! exact limit, bad parameters, and models saved before the option existed; which search
+//! `Auto` picks.
 
 use fmnist_io::fixtures;
 use fmnist_manifold::{
@@ -16,17 +17,20 @@ fn images() -> DMatrix<f32> {
 }
 
 #[test]
-fn auto_search_of_images_is_projected_and_finds_nearly_every_neighbour() {
+fn projected_search_of_images_finds_nearly_every_neighbour() {
     let x = images();
     assert_eq!(
         NeighborSearch::Auto.resolve(x.ncols()),
-        NeighborSearch::Projected {
-            dims: 64,
-            oversample: 4
-        }
+        NeighborSearch::Descent
     );
+    assert_eq!(NeighborSearch::Auto.resolve(129), NeighborSearch::Descent);
+    assert_eq!(NeighborSearch::Auto.resolve(128), NeighborSearch::Exact);
     let exact = nearest_neighbors(&x, 15, Metric::Euclidean).unwrap();
-    let projected = nearest_neighbors_by(&x, 15, Metric::Euclidean, NeighborSearch::Auto).unwrap();
+    let how = NeighborSearch::Projected {
+        dims: 64,
+        oversample: 4,
+    };
+    let projected = nearest_neighbors_by(&x, 15, Metric::Euclidean, how, 0).unwrap();
     let r = projected.recall(&exact).unwrap();
     assert!(r >= 0.95, "recall {r}");
     // Every listed distance is the true one, and each row is sorted.
@@ -48,7 +52,7 @@ fn auto_search_of_images_is_projected_and_finds_nearly_every_neighbour() {
         dims: 4,
         oversample: 1,
     };
-    let coarse = nearest_neighbors_by(&x, 15, Metric::Euclidean, coarse).unwrap();
+    let coarse = nearest_neighbors_by(&x, 15, Metric::Euclidean, coarse, 0).unwrap();
     assert!(coarse.recall(&exact).unwrap() < r);
     // Lists of another shape are not compared.
     let fewer = nearest_neighbors(&x, 10, Metric::Euclidean).unwrap();
@@ -71,7 +75,7 @@ fn projected_search_is_the_same_on_any_thread_count() {
             .num_threads(threads)
             .build()
             .unwrap()
-            .install(|| nearest_neighbors_by(&x, 10, Metric::Cosine, how).unwrap())
+            .install(|| nearest_neighbors_by(&x, 10, Metric::Cosine, how, 0).unwrap())
     };
     assert_eq!(run(1), run(3));
 }
@@ -85,7 +89,7 @@ fn as_many_directions_as_features_is_the_exact_search() {
     };
     assert_eq!(how.resolve(5), NeighborSearch::Exact);
     assert_eq!(
-        nearest_neighbors_by(&x, 6, Metric::Euclidean, how).unwrap(),
+        nearest_neighbors_by(&x, 6, Metric::Euclidean, how, 0).unwrap(),
         nearest_neighbors(&x, 6, Metric::Euclidean).unwrap()
     );
 }
@@ -101,7 +105,7 @@ fn fewer_points_than_directions_are_searched_in_as_many_directions_as_points() {
         dims: 64,
         oversample: 8,
     };
-    let projected = nearest_neighbors_by(&x, 4, Metric::Euclidean, how).unwrap();
+    let projected = nearest_neighbors_by(&x, 4, Metric::Euclidean, how, 0).unwrap();
     let exact = nearest_neighbors(&x, 4, Metric::Euclidean).unwrap();
     assert_eq!(projected, exact);
     let model = Umap::params()
@@ -122,7 +126,7 @@ fn a_projection_without_directions_or_candidates_is_an_error() {
     for (dims, oversample) in [(0, 4), (64, 0)] {
         let how = NeighborSearch::Projected { dims, oversample };
         assert!(matches!(
-            nearest_neighbors_by(&x, 5, Metric::Euclidean, how),
+            nearest_neighbors_by(&x, 5, Metric::Euclidean, how, 0),
             Err(ManifoldError::InvalidParameter(_))
         ));
         assert!(matches!(
