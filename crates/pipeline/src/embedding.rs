@@ -42,7 +42,7 @@ pub struct EmbeddingConfig {
     /// Layout epochs (default `None`: umap-learn's rule, 200 above 10,000 points, else 500).
     pub n_epochs: Option<usize>,
     /// Search the neighbour graph exactly whatever the feature count (default `false`: exact
-    /// up to 256 features, projected and re-ranked above, as [`NeighborSearch::Auto`]).
+    /// up to 128 features, NN-descent above, as [`NeighborSearch::Auto`]).
     pub exact_neighbors: bool,
 }
 
