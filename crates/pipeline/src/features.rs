@@ -219,7 +219,7 @@ enum Step {
     Pca(FittedPca),
     Patches(FittedPatchPca),
     Encode(#[serde(with = "encoder_state")] Arc<Autoencoder>),
-    Umap(FittedUmap),
+    Umap(Box<FittedUmap>),
 }
 
 /// An autoencoder in a saved pipeline: its architecture, history and weights as values (the
@@ -307,7 +307,7 @@ impl FittedFeatures {
     /// The fitted UMAP embedding, if the features end in one.
     pub fn umap(&self) -> Option<&FittedUmap> {
         self.steps.iter().find_map(|step| match step {
-            Step::Umap(umap) => Some(umap),
+            Step::Umap(umap) => Some(umap.as_ref()),
             _ => None,
         })
     }
@@ -338,7 +338,7 @@ impl FittedFeatures {
         progress: &dyn Progress,
     ) -> Result<(Self, Splits)> {
         let (umap, embedded) = embedding.embed_splits(seed, features, progress)?;
-        self.steps.push(Step::Umap(umap));
+        self.steps.push(Step::Umap(Box::new(umap)));
         Ok((self, embedded))
     }
 }
