@@ -12,10 +12,11 @@ mod output;
 mod outputs;
 mod progress;
 mod text;
+mod version;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Unsupervised clustering of Fashion-MNIST: data, metrics and every stage of the study.
 ///
@@ -75,7 +76,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `--version` (the long form) also names the compiler, the CPU and the chosen kernels.
+    let long_version: &'static str = Box::leak(version::long_version().into_boxed_str());
+    let matches = Cli::command().long_version(long_version).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let result = match cli.command {
         Command::Data(command) => commands::data::run(command),
         Command::Classify(args) => commands::classify::run(args),
