@@ -75,8 +75,7 @@ fn forests_are_those_of_the_recorded_implementation() {
     let (small_x, small_y) = images(false);
     let (large_x, large_y) = images(true);
     let record = std::env::var_os("RECORD").is_some();
-    for ((name, params), &(recorded_name, small, large)) in configurations().iter().zip(&RECORDED)
-    {
+    for ((name, params), &(recorded_name, small, large)) in configurations().iter().zip(&RECORDED) {
         assert_eq!(*name, recorded_name);
         let got = (
             digest(params, &small_x, &small_y),
