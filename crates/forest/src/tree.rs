@@ -309,12 +309,34 @@ impl LeftSide {
         moved
     }
 
-    /// [`proxy_improvement`] of the side against the node's `total` (summing to `weighted`).
+    /// [`proxy_improvement`] of the side against the node's `total` (summing to `weighted`) if
+    /// it beats the proxy `best` (any proxy beats `None`). The integer form first tells most
+    /// losers without a division ([`cannot_beat`]).
     #[inline]
-    fn proxy<const COUNTS: bool>(&self, criterion: Criterion, total: &[f64], weighted: f64) -> f64 {
-        if !COUNTS {
-            return proxy_improvement(criterion, &self.weighted, total, weighted);
-        }
+    fn proxy_if_better<const COUNTS: bool>(
+        &self,
+        criterion: Criterion,
+        total: &[f64],
+        weighted: f64,
+        best: Option<f64>,
+    ) -> Option<f64> {
+        let proxy = if COUNTS {
+            let (sq_left, sq_right, w_left) = self.sums_of_squares();
+            let (sq_left, sq_right, w_left) = (sq_left as f64, sq_right as f64, w_left as f64);
+            let w_right = weighted - w_left;
+            if best.is_some_and(|b| cannot_beat(sq_left, sq_right, w_left, w_right, b)) {
+                return None;
+            }
+            gini_proxy(sq_left, sq_right, w_left, w_right)
+        } else {
+            proxy_improvement(criterion, &self.weighted, total, weighted)
+        };
+        best.is_none_or(|b| proxy > b).then_some(proxy)
+    }
+
+    /// The integer form's sums of squared counts, left and right, and its total count.
+    #[inline]
+    fn sums_of_squares(&self) -> (u64, u64, u64) {
         let (mut sq_left, mut sq_right, mut w_left) = (0u64, 0u64, 0u64);
         for (&l, &t) in self.counts.iter().zip(&self.total_counts) {
             let r = u64::from(t - l);
@@ -323,8 +345,7 @@ impl LeftSide {
             sq_right += r * r;
             w_left += l;
         }
-        let w_left = w_left as f64;
-        gini_proxy(sq_left as f64, sq_right as f64, w_left, weighted - w_left)
+        (sq_left, sq_right, w_left)
     }
 
     /// Writes the side's weighted class totals to `out`.
@@ -795,8 +816,11 @@ impl Searcher<'_> {
                 if left_count < min_leaf || count - left_count < min_leaf {
                     continue;
                 }
-                let proxy = left.proxy::<COUNTS>(self.limits.criterion, total, weighted);
-                if best.is_none_or(|b| proxy > b.proxy) {
+                let best_proxy = best.map(|b| b.proxy);
+                let criterion = self.limits.criterion;
+                if let Some(proxy) =
+                    left.proxy_if_better::<COUNTS>(criterion, total, weighted, best_proxy)
+                {
                     *best = Some(Best {
                         proxy,
                         feature,
@@ -912,6 +936,22 @@ fn gini_proxy(sq_left: f64, sq_right: f64, w_left: f64, w_right: f64) -> f64 {
     -w_right * (1.0 - sq_right / (w_right * w_right)) - w_left * (1.0 - sq_left / (w_left * w_left))
 }
 
+/// Whether the Gini proxy of a split (as [`gini_proxy`] computes it from integer sums of
+/// squares and weights, both weights positive) is certainly at most `best`, told without a
+/// division.
+///
+/// The proxy is `sq_left / w_left + sq_right / w_right - (w_left + w_right)`; multiplied by
+/// `w_left * w_right > 0`, "proxy < best - margin" needs products only. The margin, `2^-30`
+/// of the node's weight, is far above the rounding of either side (a few units of `2^-53`
+/// relative to that weight): a split told a loser here would lose the exact comparison as
+/// well, so the trees stay the same.
+#[inline]
+fn cannot_beat(sq_left: f64, sq_right: f64, w_left: f64, w_right: f64, best: f64) -> bool {
+    let weighted = w_left + w_right;
+    let margin = weighted * (1.0 / (1u64 << 30) as f64);
+    sq_left * w_right + sq_right * w_left < (best + weighted - margin) * (w_left * w_right)
+}
+
 /// scikit-learn's `proxy_impurity_improvement`: `-w_right * impurity_right - w_left *
 /// impurity_left`, larger is better.
 #[inline]
@@ -952,6 +992,50 @@ fn proxy_improvement(criterion: Criterion, left: &[f64], total: &[f64], weighted
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    /// The Gini inputs of random class counts (1 to 16 classes, weights up to 2^26 / 16).
+    fn random_split(rng: &mut ChaCha8Rng) -> (f64, f64, f64, f64) {
+        let n_classes = rng.random_range(1..=COUNT_LANES);
+        let scale = 1u64 << rng.random_range(0..22);
+        let (mut sq_left, mut sq_right, mut w_left, mut w_right) = (0u64, 0, 0, 0);
+        for _ in 0..n_classes {
+            let (l, r) = (rng.random_range(0..=scale), rng.random_range(0..=scale));
+            (sq_left, sq_right, w_left, w_right) =
+                (sq_left + l * l, sq_right + r * r, w_left + l, w_right + r);
+        }
+        let (w_left, w_right) = (w_left.max(1), w_right.max(1));
+        let sq_left = sq_left.max(1);
+        let sq_right = sq_right.max(1);
+        (
+            sq_left as f64,
+            sq_right as f64,
+            w_left as f64,
+            w_right as f64,
+        )
+    }
+
+    #[test]
+    fn a_split_told_a_loser_without_division_loses_the_exact_comparison() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut told = 0;
+        for _ in 0..200_000 {
+            let (sq_left, sq_right, w_left, w_right) = random_split(&mut rng);
+            let proxy = gini_proxy(sq_left, sq_right, w_left, w_right);
+            // Bests at, just around and far from the proxy.
+            let ulp = proxy.abs() * f64::EPSILON;
+            let shift = [0.0, ulp, -ulp, 1e3 * ulp, -1e3 * ulp, 1.0, -1.0][rng.random_range(0..7)];
+            let best = proxy + shift;
+            if cannot_beat(sq_left, sq_right, w_left, w_right, best) {
+                told += 1;
+                assert!(
+                    proxy <= best,
+                    "{sq_left} {sq_right} {w_left} {w_right} {best}"
+                );
+            }
+        }
+        // The test tells the clear cases (a best 1 above the proxy), not the near ties.
+        assert!(told > 20_000, "{told}");
+    }
 
     /// Random bins of few values (many ties and constant features) and classes.
     fn random_data(n_rows: usize, n_features: usize, seed: u64) -> (Vec<u8>, Vec<u8>, Vec<u32>) {
