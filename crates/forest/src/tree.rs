@@ -734,7 +734,8 @@ impl Searcher<'_> {
     }
 
     /// Fills the histogram of `feature` over the node and sweeps it, updating `best` (and
-    /// `buffers.best_left`). Returns `false` if the feature is constant in the node.
+    /// `buffers.best_left`). Returns `false` if the feature is constant in the node (told by a
+    /// scan, before any histogram).
     fn evaluate(
         &mut self,
         buffers: &mut SplitBuffers,
@@ -744,22 +745,23 @@ impl Searcher<'_> {
         feature: usize,
         best: &mut Option<Best>,
     ) -> bool {
-        let stride = self.stride;
         let column = Column::new(view, feature);
-        let distinct = self.track_distinct.then_some(&mut buffers.distinct[..]);
-        let flags: &mut [u8; MAX_BINS] = (&mut buffers.flags[..]).try_into().expect("256 flags");
-        fill_histogram(&mut buffers.hist, stride, distinct, flags, samples, column);
-        let occupied = occupied_bins(flags);
-        let n_occupied: u32 = occupied.iter().map(|w| w.count_ones()).sum();
-        if n_occupied <= 1 {
-            // One occupied bin (a node has samples): clear it and report the feature constant.
-            if let Some((word_index, word)) = occupied.iter().enumerate().find(|(_, w)| **w != 0) {
-                let bin = word_index * 64 + word.trailing_zeros() as usize;
-                buffers.hist[bin * stride..(bin + 1) * stride].fill(0);
-                buffers.distinct[bin] = 0;
-            }
+        if is_constant(samples, column) {
             return false;
         }
+        let distinct = self.track_distinct.then_some(&mut buffers.distinct[..]);
+        let flags: &mut [u8; MAX_BINS] = (&mut buffers.flags[..]).try_into().expect("256 flags");
+        fill_histogram(
+            &mut buffers.hist,
+            self.stride,
+            distinct,
+            flags,
+            samples,
+            column,
+        );
+        let occupied = occupied_bins(flags);
+        // At least two: the feature is not constant.
+        let n_occupied: u32 = occupied.iter().map(|w| w.count_ones()).sum();
         if self.exact_counts {
             self.sweep::<true>(buffers, &occupied, n_occupied, count, feature, best);
         } else {
@@ -849,6 +851,14 @@ impl<'a> Column<'a> {
             row_stride: view.row_stride,
         }
     }
+}
+
+/// Whether every sample of the node has the same bin in `column` (no histogram needed: the
+/// scan stops at the first other bin, within a few samples for most features).
+fn is_constant(samples: &[Sample], column: Column<'_>) -> bool {
+    let bin = |s: &Sample| column.data[column.base + s.row as usize * column.row_stride];
+    let first = samples.first().map(bin);
+    samples.iter().all(|s| Some(bin(s)) == first)
 }
 
 /// Adds the node's samples to the class histogram `hist` of the feature of `column` (`stride`
