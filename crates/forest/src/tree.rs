@@ -229,12 +229,146 @@ pub(crate) struct Workspace {
 struct SplitBuffers {
     features: Vec<u32>,
     constant_features: Vec<u32>,
-    /// 256 bins x `stride` counts: the classes' weights, then (if tracked) distinct samples.
+    /// 256 bins x `stride` counts: the classes' weights (then zeros up to the stride).
     hist: Vec<u32>,
-    /// Weighted class totals of the node, of the left side in a sweep, of the best left side.
+    /// The distinct samples of each bin, when tracked.
+    distinct: Vec<u32>,
+    /// Whether each bin is occupied (all clear between histograms).
+    flags: Vec<u8>,
+    /// Weighted class totals of the node and of the best left side.
     total: Vec<f64>,
-    left: Vec<f64>,
     best_left: Vec<f64>,
+    /// The left side of the split being swept.
+    left: LeftSide,
+}
+
+/// The left side of a split during a sweep, in one of two forms: weighted class totals (`f64`,
+/// any criterion and class weights), or integer class counts when every class weighs 1 and the
+/// criterion is Gini. The proxy of the counts needs no loop of floating-point sums: the sums of
+/// squares are integers (exact below 2^53, which [`exact_counts`] ensures), so both forms give
+/// the same `f64` proxy, bit for bit.
+#[derive(Debug, Default)]
+struct LeftSide {
+    weighted: Vec<f64>,
+    counts: [u32; COUNT_LANES],
+    /// The node's class counts (the integer form; zeros past the classes).
+    total_counts: [u32; COUNT_LANES],
+}
+
+/// The histogram stride of the integer form: at most this many classes, and bins of a fixed
+/// size that the sweep's loops unroll.
+const COUNT_LANES: usize = 16;
+
+impl LeftSide {
+    /// Readies the side for `n_classes` classes.
+    fn reset(&mut self, n_classes: usize) {
+        self.total_counts = [0; COUNT_LANES];
+        self.weighted.clear();
+        self.weighted.resize(n_classes, 0.0);
+    }
+
+    /// Starts a node of the integer form whose class totals are `total` (integers).
+    fn begin_node(&mut self, total: &[f64]) {
+        // At most COUNT_LANES classes: the lanes past them stay 0.
+        for (c, &t) in self.total_counts.iter_mut().zip(total) {
+            *c = t as u32;
+        }
+    }
+
+    /// Empties the side for a sweep.
+    fn clear<const COUNTS: bool>(&mut self) {
+        if COUNTS {
+            self.counts = [0; COUNT_LANES];
+        } else {
+            self.weighted.fill(0.0);
+        }
+    }
+
+    /// Moves the class counts of one bin, `cell` (of [`COUNT_LANES`] counts in the integer
+    /// form), to the side, clearing the cell, and returns their sum.
+    #[inline]
+    fn add<const COUNTS: bool>(&mut self, cell: &mut [u32], class_weight: &[f64]) -> u64 {
+        let mut moved = 0u64;
+        if COUNTS {
+            let cell: &mut [u32; COUNT_LANES] = cell.try_into().expect("bins of COUNT_LANES");
+            // Copied out first: whole-array operations the compiler vectorises.
+            let bin = std::mem::replace(cell, [0; COUNT_LANES]);
+            let mut counts = self.counts;
+            for (l, h) in counts.iter_mut().zip(bin) {
+                *l += h;
+                moved += u64::from(h);
+            }
+            self.counts = counts;
+        } else {
+            // Branch-free: adding a class's 0.0 leaves its total as it is.
+            for ((l, h), &w) in self.weighted.iter_mut().zip(cell).zip(class_weight) {
+                *l += f64::from(*h) * w;
+                moved += u64::from(std::mem::take(h));
+            }
+        }
+        moved
+    }
+
+    /// [`proxy_improvement`] of the side against the node's `total` (summing to `weighted`) if
+    /// it beats the proxy `best` (any proxy beats `None`). The integer form first tells most
+    /// losers without a division ([`cannot_beat`]).
+    #[inline]
+    fn proxy_if_better<const COUNTS: bool>(
+        &self,
+        criterion: Criterion,
+        total: &[f64],
+        weighted: f64,
+        best: Option<f64>,
+    ) -> Option<f64> {
+        let proxy = if COUNTS {
+            let (sq_left, sq_right, w_left) = self.sums_of_squares();
+            let (sq_left, sq_right, w_left) = (sq_left as f64, sq_right as f64, w_left as f64);
+            let w_right = weighted - w_left;
+            if best.is_some_and(|b| cannot_beat(sq_left, sq_right, w_left, w_right, b)) {
+                return None;
+            }
+            gini_proxy(sq_left, sq_right, w_left, w_right)
+        } else {
+            proxy_improvement(criterion, &self.weighted, total, weighted)
+        };
+        best.is_none_or(|b| proxy > b).then_some(proxy)
+    }
+
+    /// The integer form's sums of squared counts, left and right, and its total count.
+    #[inline]
+    fn sums_of_squares(&self) -> (u64, u64, u64) {
+        let (mut sq_left, mut sq_right, mut w_left) = (0u64, 0u64, 0u64);
+        for (&l, &t) in self.counts.iter().zip(&self.total_counts) {
+            let r = u64::from(t - l);
+            let l = u64::from(l);
+            sq_left += l * l;
+            sq_right += r * r;
+            w_left += l;
+        }
+        (sq_left, sq_right, w_left)
+    }
+
+    /// Writes the side's weighted class totals to `out`.
+    fn write<const COUNTS: bool>(&self, out: &mut [f64]) {
+        if COUNTS {
+            for (o, &c) in out.iter_mut().zip(&self.counts) {
+                *o = f64::from(c);
+            }
+        } else {
+            out.copy_from_slice(&self.weighted);
+        }
+    }
+}
+
+/// Whether the sweeps of a tree may use integer class counts ([`LeftSide`]): Gini, every class
+/// of weight 1 (at most [`COUNT_LANES`] classes), and at most 2^26 bootstrap draws (sums of
+/// squares below 2^52, exact in `f64`).
+fn exact_counts(criterion: Criterion, class_weight: &[f64], weights: &[u32]) -> bool {
+    let draws: u64 = weights.iter().map(|&w| u64::from(w)).sum();
+    criterion == Criterion::Gini
+        && class_weight.len() <= COUNT_LANES
+        && class_weight.iter().all(|&w| w == 1.0)
+        && draws <= 1 << 26
 }
 
 /// Impurity of weighted class counts summing to `w`, as scikit-learn computes it.
@@ -271,7 +405,12 @@ pub(crate) fn grow(
     // A sample drawn twice counts once for min_samples_leaf, as in scikit-learn; histograms
     // count distinct samples only where that can matter.
     let track_distinct = limits.min_samples_leaf > 1 && weights.iter().any(|&w| w > 1);
-    let stride = data.n_classes + usize::from(track_distinct);
+    let exact_counts = exact_counts(limits.criterion, data.class_weight, weights);
+    let stride = if exact_counts {
+        COUNT_LANES
+    } else {
+        data.n_classes
+    };
     ws.reset(data, weights, stride);
     let Workspace {
         samples,
@@ -282,11 +421,11 @@ pub(crate) fn grow(
     } = ws;
     let mut tree = Tree::empty();
     let mut searcher = Searcher {
-        n_classes: data.n_classes,
         class_weight: data.class_weight,
         limits,
         stride,
         track_distinct,
+        exact_counts,
         rng,
     };
     let global = View::columns(data);
@@ -383,14 +522,15 @@ impl Workspace {
         let buffers = &mut self.split;
         buffers.hist.clear();
         buffers.hist.resize(MAX_BINS * stride, 0);
-        for buffer in [
-            &mut buffers.total,
-            &mut buffers.left,
-            &mut buffers.best_left,
-        ] {
+        buffers.distinct.clear();
+        buffers.distinct.resize(MAX_BINS, 0);
+        buffers.flags.clear();
+        buffers.flags.resize(MAX_BINS, 0);
+        for buffer in [&mut buffers.total, &mut buffers.best_left] {
             buffer.clear();
             buffer.resize(data.n_classes, 0.0);
         }
+        buffers.left.reset(data.n_classes);
         buffers.features.clear();
         buffers.features.extend(0..data.n_features as u32);
         buffers.constant_features.clone_from(&buffers.features);
@@ -473,8 +613,8 @@ fn class_totals(samples: &[Sample], class_weight: &[f64], total: &mut [f64]) -> 
 
 /// The weighted impurity decrease of the best split of a node whose class totals (summing to
 /// `weighted`) are in `buffers.total` and of impurity `node_impurity`: the left side's totals
-/// are `buffers.best_left`; the right side's are written to `buffers.left`, free after the
-/// sweep.
+/// are `buffers.best_left`; the right side's are written to `buffers.left.weighted`, free after
+/// the sweep.
 fn impurity_decrease(
     criterion: Criterion,
     buffers: &mut SplitBuffers,
@@ -485,6 +625,7 @@ fn impurity_decrease(
     let right_weight = weighted - left_weight;
     for ((r, &t), &l) in buffers
         .left
+        .weighted
         .iter_mut()
         .zip(&buffers.total)
         .zip(&buffers.best_left)
@@ -493,7 +634,7 @@ fn impurity_decrease(
     }
     weighted * node_impurity
         - left_weight * impurity(criterion, &buffers.best_left, left_weight)
-        - right_weight * impurity(criterion, &buffers.left, right_weight)
+        - right_weight * impurity(criterion, &buffers.left.weighted, right_weight)
 }
 
 /// Splits `samples` by `best`, those whose bin is at most the threshold first, and returns how
@@ -519,11 +660,12 @@ fn partition(samples: &mut [Sample], right: &mut Vec<Sample>, view: View<'_>, be
 
 /// What the split search needs besides its buffers.
 struct Searcher<'a> {
-    n_classes: usize,
     class_weight: &'a [f64],
     limits: &'a Limits,
     stride: usize,
     track_distinct: bool,
+    /// Sweeps count classes as integers ([`LeftSide`]).
+    exact_counts: bool,
     rng: &'a mut ChaCha8Rng,
 }
 
@@ -546,6 +688,9 @@ impl Searcher<'_> {
         } else {
             raw_total
         };
+        if self.exact_counts {
+            buffers.left.begin_node(&buffers.total);
+        }
         let n_features = buffers.features.len();
         let n_known_constants = frame.n_constants;
         let mut n_found_constants = 0;
@@ -589,7 +734,8 @@ impl Searcher<'_> {
     }
 
     /// Fills the histogram of `feature` over the node and sweeps it, updating `best` (and
-    /// `buffers.best_left`). Returns `false` if the feature is constant in the node.
+    /// `buffers.best_left`). Returns `false` if the feature is constant in the node (told by a
+    /// scan, before any histogram).
     fn evaluate(
         &mut self,
         buffers: &mut SplitBuffers,
@@ -599,62 +745,37 @@ impl Searcher<'_> {
         feature: usize,
         best: &mut Option<Best>,
     ) -> bool {
-        let stride = self.stride;
-        let hist = &mut buffers.hist[..MAX_BINS * stride];
-        let occupied = self.fill_histogram(hist, samples, view, feature);
-        let n_occupied: u32 = occupied.iter().map(|w| w.count_ones()).sum();
-        if n_occupied <= 1 {
-            // One occupied bin (a node has samples): clear it and report the feature constant.
-            if let Some((word_index, word)) = occupied.iter().enumerate().find(|(_, w)| **w != 0) {
-                let bin = word_index * 64 + word.trailing_zeros() as usize;
-                hist[bin * stride..(bin + 1) * stride].fill(0);
-            }
+        let column = Column::new(view, feature);
+        if is_constant(samples, column) {
             return false;
         }
-        self.sweep(buffers, &occupied, n_occupied, count, feature, best);
+        let distinct = self.track_distinct.then_some(&mut buffers.distinct[..]);
+        let flags: &mut [u8; MAX_BINS] = (&mut buffers.flags[..]).try_into().expect("256 flags");
+        fill_histogram(
+            &mut buffers.hist,
+            self.stride,
+            distinct,
+            flags,
+            samples,
+            column,
+        );
+        let occupied = occupied_bins(flags);
+        // At least two: the feature is not constant.
+        let n_occupied: u32 = occupied.iter().map(|w| w.count_ones()).sum();
+        if self.exact_counts {
+            self.sweep::<true>(buffers, &occupied, n_occupied, count, feature, best);
+        } else {
+            self.sweep::<false>(buffers, &occupied, n_occupied, count, feature, best);
+        }
         true
     }
 
-    /// Adds the node's samples to the histogram of `feature` (`stride` counts per bin: the
-    /// classes' weights, then the distinct samples if tracked) and returns the mask of the
-    /// occupied bins.
-    #[inline]
-    fn fill_histogram(
-        &self,
-        hist: &mut [u32],
-        samples: &[Sample],
-        view: View<'_>,
-        feature: usize,
-    ) -> [u64; MAX_BINS / 64] {
-        let n_classes = self.n_classes;
-        let stride = self.stride;
-        let base = feature * view.feature_stride;
-        let row_stride = view.row_stride;
-        let data = view.data;
-        let mut occupied = [0u64; MAX_BINS / 64];
-        if self.track_distinct {
-            for s in samples {
-                let bin = usize::from(data[base + s.row as usize * row_stride]);
-                hist[bin * stride + s.class as usize] += s.weight;
-                hist[bin * stride + n_classes] += 1;
-                occupied[bin >> 6] |= 1 << (bin & 63);
-            }
-        } else {
-            for s in samples {
-                let bin = usize::from(data[base + s.row as usize * row_stride]);
-                hist[bin * stride + s.class as usize] += s.weight;
-                occupied[bin >> 6] |= 1 << (bin & 63);
-            }
-        }
-        occupied
-    }
-
     /// Sweeps the `n_occupied` occupied bins of the filled histogram of `feature` in order,
-    /// moving each into the left side's totals (and clearing it), and keeps the first best
-    /// split that leaves `min_samples_leaf` of the node's `count` on either side in `best`,
-    /// its left totals in `buffers.best_left`.
+    /// moving each into the left side (and clearing it), and keeps the first best split that
+    /// leaves `min_samples_leaf` of the node's `count` on either side in `best`, its left
+    /// totals in `buffers.best_left`. `COUNTS`: the left side's integer form ([`LeftSide`]).
     #[inline]
-    fn sweep(
+    fn sweep<const COUNTS: bool>(
         &self,
         buffers: &mut SplitBuffers,
         occupied: &[u64; MAX_BINS / 64],
@@ -663,16 +784,19 @@ impl Searcher<'_> {
         feature: usize,
         best: &mut Option<Best>,
     ) {
-        let n_classes = self.n_classes;
         let stride = self.stride;
-        let class_weight = self.class_weight;
-        let criterion = self.limits.criterion;
         let min_leaf = self.limits.min_samples_leaf as u64;
-        let hist = &mut buffers.hist[..MAX_BINS * stride];
-        let total = &buffers.total;
-        let left = &mut buffers.left;
+        let SplitBuffers {
+            hist,
+            distinct,
+            total,
+            best_left,
+            left,
+            ..
+        } = buffers;
+        let hist = &mut hist[..MAX_BINS * stride];
         let weighted: f64 = total.iter().sum();
-        left.fill(0.0);
+        left.clear::<COUNTS>();
         let mut left_count = 0u64;
         let mut seen = 0;
         for (word_index, &word) in occupied.iter().enumerate() {
@@ -682,44 +806,124 @@ impl Searcher<'_> {
                 word &= word - 1;
                 seen += 1;
                 let cell = &mut hist[bin * stride..(bin + 1) * stride];
-                for c in 0..n_classes {
-                    if cell[c] != 0 {
-                        left[c] += f64::from(cell[c]) * class_weight[c];
-                        if !self.track_distinct {
-                            left_count += u64::from(cell[c]);
-                        }
-                    }
-                }
-                if self.track_distinct {
-                    left_count += u64::from(cell[n_classes]);
-                }
-                cell.fill(0);
+                let moved = left.add::<COUNTS>(cell, self.class_weight);
+                left_count += if self.track_distinct {
+                    u64::from(std::mem::take(&mut distinct[bin]))
+                } else {
+                    moved
+                };
                 if seen == n_occupied {
                     break;
                 }
                 if left_count < min_leaf || count - left_count < min_leaf {
                     continue;
                 }
-                let proxy = proxy_improvement(criterion, left, total, weighted);
-                if best.is_none_or(|b| proxy > b.proxy) {
-                    // Halfway to the next occupied bin, as scikit-learn's threshold: the same
-                    // partition of the node, the same side for values unseen in it.
-                    let next = word_index * 64
-                        + if word != 0 {
-                            word.trailing_zeros() as usize
-                        } else {
-                            64 + next_occupied(occupied, word_index + 1)
-                        };
+                let best_proxy = best.map(|b| b.proxy);
+                let criterion = self.limits.criterion;
+                if let Some(proxy) =
+                    left.proxy_if_better::<COUNTS>(criterion, total, weighted, best_proxy)
+                {
                     *best = Some(Best {
                         proxy,
                         feature,
-                        threshold: ((bin + next) / 2) as u8,
+                        threshold: threshold(occupied, word_index, word, bin),
                     });
-                    buffers.best_left.copy_from_slice(left);
+                    left.write::<COUNTS>(best_left);
                 }
             }
         }
     }
+}
+
+/// One feature's bins in a [`View`]: `data[base + row * row_stride]`.
+#[derive(Clone, Copy)]
+struct Column<'a> {
+    data: &'a [u8],
+    base: usize,
+    row_stride: usize,
+}
+
+impl<'a> Column<'a> {
+    fn new(view: View<'a>, feature: usize) -> Self {
+        Column {
+            data: view.data,
+            base: feature * view.feature_stride,
+            row_stride: view.row_stride,
+        }
+    }
+}
+
+/// Whether every sample of the node has the same bin in `column` (no histogram needed: the
+/// scan stops at the first other bin, within a few samples for most features).
+fn is_constant(samples: &[Sample], column: Column<'_>) -> bool {
+    let bin = |s: &Sample| column.data[column.base + s.row as usize * column.row_stride];
+    let first = samples.first().map(bin);
+    samples.iter().all(|s| Some(bin(s)) == first)
+}
+
+/// Adds the node's samples to the class histogram `hist` of the feature of `column` (`stride`
+/// counts per bin: the classes' weights), to the `distinct` samples per bin if tracked, and
+/// flags their bins. Out of line: the loop keeps its few values in registers. The flags are
+/// stores only, where a bit mask of the bins would chain every sample to the previous one
+/// through memory.
+#[inline(never)]
+fn fill_histogram(
+    hist: &mut [u32],
+    stride: usize,
+    distinct: Option<&mut [u32]>,
+    flags: &mut [u8; MAX_BINS],
+    samples: &[Sample],
+    column: Column<'_>,
+) {
+    let Column {
+        data,
+        base,
+        row_stride,
+    } = column;
+    match distinct {
+        None => {
+            for s in samples {
+                let bin = data[base + s.row as usize * row_stride];
+                hist[usize::from(bin) * stride + s.class as usize] += s.weight;
+                flags[usize::from(bin)] = 1;
+            }
+        }
+        Some(distinct) => {
+            for s in samples {
+                let bin = data[base + s.row as usize * row_stride];
+                hist[usize::from(bin) * stride + s.class as usize] += s.weight;
+                distinct[usize::from(bin)] += 1;
+                flags[usize::from(bin)] = 1;
+            }
+        }
+    }
+}
+
+/// The bit mask of the flagged bins (bin `b` is bit `b % 64` of word `b / 64`); clears the flags.
+fn occupied_bins(flags: &mut [u8; MAX_BINS]) -> [u64; MAX_BINS / 64] {
+    let mut occupied = [0u64; MAX_BINS / 64];
+    for (word, bins) in occupied.iter_mut().zip(flags.chunks_exact(64)) {
+        for (k, eight) in bins.chunks_exact(8).enumerate() {
+            let bytes = u64::from_le_bytes(eight.try_into().expect("8 flags"));
+            // Each byte is 0 or 1: the product gathers byte i's bit at bit 56 + i, no carries.
+            *word |= (bytes.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+        }
+    }
+    flags.fill(0);
+    occupied
+}
+
+/// The threshold of a split after occupied bin `bin` of word `word_index` (whose bins after
+/// `bin` are `word`): halfway to the next occupied bin, as scikit-learn's threshold, so the same
+/// partition of the node and the same side for values unseen in it.
+fn threshold(occupied: &[u64; MAX_BINS / 64], word_index: usize, word: u64, bin: usize) -> u8 {
+    let next = word_index * 64
+        + if word != 0 {
+            word.trailing_zeros() as usize
+        } else {
+            64 + next_occupied(occupied, word_index + 1)
+        };
+    ((bin + next) / 2) as u8
 }
 
 /// Offset, from the start of word `from`, of the first occupied bin at or after that word
@@ -733,6 +937,29 @@ fn next_occupied(occupied: &[u64], from: usize) -> usize {
         offset += 64;
     }
     offset
+}
+
+/// The Gini proxy of a split whose sides' weights are `w_left` and `w_right` and whose sides'
+/// sums of squared class weights are `sq_left` and `sq_right`.
+#[inline]
+fn gini_proxy(sq_left: f64, sq_right: f64, w_left: f64, w_right: f64) -> f64 {
+    -w_right * (1.0 - sq_right / (w_right * w_right)) - w_left * (1.0 - sq_left / (w_left * w_left))
+}
+
+/// Whether the Gini proxy of a split (as [`gini_proxy`] computes it from integer sums of
+/// squares and weights, both weights positive) is certainly at most `best`, told without a
+/// division.
+///
+/// The proxy is `sq_left / w_left + sq_right / w_right - (w_left + w_right)`; multiplied by
+/// `w_left * w_right > 0`, "proxy < best - margin" needs products only. The margin, `2^-30`
+/// of the node's weight, is far above the rounding of either side (a few units of `2^-53`
+/// relative to that weight): a split told a loser here would lose the exact comparison as
+/// well, so the trees stay the same.
+#[inline]
+fn cannot_beat(sq_left: f64, sq_right: f64, w_left: f64, w_right: f64, best: f64) -> bool {
+    let weighted = w_left + w_right;
+    let margin = weighted * (1.0 / (1u64 << 30) as f64);
+    sq_left * w_right + sq_right * w_left < (best + weighted - margin) * (w_left * w_right)
 }
 
 /// scikit-learn's `proxy_impurity_improvement`: `-w_right * impurity_right - w_left *
@@ -750,8 +977,7 @@ fn proxy_improvement(criterion: Criterion, left: &[f64], total: &[f64], weighted
                 sq_left += l * l;
                 sq_right += r * r;
             }
-            -w_right * (1.0 - sq_right / (w_right * w_right))
-                - w_left * (1.0 - sq_left / (w_left * w_left))
+            gini_proxy(sq_left, sq_right, w_left, w_right)
         }
         Criterion::Entropy => {
             let mut entropy_left = 0.0;
@@ -776,6 +1002,50 @@ fn proxy_improvement(criterion: Criterion, left: &[f64], total: &[f64], weighted
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    /// The Gini inputs of random class counts (1 to 16 classes, weights up to 2^26 / 16).
+    fn random_split(rng: &mut ChaCha8Rng) -> (f64, f64, f64, f64) {
+        let n_classes = rng.random_range(1..=COUNT_LANES);
+        let scale = 1u64 << rng.random_range(0..22);
+        let (mut sq_left, mut sq_right, mut w_left, mut w_right) = (0u64, 0, 0, 0);
+        for _ in 0..n_classes {
+            let (l, r) = (rng.random_range(0..=scale), rng.random_range(0..=scale));
+            (sq_left, sq_right, w_left, w_right) =
+                (sq_left + l * l, sq_right + r * r, w_left + l, w_right + r);
+        }
+        let (w_left, w_right) = (w_left.max(1), w_right.max(1));
+        let sq_left = sq_left.max(1);
+        let sq_right = sq_right.max(1);
+        (
+            sq_left as f64,
+            sq_right as f64,
+            w_left as f64,
+            w_right as f64,
+        )
+    }
+
+    #[test]
+    fn a_split_told_a_loser_without_division_loses_the_exact_comparison() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut told = 0;
+        for _ in 0..200_000 {
+            let (sq_left, sq_right, w_left, w_right) = random_split(&mut rng);
+            let proxy = gini_proxy(sq_left, sq_right, w_left, w_right);
+            // Bests at, just around and far from the proxy.
+            let ulp = proxy.abs() * f64::EPSILON;
+            let shift = [0.0, ulp, -ulp, 1e3 * ulp, -1e3 * ulp, 1.0, -1.0][rng.random_range(0..7)];
+            let best = proxy + shift;
+            if cannot_beat(sq_left, sq_right, w_left, w_right, best) {
+                told += 1;
+                assert!(
+                    proxy <= best,
+                    "{sq_left} {sq_right} {w_left} {w_right} {best}"
+                );
+            }
+        }
+        // The test tells the clear cases (a best 1 above the proxy), not the near ties.
+        assert!(told > 20_000, "{told}");
+    }
 
     /// Random bins of few values (many ties and constant features) and classes.
     fn random_data(n_rows: usize, n_features: usize, seed: u64) -> (Vec<u8>, Vec<u8>, Vec<u32>) {
