@@ -169,9 +169,9 @@ fn show_draws_one_row_per_class() {
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap()));
     let reader = decoder.read_info().unwrap();
     let info = reader.info();
-    // A 30-pixel caption, then 10 rows of 28-pixel images with 2-pixel gaps, and 5 columns
+    // A 32-pixel title, then 10 rows of 28-pixel images with 2-pixel gaps, and 5 columns
     // after the class names.
-    assert_eq!(info.height, 30 + 10 * (28 + 2) + 2);
+    assert_eq!(info.height, 32 + 10 * (28 + 2) + 2);
     assert!(info.width > 5 * (28 + 2));
 }
 
