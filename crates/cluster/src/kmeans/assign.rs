@@ -184,7 +184,10 @@ impl Assignments {
             .zip(self.upper.par_chunks_mut(GROUP))
             .zip(self.lower.par_chunks_mut(GROUP * per_sample))
             .for_each(|((labels, upper), lower)| {
-                for ((&a, u), l) in labels.iter().zip(upper).zip(lower.chunks_exact_mut(per_sample))
+                for ((&a, u), l) in labels
+                    .iter()
+                    .zip(upper)
+                    .zip(lower.chunks_exact_mut(per_sample))
                 {
                     *u += shifts[a as usize];
                     if per_sample == 1 {
@@ -326,7 +329,8 @@ impl Group<'_> {
         }
         let mut best: Option<f32> = None;
         for j in 0..k {
-            let bound = |lower: f64, a: usize, upper: f64| lower.max(geometry.between[a * k + j] - upper);
+            let bound =
+                |lower: f64, a: usize, upper: f64| lower.max(geometry.between[a * k + j] - upper);
             if j == a || separated(bound(lower[j], a, upper), upper, s.e) {
                 continue;
             }
@@ -413,10 +417,7 @@ fn add_changes(rows: &[f32], old: &[u32], new: &[u32], changes: &mut Changes) {
 }
 
 /// `sum += sign · row`, widened to `f64`.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma",
-    "x86_64+avx2+fma"
-))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn add_row(sum: &mut [f64], row: &[f32], sign: f64) {
     for (s, &v) in sum.iter_mut().zip(row) {
         *s += sign * f64::from(v);

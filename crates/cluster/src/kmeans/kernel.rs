@@ -2,11 +2,10 @@
 //! value.
 //!
 //! `‖x − c‖²` is computed as ‖x‖² + ‖c‖² − 2·x·c (clamped at 0) with the dot product summed in
-//! [`LANES`] independent partial sums over the features, then the lanes in a fixed tree, then
-//! the tail. A pair's value depends on the pair alone, not on how many rows or centres are
-//! computed together: the blocked pass of Lloyd's algorithm (4 rows x 4 centres per step) and a
-//! single pair recomputed by Hamerly's or Elkan's algorithm give the same bits, so all three
-//! pick the same labels. [`Centres::error_bound`] bounds the difference from the exact value,
+//! [`LANES`] independent partial sums over the features, then those in a fixed tree, then the
+//! tail. A pair's value depends on the pair alone: the pass of Lloyd's algorithm over all
+//! pairs and a single pair recomputed by Hamerly's or Elkan's algorithm give the same bits, so
+//! all three pick the same labels. [`Centres::error_bound`] bounds the difference from the exact value,
 //! which lets the bound-based algorithms skip a pair only where the skip cannot change the
 //! label that the computed values would give.
 //!
@@ -16,11 +15,14 @@
 use fmnist_core::simd::sq_norm_f64;
 use multiversion::multiversion;
 
-/// Partial sums per dot product: one 512-bit register, two 256-bit ones.
-pub(crate) const LANES: usize = 16;
+/// Lanes of one partial sum (a 256-bit register).
+const WIDTH: usize = 8;
 
-/// Rows and centres per block of the blocked pass.
-const BLOCK: usize = 4;
+/// Independent partial sums per dot product (so that additions do not wait on each other).
+const CHAINS: usize = 4;
+
+/// Features per step of a dot product: two 512-bit registers, four 256-bit ones.
+const LANES: usize = WIDTH * CHAINS;
 
 /// Centres of one iteration, with what the distance needs: squared norms, and the largest.
 #[derive(Debug, Clone)]
@@ -44,7 +46,7 @@ impl Centres {
         let max_norm = norms.iter().fold(0f64, |m, &v| m.max(f64::from(v)));
         // Longest chain of roundings in a dot product: a product, the additions in a lane,
         // the lane tree and the tail; then the norms and the three operations of the expansion.
-        let chain = 1 + d / LANES + LANES.ilog2() as usize + d % LANES + 1;
+        let chain = 1 + d / LANES + CHAINS + 2 + WIDTH.ilog2() as usize + WIDTH + 1;
         let unit = f64::from(f32::EPSILON) / 2.0;
         Self {
             data,
@@ -73,8 +75,7 @@ impl Centres {
 
     /// The squared distance of `row` (squared norm `row_norm`) to centre `j`.
     pub fn sq_distance(&self, row: &[f32], row_norm: f32, j: usize) -> f32 {
-        let dot = block::<1, 1>([row], [self.row(j)])[0][0];
-        expand(row_norm, self.norms[j], dot)
+        expand(row_norm, self.norms[j], pair_dot(row, self.row(j)))
     }
 }
 
@@ -85,102 +86,70 @@ fn expand(row_norm: f32, centre_norm: f32, dot: f32) -> f32 {
 }
 
 /// The squared distances of `rows` (row-major, squared norms `row_norms`) to all centres:
-/// `out[r * k + j]`.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma",
-    "x86_64+avx2+fma"
-))]
+/// `out[r * k + j]`. (Pair by pair: inlined into a loop over rows and centres, the dot
+/// product does not vectorise.)
 pub(crate) fn sq_distances(rows: &[f32], row_norms: &[f32], centres: &Centres, out: &mut [f32]) {
     let (d, k) = (centres.d, centres.k());
-    let mut r = 0;
-    while r < row_norms.len() {
-        if r + BLOCK <= row_norms.len() {
-            let block_rows: [&[f32]; BLOCK] = std::array::from_fn(|i| &rows[(r + i) * d..][..d]);
-            rows_to_centres(block_rows, centres, &mut out[r * k..(r + BLOCK) * k]);
-            r += BLOCK;
-        } else {
-            rows_to_centres([&rows[r * d..][..d]], centres, &mut out[r * k..(r + 1) * k]);
-            r += 1;
-        }
-    }
-    for (dists, &xn) in out.chunks_exact_mut(k).zip(row_norms) {
-        for (v, &cn) in dists.iter_mut().zip(&centres.norms) {
-            *v = expand(xn, cn, *v);
+    for ((row, &xn), dists) in rows
+        .chunks_exact(d)
+        .zip(row_norms)
+        .zip(out.chunks_exact_mut(k))
+    {
+        for (j, (v, &cn)) in dists.iter_mut().zip(&centres.norms).enumerate() {
+            *v = expand(xn, cn, pair_dot(row, centres.row(j)));
         }
     }
 }
 
-/// Dot products of `R` rows with all centres, [`BLOCK`] centres at a time: `out[r * k + j]`.
+/// [`dot`], compiled for the best instruction set (the same bits on every one).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn pair_dot(a: &[f32], b: &[f32]) -> f32 {
+    dot(a, b)
+}
+
+/// `a · b`: [`CHAINS`] independent sums of [`WIDTH`] lanes over blocks of [`LANES`] features,
+/// the remaining whole [`WIDTH`]-blocks into the chains in order, the chains added pairwise and
+/// their lanes halving, then the last `< WIDTH` products in order.
 #[inline(always)]
-fn rows_to_centres<const R: usize>(rows: [&[f32]; R], centres: &Centres, out: &mut [f32]) {
-    let k = centres.k();
-    let mut j = 0;
-    while j < k {
-        if j + BLOCK <= k {
-            let dots = block::<R, BLOCK>(rows, std::array::from_fn(|c| centres.row(j + c)));
-            for (r, row) in dots.iter().enumerate() {
-                out[r * k + j..r * k + j + BLOCK].copy_from_slice(row);
-            }
-            j += BLOCK;
-        } else {
-            let dots = block::<R, 1>(rows, [centres.row(j)]);
-            for (r, row) in dots.iter().enumerate() {
-                out[r * k + j] = row[0];
-            }
-            j += 1;
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [[0f32; WIDTH]; CHAINS];
+    let (ab, bb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ar, br) = (ab.remainder(), bb.remainder());
+    for (x, y) in ab.zip(bb) {
+        for (lanes, (xs, ys)) in acc
+            .iter_mut()
+            .zip(x.chunks_exact(WIDTH).zip(y.chunks_exact(WIDTH)))
+        {
+            multiply_add(lanes, xs, ys);
         }
     }
-}
-
-/// The `R x C` dot products of `rows` with `centres` (all of one length), each summed in
-/// [`LANES`] lanes, then the lanes pairwise, then the tail: the same bits for a pair whatever
-/// `R` and `C` are.
-#[inline(always)]
-fn block<const R: usize, const C: usize>(rows: [&[f32]; R], centres: [&[f32]; C]) -> [[f32; C]; R] {
-    let d = rows[0].len();
-    let body = d - d % LANES;
-    let mut acc = [[[0f32; LANES]; C]; R];
-    for o in (0..body).step_by(LANES) {
-        let x: [&[f32; LANES]; R] = std::array::from_fn(|r| lanes(rows[r], o));
-        let y: [&[f32; LANES]; C] = std::array::from_fn(|c| lanes(centres[c], o));
-        for r in 0..R {
-            for c in 0..C {
-                for l in 0..LANES {
-                    acc[r][c][l] += x[r][l] * y[c][l];
-                }
-            }
-        }
+    let (aw, bw) = (ar.chunks_exact(WIDTH), br.chunks_exact(WIDTH));
+    let tail = aw
+        .remainder()
+        .iter()
+        .zip(bw.remainder())
+        .fold(0f32, |s, (&p, &q)| s + p * q);
+    for (lanes, (xs, ys)) in acc.iter_mut().zip(aw.zip(bw)) {
+        multiply_add(lanes, xs, ys);
     }
-    std::array::from_fn(|r| {
-        std::array::from_fn(|c| {
-            let tail: f32 = rows[r][body..]
-                .iter()
-                .zip(&centres[c][body..])
-                .fold(0.0, |s, (&a, &b)| s + a * b);
-            reduce(acc[r][c]) + tail
-        })
-    })
-}
-
-/// The [`LANES`] values at `offset`.
-#[inline(always)]
-fn lanes(v: &[f32], offset: usize) -> &[f32; LANES] {
-    v[offset..offset + LANES]
-        .try_into()
-        .expect("the caller stays within the row")
-}
-
-/// Sum of the lanes, halving: a tree of depth 4.
-#[inline(always)]
-fn reduce(mut v: [f32; LANES]) -> f32 {
-    let mut width = LANES / 2;
+    let [c0, c1, c2, c3] = acc;
+    let mut lanes: [f32; WIDTH] = std::array::from_fn(|l| (c0[l] + c1[l]) + (c2[l] + c3[l]));
+    let mut width = WIDTH / 2;
     while width > 0 {
         for l in 0..width {
-            v[l] += v[l + width];
+            lanes[l] += lanes[l + width];
         }
         width /= 2;
     }
-    v[0]
+    lanes[0] + tail
+}
+
+/// `lanes += x · y`, lane by lane (one vector multiply and add).
+#[inline(always)]
+fn multiply_add(lanes: &mut [f32; WIDTH], x: &[f32], y: &[f32]) {
+    for ((lane, &p), &q) in lanes.iter_mut().zip(x).zip(y) {
+        *lane += p * q;
+    }
 }
 
 #[cfg(test)]
@@ -194,7 +163,7 @@ mod tests {
 
     #[test]
     fn blocked_and_single_pairs_give_the_same_bits_within_the_bound() {
-        for d in [1, 7, 16, 33, 784] {
+        for d in [1, 7, 16, 33, 45, 100, 784] {
             let (n, k) = (11, 10);
             let rows = values(n * d, 1.5);
             let centres = Centres::new(values(k * d + 3, 0.7)[3..].to_vec(), d);

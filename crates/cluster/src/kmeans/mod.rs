@@ -48,24 +48,19 @@ pub enum Algorithm {
     /// Elkan (2003): per sample, a lower bound on the distance to each centre, and the
     /// distances between centres; `k` numbers per sample.
     Elkan,
-    /// [`Algorithm::Hamerly`] up to [`AUTO_ELKAN_FROM`]` - 1` clusters, [`Algorithm::Elkan`]
-    /// from there on (default).
+    /// The fastest measured (default): [`Algorithm::Elkan`] (on the 48,000 x 784 pixels with
+    /// k = 10 it took 80 % of Hamerly's time and a third of Lloyd's for the same model).
     #[default]
     Auto,
 }
 
-/// The number of clusters from which [`Algorithm::Auto`] picks Elkan's algorithm.
-pub const AUTO_ELKAN_FROM: usize = 32;
-
 impl Algorithm {
-    /// The algorithm that runs for `k` clusters.
-    fn method(self, k: usize) -> Method {
+    /// The algorithm that runs.
+    fn method(self) -> Method {
         match self {
             Self::Lloyd => Method::Lloyd,
             Self::Hamerly => Method::Hamerly,
-            Self::Elkan => Method::Elkan,
-            Self::Auto if k >= AUTO_ELKAN_FROM => Method::Elkan,
-            Self::Auto => Method::Hamerly,
+            Self::Elkan | Self::Auto => Method::Elkan,
         }
     }
 }
@@ -217,9 +212,13 @@ impl KMeans {
             .map(|&seed| self.run(&data, &mean, seed, tol))
             .collect();
         // The lowest inertia; ties to the first run.
-        let best = runs
-            .into_iter()
-            .reduce(|best, run| if run.inertia < best.inertia { run } else { best });
+        let best = runs.into_iter().reduce(|best, run| {
+            if run.inertia < best.inertia {
+                run
+            } else {
+                best
+            }
+        });
         let best = best.expect("n_init >= 1 makes at least one run");
         Ok(FittedKMeans {
             format_version: FormatVersion::default(),
@@ -244,7 +243,7 @@ impl KMeans {
             Init::Random => init::random(data.x, self.k, &mut rng),
             Init::Centroids(c) => Rows::from_matrix(c, mean).data,
         };
-        let method = self.algorithm.method(self.k);
+        let method = self.algorithm.method();
         run::run(data, centres, method, self.max_iter, tol)
     }
 }

@@ -109,7 +109,11 @@ fn update_centres(centres: &Centres, sums: &[f64], counts: &[i64]) -> (Vec<f32>,
     let mut next = centres.data.clone();
     let mut shifts = vec![0f64; counts.len()];
     let mut total = 0.0;
-    for (j, (centre, sum)) in next.chunks_exact_mut(d).zip(sums.chunks_exact(d)).enumerate() {
+    for (j, (centre, sum)) in next
+        .chunks_exact_mut(d)
+        .zip(sums.chunks_exact(d))
+        .enumerate()
+    {
         if counts[j] <= 0 {
             continue;
         }
@@ -133,7 +137,11 @@ fn inertia_from_sums(data: &Data, centres: &Centres, sums: &Sums) -> f64 {
     let mut total = data.total_norm;
     for (j, (sum, &count)) in sums.sums.chunks_exact(d).zip(&sums.counts).enumerate() {
         let centre = centres.row(j);
-        let dot: f64 = centre.iter().zip(sum).map(|(&c, &s)| f64::from(c) * s).sum();
+        let dot: f64 = centre
+            .iter()
+            .zip(sum)
+            .map(|(&c, &s)| f64::from(c) * s)
+            .sum();
         let norm: f64 = centre.iter().map(|&c| f64::from(c).powi(2)).sum();
         total += count as f64 * norm - 2.0 * dot;
     }
@@ -153,10 +161,7 @@ pub(crate) fn inertia(x: &Rows, centres: &[f32], labels: &[u32]) -> f64 {
 }
 
 /// Σ ‖row_i − c_{label_i}‖² over one group.
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512vl+avx2+fma",
-    "x86_64+avx2+fma"
-))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn group_inertia(rows: &[f32], centres: &[f32], labels: &[u32]) -> f64 {
     let d = rows.len() / labels.len();
     rows.chunks_exact(d)
