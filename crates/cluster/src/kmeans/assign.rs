@@ -232,7 +232,7 @@ impl Group<'_> {
             for (r, (row, &norm)) in dists.chunks_exact(k).zip(chunk_norms).enumerate() {
                 let i = c * CHUNK + r;
                 let e = centres.error_bound(norm);
-                let label = self.from_distances(i, row, e, method);
+                let label = self.assign_from_distances(i, row, e, method);
                 changed += usize::from(self.labels[i] != label);
                 self.labels[i] = label;
             }
@@ -242,7 +242,7 @@ impl Group<'_> {
 
     /// Label of sample `i` (of the group) from its distances `row` to all centres, setting its
     /// bounds for Hamerly's or Elkan's algorithm (error bound `e`).
-    fn from_distances(&mut self, i: usize, row: &[f32], e: f64, method: Method) -> u32 {
+    fn assign_from_distances(&mut self, i: usize, row: &[f32], e: f64, method: Method) -> u32 {
         let (label, best) = argmin(row);
         match method {
             Method::Lloyd => {}
@@ -314,7 +314,7 @@ impl Group<'_> {
             return a as u32;
         }
         sq_distances(s.row, &[s.norm], centres, dists);
-        self.from_distances(i, dists, s.e, Method::Hamerly)
+        self.assign_from_distances(i, dists, s.e, Method::Hamerly)
     }
 
     /// Elkan's tests for sample `i`: a lower bound per centre, and the distances between

@@ -158,7 +158,7 @@ mod tests {
     use fmnist_core::simd::sq_dist_f64;
 
     fn values(n: usize, scale: f32) -> Vec<f32> {
-        (0..n).map(|v| ((v as f32 * 0.731).sin() * scale)).collect()
+        (0..n).map(|v| (v as f32 * 0.731).sin() * scale).collect()
     }
 
     #[test]
