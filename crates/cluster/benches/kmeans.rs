@@ -1,10 +1,11 @@
 //! K-Means on the study's 48,000 x 784 training split (the full Fashion-MNIST must be on disk:
 //! `cargo xtask download`). `cargo xtask bench` runs this beside scikit-learn
 //! (`benches/sklearn_kmeans.py`) and prints the ratios; one Lloyd iteration is
-//! `(lloyd_21_iter − lloyd_1_iter) / 20`.
+//! `(lloyd_21_iter − lloyd_1_iter) / 20` (Lloyd's algorithm, as scikit-learn's side). The
+//! `n_init1_<algorithm>` benches compare the algorithms on one k-means++ run (the same model).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fmnist_cluster::{Init, KMeans};
+use fmnist_cluster::{Algorithm, Init, KMeans};
 use nalgebra::DMatrix;
 
 fn kmeans(c: &mut Criterion) {
@@ -22,7 +23,8 @@ fn kmeans(c: &mut Criterion) {
         let params = KMeans::params(10)
             .init(Init::Centroids(start.clone()))
             .max_iter(iterations)
-            .tol(0.0);
+            .tol(0.0)
+            .algorithm(Algorithm::Lloyd);
         group.bench_function(format!("lloyd_{iterations}_iter"), |b| {
             b.iter(|| params.fit(&x).unwrap())
         });
@@ -30,6 +32,11 @@ fn kmeans(c: &mut Criterion) {
     group.bench_function("raw_n_init1", |b| {
         b.iter(|| KMeans::params(10).n_init(1).seed(0).fit(&x).unwrap())
     });
+    for algorithm in [Algorithm::Lloyd, Algorithm::Hamerly, Algorithm::Elkan] {
+        let params = KMeans::params(10).n_init(1).seed(0).algorithm(algorithm);
+        let name = format!("n_init1_{algorithm:?}").to_lowercase();
+        group.bench_function(name, |b| b.iter(|| params.fit(&x).unwrap()));
+    }
     group.bench_function("raw_n_init10", |b| {
         b.iter(|| KMeans::params(10).n_init(10).seed(0).fit(&x).unwrap())
     });

@@ -33,7 +33,7 @@ mod params;
 
 pub use error::{ClusterError, Result};
 pub use gmm::{ComponentSizes, Covariance, FittedGaussianMixture, GaussianMixture, GmmInit};
-pub use kmeans::{FittedKMeans, Init, KMeans};
+pub use kmeans::{Algorithm, FittedKMeans, Init, KMeans};
 
 /// The layout version of a saved [`FittedKMeans`] or [`FittedGaussianMixture`] (their
 /// `format_version` field, saved as the number 1): loading a model of another version is an

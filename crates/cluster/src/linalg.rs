@@ -1,23 +1,20 @@
-//! The dense kernels every estimator of the crate builds on: a row-major copy of the data
-//! (fmnist-core's [`to_row_major`]), the blocked product `A · Bᵀ` through the workspace's GEMM
-//! (faer, with run-time SIMD dispatch), squared norms (fmnist-core's lane sums,
-//! [`fmnist_core::simd`]), squared Euclidean distances by the expansion ‖x‖² − 2·x·c + ‖c‖², and
-//! a deterministic parallel pass over fixed groups of rows.
+//! The dense building blocks every estimator of the crate shares: a row-major copy of the data
+//! (fmnist-core's [`to_row_major`]), squared norms (fmnist-core's lane sums,
+//! [`fmnist_core::simd`]), column means, and a deterministic parallel pass over fixed groups of
+//! rows. (K-Means' distances are its own kernel, `kmeans::kernel`.)
 //!
-//! Why this shape: a distance step over n samples and k centres is a skinny matrix product
-//! whose cost is reading the data once. Rows are processed in chunks of [`CHUNK`] rows: the
-//! chunk's products with all centres come from one single-threaded GEMM call, and whatever the
-//! caller does next with the chunk (argmin, accumulating sums) reads it again from cache. Rayon
-//! parallelises over *groups* of [`GROUP`] rows whose size does not depend on the thread count;
-//! per-group partial results are combined in group order, so that every result is bit-identical
-//! on any number of threads.
+//! Why this shape: a pass over n samples is bound by reading the data once. Rows are processed
+//! in chunks of [`CHUNK`] rows, so that whatever a caller does next with a chunk (argmin,
+//! accumulating sums) reads it again from cache. Rayon parallelises over *groups* of [`GROUP`]
+//! rows whose size does not depend on the thread count; per-group partial results are combined
+//! in group order, so that every result is bit-identical on any number of threads.
 //!
-//! The loops around the GEMMs carry `#[multiversion(targets("x86_64+avx2+fma"))]`: compiled for
-//! the baseline target and for AVX2 + FMA, one picked at run time, so that they vectorise 8 lanes
-//! wide without `target-cpu=native`. Their sums use explicit lanes and Rust does not contract to
+//! The norm loop carries `#[multiversion(targets("x86_64+avx2+fma"))]`: compiled for the
+//! baseline target and for AVX2 + FMA, one picked at run time, so that it vectorises 8 lanes
+//! wide without `target-cpu=native`. Its sums use explicit lanes and Rust does not contract to
 //! FMA, so both builds give bit-identical results.
 
-use fmnist_core::linalg::{self, dot_rows};
+use fmnist_core::linalg;
 use fmnist_core::simd::sq_norm_f64;
 use fmnist_core::to_row_major;
 use multiversion::multiversion;
@@ -89,25 +86,6 @@ fn row_sq_norms(rows: &[f32], d: usize, out: &mut [f32]) {
     }
 }
 
-/// Squared distances of the rows of a chunk to `k` centres: `out[r * k + j]` =
-/// ‖x_r‖² − 2·x_r·c_j + ‖c_j‖², clamped at 0 (rounding can make the expansion negative).
-pub(crate) fn sq_distances(
-    chunk: &[f32],
-    chunk_norms: &[f32],
-    centres: &[f32],
-    centre_norms: &[f32],
-    d: usize,
-    out: &mut [f32],
-) {
-    let k = centre_norms.len();
-    dot_rows(chunk, centres, d, out);
-    for (row, &xn) in out.chunks_exact_mut(k).zip(chunk_norms) {
-        for (v, &cn) in row.iter_mut().zip(centre_norms) {
-            *v = (xn + cn - 2.0 * *v).max(0.0);
-        }
-    }
-}
-
 /// Runs `work(group_index, rows, norms, out)` on every group of [`GROUP`] rows in parallel,
 /// where `out` is the group's share of `out` (`per_row` values per row), and returns the
 /// per-group results in group order.
@@ -143,22 +121,5 @@ mod tests {
         let rows = Rows::from_matrix(&x, &[1.0, 2.0, 3.0]);
         assert_eq!(rows.row(129), &[1289.0, 1289.0, 1289.0]);
         assert_eq!(rows.row(0), &[-1.0, -1.0, -1.0]);
-    }
-
-    #[test]
-    fn distances_match_the_definition() {
-        let d = 5;
-        let a: Vec<f32> = (0..3 * d).map(|v| (v as f32 * 0.37).sin()).collect();
-        let c: Vec<f32> = (0..2 * d).map(|v| (v as f32 * 0.11).cos()).collect();
-        let an: Vec<f32> = a.chunks(d).map(|r| sq_norm_f64(r) as f32).collect();
-        let cn: Vec<f32> = c.chunks(d).map(|r| sq_norm_f64(r) as f32).collect();
-        let mut out = vec![0.0; 6];
-        sq_distances(&a, &an, &c, &cn, d, &mut out);
-        for i in 0..3 {
-            for j in 0..2 {
-                let direct: f32 = (0..d).map(|t| (a[i * d + t] - c[j * d + t]).powi(2)).sum();
-                assert!((out[i * 2 + j] - direct).abs() < 1e-5);
-            }
-        }
     }
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{fixture_data, floats, golden, indices};
-use fmnist_cluster::{Init, KMeans};
+use fmnist_cluster::{Algorithm, Init, KMeans};
 use nalgebra::DMatrix;
 
 fn start(x: &DMatrix<f32>, rows: &[usize]) -> DMatrix<f32> {
@@ -13,12 +13,20 @@ fn start(x: &DMatrix<f32>, rows: &[usize]) -> DMatrix<f32> {
 
 #[test]
 fn lloyd_from_the_same_start_reaches_scikit_learns_centroids() {
+    for algorithm in [Algorithm::Lloyd, Algorithm::Hamerly, Algorithm::Elkan] {
+        from_the_same_start(algorithm);
+    }
+}
+
+/// The golden cases, with `algorithm` (scikit-learn's side runs Lloyd's).
+fn from_the_same_start(algorithm: Algorithm) {
     let (x, x_test) = fixture_data();
     let golden = golden();
     for case in golden["lloyd"].as_array().unwrap() {
-        let name = case["name"].as_str().unwrap();
+        let name = &format!("{} ({algorithm:?})", case["name"].as_str().unwrap());
         let rows = indices(&case["init_rows"]);
         let km = KMeans::params(rows.len())
+            .algorithm(algorithm)
             .init(Init::Centroids(start(&x, &rows)))
             .max_iter(case["max_iter"].as_u64().unwrap() as usize)
             .tol(case["tol"].as_f64().unwrap())

@@ -3,7 +3,8 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::linalg::{CHUNK, Rows, map_groups, sq_distances};
+use super::kernel::{Centres, sq_distances};
+use crate::linalg::{CHUNK, Rows, map_groups};
 
 /// Greedy k-means++ (Arthur & Vassilvitskii 2007, with scikit-learn's `2 + ln k` local trials):
 /// the first centre is a uniform sample; each next one is the best, by resulting potential, of
@@ -44,7 +45,9 @@ pub(crate) fn plus_plus(x: &Rows, norms: &[f32], k: usize, rng: &mut ChaCha8Rng)
 }
 
 /// For each candidate sample `t`, writes `out[i * T + t] = min(closest[i], ‖x_i − x_t‖²)` and
-/// returns the potentials `Σ_i out[i * T + t]`, summed group by group in a fixed order.
+/// returns the potentials `Σ_i out[i * T + t]`, summed group by group in a fixed order. The
+/// distances are the iterations' kernel ([`super::kernel`]): all candidates in one pass over
+/// each row, the same bits on every machine.
 fn potentials(
     x: &Rows,
     norms: &[f32],
@@ -54,11 +57,13 @@ fn potentials(
 ) -> Vec<f64> {
     let d = x.d;
     let t = candidates.len();
-    let centres: Vec<f32> = candidates
-        .iter()
-        .flat_map(|&i| x.row(i).iter().copied())
-        .collect();
-    let centre_norms: Vec<f32> = candidates.iter().map(|&i| norms[i]).collect();
+    let centres = Centres::new(
+        candidates
+            .iter()
+            .flat_map(|&i| x.row(i).iter().copied())
+            .collect(),
+        d,
+    );
     let partials = map_groups(x, norms, out, t, |g, rows, group_norms, out| {
         let mut pots = vec![0f64; t];
         let first = g * crate::linalg::GROUP;
@@ -68,7 +73,7 @@ fn potentials(
             .zip(out.chunks_mut(CHUNK * t))
             .enumerate()
         {
-            sq_distances(chunk, chunk_norms, &centres, &centre_norms, d, out);
+            sq_distances(chunk, chunk_norms, &centres, out);
             let start = first + c * CHUNK;
             for (dists, &near) in out.chunks_exact_mut(t).zip(&closest[start..]) {
                 for (v, pot) in dists.iter_mut().zip(pots.iter_mut()) {

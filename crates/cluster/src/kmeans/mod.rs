@@ -1,24 +1,27 @@
 //! K-Means: parameters ([`KMeans`]), the fitted model ([`FittedKMeans`]) and how to start
 //! ([`Init`]).
 
+mod assign;
 mod init;
-mod lloyd;
+mod kernel;
+mod run;
 
 pub(crate) use init::plus_plus;
 
-use fmnist_core::simd::sq_norm_f64;
 use fmnist_core::validate::{check_cluster_count, check_features, check_matrix, check_width};
 use fmnist_core::{Fit, Predict, Transform};
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::FormatVersion;
 use crate::error::{ClusterError, Result};
-use crate::linalg::{CHUNK, Rows, column_means, map_groups, sq_distances};
+use crate::linalg::{CHUNK, Rows, column_means, map_groups};
 use crate::params::{check_runs, check_start};
-use lloyd::Assignment;
+use assign::{Assignments, Method};
+use kernel::{Centres, sq_distances};
 
 /// How the centres of each run are chosen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -30,6 +33,36 @@ pub enum Init {
     Random,
     /// These centres (`k x features`); the fit then makes a single run whatever `n_init` says.
     Centroids(DMatrix<f32>),
+}
+
+/// Which algorithm assigns the samples to centres, by scikit-learn's names. All give the same
+/// labels, centres and iterations: Hamerly's and Elkan's skip the distances that bounds prove
+/// cannot change a label (computed to the same bits as Lloyd's where they are computed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Algorithm {
+    /// Every distance, every iteration (a blocked product of the samples and the centres).
+    Lloyd,
+    /// Hamerly (2010): per sample, an upper bound on the distance to its centre and one lower
+    /// bound on the distance to all others; little memory (two numbers per sample).
+    Hamerly,
+    /// Elkan (2003): per sample, a lower bound on the distance to each centre, and the
+    /// distances between centres; `k` numbers per sample.
+    Elkan,
+    /// The fastest measured (default): [`Algorithm::Elkan`], faster than Hamerly's and Lloyd's
+    /// on the 48,000 x 784 pixels with k = 10 (the crate README has the measurement).
+    #[default]
+    Auto,
+}
+
+impl Algorithm {
+    /// The algorithm that runs.
+    fn method(self) -> Method {
+        match self {
+            Self::Lloyd => Method::Lloyd,
+            Self::Hamerly => Method::Hamerly,
+            Self::Elkan | Self::Auto => Method::Elkan,
+        }
+    }
 }
 
 /// K-Means parameters: `KMeans::params(k)`, then builder methods, then [`KMeans::fit`].
@@ -61,6 +94,7 @@ pub struct KMeans {
     tol: f64,
     init: Init,
     seed: u64,
+    algorithm: Algorithm,
 }
 
 /// scikit-learn's default, 8 clusters, with [`KMeans::params`]' other defaults.
@@ -71,7 +105,8 @@ impl Default for KMeans {
 }
 
 impl KMeans {
-    /// Parameters for `k` clusters: `n_init` 10, `max_iter` 300, `tol` 1e-4, k-means++, seed 0.
+    /// Parameters for `k` clusters: `n_init` 10, `max_iter` 300, `tol` 1e-4, k-means++, seed 0,
+    /// [`Algorithm::Auto`].
     pub fn params(k: usize) -> Self {
         Self {
             k,
@@ -80,7 +115,15 @@ impl KMeans {
             tol: 1e-4,
             init: Init::KMeansPlusPlus,
             seed: 0,
+            algorithm: Algorithm::Auto,
         }
+    }
+
+    /// Which algorithm assigns samples to centres (default [`Algorithm::Auto`]); it changes
+    /// the speed, not the result.
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
     }
 
     /// Number of runs from different initial centres; the best by inertia is kept (default 10).
@@ -150,39 +193,58 @@ impl KMeans {
         let mean = column_means(x);
         let rows = Rows::from_matrix(x, &mean);
         let norms = rows.sq_norms();
-        let mean_variance = norms.iter().map(|&v| f64::from(v)).sum::<f64>() / (n * d) as f64;
-        let tol = self.tol * mean_variance;
+        let total_norm = norms.iter().map(|&v| f64::from(v)).sum::<f64>();
+        let tol = self.tol * total_norm / (n * d) as f64;
+        let data = run::Data {
+            x: &rows,
+            norms: &norms,
+            total_norm,
+        };
         let n_init = if matches!(self.init, Init::Centroids(_)) {
             1
         } else {
             self.n_init
         };
         let mut seeds = ChaCha8Rng::seed_from_u64(self.seed);
-        let mut best: Option<lloyd::Run> = None;
-        for _ in 0..n_init {
-            let mut rng = ChaCha8Rng::seed_from_u64(seeds.random());
-            let centres = match &self.init {
-                Init::KMeansPlusPlus => init::plus_plus(&rows, &norms, self.k, &mut rng),
-                Init::Random => init::random(&rows, self.k, &mut rng),
-                Init::Centroids(c) => Rows::from_matrix(c, &mean).data,
-            };
-            let run = lloyd::run(&rows, &norms, centres, self.max_iter, tol);
-            if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
-                best = Some(run);
+        let seeds: Vec<u64> = (0..n_init).map(|_| seeds.random()).collect();
+        let runs: Vec<run::Run> = seeds
+            .par_iter()
+            .map(|&seed| self.run(&data, &mean, seed, tol))
+            .collect();
+        // The lowest inertia; ties to the first run.
+        let best = runs.into_iter().reduce(|best, run| {
+            if run.inertia < best.inertia {
+                run
+            } else {
+                best
             }
-        }
+        });
         let best = best.expect("n_init >= 1 makes at least one run");
         Ok(FittedKMeans {
             format_version: FormatVersion::default(),
             n_features: d,
             centred: best.centres,
             mean,
-            labels: best.assignments.iter().map(|a| a.label as usize).collect(),
+            labels: best.labels.iter().map(|&l| l as usize).collect(),
             inertia: best.inertia,
             n_iter: best.n_iter,
             converged: best.converged,
             inertia_history: best.history,
         })
+    }
+}
+
+impl KMeans {
+    /// One run from the initial centres that `seed` draws.
+    fn run(&self, data: &run::Data, mean: &[f32], seed: u64, tol: f64) -> run::Run {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let centres = match &self.init {
+            Init::KMeansPlusPlus => init::plus_plus(data.x, data.norms, self.k, &mut rng),
+            Init::Random => init::random(data.x, self.k, &mut rng),
+            Init::Centroids(c) => Rows::from_matrix(c, mean).data,
+        };
+        let method = self.algorithm.method();
+        run::run(data, centres, method, self.max_iter, tol)
     }
 }
 
@@ -261,9 +323,8 @@ impl FittedKMeans {
     /// [`ClusterError::Input`] for the wrong number of columns, no rows or a non-finite value.
     pub fn predict(&self, x: &DMatrix<f32>) -> Result<Vec<usize>> {
         let (rows, norms) = self.prepare(x)?;
-        let mut assignments = vec![Assignment::NONE; rows.n];
-        lloyd::assign(&rows, &norms, &self.centred, &mut assignments, false);
-        Ok(assignments.iter().map(|a| a.label as usize).collect())
+        let labels = self.nearest(&rows, &norms);
+        Ok(labels.iter().map(|&l| l as usize).collect())
     }
 
     /// Euclidean distances of every row of `x` to every centroid (`samples x k`).
@@ -274,11 +335,7 @@ impl FittedKMeans {
         let (rows, norms) = self.prepare(x)?;
         let d = self.n_features;
         let k = self.k();
-        let centre_norms: Vec<f32> = self
-            .centred
-            .chunks_exact(d)
-            .map(|c| sq_norm_f64(c) as f32)
-            .collect();
+        let centres = Centres::new(self.centred.clone(), d);
         let mut dist = vec![0f32; rows.n * k];
         map_groups(&rows, &norms, &mut dist, k, |_, group, group_norms, out| {
             for ((chunk, chunk_norms), out) in group
@@ -286,7 +343,7 @@ impl FittedKMeans {
                 .zip(group_norms.chunks(CHUNK))
                 .zip(out.chunks_mut(CHUNK * k))
             {
-                sq_distances(chunk, chunk_norms, &self.centred, &centre_norms, d, out);
+                sq_distances(chunk, chunk_norms, &centres, out);
             }
         });
         Ok(DMatrix::from_fn(rows.n, k, |i, j| dist[i * k + j].sqrt()))
@@ -298,9 +355,16 @@ impl FittedKMeans {
     /// As [`FittedKMeans::predict`].
     pub fn score(&self, x: &DMatrix<f32>) -> Result<f64> {
         let (rows, norms) = self.prepare(x)?;
-        let mut assignments = vec![Assignment::NONE; rows.n];
-        lloyd::assign(&rows, &norms, &self.centred, &mut assignments, false);
-        Ok(-lloyd::inertia(&rows, &self.centred, &assignments))
+        let labels = self.nearest(&rows, &norms);
+        Ok(-run::inertia(&rows, &self.centred, &labels))
+    }
+
+    /// The nearest centroid of every row, as the fit's last assignment step computes it.
+    fn nearest(&self, rows: &Rows, norms: &[f32]) -> Vec<u32> {
+        let centres = Centres::new(self.centred.clone(), self.n_features);
+        let mut assignments = Assignments::new(Method::Lloyd, rows.n, centres.k());
+        assignments.step(rows, norms, &centres, false);
+        assignments.labels
     }
 
     fn prepare(&self, x: &DMatrix<f32>) -> Result<(Rows, Vec<f32>)> {
