@@ -296,7 +296,7 @@ fn read_png(path: &Path) -> Result<(Vec<u8>, (usize, usize))> {
         return Err(image_error(
             path,
             format!(
-                "a PNG of {:?}-bit samples; only 8-bit images are read",
+                "a PNG of {}-bit samples; only 8-bit images are read",
                 frame.bit_depth as u8
             ),
         ));

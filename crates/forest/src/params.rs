@@ -108,11 +108,16 @@ impl MaxSamples {
             MaxSamples::Count(c) => c >= 1,
             MaxSamples::Fraction(f) => f > 0.0 && f <= 1.0,
         };
+        let given = match self {
+            MaxSamples::All => "all".to_string(),
+            MaxSamples::Count(c) => c.to_string(),
+            MaxSamples::Fraction(f) => f.to_string(),
+        };
         if valid {
             Ok(())
         } else {
             Err(ForestError::InvalidParameter(format!(
-                "max_samples must be a count >= 1 or a fraction in (0, 1], got {self:?}"
+                "max_samples must be a count >= 1 or a fraction in (0, 1], got {given}"
             )))
         }
     }
