@@ -221,6 +221,19 @@ pub fn print_summary(results: &Results) {
     println!("total {:.1} s", results.seconds_total);
 }
 
+/// This process's peak resident memory so far (Linux: `VmHWM` of `/proc/self/status`), or
+/// "unknown" where the system does not say.
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(format!("{:.0} MB", kib / 1024.0))
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,17 +265,4 @@ mod tests {
         assert_eq!(at_most(data_set(450), QUICK_TEST, 0).unwrap().len(), 450);
         assert_eq!(at_most(data_set(500), QUICK_TEST, 0).unwrap().len(), 500);
     }
-}
-
-/// This process's peak resident memory so far (Linux: `VmHWM` of `/proc/self/status`), or
-/// "unknown" where the system does not say.
-fn peak_memory() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-            let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(format!("{:.0} MB", kib / 1024.0))
-        })
-        .unwrap_or_else(|| "unknown".to_string())
 }
