@@ -1,10 +1,11 @@
 //! "Same" 2-D convolution (stride 1, odd square kernel, zero padding `k / 2`) of one image:
-//! im2col + one matrix product, or, for a single output channel, a direct kernel over a
-//! zero-padded copy of the input. Forward, weight gradient, and the input gradient as the
-//! forward convolution with transposed, flipped kernels.
+//! the image copied into zero-padded planes, then the register-tiled products of
+//! [`super::kernel`], which read every kernel tap straight from those planes (an implicit
+//! im2col). Forward, weight gradient, and the input gradient as the forward convolution with
+//! transposed, flipped kernels.
 
-use super::matmul::{View, matmul};
-use super::simd::{Fold, axpy, dot};
+use super::kernel::{self, Forward, GradImage, Isa, PIXEL_STEP};
+use super::simd::Fold;
 
 /// One convolution: `c` input channels, `o` output channels, `h x w` images, `k x k` kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,11 +55,29 @@ impl Conv {
         }
     }
 
-    /// Padded row length and the length of one padded plane (plus `k` zeros of slack, so that
-    /// every tap of the padded-width output reads inside the plane).
+    /// Outputs per plane in the padded-width layout (`h` rows of `w + k − 1`), rounded up to
+    /// the kernels' step.
+    fn out_len(&self) -> usize {
+        (self.h * (self.w + self.k - 1)).next_multiple_of(PIXEL_STEP)
+    }
+
+    /// Padded row length and the length of one padded plane: `h + k − 1` rows of `w + k − 1`,
+    /// and enough zeros after them that every tap of every output of [`Conv::out_len`] reads
+    /// inside the plane.
     fn padded(&self) -> (usize, usize) {
         let wp = self.w + self.k - 1;
-        (wp, (self.h + self.k - 1) * wp + self.k)
+        (wp, (self.k - 1) * (wp + 1) + self.out_len())
+    }
+
+    /// Where row `ic · k² + t` of the implicit im2col matrix (input channel `ic`, tap `t`,
+    /// row-major in the kernel) starts in the padded planes: one offset per kernel weight of an
+    /// output channel.
+    pub fn taps(&self) -> Vec<usize> {
+        let (wp, plane) = self.padded();
+        let k2 = self.k * self.k;
+        (0..self.ckk())
+            .map(|r| (r / k2) * plane + (r % k2 / self.k) * wp + r % self.k)
+            .collect()
     }
 
     /// Copies the image's planes into zero-padded planes of [`Conv::padded`] length.
@@ -74,85 +93,49 @@ impl Conv {
         }
     }
 
-    /// Offset of tap `t` (row-major in the kernel) in a padded plane.
-    fn tap_offset(&self, t: usize) -> usize {
-        let wp = self.padded().0;
-        (t / self.k) * wp + t % self.k
-    }
-
-    /// Rows of `cols` (`ckk x h·(w + k − 1)`) hold the padded planes shifted by every tap: one
-    /// contiguous copy per row, in the padded-width layout.
-    fn im2col(&self, padded: &[f32], cols: &mut [f32]) {
-        let (wp, plane) = self.padded();
-        let (k2, len) = (self.k * self.k, self.h * wp);
-        for (r, row) in cols.chunks_exact_mut(len).enumerate() {
-            let start = (r / k2) * plane + self.tap_offset(r % k2);
-            row.copy_from_slice(&padded[start..start + len]);
-        }
-    }
-
-    /// `y (o x h x w) = conv(x) [+ bias]`. `scratch` is resized as needed.
+    /// `y (o x h x w) = conv(x) [+ bias]`, with `taps` from [`Conv::taps`]. `scratch` is
+    /// resized as needed.
     pub fn forward(
         &self,
+        taps: &[usize],
         weight: &[f32],
         bias: Option<&[f32]>,
         x: &[f32],
         y: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
-        if self.o == 1 {
-            self.forward_single(weight, x, y, scratch);
-        } else {
-            let (wp, plane) = self.padded();
-            let (ckk, len) = (self.ckk(), self.h * wp);
-            scratch.resize(self.c * plane + ckk * len + self.o * len, 0.0);
-            let (padded, rest) = scratch.split_at_mut(self.c * plane);
-            let (cols, out) = rest.split_at_mut(ckk * len);
-            self.pad(x, padded);
-            self.im2col(padded, cols);
-            matmul(
-                out,
-                View::rows(weight, self.o, ckk),
-                View::rows(cols, ckk, len),
-                false,
-            );
-            for (dst, src) in y.chunks_exact_mut(self.w).zip(out.chunks_exact(wp)) {
-                dst.copy_from_slice(&src[..self.w]);
-            }
-        }
-        if let Some(bias) = bias {
-            for (row, b) in y.chunks_exact_mut(self.hw()).zip(bias) {
-                row.iter_mut().for_each(|v| *v += b);
-            }
-        }
-    }
-
-    /// One output channel: every tap adds a shifted padded plane, in a padded-width layout
-    /// (`h` rows of `w + k - 1`, the extra columns discarded).
-    fn forward_single(&self, weight: &[f32], x: &[f32], y: &mut [f32], scratch: &mut Vec<f32>) {
         let (wp, plane) = self.padded();
-        let len = self.h * wp;
-        scratch.resize(self.c * plane + len, 0.0);
-        let (padded, acc) = scratch.split_at_mut(self.c * plane);
+        let n = self.out_len();
+        scratch.resize(self.c * plane + self.o * n, 0.0);
+        let (padded, out) = scratch.split_at_mut(self.c * plane);
         self.pad(x, padded);
-        acc.fill(0.0);
-        for (taps, p) in weight
-            .chunks_exact(self.k * self.k)
-            .zip(padded.chunks_exact(plane))
+        let product = Forward {
+            w: weight,
+            m: self.o,
+            offs: taps,
+            p: padded,
+            n,
+            out,
+            out_stride: n,
+        };
+        kernel::forward(Isa::detect(), product);
+        for (ch, (dst, src)) in y
+            .chunks_exact_mut(self.hw())
+            .zip(out.chunks_exact(n))
+            .enumerate()
         {
-            for (t, &wt) in taps.iter().enumerate() {
-                let off = self.tap_offset(t);
-                axpy(acc, wt, &p[off..off + len]);
+            let b = bias.map_or(0.0, |b| b[ch]);
+            for (dst, src) in dst.chunks_exact_mut(self.w).zip(src.chunks(wp)) {
+                dst.iter_mut().zip(src).for_each(|(d, s)| *d = s + b);
             }
-        }
-        for (dst, src) in y.chunks_exact_mut(self.w).zip(acc.chunks_exact(wp)) {
-            dst.copy_from_slice(&src[..self.w]);
         }
     }
 
-    /// Adds this image's weight and bias gradients: `dw += dy · colsᵀ`, `db += row sums of dy`.
+    /// Adds this image's weight and bias gradients: `dw += dy · colsᵀ`, `db += row sums of dy`,
+    /// with `taps` from [`Conv::taps`].
     pub fn weight_grad(
         &self,
+        taps: &[usize],
         x: &[f32],
         dy: &[f32],
         dw: &mut [f32],
@@ -164,38 +147,22 @@ impl Conv {
             *d += Fold::Sum.over(row, &[]);
         }
         let (wp, plane) = self.padded();
-        let len = self.h * wp;
-        let (ckk, o) = (self.ckk(), self.o);
-        let cols_len = if o == 1 { 0 } else { ckk * len };
-        scratch.resize(self.c * plane + o * len + cols_len, 0.0);
-        let (padded, rest) = scratch.split_at_mut(self.c * plane);
-        let (g, cols) = rest.split_at_mut(o * len);
+        let n = self.out_len();
+        scratch.resize(self.c * plane + self.o * n, 0.0);
+        let (padded, g) = scratch.split_at_mut(self.c * plane);
         self.pad(x, padded);
         g.fill(0.0);
-        for (dst, src) in g.chunks_exact_mut(wp).zip(dy.chunks_exact(self.w)) {
-            dst[..self.w].copy_from_slice(src);
-        }
-        if o == 1 {
-            // One output channel: each weight's gradient is a dot product of the padded-width
-            // output gradient with a shifted padded input plane.
-            for (taps, p) in dw
-                .chunks_exact_mut(self.k * self.k)
-                .zip(padded.chunks_exact(plane))
-            {
-                for (t, d) in taps.iter_mut().enumerate() {
-                    let off = self.tap_offset(t);
-                    *d += dot(g, &p[off..off + len]);
-                }
+        for (dst, src) in g.chunks_exact_mut(n).zip(dy.chunks_exact(hw)) {
+            for (dst, src) in dst.chunks_exact_mut(wp).zip(src.chunks_exact(self.w)) {
+                dst[..self.w].copy_from_slice(src);
             }
-            return;
         }
-        self.im2col(padded, cols);
-        matmul(
-            dw,
-            View::rows(g, o, len),
-            View::rows(cols, ckk, len).t(),
-            true,
-        );
+        let image = GradImage {
+            g,
+            g_stride: n,
+            p: padded,
+        };
+        kernel::weight_grad(Isa::detect(), &[image], self.o, taps, n, dw);
     }
 }
 
@@ -277,11 +244,11 @@ mod tests {
 
             let mut scratch = Vec::new();
             let mut y = vec![0.0; o * hw];
-            conv.forward(&wt, Some(&b), &x, &mut y, &mut scratch);
+            conv.forward(&conv.taps(), &wt, Some(&b), &x, &mut y, &mut scratch);
             assert_close(conv, &y, &reference.y, "forward");
 
             let (mut dw, mut db) = (vec![0.5; wt.len()], vec![0.5; o]);
-            conv.weight_grad(&x, &g, &mut dw, &mut db, &mut scratch);
+            conv.weight_grad(&conv.taps(), &x, &g, &mut dw, &mut db, &mut scratch);
             let dw: Vec<f32> = dw.iter().map(|v| v - 0.5).collect();
             let db: Vec<f32> = db.iter().map(|v| v - 0.5).collect();
             assert_close(conv, &dw, &reference.dw, "weight gradient");
@@ -291,8 +258,15 @@ mod tests {
             let mut flipped = Vec::new();
             conv.transpose_flip(&wt, &mut flipped);
             let mut dx = vec![0.0; c * hw];
-            conv.transposed()
-                .forward(&flipped, None, &g, &mut dx, &mut scratch);
+            let transposed = conv.transposed();
+            transposed.forward(
+                &transposed.taps(),
+                &flipped,
+                None,
+                &g,
+                &mut dx,
+                &mut scratch,
+            );
             assert_close(conv, &dx, &reference.dx, "input gradient");
         }
     }

@@ -9,8 +9,8 @@
 //! depend on the number of threads.
 
 mod conv;
+mod kernel;
 mod layers;
-mod matmul;
 mod pass;
 mod simd;
 
@@ -23,6 +23,7 @@ use rayon::prelude::*;
 use crate::config::{ActivationOrder, Architecture};
 use crate::dropout::InputMasking;
 use conv::Conv;
+pub(crate) use kernel::Isa;
 use layers::{Norm, Resample, Shape};
 use pass::{BackwardNorm, BackwardResample, ForwardConv, ForwardResample};
 
@@ -559,6 +560,7 @@ impl Engine {
         let in_len = plan.input_len(s);
         let z_len = conv.o * conv.hw();
         let transposed = conv.transposed();
+        let (taps, transposed_taps) = (conv.taps(), transposed.taps());
         let weight_len = conv.weight_len();
         let partials: Vec<Vec<f32>> = chunks(n)
             .map(|range| {
@@ -575,10 +577,17 @@ impl Engine {
                             Some(resample) => &resample.out[i * in_len..(i + 1) * in_len],
                             None => &x[i * in_len..(i + 1) * in_len],
                         };
-                        conv.weight_grad(input, dz, dw, db, scratch);
+                        conv.weight_grad(&taps, input, dz, dw, db, scratch);
                         if let Some(resample) = &resample {
                             d_input.resize(in_len, 0.0);
-                            transposed.forward(&flipped, None, dz, d_input, scratch);
+                            transposed.forward(
+                                &transposed_taps,
+                                &flipped,
+                                None,
+                                dz,
+                                d_input,
+                                scratch,
+                            );
                             // SAFETY: image `i` belongs to this task only.
                             unsafe { resample.image(i, d_input) };
                         }

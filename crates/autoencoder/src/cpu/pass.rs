@@ -66,6 +66,7 @@ impl<'a> ForwardResample<'a> {
 /// convolution), with the per-image BatchNorm moments of its output in training mode.
 pub(super) struct ForwardConv<'a> {
     conv: Conv,
+    taps: Vec<usize>,
     weight: &'a [f32],
     bias: &'a [f32],
     target: Disjoint<'a, f32>,
@@ -93,6 +94,7 @@ impl<'a> ForwardConv<'a> {
         sums.resize(n * moments_len, 0.0);
         Self {
             conv,
+            taps: conv.taps(),
             weight: &params[weight],
             bias: &params[bias],
             target: Disjoint::new(target, conv.o * conv.hw()),
@@ -111,7 +113,7 @@ impl<'a> ForwardConv<'a> {
         // SAFETY: the caller's contract.
         let y = unsafe { self.target.piece(i) };
         self.conv
-            .forward(self.weight, Some(self.bias), input, y, scratch);
+            .forward(&self.taps, self.weight, Some(self.bias), input, y, scratch);
         if self.sigmoid {
             y.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
         } else if self.rectify {
