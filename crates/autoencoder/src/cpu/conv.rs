@@ -131,38 +131,47 @@ impl Conv {
         }
     }
 
-    /// Adds this image's weight and bias gradients: `dw += dy · colsᵀ`, `db += row sums of dy`,
-    /// with `taps` from [`Conv::taps`].
+    /// Adds the weight and bias gradients of the images `(x, dy)`: `dw += Σ dy · colsᵀ`,
+    /// `db += Σ row sums of dy`, with `taps` from [`Conv::taps`]. The images are summed in
+    /// order, in one pass of the kernel (its horizontal sums shared by all of them).
     pub fn weight_grad(
         &self,
         taps: &[usize],
-        x: &[f32],
-        dy: &[f32],
+        images: &[(&[f32], &[f32])],
         dw: &mut [f32],
         db: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
         let hw = self.hw();
-        for (d, row) in db.iter_mut().zip(dy.chunks_exact(hw)) {
-            *d += Fold::Sum.over(row, &[]);
+        for (_, dy) in images {
+            for (d, row) in db.iter_mut().zip(dy.chunks_exact(hw)) {
+                *d += Fold::Sum.over(row, &[]);
+            }
         }
         let (wp, plane) = self.padded();
         let n = self.out_len();
-        scratch.resize(self.c * plane + self.o * n, 0.0);
-        let (padded, g) = scratch.split_at_mut(self.c * plane);
-        self.pad(x, padded);
-        g.fill(0.0);
-        for (dst, src) in g.chunks_exact_mut(n).zip(dy.chunks_exact(hw)) {
-            for (dst, src) in dst.chunks_exact_mut(wp).zip(src.chunks_exact(self.w)) {
-                dst[..self.w].copy_from_slice(src);
+        let (p_len, g_len) = (self.c * plane, self.o * n);
+        scratch.resize(images.len() * (p_len + g_len), 0.0);
+        let (padded, gs) = scratch.split_at_mut(images.len() * p_len);
+        for (((x, dy), p), g) in images
+            .iter()
+            .zip(padded.chunks_exact_mut(p_len))
+            .zip(gs.chunks_exact_mut(g_len))
+        {
+            self.pad(x, p);
+            g.fill(0.0);
+            for (dst, src) in g.chunks_exact_mut(n).zip(dy.chunks_exact(hw)) {
+                for (dst, src) in dst.chunks_exact_mut(wp).zip(src.chunks_exact(self.w)) {
+                    dst[..self.w].copy_from_slice(src);
+                }
             }
         }
-        let image = GradImage {
-            g,
-            g_stride: n,
-            p: padded,
-        };
-        kernel::weight_grad(Isa::detect(), &[image], self.o, taps, n, dw);
+        let operands: Vec<GradImage<'_>> = padded
+            .chunks_exact(p_len)
+            .zip(gs.chunks_exact(g_len))
+            .map(|(p, g)| GradImage { g, g_stride: n, p })
+            .collect();
+        kernel::weight_grad(Isa::detect(), &operands, self.o, taps, n, dw);
     }
 }
 
@@ -248,7 +257,7 @@ mod tests {
             assert_close(conv, &y, &reference.y, "forward");
 
             let (mut dw, mut db) = (vec![0.5; wt.len()], vec![0.5; o]);
-            conv.weight_grad(&conv.taps(), &x, &g, &mut dw, &mut db, &mut scratch);
+            conv.weight_grad(&conv.taps(), &[(&x, &g)], &mut dw, &mut db, &mut scratch);
             let dw: Vec<f32> = dw.iter().map(|v| v - 0.5).collect();
             let db: Vec<f32> = db.iter().map(|v| v - 0.5).collect();
             assert_close(conv, &dw, &reference.dw, "weight gradient");

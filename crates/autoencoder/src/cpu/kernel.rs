@@ -193,8 +193,9 @@ trait Lanes {
     unsafe fn sum(v: Self::V) -> f32;
 }
 
-/// One tile of [`forward`]: `MR` kernels times `NV` registers of outputs from `j0`.
+/// One tile of [`forward`] (indexed loops: fully unrolled, the accumulators in registers): `MR` kernels times `NV` registers of outputs from `j0`.
 #[inline(always)]
+#[allow(clippy::needless_range_loop)]
 unsafe fn forward_tile<L: Lanes, const MR: usize, const NV: usize>(
     f: &Conv<'_>,
     m0: usize,
@@ -206,20 +207,20 @@ unsafe fn forward_tile<L: Lanes, const MR: usize, const NV: usize>(
         let mut acc = [[L::zero(); NV]; MR];
         for (k, &off) in f.offs.iter().enumerate() {
             let mut b = [L::zero(); NV];
-            for (v, b) in b.iter_mut().enumerate() {
-                *b = L::load(p.add(off + v * L::N));
+            for v in 0..NV {
+                b[v] = L::load(p.add(off + v * L::N));
             }
-            for (r, acc) in acc.iter_mut().enumerate() {
+            for r in 0..MR {
                 let a = L::splat(*w.add(r * k_len + k));
-                for (acc, &b) in acc.iter_mut().zip(&b) {
-                    *acc = L::fma(a, b, *acc);
+                for v in 0..NV {
+                    acc[r][v] = L::fma(a, b[v], acc[r][v]);
                 }
             }
         }
         let out = f.out.add(m0 * f.out_stride + j0);
-        for (r, acc) in acc.iter().enumerate() {
-            for (v, &a) in acc.iter().enumerate() {
-                L::store(out.add(r * f.out_stride + v * L::N), a);
+        for r in 0..MR {
+            for v in 0..NV {
+                L::store(out.add(r * f.out_stride + v * L::N), acc[r][v]);
             }
         }
     }
@@ -255,6 +256,7 @@ unsafe fn forward_tiles<L: Lanes, const MR: usize, const NV: usize>(f: &Conv<'_>
 
 /// One tile of [`weight_grad`]: kernels `m0..m0 + MR` times taps `k0..k0 + KR`.
 #[inline(always)]
+#[allow(clippy::needless_range_loop)]
 unsafe fn grad_tile<L: Lanes, const MR: usize, const KR: usize>(
     job: &Grad<'_, '_>,
     m0: usize,
@@ -266,27 +268,28 @@ unsafe fn grad_tile<L: Lanes, const MR: usize, const KR: usize>(
             let g = image.g.as_ptr().add(m0 * image.g_stride);
             let p = image.p.as_ptr();
             let mut taps = [p; KR];
-            for (t, tap) in taps.iter_mut().enumerate() {
-                *tap = p.add(job.offs[k0 + t]);
+            for t in 0..KR {
+                taps[t] = p.add(job.offs[k0 + t]);
             }
-            for j in (0..job.n).step_by(L::N) {
+            let mut j = 0;
+            while j < job.n {
                 let mut b = [L::zero(); KR];
-                for (b, tap) in b.iter_mut().zip(&taps) {
-                    *b = L::load(tap.add(j));
+                for t in 0..KR {
+                    b[t] = L::load(taps[t].add(j));
                 }
-                for (r, acc) in acc.iter_mut().enumerate() {
+                for r in 0..MR {
                     let a = L::load(g.add(r * image.g_stride + j));
-                    for (acc, &b) in acc.iter_mut().zip(&b) {
-                        *acc = L::fma(a, b, *acc);
+                    for t in 0..KR {
+                        acc[r][t] = L::fma(a, b[t], acc[r][t]);
                     }
                 }
+                j += L::N;
             }
         }
         let k_len = job.offs.len();
-        let dw = job.dw;
-        for (r, acc) in acc.iter().enumerate() {
-            for (t, &a) in acc.iter().enumerate() {
-                *dw.add((m0 + r) * k_len + k0 + t) += L::sum(a);
+        for r in 0..MR {
+            for t in 0..KR {
+                *job.dw.add((m0 + r) * k_len + k0 + t) += L::sum(acc[r][t]);
             }
         }
     }
@@ -443,7 +446,7 @@ mod x86 {
 
     #[target_feature(enable = "avx512f")]
     pub unsafe fn weight_grad_avx512(job: &Grad<'_, '_>) {
-        unsafe { grad_tiles::<Avx512, 8, 3>(job) }
+        unsafe { grad_tiles::<Avx512, 4, 4>(job) }
     }
 
     #[target_feature(enable = "avx2,fma")]
