@@ -3,6 +3,8 @@
 //! fused with 2 x 2 max-pooling or nearest upsampling and dropout, their backward passes, and
 //! the per-channel sums BatchNorm needs.
 
+use multiversion::multiversion;
+
 use super::simd::Fold;
 use crate::dropout::Dropout;
 
@@ -108,74 +110,14 @@ impl Shape {
         route: &mut [u8],
         out: &mut [f32],
     ) {
-        let (h, w) = (self.h, self.w);
         match dropout {
             Some((d, first)) => d.flags(first, route),
             None => route.fill(1),
         }
         let scale_kept = dropout.map_or(1.0, |(d, _)| d.keep_scale);
-        let floor = norm.floor();
-        let planes = z.chunks_exact(h * w).enumerate();
         match self.kind {
-            Resample::Pool => {
-                let (ho, wo) = (h / 2, w / 2);
-                for (ch, plane) in planes {
-                    let (a, b) = (norm.scale[ch], norm.shift[ch]);
-                    let first = ch * ho * wo;
-                    let routes = &mut route[first..first + ho * wo];
-                    let outs = &mut out[first..first + ho * wo];
-                    for yy in 0..ho {
-                        let top = &plane[2 * yy * w..(2 * yy + 1) * w];
-                        let bottom = &plane[(2 * yy + 1) * w..(2 * yy + 2) * w];
-                        let r = &mut routes[yy * wo..(yy + 1) * wo];
-                        let o = &mut outs[yy * wo..(yy + 1) * wo];
-                        for xx in 0..wo {
-                            let taps = [
-                                top[2 * xx],
-                                top[2 * xx + 1],
-                                bottom[2 * xx],
-                                bottom[2 * xx + 1],
-                            ];
-                            // Branch-free: the comparisons are data-dependent coin flips.
-                            let (mut best, mut value) = (0u8, taps[0] * a + b);
-                            for (t, &v) in taps.iter().enumerate().skip(1) {
-                                let v = v * a + b;
-                                let greater = v > value;
-                                best = if greater { t as u8 } else { best };
-                                value = if greater { v } else { value };
-                            }
-                            let kept = r[xx] != 0;
-                            r[xx] = if kept { best } else { DROPPED };
-                            o[xx] = value.max(floor) * scale_kept * kept as u8 as f32;
-                        }
-                    }
-                }
-            }
-            Resample::Upsample => {
-                let w2 = 2 * w;
-                for (ch, plane) in planes {
-                    let (a, b) = (norm.scale[ch], norm.shift[ch]);
-                    let first = ch * 4 * h * w;
-                    let outs = &mut out[first..first + 4 * h * w];
-                    let routes = &route[first..first + 4 * h * w];
-                    for ((row, pair), flags) in plane
-                        .chunks_exact(w)
-                        .zip(outs.chunks_exact_mut(2 * w2))
-                        .zip(routes.chunks_exact(2 * w2))
-                    {
-                        let (top, bottom) = pair.split_at_mut(w2);
-                        for (dst, &v) in top.chunks_exact_mut(2).zip(row) {
-                            let v = (v * a + b).max(floor) * scale_kept;
-                            dst[0] = v;
-                            dst[1] = v;
-                        }
-                        bottom.copy_from_slice(top);
-                        for (o, &f) in pair.iter_mut().zip(flags) {
-                            *o *= f as f32;
-                        }
-                    }
-                }
-            }
+            Resample::Pool => pool_forward(self, norm, z, scale_kept, route, out),
+            Resample::Upsample => upsample_forward(self, norm, z, scale_kept, route, out),
         }
     }
 
@@ -193,59 +135,188 @@ impl Shape {
         g: &mut [f32],
         sums: &mut [f64],
     ) {
-        let (h, w) = (self.h, self.w);
-        let hw = h * w;
-        let floor = norm.floor();
+        match self.kind {
+            Resample::Pool => pool_backward(self, norm, z, route, keep_scale, d_out, g),
+            Resample::Upsample => upsample_backward(self, norm, z, route, keep_scale, d_out, g),
+        }
+        let hw = self.h * self.w;
         for (ch, ((plane, gp), sum)) in z
             .chunks_exact(hw)
-            .zip(g.chunks_exact_mut(hw))
+            .zip(g.chunks_exact(hw))
             .zip(sums.chunks_exact_mut(2))
             .enumerate()
         {
-            let (a, b) = (norm.scale[ch], norm.shift[ch]);
-            let (mean, inv_std) = (norm.mean[ch], norm.inv_std[ch]);
-            match self.kind {
-                Resample::Pool => {
-                    gp.fill(0.0);
-                    let (ho, wo) = (h / 2, w / 2);
-                    let first = ch * ho * wo;
-                    let routes = &route[first..first + ho * wo];
-                    let grads = &d_out[first..first + ho * wo];
-                    for (j, (&code, &d)) in routes.iter().zip(grads).enumerate() {
-                        let (yy, xx) = (j / wo, j % wo);
-                        // A dropped value routes nothing; its code's low bits name tap 0,
-                        // written with a zero gradient.
-                        let c = code as usize & 3;
-                        let p = (2 * yy + (c >> 1)) * w + 2 * xx + (c & 1);
-                        let live = (code != DROPPED && plane[p] * a + b > floor) as u8 as f32;
-                        gp[p] = d * keep_scale * live;
-                    }
-                }
-                Resample::Upsample => {
-                    let w2 = 2 * w;
-                    let first = ch * 4 * hw;
-                    let r = &route[first..first + 4 * hw];
-                    let d = &d_out[first..first + 4 * hw];
-                    for ((zr, gr), (rr, dr)) in plane
-                        .chunks_exact(w)
-                        .zip(gp.chunks_exact_mut(w))
-                        .zip(r.chunks_exact(2 * w2).zip(d.chunks_exact(2 * w2)))
-                    {
-                        let (rt, rb) = rr.split_at(w2);
-                        let (dt, db) = dr.split_at(w2);
-                        for (x, (&zv, g)) in zr.iter().zip(gr.iter_mut()).enumerate() {
-                            let s = dt[2 * x] * rt[2 * x] as f32
-                                + dt[2 * x + 1] * rt[2 * x + 1] as f32
-                                + db[2 * x] * rb[2 * x] as f32
-                                + db[2 * x + 1] * rb[2 * x + 1] as f32;
-                            let live = (zv * a + b > floor) as u8 as f32;
-                            *g = s * keep_scale * live;
-                        }
-                    }
-                }
-            }
             sum[0] = Fold::Sum.over(gp, &[]) as f64;
-            sum[1] = (Fold::Centered(mean).over(gp, plane) * inv_std) as f64;
+            sum[1] = (Fold::Centered(norm.mean[ch]).over(gp, plane) * norm.inv_std[ch]) as f64;
+        }
+    }
+}
+
+/// [`Shape::forward`]'s BatchNorm + max-pool + dropout (the routes hold the dropout flags on
+/// entry, the window's argmax or [`DROPPED`] on return). Branch-free, vectorised over a row.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn pool_forward(
+    shape: &Shape,
+    norm: &Norm,
+    z: &[f32],
+    keep: f32,
+    route: &mut [u8],
+    out: &mut [f32],
+) {
+    let (h, w) = (shape.h, shape.w);
+    let (ho, wo) = (h / 2, w / 2);
+    let floor = norm.floor();
+    for (ch, plane) in z.chunks_exact(h * w).enumerate() {
+        let (a, b) = (norm.scale[ch], norm.shift[ch]);
+        let first = ch * ho * wo;
+        let routes = route[first..first + ho * wo].chunks_exact_mut(wo);
+        let outs = out[first..first + ho * wo].chunks_exact_mut(wo);
+        for ((pair, r), o) in plane.chunks_exact(2 * w).zip(routes).zip(outs) {
+            let (top, bottom) = pair.split_at(w);
+            let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+            for ((t, bt), (r, o)) in windows.zip(r.iter_mut().zip(o.iter_mut())) {
+                let taps = [t[0], t[1], bt[0], bt[1]];
+                // Branch-free: the comparisons are data-dependent coin flips.
+                let (mut best, mut value) = (0u8, taps[0] * a + b);
+                for (i, &v) in taps.iter().enumerate().skip(1) {
+                    let v = v * a + b;
+                    let greater = v > value;
+                    best = if greater { i as u8 } else { best };
+                    value = if greater { v } else { value };
+                }
+                let kept = *r != 0;
+                *r = if kept { best } else { DROPPED };
+                *o = value.max(floor) * keep * kept as u8 as f32;
+            }
+        }
+    }
+}
+
+/// [`Shape::forward`]'s BatchNorm + nearest upsampling + dropout (`route`: the dropout flags).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn upsample_forward(
+    shape: &Shape,
+    norm: &Norm,
+    z: &[f32],
+    keep: f32,
+    route: &[u8],
+    out: &mut [f32],
+) {
+    let (h, w) = (shape.h, shape.w);
+    let w2 = 2 * w;
+    let floor = norm.floor();
+    for (ch, plane) in z.chunks_exact(h * w).enumerate() {
+        let (a, b) = (norm.scale[ch], norm.shift[ch]);
+        let first = ch * 4 * h * w;
+        let outs = &mut out[first..first + 4 * h * w];
+        let routes = &route[first..first + 4 * h * w];
+        for ((row, pair), flags) in plane
+            .chunks_exact(w)
+            .zip(outs.chunks_exact_mut(2 * w2))
+            .zip(routes.chunks_exact(2 * w2))
+        {
+            let (top, bottom) = pair.split_at_mut(w2);
+            for (dst, &v) in top.chunks_exact_mut(2).zip(row) {
+                let v = (v * a + b).max(floor) * keep;
+                dst[0] = v;
+                dst[1] = v;
+            }
+            bottom.copy_from_slice(top);
+            for (o, &f) in pair.iter_mut().zip(flags) {
+                *o *= f as f32;
+            }
+        }
+    }
+}
+
+/// [`Shape::backward`] through max-pool: each window's gradient goes to its argmax (none
+/// when dropped, zero where the ReLU after BatchNorm was inactive); the other values get 0.
+/// Branch-free, vectorised over a row.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn pool_backward(
+    shape: &Shape,
+    norm: &Norm,
+    z: &[f32],
+    route: &[u8],
+    keep: f32,
+    d_out: &[f32],
+    g: &mut [f32],
+) {
+    let (h, w) = (shape.h, shape.w);
+    let (ho, wo) = (h / 2, w / 2);
+    let floor = norm.floor();
+    if h % 2 == 1 || w % 2 == 1 {
+        g.fill(0.0);
+    }
+    for (ch, (plane, gp)) in z
+        .chunks_exact(h * w)
+        .zip(g.chunks_exact_mut(h * w))
+        .enumerate()
+    {
+        let (a, b) = (norm.scale[ch], norm.shift[ch]);
+        let first = ch * ho * wo;
+        let routes = route[first..first + ho * wo].chunks_exact(wo);
+        let grads = d_out[first..first + ho * wo].chunks_exact(wo);
+        let rows = plane.chunks_exact(2 * w).zip(gp.chunks_exact_mut(2 * w));
+        for ((zs, gs), (r, d)) in rows.zip(routes.zip(grads)) {
+            let (zt, zb) = zs.split_at(w);
+            let (gt, gb) = gs.split_at_mut(w);
+            let windows = zt.chunks_exact(2).zip(zb.chunks_exact(2));
+            let targets = gt.chunks_exact_mut(2).zip(gb.chunks_exact_mut(2));
+            for (((t, bt), (gt, gb)), (&code, &d)) in windows.zip(targets).zip(r.iter().zip(d)) {
+                // A dropped value routes nothing; its code's low bits name tap 0.
+                let c = code & 3;
+                let odd = c & 1 == 1;
+                let (top, bottom) = if odd { (t[1], bt[1]) } else { (t[0], bt[0]) };
+                let v = if c & 2 == 0 { top } else { bottom };
+                let live = (code != DROPPED && v * a + b > floor) as u8 as f32;
+                let grad = d * keep * live;
+                gt[0] = if c == 0 { grad } else { 0.0 };
+                gt[1] = if c == 1 { grad } else { 0.0 };
+                gb[0] = if c == 2 { grad } else { 0.0 };
+                gb[1] = if c == 3 { grad } else { 0.0 };
+            }
+        }
+    }
+}
+
+/// [`Shape::backward`] through upsampling: the sum of the four kept copies' gradients, zero
+/// where the ReLU after BatchNorm was inactive.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn upsample_backward(
+    shape: &Shape,
+    norm: &Norm,
+    z: &[f32],
+    route: &[u8],
+    keep: f32,
+    d_out: &[f32],
+    g: &mut [f32],
+) {
+    let (h, w) = (shape.h, shape.w);
+    let (hw, w2) = (h * w, 2 * w);
+    let floor = norm.floor();
+    for (ch, (plane, gp)) in z.chunks_exact(hw).zip(g.chunks_exact_mut(hw)).enumerate() {
+        let (a, b) = (norm.scale[ch], norm.shift[ch]);
+        let first = ch * 4 * hw;
+        let r = &route[first..first + 4 * hw];
+        let d = &d_out[first..first + 4 * hw];
+        for ((zr, gr), (rr, dr)) in plane
+            .chunks_exact(w)
+            .zip(gp.chunks_exact_mut(w))
+            .zip(r.chunks_exact(2 * w2).zip(d.chunks_exact(2 * w2)))
+        {
+            let (rt, rb) = rr.split_at(w2);
+            let (dt, db) = dr.split_at(w2);
+            let copies = rt.chunks_exact(2).zip(rb.chunks_exact(2));
+            let grads = dt.chunks_exact(2).zip(db.chunks_exact(2));
+            for ((&zv, g), ((rt, rb), (dt, db))) in zr.iter().zip(gr).zip(copies.zip(grads)) {
+                let s = dt[0] * rt[0] as f32
+                    + dt[1] * rt[1] as f32
+                    + db[0] * rb[0] as f32
+                    + db[1] * rb[1] as f32;
+                let live = (zv * a + b > floor) as u8 as f32;
+                *g = s * keep * live;
+            }
         }
     }
 }
@@ -261,6 +332,7 @@ pub(crate) fn plane_moments(plane: &[f32]) -> (f64, f64) {
 /// BatchNorm's backward for one image: `dz = γ · inv_std · (g − Σg / N − x̂ · Σ(g·x̂) / N)`,
 /// with the batch sums `totals = [Σg, Σ(g·x̂)]` per channel and `count = N` values per channel,
 /// times the ReLU's gate `z > 0` when the ReLU came before BatchNorm.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 pub(crate) fn batch_norm_backward(
     norm: &Norm,
     gamma: &[f32],
