@@ -4,6 +4,8 @@
 //! im2col). Forward, weight gradient, and the input gradient as the forward convolution with
 //! transposed, flipped kernels.
 
+use multiversion::multiversion;
+
 use super::kernel::{self, Forward, GradImage, Isa, PIXEL_STEP};
 use super::simd::Fold;
 
@@ -124,10 +126,7 @@ impl Conv {
             .zip(out.chunks_exact(n))
             .enumerate()
         {
-            let b = bias.map_or(0.0, |b| b[ch]);
-            for (dst, src) in dst.chunks_exact_mut(self.w).zip(src.chunks(wp)) {
-                dst.iter_mut().zip(src).for_each(|(d, s)| *d = s + b);
-            }
+            unpad(dst, src, self.w, wp, bias.map_or(0.0, |b| b[ch]));
         }
     }
 
@@ -172,6 +171,14 @@ impl Conv {
             .map(|(p, g)| GradImage { g, g_stride: n, p })
             .collect();
         kernel::weight_grad(Isa::detect(), &operands, self.o, taps, n, dw);
+    }
+}
+
+/// `dst` (rows of `w`) = the first `w` values of each row of `src` (rows of `wp`) + `bias`.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn unpad(dst: &mut [f32], src: &[f32], w: usize, wp: usize, bias: f32) {
+    for (dst, src) in dst.chunks_exact_mut(w).zip(src.chunks(wp)) {
+        dst.iter_mut().zip(src).for_each(|(d, s)| *d = s + bias);
     }
 }
 

@@ -261,20 +261,27 @@ fn pool_backward(
         for ((zs, gs), (r, d)) in rows.zip(routes.zip(grads)) {
             let (zt, zb) = zs.split_at(w);
             let (gt, gb) = gs.split_at_mut(w);
-            let windows = zt.chunks_exact(2).zip(zb.chunks_exact(2));
-            let targets = gt.chunks_exact_mut(2).zip(gb.chunks_exact_mut(2));
-            for (((t, bt), (gt, gb)), (&code, &d)) in windows.zip(targets).zip(r.iter().zip(d)) {
+            let (zt, zb, gt, gb) = (
+                &zt[..2 * wo],
+                &zb[..2 * wo],
+                &mut gt[..2 * wo],
+                &mut gb[..2 * wo],
+            );
+            let (r, d) = (&r[..wo], &d[..wo]);
+            for x in 0..wo {
                 // A dropped value routes nothing; its code's low bits name tap 0.
+                let code = r[x];
                 let c = code & 3;
                 let odd = c & 1 == 1;
-                let (top, bottom) = if odd { (t[1], bt[1]) } else { (t[0], bt[0]) };
+                let top = if odd { zt[2 * x + 1] } else { zt[2 * x] };
+                let bottom = if odd { zb[2 * x + 1] } else { zb[2 * x] };
                 let v = if c & 2 == 0 { top } else { bottom };
-                let live = (code != DROPPED && v * a + b > floor) as u8 as f32;
-                let grad = d * keep * live;
-                gt[0] = if c == 0 { grad } else { 0.0 };
-                gt[1] = if c == 1 { grad } else { 0.0 };
-                gb[0] = if c == 2 { grad } else { 0.0 };
-                gb[1] = if c == 3 { grad } else { 0.0 };
+                let live = ((code != DROPPED) & (v * a + b > floor)) as u8 as f32;
+                let grad = d[x] * keep * live;
+                gt[2 * x] = if c == 0 { grad } else { 0.0 };
+                gt[2 * x + 1] = if c == 1 { grad } else { 0.0 };
+                gb[2 * x] = if c == 2 { grad } else { 0.0 };
+                gb[2 * x + 1] = if c == 3 { grad } else { 0.0 };
             }
         }
     }
