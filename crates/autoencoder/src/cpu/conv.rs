@@ -85,23 +85,27 @@ impl Conv {
     /// Copies the image's planes into zero-padded planes of [`Conv::padded`] length.
     fn pad(&self, image: &[f32], out: &mut [f32]) {
         let (wp, plane) = self.padded();
-        let (h, w, pad) = (self.h, self.w, self.k / 2);
-        out.fill(0.0);
-        for (src, dst) in image.chunks_exact(h * w).zip(out.chunks_exact_mut(plane)) {
-            for (y, row) in src.chunks_exact(w).enumerate() {
-                let start = (y + pad) * wp + pad;
-                dst[start..start + w].copy_from_slice(row);
-            }
-        }
+        let pad = self.k / 2;
+        spread_rows(
+            image,
+            out,
+            self.w,
+            self.h * self.w,
+            wp,
+            plane,
+            pad * wp + pad,
+        );
     }
 
-    /// `y (o x h x w) = conv(x) [+ bias]`, with `taps` from [`Conv::taps`]. `scratch` is
-    /// resized as needed.
+    /// `y (o x h x w) = max(conv(x) [+ bias], floor)`, with `taps` from [`Conv::taps`]
+    /// (`floor` 0 for a ReLU, −∞ for none). `scratch` is resized as needed.
+    #[allow(clippy::too_many_arguments)]
     pub fn forward(
         &self,
         taps: &[usize],
         weight: &[f32],
         bias: Option<&[f32]>,
+        floor: f32,
         x: &[f32],
         y: &mut [f32],
         scratch: &mut Vec<f32>,
@@ -126,7 +130,7 @@ impl Conv {
             .zip(out.chunks_exact(n))
             .enumerate()
         {
-            unpad(dst, src, self.w, wp, bias.map_or(0.0, |b| b[ch]));
+            unpad(dst, src, self.w, wp, bias.map_or(0.0, |b| b[ch]), floor);
         }
     }
 
@@ -158,12 +162,7 @@ impl Conv {
             .zip(gs.chunks_exact_mut(g_len))
         {
             self.pad(x, p);
-            g.fill(0.0);
-            for (dst, src) in g.chunks_exact_mut(n).zip(dy.chunks_exact(hw)) {
-                for (dst, src) in dst.chunks_exact_mut(wp).zip(src.chunks_exact(self.w)) {
-                    dst[..self.w].copy_from_slice(src);
-                }
-            }
+            spread_rows(dy, g, self.w, hw, wp, n, 0);
         }
         let operands: Vec<GradImage<'_>> = padded
             .chunks_exact(p_len)
@@ -174,11 +173,41 @@ impl Conv {
     }
 }
 
-/// `dst` (rows of `w`) = the first `w` values of each row of `src` (rows of `wp`) + `bias`.
+/// `dst` (rows of `w`) = `max(the first w values of each row of src (rows of wp) + bias,
+/// floor)`.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn unpad(dst: &mut [f32], src: &[f32], w: usize, wp: usize, bias: f32) {
+fn unpad(dst: &mut [f32], src: &[f32], w: usize, wp: usize, bias: f32, floor: f32) {
     for (dst, src) in dst.chunks_exact_mut(w).zip(src.chunks(wp)) {
-        dst.iter_mut().zip(src).for_each(|(d, s)| *d = s + bias);
+        dst.iter_mut()
+            .zip(src)
+            .for_each(|(d, s)| *d = (s + bias).max(floor));
+    }
+}
+
+/// Copies the planes of `src` (`plane_in` values each, rows of `w`) into the planes of `dst`
+/// (`plane_out` values each): row `y` at `offset + y · stride`, every other value zero
+/// (only the gaps are written, not the whole plane twice).
+fn spread_rows(
+    src: &[f32],
+    dst: &mut [f32],
+    w: usize,
+    plane_in: usize,
+    stride: usize,
+    plane_out: usize,
+    offset: usize,
+) {
+    for (src, dst) in src
+        .chunks_exact(plane_in)
+        .zip(dst.chunks_exact_mut(plane_out))
+    {
+        let mut next = 0;
+        for (y, row) in src.chunks_exact(w).enumerate() {
+            let start = offset + y * stride;
+            dst[next..start].fill(0.0);
+            dst[start..start + w].copy_from_slice(row);
+            next = start + w;
+        }
+        dst[next..].fill(0.0);
     }
 }
 
@@ -260,8 +289,23 @@ mod tests {
 
             let mut scratch = Vec::new();
             let mut y = vec![0.0; o * hw];
-            conv.forward(&conv.taps(), &wt, Some(&b), &x, &mut y, &mut scratch);
+            let none = f32::NEG_INFINITY;
+            conv.forward(&conv.taps(), &wt, Some(&b), none, &x, &mut y, &mut scratch);
             assert_close(conv, &y, &reference.y, "forward");
+
+            let mut relu = vec![0.0; o * hw];
+            let floor = 0.0;
+            conv.forward(
+                &conv.taps(),
+                &wt,
+                Some(&b),
+                floor,
+                &x,
+                &mut relu,
+                &mut scratch,
+            );
+            let rectified = reference.y.iter().map(|v| v.max(0.0));
+            assert_close(conv, &relu, &rectified.collect::<Vec<_>>(), "ReLU");
 
             let (mut dw, mut db) = (vec![0.5; wt.len()], vec![0.5; o]);
             conv.weight_grad(&conv.taps(), &[(&x, &g)], &mut dw, &mut db, &mut scratch);
@@ -279,6 +323,7 @@ mod tests {
                 &transposed.taps(),
                 &flipped,
                 None,
+                f32::NEG_INFINITY,
                 &g,
                 &mut dx,
                 &mut scratch,

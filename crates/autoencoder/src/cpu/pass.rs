@@ -112,12 +112,12 @@ impl<'a> ForwardConv<'a> {
     pub unsafe fn image(&self, i: usize, input: &[f32], scratch: &mut Vec<f32>) {
         // SAFETY: the caller's contract.
         let y = unsafe { self.target.piece(i) };
+        let floor = if self.rectify { 0.0 } else { f32::NEG_INFINITY };
+        let (taps, bias) = (&self.taps, Some(self.bias));
         self.conv
-            .forward(&self.taps, self.weight, Some(self.bias), input, y, scratch);
+            .forward(taps, self.weight, bias, floor, input, y, scratch);
         if self.sigmoid {
             y.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
-        } else if self.rectify {
-            y.iter_mut().for_each(|v| *v = v.max(0.0));
         }
         if self.train {
             // SAFETY: the caller's contract.
@@ -291,7 +291,8 @@ impl<'a> BackwardConv<'a> {
             d_input.resize(in_len, 0.0);
             for (i, dz) in range.zip(dz_all.chunks_exact(z_len)) {
                 let (t, taps) = (&self.transposed, &self.transposed_taps);
-                t.forward(taps, self.flipped, None, dz, d_input, scratch);
+                let none = f32::NEG_INFINITY;
+                t.forward(taps, self.flipped, None, none, dz, d_input, scratch);
                 // SAFETY: image `i` belongs to this task only.
                 unsafe { resample.image(i, d_input) };
             }
