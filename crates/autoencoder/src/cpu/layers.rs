@@ -136,7 +136,7 @@ impl Shape {
         sums: &mut [f64],
     ) {
         match self.kind {
-            Resample::Pool => pool_backward(self, norm, z, route, keep_scale, d_out, g),
+            Resample::Pool => pool_backward(self, route, keep_scale, d_out, g),
             Resample::Upsample => upsample_backward(self, norm, z, route, keep_scale, d_out, g),
         }
         let hw = self.h * self.w;
@@ -153,7 +153,8 @@ impl Shape {
 }
 
 /// [`Shape::forward`]'s BatchNorm + max-pool + dropout (the routes hold the dropout flags on
-/// entry, the window's argmax or [`DROPPED`] on return). Branch-free, vectorised over a row.
+/// entry, the window's argmax on return, or [`DROPPED`] for a value dropped or cut by the ReLU
+/// after BatchNorm). Branch-free, vectorised over a row.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn pool_forward(
     shape: &Shape,
@@ -185,7 +186,12 @@ fn pool_forward(
                     value = if greater { v } else { value };
                 }
                 let kept = *r != 0;
-                *r = if kept { best } else { DROPPED };
+                // A value the ReLU after BatchNorm cut routes no gradient either.
+                *r = if kept & (value > floor) {
+                    best
+                } else {
+                    DROPPED
+                };
                 *o = value.max(floor) * keep * kept as u8 as f32;
             }
         }
@@ -230,58 +236,108 @@ fn upsample_forward(
 }
 
 /// [`Shape::backward`] through max-pool: each window's gradient goes to its argmax (none
-/// when dropped, zero where the ReLU after BatchNorm was inactive); the other values get 0.
-/// Branch-free, vectorised over a row.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn pool_backward(
-    shape: &Shape,
-    norm: &Norm,
-    z: &[f32],
-    route: &[u8],
-    keep: f32,
-    d_out: &[f32],
-    g: &mut [f32],
-) {
+/// when its route is [`DROPPED`]); the other values get 0. A row of windows at a time, in
+/// masked AVX-512 registers where the CPU has them (rows are 7 to 14 windows long, too short
+/// for the compiler's loops).
+fn pool_backward(shape: &Shape, route: &[u8], keep: f32, d_out: &[f32], g: &mut [f32]) {
     let (h, w) = (shape.h, shape.w);
     let (ho, wo) = (h / 2, w / 2);
-    let floor = norm.floor();
     if h % 2 == 1 || w % 2 == 1 {
         g.fill(0.0);
     }
-    for (ch, (plane, gp)) in z
-        .chunks_exact(h * w)
-        .zip(g.chunks_exact_mut(h * w))
-        .enumerate()
+    let row = pool_backward_row();
+    for (gp, (routes, grads)) in g
+        .chunks_exact_mut(h * w)
+        .zip(route.chunks_exact(ho * wo).zip(d_out.chunks_exact(ho * wo)))
     {
-        let (a, b) = (norm.scale[ch], norm.shift[ch]);
-        let first = ch * ho * wo;
-        let routes = route[first..first + ho * wo].chunks_exact(wo);
-        let grads = d_out[first..first + ho * wo].chunks_exact(wo);
-        let rows = plane.chunks_exact(2 * w).zip(gp.chunks_exact_mut(2 * w));
-        for ((zs, gs), (r, d)) in rows.zip(routes.zip(grads)) {
-            let (zt, zb) = zs.split_at(w);
+        let rows = gp.chunks_exact_mut(2 * w);
+        for (gs, (r, d)) in rows.zip(routes.chunks_exact(wo).zip(grads.chunks_exact(wo))) {
             let (gt, gb) = gs.split_at_mut(w);
-            let (zt, zb, gt, gb) = (
-                &zt[..2 * wo],
-                &zb[..2 * wo],
-                &mut gt[..2 * wo],
-                &mut gb[..2 * wo],
+            row(r, d, keep, &mut gt[..2 * wo], &mut gb[..2 * wo]);
+        }
+    }
+}
+
+/// One row of [`pool_backward`]: the routes `r` and gradients `d` of `wo` windows, the top and
+/// bottom gradient rows `gt` and `gb` of `2 · wo` values.
+type PoolRow = fn(&[u8], &[f32], f32, &mut [f32], &mut [f32]);
+
+/// The widest [`PoolRow`] this CPU runs.
+fn pool_backward_row() -> PoolRow {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+    {
+        // SAFETY: the CPU has the features the function is compiled for.
+        return |r, d, keep, gt, gb| unsafe { avx512::pool_backward_row(r, d, keep, gt, gb) };
+    }
+    pool_backward_row_portable
+}
+
+/// The portable [`PoolRow`], branch-free.
+fn pool_backward_row_portable(r: &[u8], d: &[f32], keep: f32, gt: &mut [f32], gb: &mut [f32]) {
+    for (x, (&code, &d)) in r.iter().zip(d).enumerate() {
+        // A dropped value routes nothing (code 4 matches no tap).
+        let grad = d * keep;
+        gt[2 * x] = if code == 0 { grad } else { 0.0 };
+        gt[2 * x + 1] = if code == 1 { grad } else { 0.0 };
+        gb[2 * x] = if code == 2 { grad } else { 0.0 };
+        gb[2 * x + 1] = if code == 3 { grad } else { 0.0 };
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// The lanes of `grad` whose code is `tap`, zero elsewhere.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn routed(codes: __m512i, tap: i32, grad: __m512) -> __m512 {
+        _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(codes, _mm512_set1_epi32(tap)), grad)
+    }
+
+    /// [`super::PoolRow`] in 16-window masked registers.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F, BW and VL; `d` is as long as `r`, `gt` and `gb` twice as long.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub unsafe fn pool_backward_row(
+        r: &[u8],
+        d: &[f32],
+        keep: f32,
+        gt: &mut [f32],
+        gb: &mut [f32],
+    ) {
+        assert!(d.len() == r.len() && gt.len() == 2 * r.len() && gb.len() == gt.len());
+        let lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        let hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        let keep = _mm512_set1_ps(keep);
+        for start in (0..r.len()).step_by(16) {
+            let n = (r.len() - start).min(16);
+            let mask = ((1u32 << n) - 1) as __mmask16;
+            let (out_lo, out_hi) = (
+                ((1u32 << (2 * n).min(16)) - 1) as __mmask16,
+                ((1u32 << (2 * n).saturating_sub(16)) - 1) as __mmask16,
             );
-            let (r, d) = (&r[..wo], &d[..wo]);
-            for x in 0..wo {
-                // A dropped value routes nothing; its code's low bits name tap 0.
-                let code = r[x];
-                let c = code & 3;
-                let odd = c & 1 == 1;
-                let top = if odd { zt[2 * x + 1] } else { zt[2 * x] };
-                let bottom = if odd { zb[2 * x + 1] } else { zb[2 * x] };
-                let v = if c & 2 == 0 { top } else { bottom };
-                let live = ((code != DROPPED) & (v * a + b > floor)) as u8 as f32;
-                let grad = d[x] * keep * live;
-                gt[2 * x] = if c == 0 { grad } else { 0.0 };
-                gt[2 * x + 1] = if c == 1 { grad } else { 0.0 };
-                gb[2 * x] = if c == 2 { grad } else { 0.0 };
-                gb[2 * x + 1] = if c == 3 { grad } else { 0.0 };
+            // SAFETY: lanes `start..start + n` are in bounds (masked loads and stores touch
+            // nothing else).
+            unsafe {
+                let codes =
+                    _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, r.as_ptr().add(start).cast()));
+                let grad = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, d.as_ptr().add(start)), keep);
+                let top = (routed(codes, 0, grad), routed(codes, 1, grad));
+                let bottom = (routed(codes, 2, grad), routed(codes, 3, grad));
+                for (dst, (left, right)) in [(&mut *gt, top), (&mut *gb, bottom)] {
+                    let p = dst.as_mut_ptr().add(2 * start);
+                    _mm512_mask_storeu_ps(p, out_lo, _mm512_permutex2var_ps(left, lo, right));
+                    _mm512_mask_storeu_ps(
+                        p.wrapping_add(16),
+                        out_hi,
+                        _mm512_permutex2var_ps(left, hi, right),
+                    );
+                }
             }
         }
     }
@@ -364,6 +420,33 @@ pub(crate) fn batch_norm_backward(
         for ((d, &zv), &gv) in dp.iter_mut().zip(zp).zip(gp) {
             let live = (zv > cut) as u8 as f32;
             *d = k * (gv - mg - (zv - mean) * inv_std * mgx) * live;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every [`PoolRow`] this CPU runs writes exactly what the portable one writes, for rows
+    /// shorter and longer than a register and every route code (dropped included).
+    #[test]
+    fn pool_backward_rows_agree() {
+        for wo in 1..40 {
+            let r: Vec<u8> = (0..wo).map(|x| ((x * 7 + wo) % 5) as u8).collect();
+            let d: Vec<f32> = (0..wo).map(|x| x as f32 - 3.5).collect();
+            let mut expected = (vec![9.0; 2 * wo], vec![9.0; 2 * wo]);
+            pool_backward_row_portable(&r, &d, 2.0, &mut expected.0, &mut expected.1);
+            let mut got = (vec![9.0; 2 * wo], vec![9.0; 2 * wo]);
+            pool_backward_row()(&r, &d, 2.0, &mut got.0, &mut got.1);
+            assert_eq!(got, expected, "{wo} windows");
+            let total: f32 = expected.0.iter().chain(&expected.1).sum();
+            let kept = r.iter().zip(&d).filter(|(c, _)| **c != DROPPED);
+            assert_eq!(
+                total,
+                kept.map(|(_, d)| 2.0 * d).sum::<f32>(),
+                "{wo} windows"
+            );
         }
     }
 }
