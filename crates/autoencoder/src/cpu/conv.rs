@@ -4,9 +4,8 @@
 //! im2col). Forward, weight gradient, and the input gradient as the forward convolution with
 //! transposed, flipped kernels.
 
-use multiversion::multiversion;
-
 use super::kernel::{self, Forward, GradImage, Isa, PIXEL_STEP};
+use super::rows::{Spread, unpad};
 use super::simd::Fold;
 
 /// One convolution: `c` input channels, `o` output channels, `h x w` images, `k x k` kernels.
@@ -86,15 +85,14 @@ impl Conv {
     fn pad(&self, image: &[f32], out: &mut [f32]) {
         let (wp, plane) = self.padded();
         let pad = self.k / 2;
-        spread_rows(
-            image,
-            out,
-            self.w,
-            self.h * self.w,
-            wp,
-            plane,
-            pad * wp + pad,
-        );
+        let layout = Spread {
+            w: self.w,
+            plane_in: self.hw(),
+            plane_out: plane,
+            stride: wp,
+            offset: pad * wp + pad,
+        };
+        layout.run(image, out);
     }
 
     /// `y (o x h x w) = max(conv(x) [+ bias], floor)`, with `taps` from [`Conv::taps`]
@@ -162,7 +160,14 @@ impl Conv {
             .zip(gs.chunks_exact_mut(g_len))
         {
             self.pad(x, p);
-            spread_rows(dy, g, self.w, hw, wp, n, 0);
+            let layout = Spread {
+                w: self.w,
+                plane_in: hw,
+                plane_out: n,
+                stride: wp,
+                offset: 0,
+            };
+            layout.run(dy, g);
         }
         let operands: Vec<GradImage<'_>> = padded
             .chunks_exact(p_len)
@@ -170,44 +175,6 @@ impl Conv {
             .map(|(p, g)| GradImage { g, g_stride: n, p })
             .collect();
         kernel::weight_grad(Isa::detect(), &operands, self.o, taps, n, dw);
-    }
-}
-
-/// `dst` (rows of `w`) = `max(the first w values of each row of src (rows of wp) + bias,
-/// floor)`.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn unpad(dst: &mut [f32], src: &[f32], w: usize, wp: usize, bias: f32, floor: f32) {
-    for (dst, src) in dst.chunks_exact_mut(w).zip(src.chunks(wp)) {
-        dst.iter_mut()
-            .zip(src)
-            .for_each(|(d, s)| *d = (s + bias).max(floor));
-    }
-}
-
-/// Copies the planes of `src` (`plane_in` values each, rows of `w`) into the planes of `dst`
-/// (`plane_out` values each): row `y` at `offset + y · stride`, every other value zero
-/// (only the gaps are written, not the whole plane twice).
-fn spread_rows(
-    src: &[f32],
-    dst: &mut [f32],
-    w: usize,
-    plane_in: usize,
-    stride: usize,
-    plane_out: usize,
-    offset: usize,
-) {
-    for (src, dst) in src
-        .chunks_exact(plane_in)
-        .zip(dst.chunks_exact_mut(plane_out))
-    {
-        let mut next = 0;
-        for (y, row) in src.chunks_exact(w).enumerate() {
-            let start = offset + y * stride;
-            dst[next..start].fill(0.0);
-            dst[start..start + w].copy_from_slice(row);
-            next = start + w;
-        }
-        dst[next..].fill(0.0);
     }
 }
 

@@ -199,8 +199,26 @@ fn pool_forward(
 }
 
 /// [`Shape::forward`]'s BatchNorm + nearest upsampling + dropout (`route`: the dropout flags).
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn upsample_forward(
+    shape: &Shape,
+    norm: &Norm,
+    z: &[f32],
+    keep: f32,
+    route: &[u8],
+    out: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU has the features the function is compiled for.
+        unsafe { avx512::upsample_forward(shape, norm, z, keep, route, out) };
+        return;
+    }
+    upsample_forward_portable(shape, norm, z, keep, route, out);
+}
+
+/// [`upsample_forward`] for CPUs without AVX-512.
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn upsample_forward_portable(
     shape: &Shape,
     norm: &Norm,
     z: &[f32],
@@ -265,10 +283,7 @@ type PoolRow = fn(&[u8], &[f32], f32, &mut [f32], &mut [f32]);
 /// The widest [`PoolRow`] this CPU runs.
 fn pool_backward_row() -> PoolRow {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("avx512vl")
-    {
+    if has_avx512() {
         // SAFETY: the CPU has the features the function is compiled for.
         return |r, d, keep, gt, gb| unsafe { avx512::pool_backward_row(r, d, keep, gt, gb) };
     }
@@ -287,9 +302,155 @@ fn pool_backward_row_portable(r: &[u8], d: &[f32], keep: f32, gt: &mut [f32], gb
     }
 }
 
+/// Whether the CPU has AVX-512 F, BW and VL (detected once and cached by the standard library).
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+}
+
+/// The resampling's row kernels in masked AVX-512 registers.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
+
+    use super::{Norm, Shape};
+
+    /// The mask of the first `n` (at most 16) lanes.
+    fn lanes(n: usize) -> __mmask16 {
+        ((1u32 << n) - 1) as __mmask16
+    }
+
+    /// The masks of `2 · n` values (`n` at most 16) in two registers.
+    fn pair_lanes(n: usize) -> (__mmask16, __mmask16) {
+        (lanes((2 * n).min(16)), lanes((2 * n).saturating_sub(16)))
+    }
+
+    /// 16 route flags (0 or 1) under `mask` at `p`, as `f32`.
+    ///
+    /// # Safety
+    /// The values under `mask` are readable.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    unsafe fn flags(mask: __mmask16, p: *const u8) -> __m512 {
+        // SAFETY: the caller's contract.
+        let bytes = unsafe { _mm_maskz_loadu_epi8(mask, p.cast()) };
+        _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes))
+    }
+
+    /// 16 gradients under `mask` at `d` times their route flags at `f`.
+    ///
+    /// # Safety
+    /// The values under `mask` are readable.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    unsafe fn kept_grads(mask: __mmask16, d: *const f32, f: *const u8) -> __m512 {
+        // SAFETY: the caller's contract.
+        unsafe { _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, d), flags(mask, f)) }
+    }
+
+    /// [`super::upsample_forward`] in 16-value masked registers.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub fn upsample_forward(
+        shape: &Shape,
+        norm: &Norm,
+        z: &[f32],
+        keep: f32,
+        route: &[u8],
+        out: &mut [f32],
+    ) {
+        let (h, w) = (shape.h, shape.w);
+        assert!(
+            z.len() == shape.c * h * w && route.len() == 4 * z.len() && out.len() == route.len()
+        );
+        let (floor, keep) = (_mm512_set1_ps(norm.floor()), _mm512_set1_ps(keep));
+        let lo = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+        let hi = _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+        let rows = z.chunks_exact(w).zip(out.chunks_exact_mut(4 * w));
+        for (y, (row, pair)) in rows.enumerate() {
+            let ch = y / h;
+            let (a, b) = (
+                _mm512_set1_ps(norm.scale[ch]),
+                _mm512_set1_ps(norm.shift[ch]),
+            );
+            let flags_at = route[4 * w * y..].as_ptr();
+            for start in (0..w).step_by(16) {
+                let n = (w - start).min(16);
+                let (m_lo, m_hi) = pair_lanes(n);
+                // SAFETY (all loads and stores): the lanes under the masks are in bounds (masked
+                // loads and stores touch no others); the rows' lengths are asserted above.
+                unsafe {
+                    let v = _mm512_maskz_loadu_ps(lanes(n), row.as_ptr().add(start));
+                    let v = _mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(v, a), b), floor);
+                    let v = _mm512_mul_ps(v, keep);
+                    let halves = [(lo, m_lo, 0), (hi, m_hi, 16)];
+                    for (index, mask, offset) in halves {
+                        let copies = _mm512_permutexvar_ps(index, v);
+                        for at in [2 * start + offset, 2 * w + 2 * start + offset] {
+                            let f = flags(mask, flags_at.wrapping_add(at));
+                            let p = pair.as_mut_ptr().wrapping_add(at);
+                            _mm512_mask_storeu_ps(p, mask, _mm512_mul_ps(copies, f));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`super::upsample_backward`] in 16-value masked registers (the four copies summed in
+    /// the portable code's order).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub fn upsample_backward(
+        shape: &Shape,
+        norm: &Norm,
+        z: &[f32],
+        route: &[u8],
+        keep: f32,
+        d_out: &[f32],
+        g: &mut [f32],
+    ) {
+        let (h, w) = (shape.h, shape.w);
+        assert!(g.len() == z.len() && route.len() == 4 * z.len() && d_out.len() == route.len());
+        let (floor, keep) = (_mm512_set1_ps(norm.floor()), _mm512_set1_ps(keep));
+        let evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        let rows = z.chunks_exact(w).zip(g.chunks_exact_mut(w));
+        for (y, (zr, gr)) in rows.enumerate() {
+            let ch = y / h;
+            let (a, b) = (
+                _mm512_set1_ps(norm.scale[ch]),
+                _mm512_set1_ps(norm.shift[ch]),
+            );
+            let (flags_at, d_at) = (route[4 * w * y..].as_ptr(), d_out[4 * w * y..].as_ptr());
+            for start in (0..w).step_by(16) {
+                let n = (w - start).min(16);
+                let (m_lo, m_hi) = pair_lanes(n);
+                // SAFETY (all loads and stores): as in `upsample_forward`.
+                unsafe {
+                    let (top, bottom) = (2 * start, 2 * w + 2 * start);
+                    let (d_top, f_top) = (d_at.wrapping_add(top), flags_at.wrapping_add(top));
+                    let (d_bot, f_bot) = (d_at.wrapping_add(bottom), flags_at.wrapping_add(bottom));
+                    let t_lo = kept_grads(m_lo, d_top, f_top);
+                    let t_hi = kept_grads(m_hi, d_top.wrapping_add(16), f_top.wrapping_add(16));
+                    let b_lo = kept_grads(m_lo, d_bot, f_bot);
+                    let b_hi = kept_grads(m_hi, d_bot.wrapping_add(16), f_bot.wrapping_add(16));
+                    let s = _mm512_add_ps(
+                        _mm512_permutex2var_ps(t_lo, evens, t_hi),
+                        _mm512_permutex2var_ps(t_lo, odds, t_hi),
+                    );
+                    let s = _mm512_add_ps(s, _mm512_permutex2var_ps(b_lo, evens, b_hi));
+                    let s = _mm512_add_ps(s, _mm512_permutex2var_ps(b_lo, odds, b_hi));
+                    let zv = _mm512_maskz_loadu_ps(lanes(n), zr.as_ptr().add(start));
+                    let bn = _mm512_add_ps(_mm512_mul_ps(zv, a), b);
+                    let live = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(bn, floor);
+                    let live = _mm512_maskz_mov_ps(live, _mm512_set1_ps(1.0));
+                    let gv = _mm512_mul_ps(_mm512_mul_ps(s, keep), live);
+                    _mm512_mask_storeu_ps(gr.as_mut_ptr().add(start), lanes(n), gv);
+                }
+            }
+        }
+    }
 
     /// The lanes of `grad` whose code is `tap`, zero elsewhere.
     #[inline]
@@ -316,11 +477,7 @@ mod avx512 {
         let keep = _mm512_set1_ps(keep);
         for start in (0..r.len()).step_by(16) {
             let n = (r.len() - start).min(16);
-            let mask = ((1u32 << n) - 1) as __mmask16;
-            let (out_lo, out_hi) = (
-                ((1u32 << (2 * n).min(16)) - 1) as __mmask16,
-                ((1u32 << (2 * n).saturating_sub(16)) - 1) as __mmask16,
-            );
+            let (mask, (out_lo, out_hi)) = (lanes(n), pair_lanes(n));
             // SAFETY: lanes `start..start + n` are in bounds (masked loads and stores touch
             // nothing else).
             unsafe {
@@ -345,8 +502,27 @@ mod avx512 {
 
 /// [`Shape::backward`] through upsampling: the sum of the four kept copies' gradients, zero
 /// where the ReLU after BatchNorm was inactive.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn upsample_backward(
+    shape: &Shape,
+    norm: &Norm,
+    z: &[f32],
+    route: &[u8],
+    keep: f32,
+    d_out: &[f32],
+    g: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU has the features the function is compiled for.
+        unsafe { avx512::upsample_backward(shape, norm, z, route, keep, d_out, g) };
+        return;
+    }
+    upsample_backward_portable(shape, norm, z, route, keep, d_out, g);
+}
+
+/// [`upsample_backward`] for CPUs without AVX-512.
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn upsample_backward_portable(
     shape: &Shape,
     norm: &Norm,
     z: &[f32],
@@ -447,6 +623,39 @@ mod tests {
                 kept.map(|(_, d)| 2.0 * d).sum::<f32>(),
                 "{wo} windows"
             );
+        }
+    }
+
+    /// The upsampling kernels this CPU runs compute exactly what the portable ones compute,
+    /// for rows shorter and longer than a register, dropped copies, and both ReLU orders.
+    #[test]
+    fn upsample_kernels_agree() {
+        for (w, relu_first) in [(1, false), (7, true), (14, false), (17, true), (28, true)] {
+            let kind = Resample::Upsample;
+            let shape = Shape {
+                c: 2,
+                h: 3,
+                w,
+                kind,
+            };
+            let n = 2 * 3 * w;
+            let (mean, var) = ([0.1, -0.2], [0.5, 2.0]);
+            let norm = Norm::new(&mean, &var, &[1.5, -0.7], &[0.3, 0.05], 1e-3, relu_first);
+            let z: Vec<f32> = (0..n)
+                .map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0)
+                .collect();
+            let route: Vec<u8> = (0..4 * n).map(|i| (i * 13 % 5 != 0) as u8).collect();
+            let d: Vec<f32> = (0..4 * n)
+                .map(|i| ((i * 29 % 31) as f32 - 15.0) / 9.0)
+                .collect();
+            let (mut out, mut expected) = (vec![9.0; 4 * n], vec![9.0; 4 * n]);
+            upsample_forward(&shape, &norm, &z, 1.25, &route, &mut out);
+            upsample_forward_portable(&shape, &norm, &z, 1.25, &route, &mut expected);
+            assert_eq!(out, expected, "forward, rows of {w}");
+            let (mut g, mut expected) = (vec![9.0; n], vec![9.0; n]);
+            upsample_backward(&shape, &norm, &z, &route, 1.25, &d, &mut g);
+            upsample_backward_portable(&shape, &norm, &z, &route, 1.25, &d, &mut expected);
+            assert_eq!(g, expected, "backward, rows of {w}");
         }
     }
 }

@@ -12,6 +12,7 @@ mod conv;
 mod kernel;
 mod layers;
 mod pass;
+mod rows;
 mod simd;
 
 use std::cell::RefCell;
