@@ -155,8 +155,26 @@ impl Shape {
 /// [`Shape::forward`]'s BatchNorm + max-pool + dropout (the routes hold the dropout flags on
 /// entry, the window's argmax on return, or [`DROPPED`] for a value dropped or cut by the ReLU
 /// after BatchNorm). Branch-free, vectorised over a row.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn pool_forward(
+    shape: &Shape,
+    norm: &Norm,
+    z: &[f32],
+    keep: f32,
+    route: &mut [u8],
+    out: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU has the features the function is compiled for.
+        unsafe { avx512::pool_forward(shape, norm, z, keep, route, out) };
+        return;
+    }
+    pool_forward_portable(shape, norm, z, keep, route, out);
+}
+
+/// [`pool_forward`] for CPUs without AVX-512.
+#[multiversion(targets("x86_64+avx2+fma"))]
+fn pool_forward_portable(
     shape: &Shape,
     norm: &Norm,
     z: &[f32],
@@ -325,6 +343,95 @@ mod avx512 {
     /// The masks of `2 · n` values (`n` at most 16) in two registers.
     fn pair_lanes(n: usize) -> (__mmask16, __mmask16) {
         (lanes((2 * n).min(16)), lanes((2 * n).saturating_sub(16)))
+    }
+
+    /// One tap of 16 windows: the even or odd (`index`) values of the 32 at `p` under the
+    /// masks `ms`, through BatchNorm's `a · z + b`.
+    ///
+    /// # Safety
+    /// The values under the masks are readable.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn window_taps(
+        p: *const f32,
+        ms: (__mmask16, __mmask16),
+        index: __m512i,
+        (a, b): (__m512, __m512),
+    ) -> __m512 {
+        // SAFETY: the caller's contract.
+        let (lo, hi) = unsafe {
+            (
+                _mm512_maskz_loadu_ps(ms.0, p),
+                _mm512_maskz_loadu_ps(ms.1, p.wrapping_add(16)),
+            )
+        };
+        _mm512_add_ps(_mm512_mul_ps(_mm512_permutex2var_ps(lo, index, hi), a), b)
+    }
+
+    /// [`super::pool_forward`] in 16-window masked registers (the taps compared in the
+    /// portable code's order, so ties pick the same argmax).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub fn pool_forward(
+        shape: &Shape,
+        norm: &Norm,
+        z: &[f32],
+        keep: f32,
+        route: &mut [u8],
+        out: &mut [f32],
+    ) {
+        let (h, w) = (shape.h, shape.w);
+        let (ho, wo) = (h / 2, w / 2);
+        assert!(z.len() == shape.c * h * w && route.len() == shape.c * ho * wo);
+        assert!(out.len() == route.len());
+        let (floor, keep) = (_mm512_set1_ps(norm.floor()), _mm512_set1_ps(keep));
+        let evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        let rows = route.chunks_exact_mut(wo).zip(out.chunks_exact_mut(wo));
+        for (y, (r, o)) in rows.enumerate() {
+            let ch = y / ho;
+            let (a, b) = (
+                _mm512_set1_ps(norm.scale[ch]),
+                _mm512_set1_ps(norm.shift[ch]),
+            );
+            let top = z[ch * h * w + (2 * (y % ho)) * w..].as_ptr();
+            for start in (0..wo).step_by(16) {
+                let n = (wo - start).min(16);
+                let (m_lo, m_hi) = pair_lanes(n);
+                // SAFETY (all loads and stores): as in `upsample_forward`.
+                unsafe {
+                    let bottom = top.wrapping_add(w);
+                    let (ms, ab) = ((m_lo, m_hi), (a, b));
+                    let taps = [
+                        window_taps(top.wrapping_add(2 * start), ms, evens, ab),
+                        window_taps(top.wrapping_add(2 * start), ms, odds, ab),
+                        window_taps(bottom.wrapping_add(2 * start), ms, evens, ab),
+                        window_taps(bottom.wrapping_add(2 * start), ms, odds, ab),
+                    ];
+                    let (mut best, mut value) = (_mm512_setzero_si512(), taps[0]);
+                    for (i, &v) in taps.iter().enumerate().skip(1) {
+                        let greater = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, value);
+                        best = _mm512_mask_mov_epi32(best, greater, _mm512_set1_epi32(i as i32));
+                        value = _mm512_mask_mov_ps(value, greater, v);
+                    }
+                    let flags = _mm_maskz_loadu_epi8(lanes(n), r.as_ptr().add(start).cast());
+                    let kept = _mm512_cmpneq_epi32_mask(
+                        _mm512_cvtepu8_epi32(flags),
+                        _mm512_setzero_si512(),
+                    );
+                    let live = kept & _mm512_cmp_ps_mask::<_CMP_GT_OQ>(value, floor);
+                    let code =
+                        _mm512_mask_mov_epi32(_mm512_set1_epi32(super::DROPPED as i32), live, best);
+                    _mm512_mask_cvtepi32_storeu_epi8(
+                        r.as_mut_ptr().add(start).cast(),
+                        lanes(n),
+                        code,
+                    );
+                    let kept = _mm512_maskz_mov_ps(kept, _mm512_set1_ps(1.0));
+                    let v = _mm512_mul_ps(_mm512_mul_ps(_mm512_max_ps(value, floor), keep), kept);
+                    _mm512_mask_storeu_ps(o.as_mut_ptr().add(start), lanes(n), v);
+                }
+            }
+        }
     }
 
     /// 16 route flags (0 or 1) under `mask` at `p`, as `f32`.
@@ -656,6 +763,31 @@ mod tests {
             upsample_backward(&shape, &norm, &z, &route, 1.25, &d, &mut g);
             upsample_backward_portable(&shape, &norm, &z, &route, 1.25, &d, &mut expected);
             assert_eq!(g, expected, "backward, rows of {w}");
+        }
+    }
+
+    /// The max-pool forward this CPU runs computes exactly what the portable one computes
+    /// (outputs and routes, ties included), for odd and even sizes and both ReLU orders.
+    #[test]
+    fn pool_forward_kernels_agree() {
+        for (h, w, relu_first) in [(2, 2, false), (4, 14, true), (3, 28, false), (6, 35, true)] {
+            let shape = Shape {
+                c: 2,
+                h,
+                w,
+                kind: Resample::Pool,
+            };
+            let n = 2 * h * w;
+            let (mean, var) = ([0.1, -0.2], [0.5, 2.0]);
+            let norm = Norm::new(&mean, &var, &[1.5, -0.7], &[0.3, 0.05], 1e-3, relu_first);
+            let z: Vec<f32> = (0..n).map(|i| ((i * 7 % 5) as f32 - 2.0) / 3.0).collect();
+            let len = shape.out_len();
+            let flags: Vec<u8> = (0..len).map(|i| (i * 13 % 5 != 0) as u8).collect();
+            let (mut route, mut out) = (flags.clone(), vec![9.0; len]);
+            let mut expected = (flags, vec![9.0; len]);
+            pool_forward(&shape, &norm, &z, 1.25, &mut route, &mut out);
+            pool_forward_portable(&shape, &norm, &z, 1.25, &mut expected.0, &mut expected.1);
+            assert_eq!((route, out), expected, "{h} x {w}");
         }
     }
 }
