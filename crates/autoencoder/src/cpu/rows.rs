@@ -53,16 +53,13 @@ impl Spread {
 /// `dst` (rows of `w`) = `max(the first w values of each row of src (rows of wp) + bias,
 /// floor)`.
 pub(crate) fn unpad(dst: &mut [f32], src: &[f32], w: usize, wp: usize, bias: f32, floor: f32) {
-    let rows = dst.chunks_exact_mut(w).zip(src.chunks(wp));
     #[cfg(target_arch = "x86_64")]
     if has_avx512() {
-        for (dst, src) in rows {
-            // SAFETY: the CPU has AVX-512F.
-            unsafe { avx512::map(dst, &src[..w], bias, floor) };
-        }
+        // SAFETY: the CPU has AVX-512F.
+        unsafe { avx512::unpad(dst, src, w, wp, bias, floor) };
         return;
     }
-    for (dst, src) in rows {
+    for (dst, src) in dst.chunks_exact_mut(w).zip(src.chunks(wp)) {
         dst.iter_mut()
             .zip(src)
             .for_each(|(d, s)| *d = (s + bias).max(floor));
@@ -93,11 +90,19 @@ mod avx512 {
         layout.each(src, dst, copy, |d| fill_zero(d));
     }
 
+    /// [`super::unpad`] in masked registers.
+    #[target_feature(enable = "avx512f")]
+    pub fn unpad(dst: &mut [f32], src: &[f32], w: usize, wp: usize, bias: f32, floor: f32) {
+        for (dst, src) in dst.chunks_exact_mut(w).zip(src.chunks(wp)) {
+            map(dst, &src[..w], bias, floor);
+        }
+    }
+
     /// `dst = max(src + bias, floor)`, 16 values at a time (a bias of −0 and a floor of −∞
     /// copy exactly).
     #[inline]
     #[target_feature(enable = "avx512f")]
-    pub fn map(dst: &mut [f32], src: &[f32], bias: f32, floor: f32) {
+    fn map(dst: &mut [f32], src: &[f32], bias: f32, floor: f32) {
         assert_eq!(dst.len(), src.len(), "row lengths");
         let (bias, floor) = (_mm512_set1_ps(bias), _mm512_set1_ps(floor));
         for start in (0..dst.len()).step_by(16) {
