@@ -14,7 +14,7 @@ pub(crate) struct Dropout {
 }
 
 /// [`Dropout::flags`], a free function for the multiversioning (which takes no `self`).
-#[multiversion(targets("x86_64+avx2"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2", "x86_64+avx2"))]
 fn keep_flags(mask: &Dropout, first: usize, flags: &mut [u8]) {
     for (j, f) in flags.iter_mut().enumerate() {
         *f = mask.keeps(first + j) as u8;

@@ -50,3 +50,10 @@ pub use config::{ActivationOrder, Architecture, Layer, LayerKind, MAX_VALUES};
 pub use error::{AutoencoderError, Result};
 pub use kernels::Kernels;
 pub use train::{History, Progress, TrainParams};
+
+/// The instruction set the CPU engine's kernels run on, chosen at run time for this CPU:
+/// `"avx512f"`, `"avx2+fma"` or `"baseline"` (the names of
+/// `fmnist_core::simd::best_instruction_set`).
+pub fn instruction_set() -> &'static str {
+    cpu::Isa::detect().name()
+}

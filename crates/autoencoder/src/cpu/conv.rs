@@ -1,10 +1,12 @@
 //! "Same" 2-D convolution (stride 1, odd square kernel, zero padding `k / 2`) of one image:
-//! im2col + one matrix product, or, for a single output channel, a direct kernel over a
-//! zero-padded copy of the input. Forward, weight gradient, and the input gradient as the
-//! forward convolution with transposed, flipped kernels.
+//! the image copied into zero-padded planes, then the register-tiled products of
+//! [`super::kernel`], which read every kernel tap straight from those planes (an implicit
+//! im2col). Forward, weight gradient, and the input gradient as the forward convolution with
+//! transposed, flipped kernels.
 
-use super::matmul::{View, matmul};
-use super::simd::{Fold, axpy, dot};
+use super::kernel::{self, Forward, GradImage, Isa, PIXEL_STEP};
+use super::rows::{Spread, unpad};
+use super::simd::Fold;
 
 /// One convolution: `c` input channels, `o` output channels, `h x w` images, `k x k` kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,148 +56,125 @@ impl Conv {
         }
     }
 
-    /// Padded row length and the length of one padded plane (plus `k` zeros of slack, so that
-    /// every tap of the padded-width output reads inside the plane).
+    /// Outputs per plane in the padded-width layout (`h` rows of `w + k − 1`), rounded up to
+    /// the kernels' step.
+    fn out_len(&self) -> usize {
+        (self.h * (self.w + self.k - 1)).next_multiple_of(PIXEL_STEP)
+    }
+
+    /// Padded row length and the length of one padded plane: `h + k − 1` rows of `w + k − 1`,
+    /// and enough zeros after them that every tap of every output of [`Conv::out_len`] reads
+    /// inside the plane.
     fn padded(&self) -> (usize, usize) {
         let wp = self.w + self.k - 1;
-        (wp, (self.h + self.k - 1) * wp + self.k)
+        (wp, (self.k - 1) * (wp + 1) + self.out_len())
+    }
+
+    /// Where row `ic · k² + t` of the implicit im2col matrix (input channel `ic`, tap `t`,
+    /// row-major in the kernel) starts in the padded planes: one offset per kernel weight of an
+    /// output channel.
+    pub fn taps(&self) -> Vec<usize> {
+        let (wp, plane) = self.padded();
+        let k2 = self.k * self.k;
+        (0..self.ckk())
+            .map(|r| (r / k2) * plane + (r % k2 / self.k) * wp + r % self.k)
+            .collect()
     }
 
     /// Copies the image's planes into zero-padded planes of [`Conv::padded`] length.
     fn pad(&self, image: &[f32], out: &mut [f32]) {
         let (wp, plane) = self.padded();
-        let (h, w, pad) = (self.h, self.w, self.k / 2);
-        out.fill(0.0);
-        for (src, dst) in image.chunks_exact(h * w).zip(out.chunks_exact_mut(plane)) {
-            for (y, row) in src.chunks_exact(w).enumerate() {
-                let start = (y + pad) * wp + pad;
-                dst[start..start + w].copy_from_slice(row);
-            }
-        }
+        let pad = self.k / 2;
+        let layout = Spread {
+            w: self.w,
+            plane_in: self.hw(),
+            plane_out: plane,
+            stride: wp,
+            offset: pad * wp + pad,
+        };
+        layout.run(image, out);
     }
 
-    /// Offset of tap `t` (row-major in the kernel) in a padded plane.
-    fn tap_offset(&self, t: usize) -> usize {
-        let wp = self.padded().0;
-        (t / self.k) * wp + t % self.k
-    }
-
-    /// Rows of `cols` (`ckk x h·(w + k − 1)`) hold the padded planes shifted by every tap: one
-    /// contiguous copy per row, in the padded-width layout.
-    fn im2col(&self, padded: &[f32], cols: &mut [f32]) {
-        let (wp, plane) = self.padded();
-        let (k2, len) = (self.k * self.k, self.h * wp);
-        for (r, row) in cols.chunks_exact_mut(len).enumerate() {
-            let start = (r / k2) * plane + self.tap_offset(r % k2);
-            row.copy_from_slice(&padded[start..start + len]);
-        }
-    }
-
-    /// `y (o x h x w) = conv(x) [+ bias]`. `scratch` is resized as needed.
+    /// `y (o x h x w) = max(conv(x) [+ bias], floor)`, with `taps` from [`Conv::taps`]
+    /// (`floor` 0 for a ReLU, −∞ for none). `scratch` is resized as needed.
+    #[allow(clippy::too_many_arguments)]
     pub fn forward(
         &self,
+        taps: &[usize],
         weight: &[f32],
         bias: Option<&[f32]>,
+        floor: f32,
         x: &[f32],
         y: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
-        if self.o == 1 {
-            self.forward_single(weight, x, y, scratch);
-        } else {
-            let (wp, plane) = self.padded();
-            let (ckk, len) = (self.ckk(), self.h * wp);
-            scratch.resize(self.c * plane + ckk * len + self.o * len, 0.0);
-            let (padded, rest) = scratch.split_at_mut(self.c * plane);
-            let (cols, out) = rest.split_at_mut(ckk * len);
-            self.pad(x, padded);
-            self.im2col(padded, cols);
-            matmul(
-                out,
-                View::rows(weight, self.o, ckk),
-                View::rows(cols, ckk, len),
-                false,
-            );
-            for (dst, src) in y.chunks_exact_mut(self.w).zip(out.chunks_exact(wp)) {
-                dst.copy_from_slice(&src[..self.w]);
-            }
-        }
-        if let Some(bias) = bias {
-            for (row, b) in y.chunks_exact_mut(self.hw()).zip(bias) {
-                row.iter_mut().for_each(|v| *v += b);
-            }
-        }
-    }
-
-    /// One output channel: every tap adds a shifted padded plane, in a padded-width layout
-    /// (`h` rows of `w + k - 1`, the extra columns discarded).
-    fn forward_single(&self, weight: &[f32], x: &[f32], y: &mut [f32], scratch: &mut Vec<f32>) {
         let (wp, plane) = self.padded();
-        let len = self.h * wp;
-        scratch.resize(self.c * plane + len, 0.0);
-        let (padded, acc) = scratch.split_at_mut(self.c * plane);
+        let n = self.out_len();
+        scratch.resize(self.c * plane + self.o * n, 0.0);
+        let (padded, out) = scratch.split_at_mut(self.c * plane);
         self.pad(x, padded);
-        acc.fill(0.0);
-        for (taps, p) in weight
-            .chunks_exact(self.k * self.k)
-            .zip(padded.chunks_exact(plane))
+        let product = Forward {
+            w: weight,
+            m: self.o,
+            offs: taps,
+            p: padded,
+            n,
+            out,
+            out_stride: n,
+        };
+        kernel::forward(Isa::detect(), product);
+        for (ch, (dst, src)) in y
+            .chunks_exact_mut(self.hw())
+            .zip(out.chunks_exact(n))
+            .enumerate()
         {
-            for (t, &wt) in taps.iter().enumerate() {
-                let off = self.tap_offset(t);
-                axpy(acc, wt, &p[off..off + len]);
-            }
-        }
-        for (dst, src) in y.chunks_exact_mut(self.w).zip(acc.chunks_exact(wp)) {
-            dst.copy_from_slice(&src[..self.w]);
+            unpad(dst, src, self.w, wp, bias.map_or(0.0, |b| b[ch]), floor);
         }
     }
 
-    /// Adds this image's weight and bias gradients: `dw += dy · colsᵀ`, `db += row sums of dy`.
+    /// Adds the weight and bias gradients of the images `(x, dy)`: `dw += Σ dy · colsᵀ`,
+    /// `db += Σ row sums of dy`, with `taps` from [`Conv::taps`]. The images are summed in
+    /// order, in one pass of the kernel (its horizontal sums shared by all of them).
     pub fn weight_grad(
         &self,
-        x: &[f32],
-        dy: &[f32],
+        taps: &[usize],
+        images: &[(&[f32], &[f32])],
         dw: &mut [f32],
         db: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
         let hw = self.hw();
-        for (d, row) in db.iter_mut().zip(dy.chunks_exact(hw)) {
-            *d += Fold::Sum.over(row, &[]);
+        for (_, dy) in images {
+            for (d, row) in db.iter_mut().zip(dy.chunks_exact(hw)) {
+                *d += Fold::Sum.over(row, &[]);
+            }
         }
         let (wp, plane) = self.padded();
-        let len = self.h * wp;
-        let (ckk, o) = (self.ckk(), self.o);
-        let cols_len = if o == 1 { 0 } else { ckk * len };
-        scratch.resize(self.c * plane + o * len + cols_len, 0.0);
-        let (padded, rest) = scratch.split_at_mut(self.c * plane);
-        let (g, cols) = rest.split_at_mut(o * len);
-        self.pad(x, padded);
-        g.fill(0.0);
-        for (dst, src) in g.chunks_exact_mut(wp).zip(dy.chunks_exact(self.w)) {
-            dst[..self.w].copy_from_slice(src);
+        let n = self.out_len();
+        let (p_len, g_len) = (self.c * plane, self.o * n);
+        scratch.resize(images.len() * (p_len + g_len), 0.0);
+        let (padded, gs) = scratch.split_at_mut(images.len() * p_len);
+        for (((x, dy), p), g) in images
+            .iter()
+            .zip(padded.chunks_exact_mut(p_len))
+            .zip(gs.chunks_exact_mut(g_len))
+        {
+            self.pad(x, p);
+            let layout = Spread {
+                w: self.w,
+                plane_in: hw,
+                plane_out: n,
+                stride: wp,
+                offset: 0,
+            };
+            layout.run(dy, g);
         }
-        if o == 1 {
-            // One output channel: each weight's gradient is a dot product of the padded-width
-            // output gradient with a shifted padded input plane.
-            for (taps, p) in dw
-                .chunks_exact_mut(self.k * self.k)
-                .zip(padded.chunks_exact(plane))
-            {
-                for (t, d) in taps.iter_mut().enumerate() {
-                    let off = self.tap_offset(t);
-                    *d += dot(g, &p[off..off + len]);
-                }
-            }
-            return;
-        }
-        self.im2col(padded, cols);
-        matmul(
-            dw,
-            View::rows(g, o, len),
-            View::rows(cols, ckk, len).t(),
-            true,
-        );
+        let operands: Vec<GradImage<'_>> = padded
+            .chunks_exact(p_len)
+            .zip(gs.chunks_exact(g_len))
+            .map(|(p, g)| GradImage { g, g_stride: n, p })
+            .collect();
+        kernel::weight_grad(Isa::detect(), &operands, self.o, taps, n, dw);
     }
 }
 
@@ -277,11 +256,26 @@ mod tests {
 
             let mut scratch = Vec::new();
             let mut y = vec![0.0; o * hw];
-            conv.forward(&wt, Some(&b), &x, &mut y, &mut scratch);
+            let none = f32::NEG_INFINITY;
+            conv.forward(&conv.taps(), &wt, Some(&b), none, &x, &mut y, &mut scratch);
             assert_close(conv, &y, &reference.y, "forward");
 
+            let mut relu = vec![0.0; o * hw];
+            let floor = 0.0;
+            conv.forward(
+                &conv.taps(),
+                &wt,
+                Some(&b),
+                floor,
+                &x,
+                &mut relu,
+                &mut scratch,
+            );
+            let rectified = reference.y.iter().map(|v| v.max(0.0));
+            assert_close(conv, &relu, &rectified.collect::<Vec<_>>(), "ReLU");
+
             let (mut dw, mut db) = (vec![0.5; wt.len()], vec![0.5; o]);
-            conv.weight_grad(&x, &g, &mut dw, &mut db, &mut scratch);
+            conv.weight_grad(&conv.taps(), &[(&x, &g)], &mut dw, &mut db, &mut scratch);
             let dw: Vec<f32> = dw.iter().map(|v| v - 0.5).collect();
             let db: Vec<f32> = db.iter().map(|v| v - 0.5).collect();
             assert_close(conv, &dw, &reference.dw, "weight gradient");
@@ -291,8 +285,16 @@ mod tests {
             let mut flipped = Vec::new();
             conv.transpose_flip(&wt, &mut flipped);
             let mut dx = vec![0.0; c * hw];
-            conv.transposed()
-                .forward(&flipped, None, &g, &mut dx, &mut scratch);
+            let transposed = conv.transposed();
+            transposed.forward(
+                &transposed.taps(),
+                &flipped,
+                None,
+                f32::NEG_INFINITY,
+                &g,
+                &mut dx,
+                &mut scratch,
+            );
             assert_close(conv, &dx, &reference.dx, "input gradient");
         }
     }

@@ -9,9 +9,10 @@
 //! depend on the number of threads.
 
 mod conv;
+mod kernel;
 mod layers;
-mod matmul;
 mod pass;
+mod rows;
 mod simd;
 
 use std::cell::RefCell;
@@ -23,8 +24,9 @@ use rayon::prelude::*;
 use crate::config::{ActivationOrder, Architecture};
 use crate::dropout::InputMasking;
 use conv::Conv;
+pub(crate) use kernel::Isa;
 use layers::{Norm, Resample, Shape};
-use pass::{BackwardNorm, BackwardResample, ForwardConv, ForwardResample};
+use pass::{BackwardConv, BackwardNorm, BackwardResample, ForwardConv, ForwardResample};
 
 /// Images per parallel task; also the fixed grouping of weight-gradient partial sums.
 const CHUNK: usize = 8;
@@ -555,38 +557,9 @@ impl Engine {
         let resample = before.last_mut().map(|b| {
             BackwardResample::new(plan, &self.norms[s - 1], s - 1, step_seed, b, &mut new_sums)
         });
-        let (x, y) = (&self.x, &self.y);
-        let in_len = plan.input_len(s);
-        let z_len = conv.o * conv.hw();
-        let transposed = conv.transposed();
-        let weight_len = conv.weight_len();
-        let partials: Vec<Vec<f32>> = chunks(n)
-            .map(|range| {
-                let mut acc = vec![0f32; weight_len + conv.o];
-                let (dw, db) = acc.split_at_mut(weight_len);
-                with_scratch(|[scratch, dz_buf, d_input]| {
-                    for i in range {
-                        let r = i * z_len..(i + 1) * z_len;
-                        let dz: &[f32] = match &norm {
-                            Some(norm) => norm.dz(r, dz_buf),
-                            None => &y[r],
-                        };
-                        let input = match &resample {
-                            Some(resample) => &resample.out[i * in_len..(i + 1) * in_len],
-                            None => &x[i * in_len..(i + 1) * in_len],
-                        };
-                        conv.weight_grad(input, dz, dw, db, scratch);
-                        if let Some(resample) = &resample {
-                            d_input.resize(in_len, 0.0);
-                            transposed.forward(&flipped, None, dz, d_input, scratch);
-                            // SAFETY: image `i` belongs to this task only.
-                            unsafe { resample.image(i, d_input) };
-                        }
-                    }
-                });
-                acc
-            })
-            .collect();
+        let (x, y) = (&self.x[..], &self.y[..]);
+        let backward = BackwardConv::new(plan, s, &flipped, norm, resample, x, y);
+        let partials: Vec<Vec<f32>> = chunks(n).map(|range| backward.chunk(range)).collect();
         self.store_conv_grads(&partials, weight_range, bias_range);
         self.sums = new_sums;
     }

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::conv::Conv;
 use super::layers::{Norm, batch_norm_backward, plane_moments};
-use super::{Disjoint, Mode, Plan, Stage, StageBuffers};
+use super::{Disjoint, Mode, Plan, Stage, StageBuffers, with_scratch};
 use crate::dropout::Dropout;
 
 /// Forward: block `s − 1`'s BatchNorm (+ ReLU), resampling and dropout, the input of
@@ -66,6 +66,7 @@ impl<'a> ForwardResample<'a> {
 /// convolution), with the per-image BatchNorm moments of its output in training mode.
 pub(super) struct ForwardConv<'a> {
     conv: Conv,
+    taps: Vec<usize>,
     weight: &'a [f32],
     bias: &'a [f32],
     target: Disjoint<'a, f32>,
@@ -93,6 +94,7 @@ impl<'a> ForwardConv<'a> {
         sums.resize(n * moments_len, 0.0);
         Self {
             conv,
+            taps: conv.taps(),
             weight: &params[weight],
             bias: &params[bias],
             target: Disjoint::new(target, conv.o * conv.hw()),
@@ -110,12 +112,12 @@ impl<'a> ForwardConv<'a> {
     pub unsafe fn image(&self, i: usize, input: &[f32], scratch: &mut Vec<f32>) {
         // SAFETY: the caller's contract.
         let y = unsafe { self.target.piece(i) };
+        let floor = if self.rectify { 0.0 } else { f32::NEG_INFINITY };
+        let (taps, bias) = (&self.taps, Some(self.bias));
         self.conv
-            .forward(self.weight, Some(self.bias), input, y, scratch);
+            .forward(taps, self.weight, bias, floor, input, y, scratch);
         if self.sigmoid {
             y.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
-        } else if self.rectify {
-            y.iter_mut().for_each(|v| *v = v.max(0.0));
         }
         if self.train {
             // SAFETY: the caller's contract.
@@ -141,9 +143,8 @@ pub(super) struct BackwardNorm<'a> {
 }
 
 impl BackwardNorm<'_> {
-    /// The gradient of the convolution's output over the values `r` (one image) in `buf`.
-    pub fn dz<'b>(&self, r: Range<usize>, buf: &'b mut Vec<f32>) -> &'b [f32] {
-        buf.resize(r.len(), 0.0);
+    /// The gradient of the convolution's output over the values `r` (one image) into `out`.
+    pub fn dz(&self, r: Range<usize>, out: &mut [f32]) {
         batch_norm_backward(
             self.norm,
             self.gamma,
@@ -151,9 +152,8 @@ impl BackwardNorm<'_> {
             self.count,
             &self.z[r.clone()],
             &self.g[r],
-            buf,
+            out,
         );
-        buf
     }
 }
 
@@ -211,5 +211,92 @@ impl<'a> BackwardResample<'a> {
         );
         let resample = &self.stage.resample;
         resample.backward(self.norm, z, route, self.keep_scale, d_out, g, sums);
+    }
+}
+
+/// Backward of convolution `s` for a chunk of images: its output gradient (through block `s`'s
+/// BatchNorm, or the loss gradient for the output convolution), the weight and bias gradients
+/// of the chunk in one kernel pass, and for `s > 0` the input gradient carried back through
+/// block `s − 1`.
+pub(super) struct BackwardConv<'a> {
+    conv: Conv,
+    taps: Vec<usize>,
+    transposed: Conv,
+    transposed_taps: Vec<usize>,
+    flipped: &'a [f32],
+    norm: Option<BackwardNorm<'a>>,
+    resample: Option<BackwardResample<'a>>,
+    /// The network's input and output gradient (used for `s` = 0 and the output convolution).
+    x: &'a [f32],
+    y: &'a [f32],
+}
+
+impl<'a> BackwardConv<'a> {
+    pub fn new(
+        plan: &Plan,
+        s: usize,
+        flipped: &'a [f32],
+        norm: Option<BackwardNorm<'a>>,
+        resample: Option<BackwardResample<'a>>,
+        x: &'a [f32],
+        y: &'a [f32],
+    ) -> Self {
+        let conv = plan.conv(s).0;
+        let transposed = conv.transposed();
+        Self {
+            conv,
+            taps: conv.taps(),
+            transposed,
+            transposed_taps: transposed.taps(),
+            flipped,
+            norm,
+            resample,
+            x,
+            y,
+        }
+    }
+
+    /// The chunk's weight and bias gradients (kernel, then bias), carrying its input gradients
+    /// back into the previous block.
+    pub fn chunk(&self, range: Range<usize>) -> Vec<f32> {
+        let conv = &self.conv;
+        let weight_len = conv.weight_len();
+        let mut acc = vec![0f32; weight_len + conv.o];
+        let (dw, db) = acc.split_at_mut(weight_len);
+        let (z_len, in_len) = (conv.o * conv.hw(), conv.c * conv.hw());
+        with_scratch(|[scratch, dz_buf, d_input]| {
+            let dz_all: &[f32] = match &self.norm {
+                Some(norm) => {
+                    dz_buf.resize(range.len() * z_len, 0.0);
+                    for (i, out) in range.clone().zip(dz_buf.chunks_exact_mut(z_len)) {
+                        norm.dz(i * z_len..(i + 1) * z_len, out);
+                    }
+                    dz_buf
+                }
+                None => &self.y[range.start * z_len..range.end * z_len],
+            };
+            let inputs = match &self.resample {
+                Some(resample) => resample.out,
+                None => self.x,
+            };
+            let images: Vec<(&[f32], &[f32])> = range
+                .clone()
+                .zip(dz_all.chunks_exact(z_len))
+                .map(|(i, dz)| (&inputs[i * in_len..(i + 1) * in_len], dz))
+                .collect();
+            conv.weight_grad(&self.taps, &images, dw, db, scratch);
+            let Some(resample) = &self.resample else {
+                return;
+            };
+            d_input.resize(in_len, 0.0);
+            for (i, dz) in range.zip(dz_all.chunks_exact(z_len)) {
+                let (t, taps) = (&self.transposed, &self.transposed_taps);
+                let none = f32::NEG_INFINITY;
+                t.forward(taps, self.flipped, None, none, dz, d_input, scratch);
+                // SAFETY: image `i` belongs to this task only.
+                unsafe { resample.image(i, d_input) };
+            }
+        });
+        acc
     }
 }

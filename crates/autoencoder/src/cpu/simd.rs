@@ -1,28 +1,14 @@
-//! The vector loops of the direct convolution kernels, compiled for AVX2 + FMA and chosen at
-//! run time (no `target-cpu` flag), with a portable fallback.
+//! The sums over planes (BatchNorm moments and gradient sums, bias gradients), compiled for
+//! AVX-512, for AVX2 + FMA and for the baseline, and chosen at run time (no `target-cpu` flag).
 
 use fmnist_core::simd::fold_lanes;
 use multiversion::multiversion;
 
-/// The partial sums of [`dot`] and [`Fold`]: 16 lanes, two AVX2 registers of `f32`.
+/// The partial sums of [`Fold`]: 16 lanes, one AVX-512 or two AVX2 registers of `f32`.
 const LANES: usize = 16;
 
-/// `y += a * x` over the common length.
-#[multiversion(targets("x86_64+avx2+fma"))]
-pub(crate) fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += a * x;
-    }
-}
-
-/// `sum(x * y)` over the common length, in 16 lanes (a fixed order: the result does not depend
-/// on the thread that computes it).
-#[multiversion(targets("x86_64+avx2+fma"))]
-pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
-    fold_lanes::<LANES, _, _>(x, y, |a, b| a * b)
-}
-
-/// A sum over a slice (or a pair of slices) in 16 lanes.
+/// A sum over a slice (or a pair of slices) in 16 lanes (a fixed order: the result does not
+/// depend on the thread that computes it, only on the instruction set's rounding).
 #[derive(Clone, Copy)]
 pub(crate) enum Fold {
     /// `sum(x)`.
@@ -41,7 +27,7 @@ impl Fold {
 }
 
 /// [`Fold::over`], a free function for the multiversioning (which takes no `self`).
-#[multiversion(targets("x86_64+avx2+fma"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn fold(kind: Fold, x: &[f32], y: &[f32]) -> f32 {
     match kind {
         Fold::Sum => fold_lanes::<LANES, _, _>(x, x, |a, _| a),
@@ -55,14 +41,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn axpy_and_dot_match_plain_loops() {
+    fn folds_match_plain_loops() {
         let x: Vec<f32> = (0..37).map(|i| (i as f32 * 0.37).sin()).collect();
-        let mut y: Vec<f32> = (0..37).map(|i| (i as f32 * 0.11).cos()).collect();
-        let want: Vec<f32> = y.iter().zip(&x).map(|(y, x)| y + 0.5 * x).collect();
-        axpy(&mut y, 0.5, &x);
-        assert_eq!(y, want);
-        let plain: f64 = x.iter().zip(&y).map(|(a, b)| *a as f64 * *b as f64).sum();
-        assert!((dot(&x, &y) as f64 - plain).abs() < 1e-5);
+        let y: Vec<f32> = (0..37).map(|i| (i as f32 * 0.11).cos()).collect();
         let total: f32 = x.iter().sum();
         assert!((Fold::Sum.over(&x, &[]) - total).abs() < 1e-5);
         let centered: f32 = x.iter().zip(&y).map(|(a, b)| a * (b - 0.3)).sum();
