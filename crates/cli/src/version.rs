@@ -18,6 +18,6 @@ pub fn long_version() -> String {
          matrix products (faer): its own dispatch, widest of {shared}",
         version = env!("CARGO_PKG_VERSION"),
         shared = fmnist_core::simd::best_instruction_set(),
-        autoencoder = fmnist_core::simd::best_instruction_set(),
+        autoencoder = fmnist_autoencoder::instruction_set(),
     )
 }
