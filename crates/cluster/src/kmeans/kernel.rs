@@ -494,6 +494,13 @@ mod tests {
                     path.row_dots(&a, centres, &mut out);
                     let out: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
                     assert_eq!(out, single, "{path:?}, d {d}, k {k}");
+                    // Any subset in any order, gathered: 0 to 9 centres, last first.
+                    let js: Vec<usize> = (0..k).rev().collect();
+                    let mut out = vec![0f32; k];
+                    path.gather_dots(&a, centres, &js, &mut out);
+                    let out: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
+                    let reversed: Vec<u32> = single.iter().rev().copied().collect();
+                    assert_eq!(out, reversed, "gathered, {path:?}, d {d}, k {k}");
                 }
             }
         }
