@@ -276,8 +276,12 @@ impl Group<'_> {
         geometry: &Geometry,
         method: Method,
     ) -> usize {
-        let d = centres.d;
-        let mut dists = vec![0f32; centres.k()];
+        let (d, k) = (centres.d, centres.k());
+        let mut scratch = Scratch {
+            geometry,
+            js: Vec::with_capacity(k),
+            dists: vec![0f32; k],
+        };
         let mut changed = 0;
         for (i, (row, &norm)) in rows.chunks_exact(d).zip(norms).enumerate() {
             let sample = Sample {
@@ -286,8 +290,8 @@ impl Group<'_> {
                 e: centres.error_bound(norm),
             };
             let label = match method {
-                Method::Hamerly => self.hamerly(i, &sample, centres, geometry, &mut dists),
-                _ => self.elkan(i, &sample, centres, geometry),
+                Method::Hamerly => self.hamerly(i, &sample, centres, &mut scratch),
+                _ => self.elkan(i, &sample, centres, &mut scratch),
             };
             changed += usize::from(self.labels[i] != label);
             self.labels[i] = label;
@@ -296,14 +300,8 @@ impl Group<'_> {
     }
 
     /// Hamerly's test for sample `i`: one upper and one lower bound.
-    fn hamerly(
-        &mut self,
-        i: usize,
-        s: &Sample,
-        centres: &Centres,
-        geometry: &Geometry,
-        dists: &mut [f32],
-    ) -> u32 {
+    fn hamerly(&mut self, i: usize, s: &Sample, centres: &Centres, scratch: &mut Scratch) -> u32 {
+        let (geometry, dists) = (scratch.geometry, &mut scratch.dists);
         let a = self.labels[i] as usize;
         let others = self.lower[i].max(geometry.nearest[a] - self.upper[i]);
         if separated(others, self.upper[i], s.e) {
@@ -318,44 +316,53 @@ impl Group<'_> {
     }
 
     /// Elkan's tests for sample `i`: a lower bound per centre, and the distances between
-    /// centres.
-    fn elkan(&mut self, i: usize, s: &Sample, centres: &Centres, geometry: &Geometry) -> u32 {
+    /// centres. The centres that the bounds cannot rule out are computed together with the
+    /// sample's own centre in one pass over the row (up to four per load of the row); the label
+    /// is the one that computing them one by one gives (the nearest computed distance, ties to
+    /// the lower index), only some bounds end up tighter.
+    fn elkan(&mut self, i: usize, s: &Sample, centres: &Centres, scratch: &mut Scratch) -> u32 {
         let k = centres.k();
+        let geometry = scratch.geometry;
         let lower = &mut self.lower[i * k..(i + 1) * k];
         let mut a = self.labels[i] as usize;
-        let mut upper = self.upper[i];
+        let upper = self.upper[i];
         if separated(geometry.nearest[a] - upper, upper, s.e) {
             return a as u32;
         }
-        let mut best: Option<f32> = None;
-        for j in 0..k {
-            let bound =
-                |lower: f64, a: usize, upper: f64| lower.max(geometry.between[a * k + j] - upper);
-            if j == a || separated(bound(lower[j], a, upper), upper, s.e) {
-                continue;
-            }
-            let current = match best {
-                Some(v) => v,
-                None => {
-                    let v = centres.sq_distance(s.row, s.norm, a);
-                    upper = upper_bound(v, s.e);
-                    lower[a] = lower_bound(v, s.e);
-                    best = Some(v);
-                    if separated(bound(lower[j], a, upper), upper, s.e) {
-                        continue;
-                    }
-                    v
-                }
-            };
-            let v = centres.sq_distance(s.row, s.norm, j);
+        let open = |j: usize| {
+            j != a
+                && !separated(
+                    lower[j].max(geometry.between[a * k + j] - upper),
+                    upper,
+                    s.e,
+                )
+        };
+        let js = &mut scratch.js;
+        js.clear();
+        js.push(a);
+        js.extend((0..k).filter(|&j| open(j)));
+        if js.len() == 1 {
+            return a as u32;
+        }
+        let dists = &mut scratch.dists[..js.len()];
+        centres.sq_distances_to(s.row, s.norm, js, dists);
+        let mut best = dists[0];
+        for (&j, &v) in js.iter().zip(dists.iter()) {
             lower[j] = lower_bound(v, s.e);
-            if v < current || (v == current && j < a) {
-                (a, upper, best) = (j, upper_bound(v, s.e), Some(v));
+            if v < best || (v == best && j < a) {
+                (a, best) = (j, v);
             }
         }
-        self.upper[i] = upper;
+        self.upper[i] = upper_bound(best, s.e);
         a as u32
     }
+}
+
+/// Scratch space of a bounded step: the centres to compute and their distances.
+struct Scratch<'a> {
+    geometry: &'a Geometry,
+    js: Vec<usize>,
+    dists: Vec<f32>,
 }
 
 /// A sample with its squared norm and the error bound of its distances.

@@ -92,6 +92,22 @@ impl Path {
             Path::Avx512 => unsafe { x86::row_dots_avx512(row, centres, out) },
         }
     }
+
+    /// `out[m] = row · centres[js[m]]` for the `d`-feature rows of `centres`, each with
+    /// [`Path::dot`]'s bits (AVX-512 takes up to four centres per load of the row).
+    fn gather_dots(self, row: &[f32], centres: &[f32], js: &[usize], out: &mut [f32]) {
+        let d = row.len();
+        match self {
+            // SAFETY: this variant is only built by `available`, after the CPU check.
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx512 => unsafe { x86::gather_dots_avx512(row, centres, js, out) },
+            _ => {
+                for (o, &j) in out.iter_mut().zip(js) {
+                    *o = self.dot(row, &centres[j * d..(j + 1) * d]);
+                }
+            }
+        }
+    }
 }
 
 /// Centres of one iteration, with what the distance needs: squared norms, and the largest.
@@ -153,6 +169,16 @@ impl Centres {
     /// The squared distance of `row` (squared norm `row_norm`) to centre `j`.
     pub fn sq_distance(&self, row: &[f32], row_norm: f32, j: usize) -> f32 {
         expand(row_norm, self.norms[j], self.path.dot(row, self.row(j)))
+    }
+
+    /// `out[m]` = the squared distance of `row` (squared norm `row_norm`) to centre `js[m]`,
+    /// each with [`Centres::sq_distance`]'s bits, several centres per pass over the row.
+    pub fn sq_distances_to(&self, row: &[f32], row_norm: f32, js: &[usize], out: &mut [f32]) {
+        let out = &mut out[..js.len()];
+        self.path.gather_dots(row, &self.data, js, out);
+        for (v, &j) in out.iter_mut().zip(js) {
+            *v = expand(row_norm, self.norms[j], *v);
+        }
     }
 }
 
@@ -270,30 +296,12 @@ mod x86 {
     /// chains of additions instead of two), each with [`dot_avx512`]'s bits.
     #[target_feature(enable = "avx512f,avx2")]
     pub(super) fn row_dots_avx512(row: &[f32], centres: &[f32], out: &mut [f32]) {
-        const M: usize = 4;
         let d = row.len();
-        let mut groups = centres.chunks_exact(M * d);
-        let mut outs = out.chunks_exact_mut(M);
+        let mut groups = centres.chunks_exact(4 * d);
+        let mut outs = out.chunks_exact_mut(4);
         for (group, out) in (&mut groups).zip(&mut outs) {
-            let mut low = [_mm512_setzero_ps(); M];
-            let mut high = [_mm512_setzero_ps(); M];
-            for (b, x) in row.chunks_exact(LANES).enumerate() {
-                let (x0, x1) = (load16(x), load16(&x[2 * WIDTH..]));
-                for m in 0..M {
-                    let y = &group[m * d + b * LANES..];
-                    low[m] = _mm512_add_ps(low[m], _mm512_mul_ps(x0, load16(y)));
-                    high[m] = _mm512_add_ps(high[m], _mm512_mul_ps(x1, load16(&y[2 * WIDTH..])));
-                }
-            }
-            let rest = d - d % LANES;
-            for (m, o) in out.iter_mut().enumerate() {
-                let ((c0, c1), (c2, c3)) = (halves(low[m]), halves(high[m]));
-                *o = finish(
-                    [c0, c1, c2, c3],
-                    &row[rest..],
-                    &group[m * d + rest..(m + 1) * d],
-                );
-            }
+            let ys = std::array::from_fn(|m| &group[m * d..(m + 1) * d]);
+            out.copy_from_slice(&dots_avx512::<4>(row, ys));
         }
         for (o, centre) in outs
             .into_remainder()
@@ -302,6 +310,44 @@ mod x86 {
         {
             *o = dot_avx512(row, centre);
         }
+    }
+
+    /// `out[m] = row · centres[js[m]]` (`d`-feature rows of `centres`), four centres per pass
+    /// over the row and the last one to three in one pass, each with [`dot_avx512`]'s bits.
+    #[target_feature(enable = "avx512f,avx2")]
+    pub(super) fn gather_dots_avx512(row: &[f32], centres: &[f32], js: &[usize], out: &mut [f32]) {
+        let d = row.len();
+        let centre = |j: usize| &centres[j * d..(j + 1) * d];
+        for (js, out) in js.chunks(4).zip(out.chunks_mut(4)) {
+            match *js {
+                [a, b, c, e] => out.copy_from_slice(&dots_avx512(row, [a, b, c, e].map(centre))),
+                [a, b, c] => out.copy_from_slice(&dots_avx512(row, [a, b, c].map(centre))),
+                [a, b] => out.copy_from_slice(&dots_avx512(row, [a, b].map(centre))),
+                [a] => out[0] = dot_avx512(row, centre(a)),
+                _ => unreachable!("chunks of one to four"),
+            }
+        }
+    }
+
+    /// `row · ys[m]` for `M` centres in one pass over the row, each with [`dot_avx512`]'s bits.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2")]
+    fn dots_avx512<const M: usize>(row: &[f32], ys: [&[f32]; M]) -> [f32; M] {
+        let mut low = [_mm512_setzero_ps(); M];
+        let mut high = [_mm512_setzero_ps(); M];
+        for (b, x) in row.chunks_exact(LANES).enumerate() {
+            let (x0, x1) = (load16(x), load16(&x[2 * WIDTH..]));
+            for m in 0..M {
+                let y = &ys[m][b * LANES..];
+                low[m] = _mm512_add_ps(low[m], _mm512_mul_ps(x0, load16(y)));
+                high[m] = _mm512_add_ps(high[m], _mm512_mul_ps(x1, load16(&y[2 * WIDTH..])));
+            }
+        }
+        let rest = row.len() - row.len() % LANES;
+        std::array::from_fn(|m| {
+            let ((c0, c1), (c2, c3)) = (halves(low[m]), halves(high[m]));
+            finish([c0, c1, c2, c3], &row[rest..], &ys[m][rest..])
+        })
     }
 
     /// The lower and upper eight lanes of `v`.
@@ -448,6 +494,13 @@ mod tests {
                     path.row_dots(&a, centres, &mut out);
                     let out: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
                     assert_eq!(out, single, "{path:?}, d {d}, k {k}");
+                    // Any subset in any order, gathered: 0 to 9 centres, last first.
+                    let js: Vec<usize> = (0..k).rev().collect();
+                    let mut out = vec![0f32; k];
+                    path.gather_dots(&a, centres, &js, &mut out);
+                    let out: Vec<u32> = out.iter().map(|v| v.to_bits()).collect();
+                    let reversed: Vec<u32> = single.iter().rev().copied().collect();
+                    assert_eq!(out, reversed, "gathered, {path:?}, d {d}, k {k}");
                 }
             }
         }
