@@ -236,11 +236,14 @@ fn document(
         .output();
     if let Ok(out) = machine {
         for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let _ = writeln!(md, "- {line}");
+            // `fmnist --version` indents the items of a list by two spaces.
+            let _ = match line.strip_prefix("  ") {
+                Some(item) => writeln!(md, "  - {item}"),
+                None => writeln!(md, "- {line}"),
+            };
         }
     }
     let _ = writeln!(md, "- load average at the start: {load}");
-    let _ = writeln!(md, "- {}", command_line("rustc", &["-V"], root));
     let _ = writeln!(
         md,
         "- commit: {}",
