@@ -56,6 +56,19 @@ pub fn update(readme: &str, results: &Results) -> Result<String> {
     replace_sections(readme, &sections(results))
 }
 
+/// `n` with a comma between thousands, as the README's prose writes counts (`70,000`).
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 fn percent(x: f64) -> String {
     format!("{:.2} %", 100.0 * x)
 }
@@ -82,7 +95,7 @@ fn summary(results: &Results) -> String {
         results.seconds_total,
         env.cpu,
         env.threads,
-        results.dataset.train + results.dataset.validation + results.dataset.test,
+        thousands(results.dataset.train + results.dataset.validation + results.dataset.test),
     )
 }
 
@@ -128,7 +141,11 @@ fn all_images(results: &Results) -> String {
     let cell = |x: f64, best: f64| bold_if_best(format!("{x:.4}"), x, Some(best));
     let mut row = |name: &str, images: usize, nmi: f64, accuracy: f64| {
         let (nmi, accuracy) = (cell(nmi, best_nmi), cell(accuracy, best_accuracy));
-        let _ = writeln!(md, "| {name} | {images} | {nmi} | {accuracy} |");
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {nmi} | {accuracy} |",
+            thousands(images)
+        );
     };
     row(N2D.method, 70_000, N2D.nmi, N2D.accuracy);
     for all in &results.all_images {
@@ -148,7 +165,7 @@ fn autoencoder(results: &Results) -> String {
     format!(
         "The autoencoder ({} parameters) reaches training MSE {} and validation MSE {} after {} \
          epochs.\n",
-        ae.params,
+        thousands(ae.params),
         last(&ae.train_loss),
         last(&ae.validation_loss),
         ae.epochs
@@ -175,7 +192,9 @@ fn stages(results: &Results) -> String {
         let _ = writeln!(
             md,
             "| `{}` on all {} images | {:.1} |",
-            all.name, all.n_samples, all.seconds
+            all.name,
+            thousands(all.n_samples),
+            all.seconds
         );
     }
     let _ = writeln!(
@@ -185,4 +204,24 @@ fn stages(results: &Results) -> String {
     );
     let _ = writeln!(md, "| **whole run** | **{:.0}** |", results.seconds_total);
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_separated_by_commas() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(70_000), "70,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn a_missing_marker_is_an_error_naming_it() {
+        let err = replace_sections("no markers", &[("total", String::new())]).unwrap_err();
+        assert!(err.to_string().contains("<!-- results:total -->"), "{err}");
+    }
 }
