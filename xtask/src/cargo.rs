@@ -58,28 +58,30 @@ pub enum Profile {
     Dev,
     /// `release`: what the timings and `cargo xtask reproduce` use.
     Release,
+    /// The `fmnist` the test suite builds (`cargo test --workspace --no-run`: the dev profile
+    /// with the features the tests unify), so nothing is compiled after `cargo test`.
+    Test,
 }
 
 /// Builds the `fmnist` binary in `profile`, with cargo's own progress on stderr, and returns
 /// its path (wherever the target directory is: cargo reports the executable it built).
 pub fn build_fmnist(profile: Profile) -> Result<PathBuf> {
-    let name = match profile {
-        Profile::Dev => "dev",
-        Profile::Release => "release",
+    let (name, args): (&str, &[&str]) = match profile {
+        Profile::Dev => ("dev", &["build", "-p", "fmnist-cli", "--bin", "fmnist"]),
+        Profile::Release => (
+            "release",
+            &["build", "--release", "-p", "fmnist-cli", "--bin", "fmnist"],
+        ),
+        Profile::Test => (
+            "as the tests build it",
+            &["test", "--workspace", "--no-run"],
+        ),
     };
     eprintln!("building fmnist ({name})…");
     let mut command = command();
-    command.args([
-        "build",
-        "-p",
-        "fmnist-cli",
-        "--bin",
-        "fmnist",
-        "--message-format=json-render-diagnostics",
-    ]);
-    if profile == Profile::Release {
-        command.arg("--release");
-    }
+    command
+        .args(args)
+        .arg("--message-format=json-render-diagnostics");
     // stdout carries cargo's JSON messages; stderr (progress, warnings, errors) is the user's.
     let output = command
         .stdout(Stdio::piped())
@@ -87,7 +89,7 @@ pub fn build_fmnist(profile: Profile) -> Result<PathBuf> {
         .output()
         .context("running cargo build")?;
     if !output.status.success() {
-        bail!("cargo build -p fmnist-cli ({name}) failed");
+        bail!("building fmnist ({name}) failed");
     }
     executable(&String::from_utf8_lossy(&output.stdout))
         .context("cargo build did not report the fmnist executable")
@@ -99,6 +101,8 @@ fn executable(messages: &str) -> Option<PathBuf> {
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "fmnist")
+        // The binary itself, not its unit tests' harness (`cargo test` builds both).
+        .filter(|m| m["target"]["kind"][0] == "bin" && m["profile"]["test"] == false)
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
 }
 

@@ -27,12 +27,13 @@ tasks:
                               (--study: the whole `fmnist reproduce` too, minutes)
   tidy                        check the code base's own rules: functions of at most 80 lines,
                               a `//!` doc on every crate (also a test of `cargo test`)
-  reproduce [--dev-build] [OPTIONS]
+  reproduce [--test-build] [OPTIONS]
                               the whole study: results.json, REPORT.md and figures in report/
                               (builds and runs `fmnist reproduce`; see its --help:
                               --out DIR --seed N --data-dir DIR --quick --threads N
-                              --device cpu|cuda|metal --quiet --json). --dev-build builds
-                              the binary in the dev profile (quicker to build, slower to run)
+                              --device cpu|cuda|metal --quiet --json). --test-build runs
+                              the binary `cargo test --workspace` builds (dev profile: nothing
+                              to compile after the tests, slower to run; what CI uses)
   readme [--check]            rewrite the README's generated numbers from the committed run,
                               report/results.json (--check: fail if they differ instead)
   man [--out DIR]             the manual pages of `fmnist` (roff, fmnist.1 and one per
@@ -120,13 +121,13 @@ fn download(locator: fmnist_io::Locator) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the `fmnist` binary in release mode (cargo's progress on stderr; `--dev-build`: the
-/// dev profile) and runs `fmnist reproduce` with the other `args` in the workspace root,
+/// Builds the `fmnist` binary in release mode (cargo's progress on stderr; `--test-build`: the
+/// one the test suite builds) and runs `fmnist reproduce` with the other `args` in the workspace root,
 /// telling it the checkout's commit (`FMNIST_COMMIT`) where git knows it.
 fn reproduce(args: &[String]) -> anyhow::Result<()> {
-    let dev = args.iter().any(|a| a == "--dev-build");
-    let profile = if dev {
-        cargo::Profile::Dev
+    let test_build = args.iter().any(|a| a == "--test-build");
+    let profile = if test_build {
+        cargo::Profile::Test
     } else {
         cargo::Profile::Release
     };
@@ -137,7 +138,7 @@ fn reproduce(args: &[String]) -> anyhow::Result<()> {
     }
     let status = command
         .arg("reproduce")
-        .args(args.iter().filter(|a| *a != "--dev-build"))
+        .args(args.iter().filter(|a| *a != "--test-build"))
         .current_dir(cargo::root())
         .status()?;
     anyhow::ensure!(status.success(), "fmnist reproduce failed");
