@@ -138,8 +138,11 @@ mod tests {
 
     #[test]
     fn the_executable_is_read_from_cargos_messages() {
-        let messages = r#"{"reason":"compiler-artifact","target":{"name":"fmnist_core"},"executable":null}
-{"reason":"compiler-artifact","target":{"name":"fmnist"},"executable":"/t/release/fmnist"}
+        // As `cargo test --no-run` reports them: the binary's unit-test harness first, then
+        // the binary itself.
+        let messages = r#"{"reason":"compiler-artifact","target":{"name":"fmnist_core","kind":["lib"]},"profile":{"test":false},"executable":null}
+{"reason":"compiler-artifact","target":{"name":"fmnist","kind":["bin"]},"profile":{"test":true},"executable":"/t/debug/deps/fmnist-0123"}
+{"reason":"compiler-artifact","target":{"name":"fmnist","kind":["bin"]},"profile":{"test":false},"executable":"/t/release/fmnist"}
 {"reason":"build-finished","success":true}"#;
         assert_eq!(
             executable(messages),
