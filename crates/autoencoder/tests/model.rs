@@ -194,14 +194,20 @@ fn saving_replaces_files_whole_and_a_failed_save_writes_nothing() {
     assert!(!missing.exists());
 }
 
-#[test]
-fn loading_weights_of_another_architecture_is_a_clear_error() {
+/// An untrained small model saved as `model.safetensors` in a new temporary directory.
+fn saved_untrained() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.safetensors");
     Autoencoder::untrained(&small(), &Device::Cpu, 0)
         .unwrap()
         .save(&path)
         .unwrap();
+    (dir, path)
+}
+
+#[test]
+fn loading_weights_of_another_architecture_is_a_clear_error() {
+    let (dir, path) = saved_untrained();
     // Pretend the weights belong to the paper's (wider) network.
     let config_path = Autoencoder::config_path(&path);
     let text = std::fs::read_to_string(&config_path).unwrap();
@@ -294,12 +300,7 @@ fn the_estimator_traits_fit_and_encode() {
 
 #[test]
 fn a_truncated_or_foreign_weights_file_is_one_clear_error_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("model.safetensors");
-    Autoencoder::untrained(&small(), &Device::Cpu, 0)
-        .unwrap()
-        .save(&path)
-        .unwrap();
+    let (_dir, path) = saved_untrained();
     let bytes = std::fs::read(&path).unwrap();
     let huge_header = [&u64::MAX.to_le_bytes()[..], &bytes[8..]].concat();
     for broken in [&bytes[..bytes.len() / 2], &bytes[..3], &huge_header[..]] {
