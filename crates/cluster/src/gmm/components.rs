@@ -9,8 +9,31 @@ use serde::{Deserialize, Serialize};
 use super::Covariance;
 use crate::error::{ClusterError, Result};
 
-/// Weights, means and covariances of `k` Gaussians in `d` dimensions (means in the centred
-/// coordinates of [`super::rows::Rows64`]).
+/// Weights, means and covariances of `k` Gaussians in `d` dimensions, as the M-step estimates
+/// them (means in the centred coordinates of [`super::rows::Rows64`]), with the layouts of
+/// [`Components`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Parameters {
+    pub kind: Covariance,
+    pub d: usize,
+    pub weights: Vec<f64>,
+    pub means: Vec<f64>,
+    pub covariances: Vec<f64>,
+}
+
+impl Parameters {
+    /// Number of components.
+    pub fn k(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Mean of component `j`.
+    pub fn mean(&self, j: usize) -> &[f64] {
+        &self.means[j * self.d..(j + 1) * self.d]
+    }
+}
+
+/// [`Parameters`] and the Cholesky factors of the precisions: a fitted mixture's state.
 ///
 /// Layouts, all row-major, as scikit-learn's `covariances_` / `precisions_cholesky_`:
 /// `Full` k·d·d, `Tied` d·d, `Diag` k·d, `Spherical` k. For `Full` and `Tied` the precision
@@ -26,19 +49,19 @@ pub(crate) struct Components {
 }
 
 impl Components {
-    /// Builds the components and their precision factors.
+    /// Factors the precisions of `p`.
     ///
     /// # Errors
     /// [`ClusterError::CollapsedComponent`] where a covariance is not positive definite.
-    pub fn new(
-        kind: Covariance,
-        d: usize,
-        weights: Vec<f64>,
-        means: Vec<f64>,
-        covariances: Vec<f64>,
-        reg_covar: f64,
-    ) -> Result<Self> {
-        let precisions_cholesky = precision_cholesky(kind, d, &covariances, reg_covar)?;
+    pub fn new(p: Parameters, reg_covar: f64) -> Result<Self> {
+        let precisions_cholesky = precision_cholesky(p.kind, p.d, &p.covariances, reg_covar)?;
+        let Parameters {
+            kind,
+            d,
+            weights,
+            means,
+            covariances,
+        } = p;
         Ok(Self {
             kind,
             d,
@@ -47,6 +70,17 @@ impl Components {
             covariances,
             precisions_cholesky,
         })
+    }
+
+    /// The parameters, without the factors.
+    pub fn parameters(&self) -> Parameters {
+        Parameters {
+            kind: self.kind,
+            d: self.d,
+            weights: self.weights.clone(),
+            means: self.means.clone(),
+            covariances: self.covariances.clone(),
+        }
     }
 
     /// Number of components.
@@ -118,7 +152,7 @@ pub(crate) fn cholesky_lower(cov: &[f64], d: usize) -> Option<Mat<f64>> {
 }
 
 /// `U = L⁻ᵀ` of one `d x d` covariance, row-major, or `None` where it is not positive definite.
-fn upper_precision_factor(cov: &[f64], d: usize) -> Option<Vec<f64>> {
+pub(crate) fn upper_precision_factor(cov: &[f64], d: usize) -> Option<Vec<f64>> {
     let l = cholesky_lower(cov, d)?;
     let mut inv = Mat::<f64>::zeros(d, d);
     invert_lower_triangular(inv.as_mut(), l.as_ref(), Par::Seq);
@@ -175,18 +209,27 @@ fn precision_cholesky(
 mod tests {
     use super::*;
 
+    /// Parameters with zero means.
+    fn parameters(
+        kind: Covariance,
+        d: usize,
+        weights: Vec<f64>,
+        covariances: Vec<f64>,
+    ) -> Parameters {
+        Parameters {
+            kind,
+            d,
+            means: vec![0.0; weights.len() * d],
+            weights,
+            covariances,
+        }
+    }
+
     #[test]
     fn full_precision_factor_inverts_the_covariance() {
         let cov = vec![4.0, 2.0, 0.6, 2.0, 5.0, 1.0, 0.6, 1.0, 3.0];
-        let c = Components::new(
-            Covariance::Full,
-            3,
-            vec![1.0],
-            vec![0.0; 3],
-            cov.clone(),
-            0.0,
-        )
-        .unwrap();
+        let c =
+            Components::new(parameters(Covariance::Full, 3, vec![1.0], cov.clone()), 0.0).unwrap();
         let u = &c.precisions_cholesky;
         // cov · U Uᵀ = I
         for r in 0..3 {
@@ -210,12 +253,9 @@ mod tests {
 
     #[test]
     fn singular_covariances_name_their_component() {
+        let singular = vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0];
         let err = Components::new(
-            Covariance::Full,
-            2,
-            vec![0.5, 0.5],
-            vec![0.0; 4],
-            vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+            parameters(Covariance::Full, 2, vec![0.5; 2], singular),
             1e-6,
         )
         .unwrap_err();
@@ -226,12 +266,9 @@ mod tests {
                 reg_covar: 1e-6
             }
         );
+        let diagonals = vec![1.0, 1.0, 1.0, 0.0];
         let err = Components::new(
-            Covariance::Diag,
-            2,
-            vec![0.5, 0.5],
-            vec![0.0; 4],
-            vec![1.0, 1.0, 1.0, 0.0],
+            parameters(Covariance::Diag, 2, vec![0.5; 2], diagonals),
             0.0,
         )
         .unwrap_err();

@@ -4,8 +4,8 @@
 
 use super::ComponentSizes;
 use super::balance::balance;
-use super::components::Components;
-use super::estep::{Wanted, mean, normalise, weighted_log_prob};
+use super::components::{Components, Parameters};
+use super::estep::{EStep, Wanted, mean, normalise, weighted_log_prob};
 use super::rows::Rows64;
 use crate::error::{ClusterError, Result};
 
@@ -28,24 +28,40 @@ pub(crate) struct Settings {
     pub sizes: ComponentSizes,
 }
 
+/// What [`iterate`] ends with: [`Run`] before the last parameters are factored.
+struct Iterated {
+    parameters: Parameters,
+    lower_bound: f64,
+    history: Vec<f64>,
+    n_iter: usize,
+    converged: bool,
+}
+
 /// Iterates EM from `start` on `x` with the component sizes of `s`: for
 /// [`ComponentSizes::Equal`], free EM to convergence and then EM under the equal-size
 /// constraint from where it stopped (one history, `n_iter` counting both).
 ///
 /// # Errors
-/// As [`iterate`].
-pub(crate) fn run(x: &Rows64, start: Components, s: Settings) -> Result<Run> {
-    let free = iterate(x, start, s, false)?;
-    if s.sizes == ComponentSizes::Free {
-        return Ok(free);
+/// As [`iterate`], and [`ClusterError::CollapsedComponent`] where the last covariances are not
+/// positive definite.
+pub(crate) fn run(x: &Rows64, start: Parameters, s: Settings) -> Result<Run> {
+    let mut end = iterate(x, start, s, false)?;
+    if s.sizes == ComponentSizes::Equal {
+        let equal = iterate(x, end.parameters, s, true)?;
+        let mut history = end.history;
+        history.extend(equal.history);
+        end = Iterated {
+            history,
+            n_iter: end.n_iter + equal.n_iter,
+            ..equal
+        };
     }
-    let mut equal = iterate(x, free.components, s, true)?;
-    let mut history = free.history;
-    history.append(&mut equal.history);
     Ok(Run {
-        history,
-        n_iter: free.n_iter + equal.n_iter,
-        ..equal
+        components: Components::new(end.parameters, s.reg_covar)?,
+        lower_bound: end.lower_bound,
+        history: end.history,
+        n_iter: end.n_iter,
+        converged: end.converged,
     })
 }
 
@@ -56,12 +72,12 @@ pub(crate) fn run(x: &Rows64, start: Components, s: Settings) -> Result<Run> {
 /// [`ClusterError::CollapsedComponent`] where a covariance stops being positive definite or
 /// the likelihood stops being finite, [`ClusterError::UnreachableEqualSizes`] where the
 /// balanced E-step does not converge.
-fn iterate(x: &Rows64, start: Components, s: Settings, balanced: bool) -> Result<Run> {
+fn iterate(x: &Rows64, start: Parameters, s: Settings, balanced: bool) -> Result<Iterated> {
     let k = start.k();
-    let uniform = |c: &mut Components| c.weights.fill(1.0 / k as f64);
-    let mut components = start;
+    let uniform = |p: &mut Parameters| p.weights.fill(1.0 / k as f64);
+    let mut parameters = start;
     if balanced {
-        uniform(&mut components);
+        uniform(&mut parameters);
     }
     let mut potentials = vec![0.0; k];
     let mut resp = vec![0.0; x.n * k];
@@ -72,7 +88,13 @@ fn iterate(x: &Rows64, start: Components, s: Settings, balanced: bool) -> Result
     for _ in 0..s.max_iter {
         n_iter += 1;
         let previous = lower_bound;
-        weighted_log_prob(x, &components, Wanted::Responsibilities, &mut resp);
+        let wanted = if balanced {
+            Wanted::Balanced
+        } else {
+            Wanted::Responsibilities
+        };
+        let estep = EStep::new(&parameters, s.reg_covar)?;
+        weighted_log_prob(x, &estep, wanted, &mut resp);
         lower_bound = mean(&if balanced {
             balance(&mut resp, k, &mut potentials).map_err(|e| {
                 ClusterError::UnreachableEqualSizes {
@@ -85,22 +107,22 @@ fn iterate(x: &Rows64, start: Components, s: Settings, balanced: bool) -> Result
         });
         if !lower_bound.is_finite() {
             return Err(ClusterError::CollapsedComponent {
-                component: narrowest(&components),
+                component: narrowest(&estep, k),
                 reg_covar: s.reg_covar,
             });
         }
         history.push(lower_bound);
-        components = super::mstep::estimate(x, &resp, k, components.kind, s.reg_covar)?;
+        parameters = super::mstep::estimate(x, &resp, k, parameters.kind, s.reg_covar);
         if balanced {
-            uniform(&mut components);
+            uniform(&mut parameters);
         }
         if (lower_bound - previous).abs() < s.tol {
             converged = true;
             break;
         }
     }
-    Ok(Run {
-        components,
+    Ok(Iterated {
+        parameters,
         lower_bound,
         history,
         n_iter,
@@ -110,9 +132,9 @@ fn iterate(x: &Rows64, start: Components, s: Settings, balanced: bool) -> Result
 
 /// The component with the largest precision determinant: the likeliest culprit of an
 /// infinite likelihood.
-fn narrowest(c: &Components) -> usize {
-    (0..c.k())
-        .map(|j| (c.log_det_precision_cholesky(j), j))
+fn narrowest(e: &EStep, k: usize) -> usize {
+    (0..k)
+        .map(|j| (e.log_det_precision_cholesky(j), j))
         .fold((f64::NEG_INFINITY, 0), |best, v| {
             if v.0 > best.0 || v.0.is_nan() {
                 v

@@ -5,11 +5,13 @@
 //! Rows are processed in chunks of [`CHUNK`], in parallel; each chunk's Mahalanobis terms come
 //! from matrix products: `(x − μ) U` with the upper-triangular precision factor `U` (full:
 //! triangular GEMMs per chunk and component on rows centred per component, in `f32` from
-//! [`F32_FROM_FEATURES`] features on, pruned where a component cannot matter; tied: one GEMM
+//! [`F32_FROM_FEATURES`] features on, pruned where a component cannot matter
+//! ([`super::pruned`]); tied: one GEMM
 //! per chunk), or `[x², x] · [p, −2 μ p]ᵀ` for the diagonal types (one GEMM per chunk). Each
 //! chunk writes only its own rows: the result is the same on any number of threads.
 
 use std::f64::consts::PI;
+use std::sync::OnceLock;
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as triangular_matmul};
@@ -17,25 +19,144 @@ use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::Covariance;
-use super::components::Components;
+use super::components::{Components, Parameters};
+use super::pruned::{Ordered, Prune};
 use super::rows::{F32_FROM_FEATURES, Rows64, Scalar};
+use crate::error::{ClusterError, Result};
 use crate::linalg::CHUNK;
 
 /// What the caller of [`weighted_log_prob`] takes from it, which decides how far full
-/// covariances may be pruned.
+/// covariances may be pruned (see [`super::pruned`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Wanted {
-    /// Responsibilities and log-likelihoods: every log-density that can move them by a bit
-    /// of an `f64` is exact (those more than [`NEGLIGIBLE`] below a row's best stay bounds).
+    /// Responsibilities and log-likelihoods: every log-density within [`negligible`] of its
+    /// row's best is exact, the others are −∞ (a responsibility of exactly 0 instead of one
+    /// below 2⁻⁶⁰ of the row's total, all of them together).
     Responsibilities,
+    /// Responsibilities to be balanced: every log-density within [`WIDE`] of its row's best is
+    /// exact, the others stay upper bounds (the balancing shifts components by per-component
+    /// potentials, and `exp` of anything below −745 is 0 in `f64`).
+    Balanced,
     /// Each row's most likely component only: log-densities that cannot exceed the row's
     /// best stay bounds (below it), so the argmax is that of the exact values, ties included.
     Labels,
 }
 
+impl Wanted {
+    /// The pruning this caller allows with `k` components.
+    fn prune(self, k: usize) -> Prune {
+        let (margin, as_minus_infinity) = match self {
+            Self::Responsibilities => (negligible(k), true),
+            Self::Balanced => (WIDE, false),
+            Self::Labels => (0.0, false),
+        };
+        Prune {
+            margin,
+            as_minus_infinity,
+        }
+    }
+}
+
+/// The margin below a row's best log-density past which `k − 1` components together hold less
+/// than 2⁻⁶⁰ of the row's probability: `60 ln 2 + ln k`.
+fn negligible(k: usize) -> f64 {
+    60.0 * std::f64::consts::LN_2 + (k as f64).ln()
+}
+
+/// The margin of [`Wanted::Balanced`]: past −745, `exp` is 0 in `f64`.
+const WIDE: f64 = 800.0;
+
+/// What an E-step multiplies by: for full covariances the factors in the Fisher order
+/// ([`super::pruned`]), for the other types the components' own.
+#[derive(Debug, Clone)]
+pub(crate) enum EStep {
+    Full(Ordered),
+    Factored(Components),
+}
+
+impl EStep {
+    /// The E-step of parameters from an M-step.
+    ///
+    /// # Errors
+    /// [`ClusterError::CollapsedComponent`] where a covariance is not positive definite.
+    pub fn new(p: &Parameters, reg_covar: f64) -> Result<Self> {
+        match p.kind {
+            Covariance::Full => Ordered::new(p).map(Self::Full).map_err(|component| {
+                ClusterError::CollapsedComponent {
+                    component,
+                    reg_covar,
+                }
+            }),
+            _ => Components::new(p.clone(), reg_covar).map(Self::Factored),
+        }
+    }
+
+    /// The E-step of a fitted mixture.
+    pub fn of(c: &Components) -> Self {
+        match c.kind {
+            Covariance::Full => Self::Full(Ordered::of(c)),
+            _ => Self::Factored(c.clone()),
+        }
+    }
+
+    /// `ln det U_j`: half the log-determinant of component `j`'s precision.
+    pub fn log_det_precision_cholesky(&self, j: usize) -> f64 {
+        match self {
+            Self::Full(e) => e.log_det_precision_cholesky(j),
+            Self::Factored(c) => c.log_det_precision_cholesky(j),
+        }
+    }
+}
+
+/// A fitted mixture's [`EStep`], built on first use and kept. It follows from the components,
+/// so it takes no part in comparisons, and a clone builds its own.
+#[derive(Default)]
+pub(crate) struct Cached(OnceLock<EStep>);
+
+impl Cached {
+    /// The E-step of `c`, the components this cache belongs to.
+    pub fn get(&self, c: &Components) -> &EStep {
+        self.0.get_or_init(|| EStep::of(c))
+    }
+}
+
+impl Clone for Cached {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Cached {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Cached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Cached(built)"
+        } else {
+            "Cached(empty)"
+        })
+    }
+}
+
 /// `out[i * k + j] = ln w_j + ln N(x_i | μ_j, Σ_j)` for every row of `x`, exact where `wanted`
-/// needs it; elsewhere (full covariances only) an upper bound that `wanted` cannot see.
-pub(crate) fn weighted_log_prob(x: &Rows64, c: &Components, wanted: Wanted, out: &mut [f64]) {
+/// needs it; elsewhere (full covariances only) what [`Wanted`] says.
+pub(crate) fn weighted_log_prob(x: &Rows64, e: &EStep, wanted: Wanted, out: &mut [f64]) {
+    let c = match e {
+        EStep::Full(ordered) => {
+            let prune = wanted.prune(ordered.k());
+            if x.d >= F32_FROM_FEATURES {
+                ordered.weighted_log_prob::<f32>(x, prune, out);
+            } else {
+                ordered.weighted_log_prob::<f64>(x, prune, out);
+            }
+            return;
+        }
+        EStep::Factored(c) => c,
+    };
     let (d, k) = (x.d, c.k());
     debug_assert_eq!(out.len(), x.n * k);
     // −½ d ln 2π + ln det U_j + ln w_j, the part that does not depend on the sample.
@@ -44,15 +165,9 @@ pub(crate) fn weighted_log_prob(x: &Rows64, c: &Components, wanted: Wanted, out:
             -0.5 * d as f64 * (2.0 * PI).ln() + c.log_det_precision_cholesky(j) + c.weights[j].ln()
         })
         .collect();
-    let margin = match wanted {
-        Wanted::Responsibilities => NEGLIGIBLE,
-        Wanted::Labels => 0.0,
-    };
     match c.kind {
-        Covariance::Full if d >= F32_FROM_FEATURES => full::<f32>(x, c, &constants, margin, out),
-        Covariance::Full => full::<f64>(x, c, &constants, margin, out),
         Covariance::Tied => tied(x, c, &constants, out),
-        Covariance::Diag | Covariance::Spherical => diagonal(x, c, &constants, out),
+        _ => diagonal(x, c, &constants, out),
     }
 }
 
@@ -137,177 +252,6 @@ fn diagonal(x: &Rows64, c: &Components, constants: &[f64], out: &mut [f64]) {
         });
 }
 
-/// Log-densities this far below a row's best are left as upper bounds: `exp` of anything
-/// below −745 is 0 in `f64`, so their responsibilities and the log-sum-exp are exactly what
-/// the full computation gives.
-const NEGLIGIBLE: f64 = 800.0;
-
-/// Full covariances: `out[i * k + j] = constants[j] − ½ ‖(x_i − μ_j) U_j‖²`, where it comes
-/// within `margin` of the row's best. Per chunk of rows and component, the rows are centred on `μ_j` in `f64` and rounded
-/// to `T`, multiplied by the triangular factor `U_j` in `T` (GEMMs), and the squared norms are
-/// summed in `f64`.
-///
-/// Pruned, exactly: as `U_j` is upper triangular, the first `h = d/2` columns of
-/// `(x − μ_j) U_j` cost a quarter of the product and their squared norm is a lower bound of the
-/// Mahalanobis term. Pass 1 takes that bound for every component; pass 2 completes the
-/// component with the highest bound of every row, then only the components whose bound comes
-/// within `margin` of that row's best log-density. The others keep their bound: with
-/// [`NEGLIGIBLE`] their responsibility is 0 either way; with 0 they cannot be the argmax (the
-/// completed value is the same partial norm plus a non-negative rest, so never above its
-/// bound). With nearly hard responsibilities (784 pixels) this skips
-/// most of three quarters of the work.
-fn full<T: Scalar>(x: &Rows64, c: &Components, constants: &[f64], margin: f64, out: &mut [f64]) {
-    let (d, k) = (x.d, c.k());
-    let full = Full {
-        c,
-        constants,
-        factors: c.precisions_cholesky.iter().map(|&v| T::of(v)).collect(),
-        d,
-        h: d / 2,
-    };
-    x.data
-        .par_chunks(CHUNK * d)
-        .zip(out.par_chunks_mut(CHUNK * k))
-        .for_each(|(rows, out)| {
-            let mut scratch = Scratch {
-                z: vec![T::of(0.0); rows.len()],
-                y: vec![T::of(0.0); rows.len()],
-            };
-            let partial = full.lower_bounds(rows, &mut scratch, out);
-            let best: Vec<usize> = out.chunks_exact(k).map(first_max).collect();
-            // Pass 2: the rest of the product, first for every row's most promising component,
-            // then for the components that can still matter.
-            let mut selected = Vec::with_capacity(rows.len() / d);
-            for pass in 0..2 {
-                for j in 0..k {
-                    selected.clear();
-                    selected.extend((0..rows.len() / d).filter(|&i| {
-                        if pass == 0 {
-                            best[i] == j
-                        } else {
-                            // The bound, loosened by 1e-4 for the rounding of the partial norm.
-                            let bound = constants[j] - 0.5 * (1.0 - 1e-4) * partial[i * k + j];
-                            best[i] != j && bound >= out[i * k + best[i]] - margin
-                        }
-                    }));
-                    if !selected.is_empty() {
-                        full.complete(rows, j, &selected, &partial, &mut scratch, out);
-                    }
-                }
-            }
-        });
-}
-
-/// Per-chunk buffers of the full-covariance E-step, each of the chunk's size: rows centred on
-/// a component's mean (`z`) and their products with its factor (`y`).
-struct Scratch<T> {
-    z: Vec<T>,
-    y: Vec<T>,
-}
-
-/// The pieces of the full-covariance E-step ([`full`]) that every chunk of rows shares.
-struct Full<'a, T> {
-    c: &'a Components,
-    constants: &'a [f64],
-    /// The precision factors `U_j` rounded to `T`, `k x d x d` row-major.
-    factors: Vec<T>,
-    d: usize,
-    /// Columns of the first, lower-bound part of each product.
-    h: usize,
-}
-
-impl<T: Scalar> Full<'_, T> {
-    /// `U_j` as a `d x d` matrix.
-    fn factor(&self, j: usize) -> MatRef<'_, T> {
-        let d = self.d;
-        MatRef::from_row_major_slice(&self.factors[j * d * d..(j + 1) * d * d], d, d)
-    }
-
-    /// `z` = `rows` − `μ_j` (row-major, `d` values per row), centred in `f64` and rounded.
-    fn centre(&self, rows: &[f64], j: usize, z: &mut [T]) {
-        let (d, mean) = (self.d, self.c.mean(j));
-        for (zr, xr) in z.chunks_exact_mut(d).zip(rows.chunks_exact(d)) {
-            for ((zv, &xv), &mu) in zr.iter_mut().zip(xr).zip(mean) {
-                *zv = T::of(xv - mu);
-            }
-        }
-    }
-
-    /// Pass 1 over a chunk of rows: `partial[i * k + j]` = ‖(x_i − μ_j) U_j[.., ..h]‖², a lower
-    /// bound of the Mahalanobis term, for every row and component; `out` gets the upper bounds
-    /// of the log-densities that follow from them.
-    fn lower_bounds(&self, rows: &[f64], scratch: &mut Scratch<T>, out: &mut [f64]) -> Vec<f64> {
-        let (d, h, k) = (self.d, self.h, self.c.k());
-        let m = rows.len() / d;
-        let Scratch { z, y } = scratch;
-        let mut partial = vec![0.0; m * k];
-        for j in 0..k {
-            self.centre(rows, j, z);
-            triangular_matmul(
-                MatMut::from_row_major_slice_mut(&mut y[..m * h], m, h),
-                BlockStructure::Rectangular,
-                Accum::Replace,
-                MatRef::from_row_major_slice(z, m, d).subcols(0, h),
-                BlockStructure::Rectangular,
-                self.factor(j).submatrix(0, 0, h, h),
-                BlockStructure::TriangularUpper,
-                T::of(1.0),
-                Par::Seq,
-            );
-            for i in 0..m {
-                partial[i * k + j] = T::sq_norm(&y[i * h..(i + 1) * h]);
-                out[i * k + j] = self.constants[j] - 0.5 * partial[i * k + j];
-            }
-        }
-        partial
-    }
-
-    /// Pass 2 for component `j` and the `selected` rows of a chunk: the remaining `d − h`
-    /// columns of `(x − μ_j) U_j`, whose squared norms complete `partial` into the
-    /// log-densities written to `out`.
-    fn complete(
-        &self,
-        rows: &[f64],
-        j: usize,
-        selected: &[usize],
-        partial: &[f64],
-        scratch: &mut Scratch<T>,
-        out: &mut [f64],
-    ) {
-        let (d, h, k) = (self.d, self.h, self.c.k());
-        let s = selected.len();
-        let Scratch { z, y } = scratch;
-        for (zr, &i) in z.chunks_exact_mut(d).zip(selected) {
-            self.centre(&rows[i * d..(i + 1) * d], j, zr);
-        }
-        let zs = MatRef::from_row_major_slice(&z[..s * d], s, d);
-        let mut ys = MatMut::from_row_major_slice_mut(&mut y[..s * (d - h)], s, d - h);
-        matmul(
-            ys.as_mut(),
-            Accum::Replace,
-            zs.subcols(0, h),
-            self.factor(j).submatrix(0, h, h, d - h),
-            T::of(1.0),
-            Par::Seq,
-        );
-        triangular_matmul(
-            ys,
-            BlockStructure::Rectangular,
-            Accum::Add,
-            zs.subcols(h, d - h),
-            BlockStructure::Rectangular,
-            self.factor(j).submatrix(h, h, d - h, d - h),
-            BlockStructure::TriangularUpper,
-            T::of(1.0),
-            Par::Seq,
-        );
-        for (yr, &i) in y.chunks_exact(d - h).zip(selected) {
-            let maha = partial[i * k + j] + T::sq_norm(yr);
-            out[i * k + j] = self.constants[j] - 0.5 * maha;
-        }
-    }
-}
-
 /// `y (m x d) = rows (m x d) · u (d x d, upper triangular)`, row-major, on the calling thread.
 fn times_upper<T: Scalar>(rows: &[T], u: &[T], d: usize, y: &mut [T]) {
     let m = rows.len() / d;
@@ -378,15 +322,14 @@ mod tests {
         let data: Vec<f64> = (0..n * d)
             .map(|a| means[(a / d % k) * d + a % d] + wave(a, 5))
             .collect();
-        let c = Components::new(
-            Covariance::Full,
+        let p = Parameters {
+            kind: Covariance::Full,
             d,
-            vec![1.0 / k as f64; k],
+            weights: vec![1.0 / k as f64; k],
             means,
             covariances,
-            0.0,
-        )
-        .unwrap();
+        };
+        let c = Components::new(p, 0.0).unwrap();
         (Rows64 { data, n, d }, c)
     }
 
@@ -420,7 +363,7 @@ mod tests {
         for (d, tolerance) in [(12, 1e-9), (140, 1e-4)] {
             let (x, c) = mixture(d, 4, 300, 40.0);
             let mut ours = vec![0.0; x.n * c.k()];
-            weighted_log_prob(&x, &c, Wanted::Responsibilities, &mut ours);
+            weighted_log_prob(&x, &EStep::of(&c), Wanted::Responsibilities, &mut ours);
             let mut expected = direct(&x, &c);
             let ours_norm = normalise(&mut ours, c.k());
             let expected_norm = normalise(&mut expected, c.k());
@@ -449,7 +392,7 @@ mod tests {
         for d in [12, 140] {
             let (x, c) = mixture(d, 5, 400, 1.5);
             let mut bounds = vec![0.0; x.n * c.k()];
-            weighted_log_prob(&x, &c, Wanted::Labels, &mut bounds);
+            weighted_log_prob(&x, &EStep::of(&c), Wanted::Labels, &mut bounds);
             let exact = direct(&x, &c);
             let ours: Vec<usize> = bounds.chunks_exact(c.k()).map(first_max).collect();
             let expected: Vec<usize> = exact.chunks_exact(c.k()).map(first_max).collect();

@@ -9,6 +9,7 @@ mod em;
 mod estep;
 mod init;
 mod mstep;
+mod pruned;
 mod rows;
 mod sample;
 
@@ -318,7 +319,7 @@ impl GaussianMixture {
         };
         if let GmmInit::Fitted(model) = &self.init {
             let rows = Rows64::from_matrix(x, &model.offset);
-            let run = em::run(&rows, model.components.clone(), settings)?;
+            let run = em::run(&rows, model.components.parameters(), settings)?;
             return Ok(FittedGaussianMixture::from_run(model.offset.clone(), run));
         }
         let offset = column_means(x);
@@ -332,7 +333,7 @@ impl GaussianMixture {
         for _ in 0..n_init {
             let mut rng = ChaCha8Rng::seed_from_u64(seeds.random());
             let resp = init::responsibilities(&self.init, x, &rows, &offset, self.k, &mut rng)?;
-            let start = mstep::estimate(&rows, &resp, self.k, self.covariance, self.reg_covar)?;
+            let start = mstep::estimate(&rows, &resp, self.k, self.covariance, self.reg_covar);
             let run = em::run(&rows, start, settings)?;
             if best
                 .as_ref()
@@ -402,6 +403,9 @@ pub struct FittedGaussianMixture {
     n_iter: usize,
     lower_bound: f64,
     lower_bound_history: Vec<f64>,
+    /// What the E-step multiplies by, built on first use.
+    #[serde(skip)]
+    estep: estep::Cached,
 }
 
 impl FittedGaussianMixture {
@@ -414,6 +418,7 @@ impl FittedGaussianMixture {
             n_iter: run.n_iter,
             lower_bound: run.lower_bound,
             lower_bound_history: run.history,
+            estep: estep::Cached::default(),
         }
     }
 
@@ -503,7 +508,7 @@ impl FittedGaussianMixture {
         check_matrix(x)?;
         let rows = Rows64::from_matrix(x, &self.offset);
         let mut out = vec![0.0; rows.n * self.k()];
-        estep::weighted_log_prob(&rows, &self.components, wanted, &mut out);
+        estep::weighted_log_prob(&rows, self.estep.get(&self.components), wanted, &mut out);
         Ok(out)
     }
 
@@ -551,7 +556,7 @@ impl FittedGaussianMixture {
     pub fn predict_scored(&self, x: &DMatrix<f32>) -> Result<(Vec<usize>, Vec<f64>)> {
         let k = self.k();
         let mut w = self.weighted_log_prob(x, estep::Wanted::Responsibilities)?;
-        // Components left as bounds lie more than 800 below a row's best: never its argmax.
+        // Components left out are −∞: never a row's argmax.
         let labels = w.chunks_exact(k).map(estep::first_max).collect();
         let log_likelihood = estep::normalise(&mut w, k);
         Ok((labels, log_likelihood))

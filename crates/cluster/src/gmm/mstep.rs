@@ -11,9 +11,8 @@ use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::Covariance;
-use super::components::Components;
+use super::components::Parameters;
 use super::rows::Rows64;
-use crate::error::Result;
 use crate::linalg::{CHUNK, GROUP};
 
 /// `out (a x b) += lhs (m x a)ᵀ · rhs (m x b)`, row-major slices, on the calling thread.
@@ -82,17 +81,14 @@ fn finish_symmetric(c: &mut [f64], d: usize, scale: f64, reg: f64) {
 }
 
 /// Weights (normalised), means and covariances from the responsibilities `resp` (`n x k`,
-/// row-major), then the precision factors.
-///
-/// # Errors
-/// [`crate::ClusterError::CollapsedComponent`] where a covariance is not positive definite.
+/// row-major).
 pub(crate) fn estimate(
     x: &Rows64,
     resp: &[f64],
     k: usize,
     kind: Covariance,
     reg_covar: f64,
-) -> Result<Components> {
+) -> Parameters {
     let d = x.d;
     // nk, Σ r x (and Σ r x² for the diagonal types) in one pass over the data.
     let with_squares = matches!(kind, Covariance::Diag | Covariance::Spherical);
@@ -146,7 +142,13 @@ pub(crate) fn estimate(
     };
     let total: f64 = nk.iter().sum();
     let weights = nk.iter().map(|&v| v / total).collect();
-    Components::new(kind, d, weights, means, covariances, reg_covar)
+    Parameters {
+        kind,
+        d,
+        weights,
+        means,
+        covariances,
+    }
 }
 
 /// Σ_i r_ij (x_i − μ_j)(x_i − μ_j)ᵀ / n_j + reg·I for every component `j`, one component per
