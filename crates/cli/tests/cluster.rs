@@ -69,6 +69,40 @@ fn cluster_prints_scores_for_every_split_as_json() {
 }
 
 #[test]
+fn every_kmeans_algorithm_gives_the_same_clusters() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels: Vec<String> = ["lloyd", "hamerly", "elkan", "auto"]
+        .iter()
+        .map(|algorithm| {
+            let path = dir.path().join(format!("{algorithm}.txt"));
+            fmnist()
+                .args([
+                    "cluster",
+                    "--data-dir",
+                    FIXTURES,
+                    "--offline",
+                    "--features",
+                    "raw",
+                ])
+                .args([
+                    "--k",
+                    "10",
+                    "--n-init",
+                    "2",
+                    "--algorithm",
+                    algorithm,
+                    "--labels-out",
+                ])
+                .arg(&path)
+                .assert()
+                .success();
+            std::fs::read_to_string(path).unwrap()
+        })
+        .collect();
+    assert!(labels.iter().all(|l| *l == labels[0]));
+}
+
+#[test]
 fn cluster_reports_bad_parameters_as_errors() {
     fmnist()
         .args(["cluster", "--data-dir", FIXTURES, "--offline", "--k", "0"])

@@ -5,7 +5,8 @@
 use std::time::Instant;
 
 use fmnist_cluster::{
-    ComponentSizes, Covariance, FittedGaussianMixture, FittedKMeans, GaussianMixture, KMeans,
+    Algorithm, ComponentSizes, Covariance, FittedGaussianMixture, FittedKMeans, GaussianMixture,
+    KMeans,
 };
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ use crate::splits::{SplitData, Splits};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterMethod {
-    /// K-Means: k-means++ starts, Lloyd iterations.
+    /// K-Means: k-means++ starts, then the iterations of [`ClusterSpec::algorithm`].
     KMeans,
     /// A Gaussian mixture fitted by EM, started from K-Means.
     GaussianMixture {
@@ -73,6 +74,10 @@ pub struct ClusterSpec {
     pub max_iter: Option<usize>,
     /// Seed of every random choice (default 0).
     pub seed: u64,
+    /// K-Means' assignment algorithm (default [`Algorithm::Auto`]). It changes the speed, not
+    /// the model, so a saved model does not record it.
+    #[serde(skip)]
+    pub algorithm: Algorithm,
 }
 
 impl ClusterSpec {
@@ -84,6 +89,7 @@ impl ClusterSpec {
             n_init: None,
             max_iter: None,
             seed: 0,
+            algorithm: Algorithm::Auto,
         }
     }
 
@@ -117,11 +123,19 @@ impl ClusterSpec {
         self
     }
 
+    /// Sets [`ClusterSpec::algorithm`].
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
     /// The building block's parameters.
     fn params(&self) -> Params {
         match self.method {
             ClusterMethod::KMeans => {
-                let mut params = KMeans::params(self.k).seed(self.seed);
+                let mut params = KMeans::params(self.k)
+                    .seed(self.seed)
+                    .algorithm(self.algorithm);
                 if let Some(n_init) = self.n_init {
                     params = params.n_init(n_init);
                 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use fmnist_cluster::{ComponentSizes, Covariance};
+use fmnist_cluster::{Algorithm, ComponentSizes, Covariance};
 use fmnist_io::StratifiedSplit;
 use fmnist_pipeline::results::ClusteringResult;
 use fmnist_pipeline::{
@@ -27,7 +27,7 @@ pub struct ClusterArgs {
     data: DataSourceArgs,
     /// A named pipeline instead of --features and --method: `fmnist pipelines` lists them
     /// (kmeans-raw, ae-gmm, patches-umap-gmm, ..., and best), run with the study's settings.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["features", "method", "covariance", "component_sizes", "n_init", "max_iter"])]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["features", "method", "covariance", "component_sizes", "n_init", "max_iter", "algorithm"])]
     pipeline: Option<String>,
     /// With --pipeline: the reduced settings of `fmnist reproduce --quick` (seconds, not minutes).
     #[arg(long, requires = "pipeline")]
@@ -55,6 +55,10 @@ pub struct ClusterArgs {
     /// Most iterations per run [default: 300 for kmeans, 100 for gmm].
     #[arg(long, value_name = "N")]
     max_iter: Option<usize>,
+    /// How K-Means assigns samples to centres (--method kmeans), by scikit-learn's names: all
+    /// give the same clusters; Elkan's and Hamerly's bounds skip most distances.
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Auto)]
+    algorithm: AlgorithmArg,
     /// Covariance of each mixture component (--method gmm).
     #[arg(long, value_enum, default_value_t = CovarianceArg::Full)]
     covariance: CovarianceArg,
@@ -79,10 +83,34 @@ pub struct ClusterArgs {
 /// Clustering method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Method {
-    /// K-Means (k-means++, n_init runs, Lloyd iterations).
+    /// K-Means (k-means++, n_init runs, --algorithm).
     Kmeans,
     /// Gaussian mixture fitted by EM (--covariance), started from K-Means.
     Gmm,
+}
+
+/// K-Means' assignment algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgorithmArg {
+    /// Every distance, every iteration.
+    Lloyd,
+    /// One lower bound per sample (little memory).
+    Hamerly,
+    /// One lower bound per sample and centre (the fastest on images).
+    Elkan,
+    /// The fastest measured: elkan.
+    Auto,
+}
+
+impl From<AlgorithmArg> for Algorithm {
+    fn from(arg: AlgorithmArg) -> Self {
+        match arg {
+            AlgorithmArg::Lloyd => Algorithm::Lloyd,
+            AlgorithmArg::Hamerly => Algorithm::Hamerly,
+            AlgorithmArg::Elkan => Algorithm::Elkan,
+            AlgorithmArg::Auto => Algorithm::Auto,
+        }
+    }
 }
 
 /// Covariance structure of a Gaussian mixture's components.
@@ -144,6 +172,7 @@ impl ClusterArgs {
             n_init: self.n_init,
             max_iter: self.max_iter,
             seed: self.seed,
+            algorithm: self.algorithm.into(),
         }
     }
 }
