@@ -200,30 +200,49 @@ impl<T: Scalar> Chunks<'_, T> {
             y: vec![T::of(0.0); m * d],
         };
         let mut partial = vec![0.0; m * k];
-        let (quarter, half) = (d / 4, d / 2);
         let every: Vec<usize> = (0..m).collect();
         for j in 0..k {
-            self.extend(&x, j, &every, (0, quarter), &mut partial, &mut scratch);
+            self.extend(&x, j, &every, (0, d / 4), &mut partial, &mut scratch);
         }
         let log_density =
             |partial: &[f64], i: usize, j: usize| constants[j] - 0.5 * partial[i * k + j];
-        let first: Vec<usize> = (0..m)
-            .map(|i| {
-                first_max(
-                    &(0..k)
-                        .map(|j| log_density(&partial, i, j))
-                        .collect::<Vec<_>>(),
-                )
-            })
-            .collect();
+        for (a, o) in out.iter_mut().enumerate() {
+            *o = log_density(&partial, a / k, a % k);
+        }
+        let first: Vec<usize> = out.chunks_exact(k).map(first_max).collect();
+        let state = self.refine(&x, &first, prune, &mut partial, &mut scratch);
+        for (a, o) in out.iter_mut().enumerate() {
+            *o = match state[a] {
+                State::Pruned if prune.as_minus_infinity => f64::NEG_INFINITY,
+                _ => log_density(&partial, a / k, a % k),
+            };
+        }
+    }
+
+    /// Steps 2 and 3 for a chunk `x` whose `partial` norms hold the first bounds: completes
+    /// every row's `first` (most promising) component, then refines the others while they can
+    /// matter. Returns where each row's log-density of each component ended.
+    fn refine(
+        &self,
+        x: &[f64],
+        first: &[usize],
+        prune: Prune,
+        partial: &mut [f64],
+        scratch: &mut Scratch<T>,
+    ) -> Vec<State> {
+        let (d, k, constants) = (self.e.d, self.k, &self.e.constants);
+        let m = first.len();
+        let (quarter, half) = (d / 4, d / 2);
+        let log_density =
+            |partial: &[f64], i: usize, j: usize| constants[j] - 0.5 * partial[i * k + j];
         let mut state: Vec<State> = (0..m * k)
             .map(|a| State::open(first[a / k] == a % k))
             .collect();
         for j in 0..k {
             let rows: Vec<usize> = (0..m).filter(|&i| first[i] == j).collect();
-            self.extend(&x, j, &rows, (quarter, d), &mut partial, &mut scratch);
+            self.extend(x, j, &rows, (quarter, d), partial, scratch);
         }
-        let mut best: Vec<f64> = (0..m).map(|i| log_density(&partial, i, first[i])).collect();
+        let mut best: Vec<f64> = (0..m).map(|i| log_density(partial, i, first[i])).collect();
         for (span, last) in [((quarter, half), false), ((half, d), true)] {
             for j in 0..k {
                 let rows: Vec<usize> = (0..m)
@@ -239,21 +258,16 @@ impl<T: Scalar> Chunks<'_, T> {
                         *s == State::Open
                     })
                     .collect();
-                self.extend(&x, j, &rows, span, &mut partial, &mut scratch);
+                self.extend(x, j, &rows, span, partial, scratch);
                 if last {
                     for &i in &rows {
                         state[i * k + j] = State::Exact;
-                        best[i] = best[i].max(log_density(&partial, i, j));
+                        best[i] = best[i].max(log_density(partial, i, j));
                     }
                 }
             }
         }
-        for (a, o) in out.iter_mut().enumerate() {
-            *o = match state[a] {
-                State::Pruned if prune.as_minus_infinity => f64::NEG_INFINITY,
-                _ => log_density(&partial, a / k, a % k),
-            };
-        }
+        state
     }
 
     /// Adds to `partial[i * k + j]` the squared norms of columns `from..to` of
