@@ -12,7 +12,8 @@
 //! neighbours exactly and by the approximate searches named in `SEARCHES` (default
 //! `descent,projected`: NN-descent with seed 0, and the projected search with 64 directions
 //! and oversampling 4). Recall is the share of the exact neighbours (the point itself
-//! excluded) that an approximate search finds.
+//! excluded) that an approximate search finds. The data set is looked for where `fmnist` looks
+//! (`$FMNIST_DATA` first); nothing is downloaded.
 
 use std::time::Instant;
 
@@ -23,7 +24,8 @@ use fmnist_manifold::{Metric, NeighborSearch, nearest_neighbors_by};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, default: usize| args.get(i).map_or(Ok(default), |a| a.parse());
-    let (data, _) = Locator::new().offline().load()?;
+    let given = std::env::var_os("FMNIST_DATA").map(std::path::PathBuf::from);
+    let (data, _) = Locator::new().data_dir(given).offline().load()?;
     let split = StratifiedSplit::new().split(data.train.labels())?;
     let rows = arg(0, split.train.len())?.min(split.train.len());
     let k = arg(1, 15)?;
