@@ -42,6 +42,10 @@ pub(crate) struct Prune {
     pub as_minus_infinity: bool,
 }
 
+/// Rows per chunk: each product of a chunk's selected rows with a factor's triangle copies that
+/// triangle first (faer), so chunks larger than [`CHUNK`] spread the copy over more rows.
+const ROWS: usize = 4 * CHUNK;
+
 /// Relative slack on a bound, for the rounding of the partial norm it comes from.
 const ROUNDING: f64 = 1e-4;
 
@@ -146,8 +150,8 @@ impl Ordered {
             k: self.k(),
         };
         x.data
-            .par_chunks(CHUNK * x.d)
-            .zip(out.par_chunks_mut(CHUNK * chunks.k))
+            .par_chunks(ROWS * x.d)
+            .zip(out.par_chunks_mut(ROWS * chunks.k))
             .for_each(|(rows, out)| chunks.chunk(rows, prune, out));
     }
 }
