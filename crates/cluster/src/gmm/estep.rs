@@ -2,13 +2,12 @@
 //! component, and responsibilities by log-sum-exp, as scikit-learn's
 //! `_estimate_weighted_log_prob` and `_estimate_log_prob_resp`.
 //!
-//! Rows are processed in chunks of [`CHUNK`], in parallel; each chunk's Mahalanobis terms come
-//! from matrix products: `(x − μ) U` with the upper-triangular precision factor `U` (full:
-//! triangular GEMMs per chunk and component on rows centred per component, in `f32` from
-//! [`F32_FROM_FEATURES`] features on, pruned where a component cannot matter
-//! ([`super::pruned`]); tied: one GEMM
-//! per chunk), or `[x², x] · [p, −2 μ p]ᵀ` for the diagonal types (one GEMM per chunk). Each
-//! chunk writes only its own rows: the result is the same on any number of threads.
+//! Rows are processed in chunks, in parallel; each chunk's Mahalanobis terms come from matrix
+//! products: `(x − μ) U` with the upper-triangular precision factor `U` (full: triangular GEMMs
+//! per chunk and component on rows centred per component, in `f32` from [`F32_FROM_FEATURES`]
+//! features on, pruned where a component cannot matter, [`super::pruned`]; tied: one GEMM per
+//! chunk of [`CHUNK`] rows), or `[x², x] · [p, −2 μ p]ᵀ` for the diagonal types (one GEMM per
+//! chunk). Each chunk writes only its own rows: the result is the same on any number of threads.
 
 use std::f64::consts::PI;
 use std::sync::OnceLock;
@@ -70,7 +69,9 @@ const WIDE: f64 = 800.0;
 /// ([`super::pruned`]), for the other types the components' own.
 #[derive(Debug, Clone)]
 pub(crate) enum EStep {
+    /// Full covariances.
     Full(Ordered),
+    /// Tied, diagonal and spherical covariances.
     Factored(Components),
 }
 
