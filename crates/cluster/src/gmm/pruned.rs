@@ -204,9 +204,12 @@ impl<T: Scalar> Chunks<'_, T> {
             y: vec![T::of(0.0); m * d],
         };
         let mut partial = vec![0.0; m * k];
+        // The first bounds by blocks of rows that stay in cache across the components.
         let every: Vec<usize> = (0..m).collect();
-        for j in 0..k {
-            self.extend(&x, j, &every, (0, d / 4), &mut partial, &mut scratch);
+        for block in every.chunks(CHUNK) {
+            for j in 0..k {
+                self.extend(&x, j, block, (0, d / 4), &mut partial, &mut scratch);
+            }
         }
         let log_density =
             |partial: &[f64], i: usize, j: usize| constants[j] - 0.5 * partial[i * k + j];
