@@ -232,9 +232,11 @@ fn flip_signs(mut axes: MatMut<'_, f64>) {
 /// A fitted PCA: the mean, the principal axes and the variance each explains.
 ///
 /// Serialisable with serde, with a format version ([`FormatVersion`], 1) that loading checks;
-/// a form without it, from before the field existed, is version 1. Field meanings follow
+/// a form without it, from before the field existed, is version 1. Loading also checks that the
+/// arrays have the sizes the feature and component counts say. Field meanings follow
 /// scikit-learn's `PCA` attributes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredPca")]
 pub struct FittedPca {
     #[serde(default)]
     format_version: FormatVersion<1>,
@@ -432,6 +434,56 @@ impl FittedPca {
     pub fn reconstruction_error(&self, x: &DMatrix<f32>) -> Result<f64> {
         let back = self.inverse_transform(&self.transform(x)?)?;
         Ok(simd::sq_dist_f64(x.as_slice(), back.as_slice()) / x.nrows() as f64)
+    }
+}
+
+/// [`FittedPca`] as read, before its arrays are checked against each other.
+#[derive(Deserialize)]
+struct StoredPca {
+    #[serde(default)]
+    format_version: FormatVersion<1>,
+    n_features: usize,
+    n_samples: usize,
+    whiten: bool,
+    method: Method,
+    mean: Vec<f32>,
+    components: Vec<f32>,
+    singular_values: Vec<f64>,
+    explained_variance: Vec<f64>,
+    explained_variance_ratio: Vec<f64>,
+    all_explained_variance_ratio: Vec<f64>,
+    noise_variance: f64,
+}
+
+impl TryFrom<StoredPca> for FittedPca {
+    type Error = String;
+
+    fn try_from(s: StoredPca) -> std::result::Result<Self, String> {
+        let (d, k) = (s.n_features, s.explained_variance.len());
+        let per_component = [s.singular_values.len(), s.explained_variance_ratio.len()];
+        if s.mean.len() != d
+            || Some(s.components.len()) != k.checked_mul(d)
+            || per_component.iter().any(|&len| len != k)
+            || s.all_explained_variance_ratio.len() < k
+        {
+            return Err(format!(
+                "the PCA's arrays do not hold {k} components of {d} features"
+            ));
+        }
+        Ok(Self {
+            format_version: s.format_version,
+            n_features: s.n_features,
+            n_samples: s.n_samples,
+            whiten: s.whiten,
+            method: s.method,
+            mean: s.mean,
+            components: s.components,
+            singular_values: s.singular_values,
+            explained_variance: s.explained_variance,
+            explained_variance_ratio: s.explained_variance_ratio,
+            all_explained_variance_ratio: s.all_explained_variance_ratio,
+            noise_variance: s.noise_variance,
+        })
     }
 }
 

@@ -76,6 +76,15 @@ fn the_model_round_trips_through_json() {
     let err = serde_json::from_str::<fmnist_decomp::FittedPca>(&future).unwrap_err();
     let refusal = "a model of format version 2; this build reads version 1";
     assert!(err.to_string().starts_with(refusal), "{err}");
+    // Arrays that disagree with the counts are refused, not used.
+    let wider = text.replacen("\"n_features\":4", "\"n_features\":3", 1);
+    assert_ne!(wider, text);
+    let err = serde_json::from_str::<fmnist_decomp::FittedPca>(&wider).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the PCA's arrays do not hold 2 components of 3 features"),
+        "{err}"
+    );
 }
 
 #[test]
