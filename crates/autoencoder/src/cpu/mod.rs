@@ -195,11 +195,11 @@ impl<'a, T> Disjoint<'a, T> {
 
 thread_local! {
     /// Per-thread scratch vectors of the kernels (kept between calls: no allocation per step).
-    static SCRATCH: RefCell<[Vec<f32>; 3]> =
-        const { RefCell::new([Vec::new(), Vec::new(), Vec::new()]) };
+    static SCRATCH: RefCell<[Vec<f32>; 4]> =
+        const { RefCell::new([Vec::new(), Vec::new(), Vec::new(), Vec::new()]) };
 }
 
-fn with_scratch<R>(f: impl FnOnce(&mut [Vec<f32>; 3]) -> R) -> R {
+fn with_scratch<R>(f: impl FnOnce(&mut [Vec<f32>; 4]) -> R) -> R {
     SCRATCH.with(|s| f(&mut s.borrow_mut()))
 }
 
