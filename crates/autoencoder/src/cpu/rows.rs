@@ -5,10 +5,13 @@
 //! blocks of 16 padded values whatever its rows: a bit mask of the layout's data lanes, built
 //! once per call, drives an expanding (padding) or compressing (un-padding) register copy.
 
+#[cfg(target_arch = "x86_64")]
+use std::cell::RefCell;
+
 /// Where [`Spread::run`] puts rows: the planes of the source (`plane_in` values each, rows
 /// of `w`) go to planes of `plane_out` values, row `y` at `offset + y · stride`, every other
 /// value zero. [`Spread::gather`] copies them back.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Spread {
     pub w: usize,
     pub plane_in: usize,
@@ -24,10 +27,12 @@ impl Spread {
     /// When a row does not fit in its padded plane.
     pub fn run(&self, src: &[f32], dst: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
-        if let Some(lanes) = self.avx512_lanes() {
+        if has_avx512() {
             // SAFETY: the CPU has AVX-512F; `lanes` describes this layout.
-            unsafe { avx512::spread(self, &lanes, src, dst) };
-            return;
+            let done = with_lanes(self, |lanes| unsafe { avx512::spread(self, lanes, src, dst) });
+            if done.is_some() {
+                return;
+            }
         }
         self.each(src, dst, |d, s| d.copy_from_slice(s), |d| d.fill(0.0));
     }
@@ -39,10 +44,12 @@ impl Spread {
     /// When a row does not fit in its padded plane, or `bias` is shorter than the planes.
     pub fn gather(&self, src: &[f32], dst: &mut [f32], bias: Option<&[f32]>, floor: f32) {
         #[cfg(target_arch = "x86_64")]
-        if let Some(lanes) = self.avx512_lanes() {
+        if has_avx512() {
             // SAFETY: the CPU has AVX-512F; `lanes` describes this layout.
-            unsafe { avx512::gather(self, &lanes, src, dst, bias, floor) };
-            return;
+            let gather = |lanes: &_| unsafe { avx512::gather(self, lanes, src, dst, bias, floor) };
+            if with_lanes(self, gather).is_some() {
+                return;
+            }
         }
         self.gather_rows(src, dst, bias, floor);
     }
@@ -81,16 +88,6 @@ impl Spread {
             }
             zero(&mut dst[next..]);
         }
-    }
-
-    /// The layout's data lanes when the CPU has AVX-512F and the layout suits the block copies
-    /// (whole rows that do not overlap, a plane of at most [`DataLanes::MAX_VALUES`]).
-    #[cfg(target_arch = "x86_64")]
-    fn avx512_lanes(&self) -> Option<DataLanes> {
-        if !has_avx512() {
-            return None;
-        }
-        DataLanes::new(self)
     }
 }
 
@@ -160,6 +157,36 @@ impl DataLanes {
             data_len: end.div_ceil(16),
         })
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+thread_local! {
+    /// The data lanes of the layouts this thread copied last (a network has a few: padding
+    /// and un-padding per image size), each built once.
+    static LANES: RefCell<Vec<(Spread, Box<DataLanes>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the data lanes of `layout` (from this thread's cache, or built and cached),
+/// or returns `None` when the layout does not suit the block copies ([`DataLanes::new`]).
+#[cfg(target_arch = "x86_64")]
+fn with_lanes<R>(layout: &Spread, f: impl FnOnce(&DataLanes) -> R) -> Option<R> {
+    /// Layouts kept per thread.
+    const CACHED: usize = 16;
+    LANES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let at = match cache.iter().position(|(key, _)| key == layout) {
+            Some(at) => at,
+            None => {
+                let lanes = Box::new(DataLanes::new(layout)?);
+                if cache.len() == CACHED {
+                    cache.remove(0);
+                }
+                cache.push((*layout, lanes));
+                cache.len() - 1
+            }
+        };
+        Some(f(&cache[at].1))
+    })
 }
 
 /// One block of [`DataLanes`]: its data lanes, the mask of as many first lanes, and the data
