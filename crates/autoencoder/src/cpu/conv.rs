@@ -7,6 +7,7 @@
 use super::kernel::{self, Forward, GradImage, Isa, PIXEL_STEP};
 use super::rows::Spread;
 use super::simd::Fold;
+use super::sized;
 
 /// One convolution: `c` input channels, `o` output channels, `h x w` images, `k x k` kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +115,7 @@ impl Conv {
         scratch: &mut Vec<f32>,
     ) {
         let p_len = self.padded_len();
-        scratch.resize(p_len + self.o * self.out_len(), 0.0);
+        let scratch = sized(scratch, p_len + self.o * self.out_len());
         let (padded, out) = scratch.split_at_mut(p_len);
         self.pad(x, padded);
         self.product(taps, weight, bias, floor, padded, y, out);
@@ -132,8 +133,8 @@ impl Conv {
         y: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
-        scratch.resize(self.o * self.out_len(), 0.0);
-        self.product(taps, weight, bias, floor, padded, y, scratch);
+        let out = sized(scratch, self.o * self.out_len());
+        self.product(taps, weight, bias, floor, padded, y, out);
     }
 
     /// [`Conv::forward`] after the padding, with `out` for the padded-width products.
@@ -189,7 +190,7 @@ impl Conv {
         }
         let (wp, plane) = self.padded();
         let p_len = self.padded_len();
-        scratch.resize(images.len() * p_len, 0.0);
+        let scratch = sized(scratch, images.len() * p_len);
         for (image, p) in images.iter().zip(scratch.chunks_exact_mut(p_len)) {
             self.pad(image.x, p);
         }

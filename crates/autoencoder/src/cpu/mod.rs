@@ -203,6 +203,16 @@ fn with_scratch<R>(f: impl FnOnce(&mut [Vec<f32>; 4]) -> R) -> R {
     SCRATCH.with(|s| f(&mut s.borrow_mut()))
 }
 
+/// The first `len` values of a scratch vector, grown (never shrunk) as needed: the kernels
+/// overwrite every value they use, and scratch shared by kernels of different sizes would
+/// otherwise be zeroed again at every growth.
+fn sized(scratch: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if scratch.len() < len {
+        scratch.resize(len, 0.0);
+    }
+    &mut scratch[..len]
+}
+
 /// Chunks of [`CHUNK`] image indices out of `n`.
 fn chunks(n: usize) -> impl IndexedParallelIterator<Item = Range<usize>> {
     (0..n.div_ceil(CHUNK))

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::conv::{Conv, GradOperands};
 use super::layers::{Norm, batch_norm_backward, plane_moments};
-use super::{Disjoint, Mode, Plan, Stage, StageBuffers, with_scratch};
+use super::{Disjoint, Mode, Plan, Stage, StageBuffers, sized, with_scratch};
 use crate::dropout::Dropout;
 
 /// Forward: block `s − 1`'s BatchNorm (+ ReLU), resampling and dropout, the input of
@@ -269,7 +269,7 @@ impl<'a> BackwardConv<'a> {
         with_scratch(|[scratch, dz_buf, dz_padded, d_input]| {
             let dz_all: &[f32] = match &self.norm {
                 Some(norm) => {
-                    dz_buf.resize(range.len() * z_len, 0.0);
+                    let dz_buf = sized(dz_buf, range.len() * z_len);
                     for (i, out) in range.clone().zip(dz_buf.chunks_exact_mut(z_len)) {
                         norm.dz(i * z_len..(i + 1) * z_len, out);
                     }
@@ -277,7 +277,7 @@ impl<'a> BackwardConv<'a> {
                 }
                 None => &self.y[range.start * z_len..range.end * z_len],
             };
-            dz_padded.resize(range.len() * pad_len, 0.0);
+            let dz_padded = sized(dz_padded, range.len() * pad_len);
             let padded_images = dz_padded.chunks_exact_mut(pad_len);
             for (dz, padded) in dz_all.chunks_exact(z_len).zip(padded_images) {
                 t.pad(dz, padded);
@@ -300,7 +300,7 @@ impl<'a> BackwardConv<'a> {
             let Some(resample) = &self.resample else {
                 return;
             };
-            d_input.resize(in_len, 0.0);
+            let d_input = sized(d_input, in_len);
             for (i, padded) in range.zip(dz_padded.chunks_exact(pad_len)) {
                 let (taps, none) = (&self.transposed_taps, f32::NEG_INFINITY);
                 t.forward_padded(taps, self.flipped, None, none, padded, d_input, scratch);

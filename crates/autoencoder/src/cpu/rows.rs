@@ -29,7 +29,9 @@ impl Spread {
         #[cfg(target_arch = "x86_64")]
         if has_avx512() {
             // SAFETY: the CPU has AVX-512F; `lanes` describes this layout.
-            let done = with_lanes(self, |lanes| unsafe { avx512::spread(self, lanes, src, dst) });
+            let done = with_lanes(self, |lanes| unsafe {
+                avx512::spread(self, lanes, src, dst)
+            });
             if done.is_some() {
                 return;
             }
