@@ -3,7 +3,8 @@
 //! Rows are 7 to 28 values long, too short for the compiler's 16-lane loops (which fall back
 //! to scalar code or a `memcpy` call per row), so on CPUs with AVX-512 a plane is copied in
 //! blocks of 16 padded values whatever its rows: a bit mask of the layout's data lanes, built
-//! once per call, drives an expanding (padding) or compressing (un-padding) register copy.
+//! once per thread and layout, drives an expanding (padding) or compressing (un-padding)
+//! register copy.
 
 #[cfg(target_arch = "x86_64")]
 use std::cell::RefCell;
