@@ -5,9 +5,10 @@ use candle_core::Device;
 /// Which implementation of the network to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernels {
-    /// This crate's CPU engine: forward and backward written out by hand (im2col + GEMM and
-    /// direct convolutions, fused BatchNorm + ReLU + pooling/upsampling + dropout, in-place
-    /// gradients and Adam), parallel over images. CPU only.
+    /// This crate's CPU engine: forward and backward written out by hand (register-tiled
+    /// convolution kernels reading zero-padded planes, fused BatchNorm + ReLU +
+    /// pooling/upsampling + dropout, in-place gradients and Adam), parallel over images. CPU
+    /// only.
     Custom,
     /// candle's stock ops and autograd, on any device.
     Reference,

@@ -5,8 +5,9 @@
 //! transposed, flipped kernels.
 
 use super::kernel::{self, Forward, GradImage, Isa, PIXEL_STEP};
-use super::rows::{Spread, unpad};
+use super::rows::Spread;
 use super::simd::Fold;
+use super::sized;
 
 /// One convolution: `c` input channels, `o` output channels, `h x w` images, `k x k` kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +82,13 @@ impl Conv {
             .collect()
     }
 
-    /// Copies the image's planes into zero-padded planes of [`Conv::padded`] length.
-    fn pad(&self, image: &[f32], out: &mut [f32]) {
+    /// Length of one image's zero-padded planes ([`Conv::pad`]).
+    pub fn padded_len(&self) -> usize {
+        self.c * self.padded().1
+    }
+
+    /// Copies the image's planes into zero-padded planes ([`Conv::padded_len`] values).
+    pub fn pad(&self, image: &[f32], out: &mut [f32]) {
         let (wp, plane) = self.padded();
         let pad = self.k / 2;
         let layout = Spread {
@@ -108,11 +114,43 @@ impl Conv {
         y: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
-        let (wp, plane) = self.padded();
-        let n = self.out_len();
-        scratch.resize(self.c * plane + self.o * n, 0.0);
-        let (padded, out) = scratch.split_at_mut(self.c * plane);
+        let p_len = self.padded_len();
+        let scratch = sized(scratch, p_len + self.o * self.out_len());
+        let (padded, out) = scratch.split_at_mut(p_len);
         self.pad(x, padded);
+        self.product(taps, weight, bias, floor, padded, y, out);
+    }
+
+    /// [`Conv::forward`] of an input already padded by [`Conv::pad`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward_padded(
+        &self,
+        taps: &[usize],
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        floor: f32,
+        padded: &[f32],
+        y: &mut [f32],
+        scratch: &mut Vec<f32>,
+    ) {
+        let out = sized(scratch, self.o * self.out_len());
+        self.product(taps, weight, bias, floor, padded, y, out);
+    }
+
+    /// [`Conv::forward`] after the padding, with `out` for the padded-width products.
+    #[allow(clippy::too_many_arguments)]
+    fn product(
+        &self,
+        taps: &[usize],
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        floor: f32,
+        padded: &[f32],
+        y: &mut [f32],
+        out: &mut [f32],
+    ) {
+        let (wp, _) = self.padded();
+        let n = self.out_len();
         let product = Forward {
             w: weight,
             m: self.o,
@@ -123,59 +161,63 @@ impl Conv {
             out_stride: n,
         };
         kernel::forward(Isa::detect(), product);
-        for (ch, (dst, src)) in y
-            .chunks_exact_mut(self.hw())
-            .zip(out.chunks_exact(n))
-            .enumerate()
-        {
-            unpad(dst, src, self.w, wp, bias.map_or(0.0, |b| b[ch]), floor);
-        }
+        let layout = Spread {
+            w: self.w,
+            plane_in: self.hw(),
+            plane_out: n,
+            stride: wp,
+            offset: 0,
+        };
+        layout.gather(out, y, bias, floor);
     }
 
-    /// Adds the weight and bias gradients of the images `(x, dy)`: `dw += Σ dy · colsᵀ`,
-    /// `db += Σ row sums of dy`, with `taps` from [`Conv::taps`]. The images are summed in
-    /// order, in one pass of the kernel (its horizontal sums shared by all of them).
+    /// Adds the weight and bias gradients of the images: `dw += Σ dy · colsᵀ`, `db += Σ row
+    /// sums of dy`, with `taps` from [`Conv::taps`]. The images are summed in order, in one
+    /// pass of the kernel (its horizontal sums shared by all of them).
     pub fn weight_grad(
         &self,
         taps: &[usize],
-        images: &[(&[f32], &[f32])],
+        images: &[GradOperands<'_>],
         dw: &mut [f32],
         db: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
         let hw = self.hw();
-        for (_, dy) in images {
-            for (d, row) in db.iter_mut().zip(dy.chunks_exact(hw)) {
+        for image in images {
+            for (d, row) in db.iter_mut().zip(image.dy.chunks_exact(hw)) {
                 *d += Fold::Sum.over(row, &[]);
             }
         }
         let (wp, plane) = self.padded();
-        let n = self.out_len();
-        let (p_len, g_len) = (self.c * plane, self.o * n);
-        scratch.resize(images.len() * (p_len + g_len), 0.0);
-        let (padded, gs) = scratch.split_at_mut(images.len() * p_len);
-        for (((x, dy), p), g) in images
-            .iter()
-            .zip(padded.chunks_exact_mut(p_len))
-            .zip(gs.chunks_exact_mut(g_len))
-        {
-            self.pad(x, p);
-            let layout = Spread {
-                w: self.w,
-                plane_in: hw,
-                plane_out: n,
-                stride: wp,
-                offset: 0,
-            };
-            layout.run(dy, g);
+        let p_len = self.padded_len();
+        let scratch = sized(scratch, images.len() * p_len);
+        for (image, p) in images.iter().zip(scratch.chunks_exact_mut(p_len)) {
+            self.pad(image.x, p);
         }
-        let operands: Vec<GradImage<'_>> = padded
+        // In a padded plane, the rows from the first value's place on are the padded-width
+        // layout of the products, zeros between the rows and after them.
+        let first = self.k / 2 * (wp + 1);
+        let operands: Vec<GradImage<'_>> = scratch
             .chunks_exact(p_len)
-            .zip(gs.chunks_exact(g_len))
-            .map(|(p, g)| GradImage { g, g_stride: n, p })
+            .zip(images)
+            .map(|(p, image)| GradImage {
+                g: &image.dy_padded[first..],
+                g_stride: plane,
+                p,
+            })
             .collect();
+        let n = self.out_len();
         kernel::weight_grad(Isa::detect(), &operands, self.o, taps, n, dw);
     }
+}
+
+/// One image's operands of [`Conv::weight_grad`]: its input `x`, the gradient `dy` of the
+/// output, and `dy` in zero-padded planes (`conv.transposed().pad(dy, dy_padded)`, the input
+/// of the input gradient's convolution).
+pub(crate) struct GradOperands<'a> {
+    pub x: &'a [f32],
+    pub dy: &'a [f32],
+    pub dy_padded: &'a [f32],
 }
 
 #[cfg(test)]
@@ -275,7 +317,15 @@ mod tests {
             assert_close(conv, &relu, &rectified.collect::<Vec<_>>(), "ReLU");
 
             let (mut dw, mut db) = (vec![0.5; wt.len()], vec![0.5; o]);
-            conv.weight_grad(&conv.taps(), &[(&x, &g)], &mut dw, &mut db, &mut scratch);
+            let transposed = conv.transposed();
+            let mut g_padded = vec![f32::NAN; transposed.padded_len()];
+            transposed.pad(&g, &mut g_padded);
+            let image = GradOperands {
+                x: &x,
+                dy: &g,
+                dy_padded: &g_padded,
+            };
+            conv.weight_grad(&conv.taps(), &[image], &mut dw, &mut db, &mut scratch);
             let dw: Vec<f32> = dw.iter().map(|v| v - 0.5).collect();
             let db: Vec<f32> = db.iter().map(|v| v - 0.5).collect();
             assert_close(conv, &dw, &reference.dw, "weight gradient");
@@ -285,17 +335,22 @@ mod tests {
             let mut flipped = Vec::new();
             conv.transpose_flip(&wt, &mut flipped);
             let mut dx = vec![0.0; c * hw];
-            let transposed = conv.transposed();
-            transposed.forward(
-                &transposed.taps(),
+            let taps = transposed.taps();
+            let none = f32::NEG_INFINITY;
+            transposed.forward(&taps, &flipped, None, none, &g, &mut dx, &mut scratch);
+            assert_close(conv, &dx, &reference.dx, "input gradient");
+            let mut again = vec![0.0; c * hw];
+            let padded = &g_padded;
+            transposed.forward_padded(
+                &taps,
                 &flipped,
                 None,
-                f32::NEG_INFINITY,
-                &g,
-                &mut dx,
+                none,
+                padded,
+                &mut again,
                 &mut scratch,
             );
-            assert_close(conv, &dx, &reference.dx, "input gradient");
+            assert_eq!(again, dx, "{conv:?} input gradient from padded planes");
         }
     }
 }

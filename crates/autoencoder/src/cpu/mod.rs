@@ -195,12 +195,22 @@ impl<'a, T> Disjoint<'a, T> {
 
 thread_local! {
     /// Per-thread scratch vectors of the kernels (kept between calls: no allocation per step).
-    static SCRATCH: RefCell<[Vec<f32>; 3]> =
-        const { RefCell::new([Vec::new(), Vec::new(), Vec::new()]) };
+    static SCRATCH: RefCell<[Vec<f32>; 4]> =
+        const { RefCell::new([Vec::new(), Vec::new(), Vec::new(), Vec::new()]) };
 }
 
-fn with_scratch<R>(f: impl FnOnce(&mut [Vec<f32>; 3]) -> R) -> R {
+fn with_scratch<R>(f: impl FnOnce(&mut [Vec<f32>; 4]) -> R) -> R {
     SCRATCH.with(|s| f(&mut s.borrow_mut()))
+}
+
+/// The first `len` values of a scratch vector, grown (never shrunk) as needed: the kernels
+/// overwrite every value they use, and scratch shared by kernels of different sizes would
+/// otherwise be zeroed again at every growth.
+fn sized(scratch: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if scratch.len() < len {
+        scratch.resize(len, 0.0);
+    }
+    &mut scratch[..len]
 }
 
 /// Chunks of [`CHUNK`] image indices out of `n`.

@@ -4,9 +4,9 @@
 
 use std::ops::Range;
 
-use super::conv::Conv;
+use super::conv::{Conv, GradOperands};
 use super::layers::{Norm, batch_norm_backward, plane_moments};
-use super::{Disjoint, Mode, Plan, Stage, StageBuffers, with_scratch};
+use super::{Disjoint, Mode, Plan, Stage, StageBuffers, sized, with_scratch};
 use crate::dropout::Dropout;
 
 /// Forward: block `s − 1`'s BatchNorm (+ ReLU), resampling and dropout, the input of
@@ -257,17 +257,19 @@ impl<'a> BackwardConv<'a> {
     }
 
     /// The chunk's weight and bias gradients (kernel, then bias), carrying its input gradients
-    /// back into the previous block.
+    /// back into the previous block. The output gradients are padded once, for both.
     pub fn chunk(&self, range: Range<usize>) -> Vec<f32> {
         let conv = &self.conv;
         let weight_len = conv.weight_len();
         let mut acc = vec![0f32; weight_len + conv.o];
         let (dw, db) = acc.split_at_mut(weight_len);
         let (z_len, in_len) = (conv.o * conv.hw(), conv.c * conv.hw());
-        with_scratch(|[scratch, dz_buf, d_input]| {
+        let t = &self.transposed;
+        let pad_len = t.padded_len();
+        with_scratch(|[scratch, dz_buf, dz_padded, d_input]| {
             let dz_all: &[f32] = match &self.norm {
                 Some(norm) => {
-                    dz_buf.resize(range.len() * z_len, 0.0);
+                    let dz_buf = sized(dz_buf, range.len() * z_len);
                     for (i, out) in range.clone().zip(dz_buf.chunks_exact_mut(z_len)) {
                         norm.dz(i * z_len..(i + 1) * z_len, out);
                     }
@@ -275,24 +277,33 @@ impl<'a> BackwardConv<'a> {
                 }
                 None => &self.y[range.start * z_len..range.end * z_len],
             };
+            let dz_padded = sized(dz_padded, range.len() * pad_len);
+            let padded_images = dz_padded.chunks_exact_mut(pad_len);
+            for (dz, padded) in dz_all.chunks_exact(z_len).zip(padded_images) {
+                t.pad(dz, padded);
+            }
             let inputs = match &self.resample {
                 Some(resample) => resample.out,
                 None => self.x,
             };
-            let images: Vec<(&[f32], &[f32])> = range
+            let images: Vec<GradOperands<'_>> = range
                 .clone()
                 .zip(dz_all.chunks_exact(z_len))
-                .map(|(i, dz)| (&inputs[i * in_len..(i + 1) * in_len], dz))
+                .zip(dz_padded.chunks_exact(pad_len))
+                .map(|((i, dy), dy_padded)| GradOperands {
+                    x: &inputs[i * in_len..(i + 1) * in_len],
+                    dy,
+                    dy_padded,
+                })
                 .collect();
             conv.weight_grad(&self.taps, &images, dw, db, scratch);
             let Some(resample) = &self.resample else {
                 return;
             };
-            d_input.resize(in_len, 0.0);
-            for (i, dz) in range.zip(dz_all.chunks_exact(z_len)) {
-                let (t, taps) = (&self.transposed, &self.transposed_taps);
-                let none = f32::NEG_INFINITY;
-                t.forward(taps, self.flipped, None, none, dz, d_input, scratch);
+            let d_input = sized(d_input, in_len);
+            for (i, padded) in range.zip(dz_padded.chunks_exact(pad_len)) {
+                let (taps, none) = (&self.transposed_taps, f32::NEG_INFINITY);
+                t.forward_padded(taps, self.flipped, None, none, padded, d_input, scratch);
                 // SAFETY: image `i` belongs to this task only.
                 unsafe { resample.image(i, d_input) };
             }
