@@ -118,6 +118,34 @@ fn models_of_another_format_version_are_refused() {
 }
 
 #[test]
+fn models_whose_counts_disagree_with_their_arrays_are_refused() {
+    let x = blobs();
+    let km = serde_json::to_value(KMeans::params(2).fit(&x).unwrap()).unwrap();
+    let gmm = serde_json::to_value(GaussianMixture::params(2).fit(&x).unwrap()).unwrap();
+    let edited = |model: &serde_json::Value, path: &[&str], v: usize| {
+        let mut model = model.clone();
+        let field = path.iter().fold(&mut model, |m, key| &mut m[*key]);
+        *field = v.into();
+        model.to_string()
+    };
+    for n_features in [0, 2, 4] {
+        let err = serde_json::from_str::<FittedKMeans>(&edited(&km, &["n_features"], n_features))
+            .unwrap_err();
+        assert!(err.to_string().contains("are not of"), "{err}");
+    }
+    for d in [0, 1, 2] {
+        let err =
+            serde_json::from_str::<FittedGaussianMixture>(&edited(&gmm, &["components", "d"], d))
+                .unwrap_err();
+        assert!(err.to_string().contains("are not those of"), "{err}");
+    }
+    let mut short = gmm.clone();
+    short["offset"].as_array_mut().unwrap().pop();
+    let err = serde_json::from_str::<FittedGaussianMixture>(&short.to_string()).unwrap_err();
+    assert!(err.to_string().contains("offset has"), "{err}");
+}
+
+#[test]
 fn the_defaults_are_scikit_learns() {
     assert_eq!(KMeans::default(), KMeans::params(8));
     assert_eq!(KMeans::default().k(), 8);

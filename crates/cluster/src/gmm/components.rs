@@ -72,6 +72,46 @@ impl Components {
         })
     }
 
+    /// Checks that every array has the size that `kind`, `d` and the number of weights say (a
+    /// model read from a file).
+    ///
+    /// # Errors
+    /// What does not agree, in one line.
+    pub fn check_sizes(&self) -> std::result::Result<(), String> {
+        let (k, d) = (self.k(), self.d);
+        let per_component = match self.kind {
+            Covariance::Full => d.checked_mul(d),
+            Covariance::Tied => Some(0),
+            Covariance::Diag => Some(d),
+            Covariance::Spherical => Some(1),
+        };
+        let shared = if self.kind == Covariance::Tied {
+            d.checked_mul(d)
+        } else {
+            Some(0)
+        };
+        let covariance = per_component
+            .and_then(|c| c.checked_mul(k))
+            .zip(shared)
+            .and_then(|(a, b)| a.checked_add(b));
+        let expected = [k.checked_mul(d), covariance, covariance];
+        let found = [
+            self.means.len(),
+            self.covariances.len(),
+            self.precisions_cholesky.len(),
+        ];
+        if k == 0 || d == 0 || expected.iter().zip(&found).any(|(e, &f)| *e != Some(f)) {
+            return Err(format!(
+                "the mixture's means, covariances and precision factors ({} / {} / {} values) are not those of {k} {} components of {d} features",
+                found[0],
+                found[1],
+                found[2],
+                self.kind.name()
+            ));
+        }
+        Ok(())
+    }
+
     /// The parameters, without the factors.
     pub fn parameters(&self) -> Parameters {
         Parameters {

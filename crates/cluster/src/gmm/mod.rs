@@ -393,6 +393,7 @@ fn check_responsibilities(r: &DMatrix<f64>, k: usize) -> Result<()> {
 /// fmnist-core's [`Predict`] and [`PredictProba`]), [`FittedGaussianMixture::score_samples`]
 /// and friends apply it to new data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredGaussianMixture")]
 pub struct FittedGaussianMixture {
     #[serde(default)]
     format_version: FormatVersion,
@@ -406,6 +407,44 @@ pub struct FittedGaussianMixture {
     /// What the E-step multiplies by, built on first use.
     #[serde(skip)]
     estep: estep::Cached,
+}
+
+/// [`FittedGaussianMixture`] as read, before its arrays are checked against its counts.
+#[derive(Deserialize)]
+struct StoredGaussianMixture {
+    #[serde(default)]
+    format_version: FormatVersion,
+    offset: Vec<f64>,
+    components: Components,
+    converged: bool,
+    n_iter: usize,
+    lower_bound: f64,
+    lower_bound_history: Vec<f64>,
+}
+
+impl TryFrom<StoredGaussianMixture> for FittedGaussianMixture {
+    type Error = String;
+
+    fn try_from(s: StoredGaussianMixture) -> std::result::Result<Self, String> {
+        s.components.check_sizes()?;
+        if s.offset.len() != s.components.d {
+            return Err(format!(
+                "the mixture's offset has {} values for {} features",
+                s.offset.len(),
+                s.components.d
+            ));
+        }
+        Ok(Self {
+            format_version: s.format_version,
+            offset: s.offset,
+            components: s.components,
+            converged: s.converged,
+            n_iter: s.n_iter,
+            lower_bound: s.lower_bound,
+            lower_bound_history: s.lower_bound_history,
+            estep: estep::Cached::default(),
+        })
+    }
 }
 
 impl FittedGaussianMixture {

@@ -250,10 +250,12 @@ impl KMeans {
 
 /// A fitted K-Means model: centroids, training labels, inertia and convergence.
 ///
-/// Serialisable with serde, with a [`FormatVersion`] checked on load;
+/// Serialisable with serde, with a [`FormatVersion`] checked on load, and the centroids'
+/// size checked against the feature count;
 /// [`FittedKMeans::predict`], [`FittedKMeans::transform`] and [`FittedKMeans::score`] (also
 /// through fmnist-core's [`Predict`] and [`Transform`]) apply it to new data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredKMeans")]
 pub struct FittedKMeans {
     #[serde(default)]
     format_version: FormatVersion,
@@ -267,6 +269,48 @@ pub struct FittedKMeans {
     n_iter: usize,
     converged: bool,
     inertia_history: Vec<f64>,
+}
+
+/// [`FittedKMeans`] as read, before its arrays are checked against its feature count.
+#[derive(Deserialize)]
+struct StoredKMeans {
+    #[serde(default)]
+    format_version: FormatVersion,
+    n_features: usize,
+    centred: Vec<f32>,
+    mean: Vec<f32>,
+    labels: Vec<usize>,
+    inertia: f64,
+    n_iter: usize,
+    converged: bool,
+    inertia_history: Vec<f64>,
+}
+
+impl TryFrom<StoredKMeans> for FittedKMeans {
+    type Error = String;
+
+    fn try_from(s: StoredKMeans) -> std::result::Result<Self, String> {
+        let d = s.n_features;
+        if d == 0 || s.centred.is_empty() || !s.centred.len().is_multiple_of(d) || s.mean.len() != d
+        {
+            return Err(format!(
+                "the K-Means centroids ({} values) and mean ({} values) are not of {d} features",
+                s.centred.len(),
+                s.mean.len()
+            ));
+        }
+        Ok(Self {
+            format_version: s.format_version,
+            n_features: s.n_features,
+            centred: s.centred,
+            mean: s.mean,
+            labels: s.labels,
+            inertia: s.inertia,
+            n_iter: s.n_iter,
+            converged: s.converged,
+            inertia_history: s.inertia_history,
+        })
+    }
 }
 
 impl FittedKMeans {
