@@ -97,6 +97,7 @@ impl RandomForestParams {
             min_samples_split: self.min_samples_split,
             min_samples_leaf: self.min_samples_leaf,
             local_max: tree::LOCAL_MAX,
+            sorted_max: tree::SORTED_MAX,
         };
         let n_draws = self.max_samples.resolve(n_rows)?;
 

@@ -182,7 +182,18 @@ pub(crate) struct Limits {
     /// Nodes of at most this many distinct samples are grown from a row-major copy
     /// ([`LOCAL_MAX`]; the tree is the same for any value).
     pub local_max: usize,
+    /// Nodes of at most this many distinct samples sort them by bin for the integer Gini sweep
+    /// instead of sweeping a class-count histogram ([`SORTED_MAX`]; the tree is the same for
+    /// any value).
+    pub sorted_max: usize,
 }
+
+/// Nodes with at most this many distinct samples find their integer Gini splits by sorting the
+/// samples by bin (a counting sort over the occupied bins) and moving them one at a time to the
+/// left side: a sample updates the sums of squares with two products, where a histogram's bin
+/// costs a pass over [`COUNT_LANES`] class counts. In small nodes most bins hold a sample or
+/// two, so the sweep per sample is what the histogram's sweep per bin was, several times over.
+pub(crate) const SORTED_MAX: usize = 256;
 
 /// A distinct training row in a node, with its class and its bootstrap count.
 #[derive(Debug, Clone, Copy)]
@@ -224,6 +235,14 @@ pub(crate) struct Workspace {
     split: SplitBuffers,
 }
 
+/// A sample of a node keyed by its bin of the feature being evaluated, for the sorted sweep.
+#[derive(Debug, Clone, Copy, Default)]
+struct Keyed {
+    bin: u32,
+    class: u32,
+    weight: u32,
+}
+
 /// The buffers of the split search.
 #[derive(Debug, Default)]
 struct SplitBuffers {
@@ -235,6 +254,14 @@ struct SplitBuffers {
     distinct: Vec<u32>,
     /// Whether each bin is occupied (all clear between histograms).
     flags: Vec<u8>,
+    /// The sorted sweep's samples per bin (all 0 between sorts).
+    bin_counts: Vec<u32>,
+    /// Where each occupied bin starts in the sorted samples (stale outside a sort).
+    bin_starts: Vec<u32>,
+    /// The bins of the node's samples, in the samples' order, for the sorted sweep.
+    bins: Vec<u8>,
+    /// The node's samples sorted by bin (stable), for the sorted sweep.
+    sorted: Vec<Keyed>,
     /// Weighted class totals of the node and of the best left side.
     total: Vec<f64>,
     best_left: Vec<f64>,
@@ -320,17 +347,11 @@ impl LeftSide {
         weighted: f64,
         best: Option<f64>,
     ) -> Option<f64> {
-        let proxy = if COUNTS {
+        if COUNTS {
             let (sq_left, sq_right, w_left) = self.sums_of_squares();
-            let (sq_left, sq_right, w_left) = (sq_left as f64, sq_right as f64, w_left as f64);
-            let w_right = weighted - w_left;
-            if best.is_some_and(|b| cannot_beat(sq_left, sq_right, w_left, w_right, b)) {
-                return None;
-            }
-            gini_proxy(sq_left, sq_right, w_left, w_right)
-        } else {
-            proxy_improvement(criterion, &self.weighted, total, weighted)
-        };
+            return gini_if_better(sq_left, sq_right, w_left, weighted, best);
+        }
+        let proxy = proxy_improvement(criterion, &self.weighted, total, weighted);
         best.is_none_or(|b| proxy > b).then_some(proxy)
     }
 
@@ -526,6 +547,10 @@ impl Workspace {
         buffers.distinct.resize(MAX_BINS, 0);
         buffers.flags.clear();
         buffers.flags.resize(MAX_BINS, 0);
+        for bins in [&mut buffers.bin_counts, &mut buffers.bin_starts] {
+            bins.clear();
+            bins.resize(MAX_BINS, 0);
+        }
         for buffer in [&mut buffers.total, &mut buffers.best_left] {
             buffer.clear();
             buffer.resize(data.n_classes, 0.0);
@@ -749,6 +774,10 @@ impl Searcher<'_> {
         if is_constant(samples, column) {
             return false;
         }
+        if self.exact_counts && samples.len() <= self.limits.sorted_max {
+            self.sweep_sorted(buffers, samples, column, count, feature, best);
+            return true;
+        }
         let distinct = self.track_distinct.then_some(&mut buffers.distinct[..]);
         let flags: &mut [u8; MAX_BINS] = (&mut buffers.flags[..]).try_into().expect("256 flags");
         fill_histogram(
@@ -831,6 +860,144 @@ impl Searcher<'_> {
                     left.write::<COUNTS>(best_left);
                 }
             }
+        }
+    }
+}
+
+impl Searcher<'_> {
+    /// The integer Gini sweep of a node's `samples` over the bins of `feature` in `column` by
+    /// sorting them ([`SORTED_MAX`]): the same splits, in the same order, with the same sums of
+    /// squares (exact integers) as [`Searcher::sweep`] over a histogram, so the same `best`.
+    /// The node's class counts must be in `buffers.left.total_counts`.
+    fn sweep_sorted(
+        &self,
+        buffers: &mut SplitBuffers,
+        samples: &[Sample],
+        column: Column<'_>,
+        count: u64,
+        feature: usize,
+        best: &mut Option<Best>,
+    ) {
+        let flags: &mut [u8; MAX_BINS] = (&mut buffers.flags[..]).try_into().expect("256 flags");
+        let counts: &mut [u32; MAX_BINS] = (&mut buffers.bin_counts[..])
+            .try_into()
+            .expect("256 counts");
+        let starts: &mut [u32; MAX_BINS] = (&mut buffers.bin_starts[..])
+            .try_into()
+            .expect("256 starts");
+        let bins = BinBuffers {
+            bins: &mut buffers.bins,
+            counts,
+            starts,
+            flags,
+        };
+        sort_by_bin(&mut buffers.sorted, bins, samples, column);
+        let SplitBuffers {
+            sorted,
+            total,
+            best_left,
+            left,
+            ..
+        } = buffers;
+        let min_leaf = self.limits.min_samples_leaf as u64;
+        let weighted: f64 = total.iter().sum();
+        let mut right = left.total_counts;
+        left.counts = [0; COUNT_LANES];
+        let mut sq_left = 0u64;
+        let mut sq_right: u64 = right.iter().map(|&r| u64::from(r) * u64::from(r)).sum();
+        let (mut w_left, mut left_count) = (0u64, 0u64);
+        for pair in sorted.windows(2) {
+            let (s, next) = (pair[0], pair[1]);
+            let (class, w) = (s.class as usize, u64::from(s.weight));
+            // (l + w)^2 - l^2 and r^2 - (r - w)^2, with r >= w.
+            sq_left += w * (2 * u64::from(left.counts[class]) + w);
+            sq_right -= w * (2 * u64::from(right[class]) - w);
+            left.counts[class] += s.weight;
+            right[class] -= s.weight;
+            w_left += w;
+            left_count += if self.track_distinct { 1 } else { w };
+            if next.bin == s.bin || left_count < min_leaf || count - left_count < min_leaf {
+                continue;
+            }
+            let best_proxy = best.map(|b| b.proxy);
+            if let Some(proxy) = gini_if_better(sq_left, sq_right, w_left, weighted, best_proxy) {
+                *best = Some(Best {
+                    proxy,
+                    feature,
+                    threshold: ((s.bin + next.bin) / 2) as u8,
+                });
+                left.write::<true>(best_left);
+            }
+        }
+    }
+}
+
+/// The buffers of a counting sort by bin.
+struct BinBuffers<'a> {
+    /// The bins of the samples, in their order.
+    bins: &'a mut Vec<u8>,
+    /// Samples per bin (all 0 before and after a sort).
+    counts: &'a mut [u32; MAX_BINS],
+    /// Where the next sample of each occupied bin goes.
+    starts: &'a mut [u32; MAX_BINS],
+    /// Whether each bin is occupied (all 0 before and after).
+    flags: &'a mut [u8; MAX_BINS],
+}
+
+/// Sorts the node's `samples` by their bin in `column` into `sorted`: a stable counting sort
+/// whose prefix sums visit the occupied bins only (and clear their counts).
+#[inline(never)]
+fn sort_by_bin(
+    sorted: &mut Vec<Keyed>,
+    buffers: BinBuffers<'_>,
+    samples: &[Sample],
+    column: Column<'_>,
+) {
+    let Column {
+        data,
+        base,
+        row_stride,
+    } = column;
+    let BinBuffers {
+        bins,
+        counts,
+        starts,
+        flags,
+    } = buffers;
+    bins.clear();
+    bins.resize(samples.len(), 0);
+    for (b, s) in bins.iter_mut().zip(samples) {
+        let bin = data[base + s.row as usize * row_stride];
+        *b = bin;
+        counts[usize::from(bin)] += 1;
+        flags[usize::from(bin)] = 1;
+    }
+    let mut start = 0;
+    for_each_bin(&occupied_bins(flags), |bin| {
+        starts[bin] = start;
+        start += std::mem::take(&mut counts[bin]);
+    });
+    sorted.clear();
+    sorted.resize(samples.len(), Keyed::default());
+    for (s, &bin) in samples.iter().zip(bins.iter()) {
+        let slot = &mut starts[usize::from(bin)];
+        sorted[*slot as usize] = Keyed {
+            bin: u32::from(bin),
+            class: s.class,
+            weight: s.weight,
+        };
+        *slot += 1;
+    }
+}
+
+/// Calls `f` with every bin of the bit mask `occupied`, in increasing order.
+#[inline]
+fn for_each_bin(occupied: &[u64; MAX_BINS / 64], mut f: impl FnMut(usize)) {
+    for (word_index, &word) in occupied.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            f(word_index * 64 + word.trailing_zeros() as usize);
+            word &= word - 1;
         }
     }
 }
@@ -944,6 +1111,27 @@ fn next_occupied(occupied: &[u64], from: usize) -> usize {
 #[inline]
 fn gini_proxy(sq_left: f64, sq_right: f64, w_left: f64, w_right: f64) -> f64 {
     -w_right * (1.0 - sq_right / (w_right * w_right)) - w_left * (1.0 - sq_left / (w_left * w_left))
+}
+
+/// The Gini proxy of a split of a node of weight `weighted` whose sides' integer sums of squared
+/// class counts are `sq_left` and `sq_right` and whose left side counts `w_left`, if it beats
+/// the proxy `best` (any proxy beats `None`); most losers are told without a division
+/// ([`cannot_beat`]).
+#[inline]
+fn gini_if_better(
+    sq_left: u64,
+    sq_right: u64,
+    w_left: u64,
+    weighted: f64,
+    best: Option<f64>,
+) -> Option<f64> {
+    let (sq_left, sq_right, w_left) = (sq_left as f64, sq_right as f64, w_left as f64);
+    let w_right = weighted - w_left;
+    if best.is_some_and(|b| cannot_beat(sq_left, sq_right, w_left, w_right, b)) {
+        return None;
+    }
+    let proxy = gini_proxy(sq_left, sq_right, w_left, w_right);
+    best.is_none_or(|b| proxy > b).then_some(proxy)
 }
 
 /// Whether the Gini proxy of a split (as [`gini_proxy`] computes it from integer sums of
@@ -1072,7 +1260,7 @@ mod tests {
     }
 
     #[test]
-    fn the_row_major_copy_of_small_nodes_changes_nothing() {
+    fn the_row_major_copy_and_the_sorted_sweep_of_small_nodes_change_nothing() {
         let (n_rows, n_features) = (3_000, 9);
         let (x, rows, y) = random_data(n_rows, n_features, 1);
         let class_weight = [1.0; 3];
@@ -1086,7 +1274,7 @@ mod tests {
             class_weight: &class_weight,
         };
         let weights: Vec<u32> = (0..n_rows as u32).map(|i| i % 3).collect();
-        let grow_with = |local_max| {
+        let grow_with = |local_max, sorted_max| {
             let limits = Limits {
                 criterion: Criterion::Gini,
                 max_features: 3,
@@ -1094,6 +1282,7 @@ mod tests {
                 min_samples_split: 2,
                 min_samples_leaf: 2,
                 local_max,
+                sorted_max,
             };
             let mut importances = vec![0.0; n_features];
             let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -1107,10 +1296,18 @@ mod tests {
             );
             (tree, importances)
         };
-        let (global, global_importances) = grow_with(0);
+        let (global, global_importances) = grow_with(0, 0);
         assert!(global.n_nodes() > 100 && global.is_consistent(3));
-        for local_max in [64, 500, usize::MAX] {
-            let (tree, importances) = grow_with(local_max);
+        let sizes = [
+            (64, 0),
+            (500, 0),
+            (usize::MAX, 0),
+            (0, 40),
+            (500, 300),
+            (64, usize::MAX),
+        ];
+        for (local_max, sorted_max) in sizes {
+            let (tree, importances) = grow_with(local_max, sorted_max);
             assert_eq!(tree, global);
             assert_eq!(importances, global_importances);
         }
