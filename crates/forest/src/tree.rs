@@ -280,6 +280,9 @@ struct LeftSide {
     counts: [u32; COUNT_LANES],
     /// The node's class counts (the integer form; zeros past the classes).
     total_counts: [u32; COUNT_LANES],
+    /// Whether the node counts fewer than 2^16 samples (the integer form): then every sum of
+    /// squared counts of a side is below its count squared, 2^32, and sums in `u32` lanes.
+    narrow: bool,
 }
 
 /// The histogram stride of the integer form: at most this many classes, and bins of a fixed
@@ -300,6 +303,8 @@ impl LeftSide {
         for (c, &t) in self.total_counts.iter_mut().zip(total) {
             *c = t as u32;
         }
+        let count: u64 = self.total_counts.iter().map(|&c| u64::from(c)).sum();
+        self.narrow = count < 1 << 16;
     }
 
     /// Empties the side for a sweep.
@@ -321,11 +326,14 @@ impl LeftSide {
             // Copied out first: whole-array operations the compiler vectorises.
             let bin = std::mem::replace(cell, [0; COUNT_LANES]);
             let mut counts = self.counts;
+            // A bin counts at most the tree's draws, below 2^26 ([`exact_counts`]): u32 lanes.
+            let mut moved_lanes = 0u32;
             for (l, h) in counts.iter_mut().zip(bin) {
                 *l += h;
-                moved += u64::from(h);
+                moved_lanes += h;
             }
             self.counts = counts;
+            moved = u64::from(moved_lanes);
         } else {
             // Branch-free: adding a class's 0.0 leaves its total as it is.
             for ((l, h), &w) in self.weighted.iter_mut().zip(cell).zip(class_weight) {
@@ -358,6 +366,18 @@ impl LeftSide {
     /// The integer form's sums of squared counts, left and right, and its total count.
     #[inline]
     fn sums_of_squares(&self) -> (u64, u64, u64) {
+        if self.narrow {
+            // The same sums, exact in u32 (see `narrow`): lanes that the compiler vectorises,
+            // where it keeps the u64 form scalar.
+            let (mut sq_left, mut sq_right, mut w_left) = (0u32, 0u32, 0u32);
+            for (&l, &t) in self.counts.iter().zip(&self.total_counts) {
+                let r = t - l;
+                sq_left += l * l;
+                sq_right += r * r;
+                w_left += l;
+            }
+            return (sq_left.into(), sq_right.into(), w_left.into());
+        }
         let (mut sq_left, mut sq_right, mut w_left) = (0u64, 0u64, 0u64);
         for (&l, &t) in self.counts.iter().zip(&self.total_counts) {
             let r = u64::from(t - l);
@@ -1233,6 +1253,26 @@ mod tests {
         }
         // The test tells the clear cases (a best 1 above the proxy), not the near ties.
         assert!(told > 20_000, "{told}");
+    }
+
+    #[test]
+    fn narrow_sums_of_squares_are_the_wide_ones() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        for _ in 0..10_000 {
+            let mut side = LeftSide::default();
+            // Node counts up to 2^16 - 1, as `narrow` allows, some near the bound.
+            let n_classes = rng.random_range(1..=COUNT_LANES);
+            let cap = (u32::MAX >> 16) / n_classes as u32;
+            for c in 0..n_classes {
+                side.total_counts[c] = rng.random_range(0..=cap);
+                side.counts[c] = rng.random_range(0..=side.total_counts[c]);
+            }
+            let count: u32 = side.total_counts.iter().sum();
+            assert!(count < 1 << 16);
+            let wide = side.sums_of_squares();
+            side.narrow = true;
+            assert_eq!(side.sums_of_squares(), wide);
+        }
     }
 
     /// Random bins of few values (many ties and constant features) and classes.
