@@ -317,10 +317,16 @@ impl LeftSide {
     }
 
     /// Moves the class counts of one bin, `cell` (of [`COUNT_LANES`] counts in the integer
-    /// form), to the side, clearing the cell, and returns their sum.
+    /// form), to the side, clearing the cell, and returns their sum and, in the integer form,
+    /// the side's new [`LeftSide::sums_of_squares`] (zeros otherwise).
     #[inline]
-    fn add<const COUNTS: bool>(&mut self, cell: &mut [u32], class_weight: &[f64]) -> u64 {
+    fn add<const COUNTS: bool>(
+        &mut self,
+        cell: &mut [u32],
+        class_weight: &[f64],
+    ) -> (u64, (u64, u64, u64)) {
         let mut moved = 0u64;
+        let mut sums = (0, 0, 0);
         if COUNTS {
             let cell: &mut [u32; COUNT_LANES] = cell.try_into().expect("bins of COUNT_LANES");
             // Copied out first: whole-array operations the compiler vectorises.
@@ -333,6 +339,9 @@ impl LeftSide {
                 moved_lanes += h;
             }
             self.counts = counts;
+            // Summed here and returned, from the counts still in registers: loads of the
+            // stored counts (or of stored sums) would wait on the stores.
+            sums = self.sums_of_squares();
             moved = u64::from(moved_lanes);
         } else {
             // Branch-free: adding a class's 0.0 leaves its total as it is.
@@ -341,12 +350,12 @@ impl LeftSide {
                 moved += u64::from(std::mem::take(h));
             }
         }
-        moved
+        (moved, sums)
     }
 
     /// [`proxy_improvement`] of the side against the node's `total` (summing to `weighted`) if
-    /// it beats the proxy `best` (any proxy beats `None`). The integer form first tells most
-    /// losers without a division ([`cannot_beat`]).
+    /// it beats the proxy `best` (any proxy beats `None`). The integer form takes its `sums`
+    /// from [`LeftSide::add`] and first tells most losers without a division ([`cannot_beat`]).
     #[inline]
     fn proxy_if_better<const COUNTS: bool>(
         &self,
@@ -354,9 +363,10 @@ impl LeftSide {
         total: &[f64],
         weighted: f64,
         best: Option<f64>,
+        sums: (u64, u64, u64),
     ) -> Option<f64> {
         if COUNTS {
-            let (sq_left, sq_right, w_left) = self.sums_of_squares();
+            let (sq_left, sq_right, w_left) = sums;
             return gini_if_better(sq_left, sq_right, w_left, weighted, best);
         }
         let proxy = proxy_improvement(criterion, &self.weighted, total, weighted);
@@ -855,7 +865,7 @@ impl Searcher<'_> {
                 word &= word - 1;
                 seen += 1;
                 let cell = &mut hist[bin * stride..(bin + 1) * stride];
-                let moved = left.add::<COUNTS>(cell, self.class_weight);
+                let (moved, sums) = left.add::<COUNTS>(cell, self.class_weight);
                 left_count += if self.track_distinct {
                     u64::from(std::mem::take(&mut distinct[bin]))
                 } else {
@@ -870,7 +880,7 @@ impl Searcher<'_> {
                 let best_proxy = best.map(|b| b.proxy);
                 let criterion = self.limits.criterion;
                 if let Some(proxy) =
-                    left.proxy_if_better::<COUNTS>(criterion, total, weighted, best_proxy)
+                    left.proxy_if_better::<COUNTS>(criterion, total, weighted, best_proxy, sums)
                 {
                     *best = Some(Best {
                         proxy,
