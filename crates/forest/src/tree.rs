@@ -6,8 +6,9 @@
 //! wins), so that a tree on the same data grows the same way. Where scikit-learn sorts the node's
 //! samples by each drawn feature, this tree fills a 256-bin histogram of class counts and sweeps
 //! the bins that are occupied (a 256-bit mask finds them in order): O(node size + occupied bins)
-//! per feature, no sort, and no allocation per node (all buffers live in a [`Workspace`] reused
-//! across the trees a thread grows).
+//! per feature, and no allocation per node (all buffers live in a [`Workspace`] reused across
+//! the trees a thread grows). Small nodes ([`SORTED_MAX`]) of the integer Gini form sort their
+//! samples by bin instead (a counting sort) and sweep them one at a time.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
