@@ -92,6 +92,33 @@ impl Tree {
         }
     }
 
+    /// The leaves of the rows of `n_features` bins in `rows` (row-major, at most `K` rows),
+    /// walked side by side so that their node reads overlap instead of waiting on each other
+    /// ([`Tree::leaf`] for each row alone gives the same leaves); entries past the rows are
+    /// meaningless.
+    #[inline]
+    pub(crate) fn leaves<const K: usize>(&self, rows: &[u8], n_features: usize) -> [usize; K] {
+        let n_rows = (rows.len() / n_features.max(1)).min(K);
+        let mut at = [0usize; K];
+        let mut walking = true;
+        while walking {
+            walking = false;
+            for (k, i) in at.iter_mut().enumerate().take(n_rows) {
+                let node = self.nodes[*i];
+                if node.feature != LEAF {
+                    walking = true;
+                    let bin = rows[k * n_features + node.feature as usize];
+                    *i = if bin <= node.threshold {
+                        *i + 1
+                    } else {
+                        node.right as usize
+                    };
+                }
+            }
+        }
+        at.map(|i| self.nodes[i].right as usize)
+    }
+
     /// The class probabilities of leaf `leaf`.
     #[inline]
     pub(crate) fn proba(&self, leaf: usize, n_classes: usize) -> &[f32] {
@@ -1264,6 +1291,53 @@ mod tests {
         }
         // The test tells the clear cases (a best 1 above the proxy), not the near ties.
         assert!(told > 20_000, "{told}");
+    }
+
+    #[test]
+    fn rows_walked_side_by_side_reach_their_own_leaves() {
+        let (n_rows, n_features) = (2_000, 9);
+        let (x, rows, y) = random_data(n_rows, n_features, 2);
+        let class_weight = [1.0; 3];
+        let data = TrainingData {
+            x: &x,
+            rows: &rows,
+            n_rows,
+            n_features,
+            y: &y,
+            n_classes: 3,
+            class_weight: &class_weight,
+        };
+        let limits = Limits {
+            criterion: Criterion::Gini,
+            max_features: 3,
+            max_depth: usize::MAX,
+            min_samples_split: 2,
+            min_samples_leaf: 1,
+            local_max: LOCAL_MAX,
+            sorted_max: SORTED_MAX,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let weights = vec![1; n_rows];
+        let mut importances = vec![0.0; n_features];
+        let mut ws = Workspace::default();
+        let tree = grow(
+            &data,
+            &limits,
+            &weights,
+            &mut rng,
+            &mut ws,
+            &mut importances,
+        );
+        assert!(tree.depth() > 5);
+        // 2,000 rows: 250 full groups of 8; 7 rows: one partial group.
+        for rows in [&rows[..], &rows[..7 * n_features]] {
+            for (g, group) in rows.chunks(8 * n_features).enumerate() {
+                let leaves = tree.leaves::<8>(group, n_features);
+                for (k, row) in group.chunks_exact(n_features).enumerate() {
+                    assert_eq!(leaves[k], tree.leaf(|j| row[j]), "row {}", g * 8 + k);
+                }
+            }
+        }
     }
 
     #[test]
