@@ -81,7 +81,7 @@ impl Features for DMatrix<f32> {
 }
 
 /// Per-feature bin edges learnt from `f32` features: value `v` of feature `j` falls into bin
-/// `#{edges[j] < v}`, so a split "bin <= b" is the real split "v <= edges[j][b]".
+/// `#{edges[j] < v}`, so a split `bin <= b` is the real split `v <= edges[j][b]`.
 ///
 /// A feature of at most 256 distinct values gets one bin per value (edges halfway between
 /// neighbours), which makes the splits exactly scikit-learn's; otherwise the edges are 255

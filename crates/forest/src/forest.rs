@@ -97,6 +97,7 @@ impl RandomForestParams {
             min_samples_split: self.min_samples_split,
             min_samples_leaf: self.min_samples_leaf,
             local_max: tree::LOCAL_MAX,
+            sorted_max: tree::SORTED_MAX,
         };
         let n_draws = self.max_samples.resolve(n_rows)?;
 
@@ -384,6 +385,9 @@ pub struct TreeStats {
 /// while its nodes stay in cache.
 const PREDICT_BLOCK: usize = 128;
 
+/// Rows of a block that walk a tree side by side ([`Tree::leaves`]).
+const PREDICT_WALKS: usize = 8;
+
 impl FittedRandomForest {
     /// The parameters it was fitted with.
     pub fn params(&self) -> &RandomForestParams {
@@ -465,13 +469,15 @@ impl FittedRandomForest {
                 block_rows.resize(rows * n_features, 0u8);
                 transpose_block(&bins, n_rows, first, block_rows);
                 for tree in &self.trees {
-                    for (row, acc) in block_rows
-                        .chunks_exact(n_features)
-                        .zip(out.chunks_exact_mut(n_classes))
+                    for (rows, acc) in block_rows
+                        .chunks(PREDICT_WALKS * n_features)
+                        .zip(out.chunks_mut(PREDICT_WALKS * n_classes))
                     {
-                        let leaf = tree.leaf(|j| row[j]);
-                        for (a, &p) in acc.iter_mut().zip(tree.proba(leaf, n_classes)) {
-                            *a += f64::from(p);
+                        let leaves = tree.leaves::<PREDICT_WALKS>(rows, n_features);
+                        for (acc, &leaf) in acc.chunks_exact_mut(n_classes).zip(&leaves) {
+                            for (a, &p) in acc.iter_mut().zip(tree.proba(leaf, n_classes)) {
+                                *a += f64::from(p);
+                            }
                         }
                     }
                 }

@@ -6,8 +6,9 @@
 //! wins), so that a tree on the same data grows the same way. Where scikit-learn sorts the node's
 //! samples by each drawn feature, this tree fills a 256-bin histogram of class counts and sweeps
 //! the bins that are occupied (a 256-bit mask finds them in order): O(node size + occupied bins)
-//! per feature, no sort, and no allocation per node (all buffers live in a [`Workspace`] reused
-//! across the trees a thread grows).
+//! per feature, and no allocation per node (all buffers live in a [`Workspace`] reused across
+//! the trees a thread grows). Small nodes ([`SORTED_MAX`]) of the integer Gini form sort their
+//! samples by bin instead (a counting sort) and sweep them one at a time.
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -89,6 +90,33 @@ impl Tree {
                 node.right as usize
             };
         }
+    }
+
+    /// The leaves of the rows of `n_features` bins in `rows` (row-major, at most `K` rows),
+    /// walked side by side so that their node reads overlap instead of waiting on each other
+    /// ([`Tree::leaf`] for each row alone gives the same leaves); entries past the rows are
+    /// meaningless.
+    #[inline]
+    pub(crate) fn leaves<const K: usize>(&self, rows: &[u8], n_features: usize) -> [usize; K] {
+        let n_rows = (rows.len() / n_features.max(1)).min(K);
+        let mut at = [0usize; K];
+        let mut walking = true;
+        while walking {
+            walking = false;
+            for (k, i) in at.iter_mut().enumerate().take(n_rows) {
+                let node = self.nodes[*i];
+                if node.feature != LEAF {
+                    walking = true;
+                    let bin = rows[k * n_features + node.feature as usize];
+                    *i = if bin <= node.threshold {
+                        *i + 1
+                    } else {
+                        node.right as usize
+                    };
+                }
+            }
+        }
+        at.map(|i| self.nodes[i].right as usize)
     }
 
     /// The class probabilities of leaf `leaf`.
@@ -182,7 +210,18 @@ pub(crate) struct Limits {
     /// Nodes of at most this many distinct samples are grown from a row-major copy
     /// ([`LOCAL_MAX`]; the tree is the same for any value).
     pub local_max: usize,
+    /// Nodes of at most this many distinct samples sort them by bin for the integer Gini sweep
+    /// instead of sweeping a class-count histogram ([`SORTED_MAX`]; the tree is the same for
+    /// any value).
+    pub sorted_max: usize,
 }
+
+/// Nodes with at most this many distinct samples find their integer Gini splits by sorting the
+/// samples by bin (a counting sort over the occupied bins) and moving them one at a time to the
+/// left side: a sample updates the sums of squares with two products, where a histogram's bin
+/// costs a pass over [`COUNT_LANES`] class counts. In small nodes most bins hold a sample or
+/// two, so the sweep per sample is what the histogram's sweep per bin was, several times over.
+pub(crate) const SORTED_MAX: usize = 256;
 
 /// A distinct training row in a node, with its class and its bootstrap count.
 #[derive(Debug, Clone, Copy)]
@@ -224,6 +263,14 @@ pub(crate) struct Workspace {
     split: SplitBuffers,
 }
 
+/// A sample of a node keyed by its bin of the feature being evaluated, for the sorted sweep.
+#[derive(Debug, Clone, Copy, Default)]
+struct Keyed {
+    bin: u32,
+    class: u32,
+    weight: u32,
+}
+
 /// The buffers of the split search.
 #[derive(Debug, Default)]
 struct SplitBuffers {
@@ -235,6 +282,14 @@ struct SplitBuffers {
     distinct: Vec<u32>,
     /// Whether each bin is occupied (all clear between histograms).
     flags: Vec<u8>,
+    /// The sorted sweep's samples per bin (all 0 between sorts).
+    bin_counts: Vec<u32>,
+    /// Where each occupied bin starts in the sorted samples (stale outside a sort).
+    bin_starts: Vec<u32>,
+    /// The bins of the node's samples, in the samples' order, for the sorted sweep.
+    bins: Vec<u8>,
+    /// The node's samples sorted by bin (stable), for the sorted sweep.
+    sorted: Vec<Keyed>,
     /// Weighted class totals of the node and of the best left side.
     total: Vec<f64>,
     best_left: Vec<f64>,
@@ -253,6 +308,9 @@ struct LeftSide {
     counts: [u32; COUNT_LANES],
     /// The node's class counts (the integer form; zeros past the classes).
     total_counts: [u32; COUNT_LANES],
+    /// Whether the node counts fewer than 2^16 samples (the integer form): then every sum of
+    /// squared counts of a side is below its count squared, 2^32, and sums in `u32` lanes.
+    narrow: bool,
 }
 
 /// The histogram stride of the integer form: at most this many classes, and bins of a fixed
@@ -273,6 +331,8 @@ impl LeftSide {
         for (c, &t) in self.total_counts.iter_mut().zip(total) {
             *c = t as u32;
         }
+        let count: u64 = self.total_counts.iter().map(|&c| u64::from(c)).sum();
+        self.narrow = count < 1 << 16;
     }
 
     /// Empties the side for a sweep.
@@ -285,20 +345,32 @@ impl LeftSide {
     }
 
     /// Moves the class counts of one bin, `cell` (of [`COUNT_LANES`] counts in the integer
-    /// form), to the side, clearing the cell, and returns their sum.
+    /// form), to the side, clearing the cell, and returns their sum and, in the integer form,
+    /// the side's new [`LeftSide::sums_of_squares`] (zeros otherwise).
     #[inline]
-    fn add<const COUNTS: bool>(&mut self, cell: &mut [u32], class_weight: &[f64]) -> u64 {
+    fn add<const COUNTS: bool>(
+        &mut self,
+        cell: &mut [u32],
+        class_weight: &[f64],
+    ) -> (u64, (u64, u64, u64)) {
         let mut moved = 0u64;
+        let mut sums = (0, 0, 0);
         if COUNTS {
             let cell: &mut [u32; COUNT_LANES] = cell.try_into().expect("bins of COUNT_LANES");
             // Copied out first: whole-array operations the compiler vectorises.
             let bin = std::mem::replace(cell, [0; COUNT_LANES]);
             let mut counts = self.counts;
+            // A bin counts at most the tree's draws, below 2^26 ([`exact_counts`]): u32 lanes.
+            let mut moved_lanes = 0u32;
             for (l, h) in counts.iter_mut().zip(bin) {
                 *l += h;
-                moved += u64::from(h);
+                moved_lanes += h;
             }
             self.counts = counts;
+            // Summed here and returned, from the counts still in registers: loads of the
+            // stored counts (or of stored sums) would wait on the stores.
+            sums = self.sums_of_squares();
+            moved = u64::from(moved_lanes);
         } else {
             // Branch-free: adding a class's 0.0 leaves its total as it is.
             for ((l, h), &w) in self.weighted.iter_mut().zip(cell).zip(class_weight) {
@@ -306,12 +378,12 @@ impl LeftSide {
                 moved += u64::from(std::mem::take(h));
             }
         }
-        moved
+        (moved, sums)
     }
 
     /// [`proxy_improvement`] of the side against the node's `total` (summing to `weighted`) if
-    /// it beats the proxy `best` (any proxy beats `None`). The integer form first tells most
-    /// losers without a division ([`cannot_beat`]).
+    /// it beats the proxy `best` (any proxy beats `None`). The integer form takes its `sums`
+    /// from [`LeftSide::add`] and first tells most losers without a division ([`cannot_beat`]).
     #[inline]
     fn proxy_if_better<const COUNTS: bool>(
         &self,
@@ -319,24 +391,31 @@ impl LeftSide {
         total: &[f64],
         weighted: f64,
         best: Option<f64>,
+        sums: (u64, u64, u64),
     ) -> Option<f64> {
-        let proxy = if COUNTS {
-            let (sq_left, sq_right, w_left) = self.sums_of_squares();
-            let (sq_left, sq_right, w_left) = (sq_left as f64, sq_right as f64, w_left as f64);
-            let w_right = weighted - w_left;
-            if best.is_some_and(|b| cannot_beat(sq_left, sq_right, w_left, w_right, b)) {
-                return None;
-            }
-            gini_proxy(sq_left, sq_right, w_left, w_right)
-        } else {
-            proxy_improvement(criterion, &self.weighted, total, weighted)
-        };
+        if COUNTS {
+            let (sq_left, sq_right, w_left) = sums;
+            return gini_if_better(sq_left, sq_right, w_left, weighted, best);
+        }
+        let proxy = proxy_improvement(criterion, &self.weighted, total, weighted);
         best.is_none_or(|b| proxy > b).then_some(proxy)
     }
 
     /// The integer form's sums of squared counts, left and right, and its total count.
     #[inline]
     fn sums_of_squares(&self) -> (u64, u64, u64) {
+        if self.narrow {
+            // The same sums, exact in u32 (see `narrow`): lanes that the compiler vectorises,
+            // where it keeps the u64 form scalar.
+            let (mut sq_left, mut sq_right, mut w_left) = (0u32, 0u32, 0u32);
+            for (&l, &t) in self.counts.iter().zip(&self.total_counts) {
+                let r = t - l;
+                sq_left += l * l;
+                sq_right += r * r;
+                w_left += l;
+            }
+            return (sq_left.into(), sq_right.into(), w_left.into());
+        }
         let (mut sq_left, mut sq_right, mut w_left) = (0u64, 0u64, 0u64);
         for (&l, &t) in self.counts.iter().zip(&self.total_counts) {
             let r = u64::from(t - l);
@@ -526,6 +605,10 @@ impl Workspace {
         buffers.distinct.resize(MAX_BINS, 0);
         buffers.flags.clear();
         buffers.flags.resize(MAX_BINS, 0);
+        for bins in [&mut buffers.bin_counts, &mut buffers.bin_starts] {
+            bins.clear();
+            bins.resize(MAX_BINS, 0);
+        }
         for buffer in [&mut buffers.total, &mut buffers.best_left] {
             buffer.clear();
             buffer.resize(data.n_classes, 0.0);
@@ -749,6 +832,10 @@ impl Searcher<'_> {
         if is_constant(samples, column) {
             return false;
         }
+        if self.exact_counts && samples.len() <= self.limits.sorted_max {
+            self.sweep_sorted(buffers, samples, column, count, feature, best);
+            return true;
+        }
         let distinct = self.track_distinct.then_some(&mut buffers.distinct[..]);
         let flags: &mut [u8; MAX_BINS] = (&mut buffers.flags[..]).try_into().expect("256 flags");
         fill_histogram(
@@ -806,7 +893,7 @@ impl Searcher<'_> {
                 word &= word - 1;
                 seen += 1;
                 let cell = &mut hist[bin * stride..(bin + 1) * stride];
-                let moved = left.add::<COUNTS>(cell, self.class_weight);
+                let (moved, sums) = left.add::<COUNTS>(cell, self.class_weight);
                 left_count += if self.track_distinct {
                     u64::from(std::mem::take(&mut distinct[bin]))
                 } else {
@@ -821,7 +908,7 @@ impl Searcher<'_> {
                 let best_proxy = best.map(|b| b.proxy);
                 let criterion = self.limits.criterion;
                 if let Some(proxy) =
-                    left.proxy_if_better::<COUNTS>(criterion, total, weighted, best_proxy)
+                    left.proxy_if_better::<COUNTS>(criterion, total, weighted, best_proxy, sums)
                 {
                     *best = Some(Best {
                         proxy,
@@ -831,6 +918,144 @@ impl Searcher<'_> {
                     left.write::<COUNTS>(best_left);
                 }
             }
+        }
+    }
+}
+
+impl Searcher<'_> {
+    /// The integer Gini sweep of a node's `samples` over the bins of `feature` in `column` by
+    /// sorting them ([`SORTED_MAX`]): the same splits, in the same order, with the same sums of
+    /// squares (exact integers) as [`Searcher::sweep`] over a histogram, so the same `best`.
+    /// The node's class counts must be in `buffers.left.total_counts`.
+    fn sweep_sorted(
+        &self,
+        buffers: &mut SplitBuffers,
+        samples: &[Sample],
+        column: Column<'_>,
+        count: u64,
+        feature: usize,
+        best: &mut Option<Best>,
+    ) {
+        let flags: &mut [u8; MAX_BINS] = (&mut buffers.flags[..]).try_into().expect("256 flags");
+        let counts: &mut [u32; MAX_BINS] = (&mut buffers.bin_counts[..])
+            .try_into()
+            .expect("256 counts");
+        let starts: &mut [u32; MAX_BINS] = (&mut buffers.bin_starts[..])
+            .try_into()
+            .expect("256 starts");
+        let bins = BinBuffers {
+            bins: &mut buffers.bins,
+            counts,
+            starts,
+            flags,
+        };
+        sort_by_bin(&mut buffers.sorted, bins, samples, column);
+        let SplitBuffers {
+            sorted,
+            total,
+            best_left,
+            left,
+            ..
+        } = buffers;
+        let min_leaf = self.limits.min_samples_leaf as u64;
+        let weighted: f64 = total.iter().sum();
+        let mut right = left.total_counts;
+        left.counts = [0; COUNT_LANES];
+        let mut sq_left = 0u64;
+        let mut sq_right: u64 = right.iter().map(|&r| u64::from(r) * u64::from(r)).sum();
+        let (mut w_left, mut left_count) = (0u64, 0u64);
+        for pair in sorted.windows(2) {
+            let (s, next) = (pair[0], pair[1]);
+            let (class, w) = (s.class as usize, u64::from(s.weight));
+            // (l + w)^2 - l^2 and r^2 - (r - w)^2, with r >= w.
+            sq_left += w * (2 * u64::from(left.counts[class]) + w);
+            sq_right -= w * (2 * u64::from(right[class]) - w);
+            left.counts[class] += s.weight;
+            right[class] -= s.weight;
+            w_left += w;
+            left_count += if self.track_distinct { 1 } else { w };
+            if next.bin == s.bin || left_count < min_leaf || count - left_count < min_leaf {
+                continue;
+            }
+            let best_proxy = best.map(|b| b.proxy);
+            if let Some(proxy) = gini_if_better(sq_left, sq_right, w_left, weighted, best_proxy) {
+                *best = Some(Best {
+                    proxy,
+                    feature,
+                    threshold: ((s.bin + next.bin) / 2) as u8,
+                });
+                left.write::<true>(best_left);
+            }
+        }
+    }
+}
+
+/// The buffers of a counting sort by bin.
+struct BinBuffers<'a> {
+    /// The bins of the samples, in their order.
+    bins: &'a mut Vec<u8>,
+    /// Samples per bin (all 0 before and after a sort).
+    counts: &'a mut [u32; MAX_BINS],
+    /// Where the next sample of each occupied bin goes.
+    starts: &'a mut [u32; MAX_BINS],
+    /// Whether each bin is occupied (all 0 before and after).
+    flags: &'a mut [u8; MAX_BINS],
+}
+
+/// Sorts the node's `samples` by their bin in `column` into `sorted`: a stable counting sort
+/// whose prefix sums visit the occupied bins only (and clear their counts).
+#[inline(never)]
+fn sort_by_bin(
+    sorted: &mut Vec<Keyed>,
+    buffers: BinBuffers<'_>,
+    samples: &[Sample],
+    column: Column<'_>,
+) {
+    let Column {
+        data,
+        base,
+        row_stride,
+    } = column;
+    let BinBuffers {
+        bins,
+        counts,
+        starts,
+        flags,
+    } = buffers;
+    bins.clear();
+    bins.resize(samples.len(), 0);
+    for (b, s) in bins.iter_mut().zip(samples) {
+        let bin = data[base + s.row as usize * row_stride];
+        *b = bin;
+        counts[usize::from(bin)] += 1;
+        flags[usize::from(bin)] = 1;
+    }
+    let mut start = 0;
+    for_each_bin(&occupied_bins(flags), |bin| {
+        starts[bin] = start;
+        start += std::mem::take(&mut counts[bin]);
+    });
+    sorted.clear();
+    sorted.resize(samples.len(), Keyed::default());
+    for (s, &bin) in samples.iter().zip(bins.iter()) {
+        let slot = &mut starts[usize::from(bin)];
+        sorted[*slot as usize] = Keyed {
+            bin: u32::from(bin),
+            class: s.class,
+            weight: s.weight,
+        };
+        *slot += 1;
+    }
+}
+
+/// Calls `f` with every bin of the bit mask `occupied`, in increasing order.
+#[inline]
+fn for_each_bin(occupied: &[u64; MAX_BINS / 64], mut f: impl FnMut(usize)) {
+    for (word_index, &word) in occupied.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            f(word_index * 64 + word.trailing_zeros() as usize);
+            word &= word - 1;
         }
     }
 }
@@ -946,6 +1171,27 @@ fn gini_proxy(sq_left: f64, sq_right: f64, w_left: f64, w_right: f64) -> f64 {
     -w_right * (1.0 - sq_right / (w_right * w_right)) - w_left * (1.0 - sq_left / (w_left * w_left))
 }
 
+/// The Gini proxy of a split of a node of weight `weighted` whose sides' integer sums of squared
+/// class counts are `sq_left` and `sq_right` and whose left side counts `w_left`, if it beats
+/// the proxy `best` (any proxy beats `None`); most losers are told without a division
+/// ([`cannot_beat`]).
+#[inline]
+fn gini_if_better(
+    sq_left: u64,
+    sq_right: u64,
+    w_left: u64,
+    weighted: f64,
+    best: Option<f64>,
+) -> Option<f64> {
+    let (sq_left, sq_right, w_left) = (sq_left as f64, sq_right as f64, w_left as f64);
+    let w_right = weighted - w_left;
+    if best.is_some_and(|b| cannot_beat(sq_left, sq_right, w_left, w_right, b)) {
+        return None;
+    }
+    let proxy = gini_proxy(sq_left, sq_right, w_left, w_right);
+    best.is_none_or(|b| proxy > b).then_some(proxy)
+}
+
 /// Whether the Gini proxy of a split (as [`gini_proxy`] computes it from integer sums of
 /// squares and weights, both weights positive) is certainly at most `best`, told without a
 /// division.
@@ -1047,6 +1293,73 @@ mod tests {
         assert!(told > 20_000, "{told}");
     }
 
+    #[test]
+    fn rows_walked_side_by_side_reach_their_own_leaves() {
+        let (n_rows, n_features) = (2_000, 9);
+        let (x, rows, y) = random_data(n_rows, n_features, 2);
+        let class_weight = [1.0; 3];
+        let data = TrainingData {
+            x: &x,
+            rows: &rows,
+            n_rows,
+            n_features,
+            y: &y,
+            n_classes: 3,
+            class_weight: &class_weight,
+        };
+        let limits = Limits {
+            criterion: Criterion::Gini,
+            max_features: 3,
+            max_depth: usize::MAX,
+            min_samples_split: 2,
+            min_samples_leaf: 1,
+            local_max: LOCAL_MAX,
+            sorted_max: SORTED_MAX,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let weights = vec![1; n_rows];
+        let mut importances = vec![0.0; n_features];
+        let mut ws = Workspace::default();
+        let tree = grow(
+            &data,
+            &limits,
+            &weights,
+            &mut rng,
+            &mut ws,
+            &mut importances,
+        );
+        assert!(tree.depth() > 5);
+        // 2,000 rows: 250 full groups of 8; 7 rows: one partial group.
+        for rows in [&rows[..], &rows[..7 * n_features]] {
+            for (g, group) in rows.chunks(8 * n_features).enumerate() {
+                let leaves = tree.leaves::<8>(group, n_features);
+                for (k, row) in group.chunks_exact(n_features).enumerate() {
+                    assert_eq!(leaves[k], tree.leaf(|j| row[j]), "row {}", g * 8 + k);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_sums_of_squares_are_the_wide_ones() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        for _ in 0..10_000 {
+            let mut side = LeftSide::default();
+            // Node counts up to 2^16 - 1, as `narrow` allows, some near the bound.
+            let n_classes = rng.random_range(1..=COUNT_LANES);
+            let cap = (u32::MAX >> 16) / n_classes as u32;
+            for c in 0..n_classes {
+                side.total_counts[c] = rng.random_range(0..=cap);
+                side.counts[c] = rng.random_range(0..=side.total_counts[c]);
+            }
+            let count: u32 = side.total_counts.iter().sum();
+            assert!(count < 1 << 16);
+            let wide = side.sums_of_squares();
+            side.narrow = true;
+            assert_eq!(side.sums_of_squares(), wide);
+        }
+    }
+
     /// Random bins of few values (many ties and constant features) and classes.
     fn random_data(n_rows: usize, n_features: usize, seed: u64) -> (Vec<u8>, Vec<u8>, Vec<u32>) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -1072,7 +1385,7 @@ mod tests {
     }
 
     #[test]
-    fn the_row_major_copy_of_small_nodes_changes_nothing() {
+    fn the_row_major_copy_and_the_sorted_sweep_of_small_nodes_change_nothing() {
         let (n_rows, n_features) = (3_000, 9);
         let (x, rows, y) = random_data(n_rows, n_features, 1);
         let class_weight = [1.0; 3];
@@ -1086,7 +1399,7 @@ mod tests {
             class_weight: &class_weight,
         };
         let weights: Vec<u32> = (0..n_rows as u32).map(|i| i % 3).collect();
-        let grow_with = |local_max| {
+        let grow_with = |local_max, sorted_max| {
             let limits = Limits {
                 criterion: Criterion::Gini,
                 max_features: 3,
@@ -1094,6 +1407,7 @@ mod tests {
                 min_samples_split: 2,
                 min_samples_leaf: 2,
                 local_max,
+                sorted_max,
             };
             let mut importances = vec![0.0; n_features];
             let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -1107,10 +1421,18 @@ mod tests {
             );
             (tree, importances)
         };
-        let (global, global_importances) = grow_with(0);
+        let (global, global_importances) = grow_with(0, 0);
         assert!(global.n_nodes() > 100 && global.is_consistent(3));
-        for local_max in [64, 500, usize::MAX] {
-            let (tree, importances) = grow_with(local_max);
+        let sizes = [
+            (64, 0),
+            (500, 0),
+            (usize::MAX, 0),
+            (0, 40),
+            (500, 300),
+            (64, usize::MAX),
+        ];
+        for (local_max, sorted_max) in sizes {
+            let (tree, importances) = grow_with(local_max, sorted_max);
             assert_eq!(tree, global);
             assert_eq!(importances, global_importances);
         }
