@@ -15,7 +15,7 @@
 
 use fmnist_core::linalg::dot_rows;
 use fmnist_core::simd::{sq_dist, sq_dist_f64, sq_norm_f64};
-use fmnist_core::validate::check_matrix;
+use fmnist_core::validate::{check_matrix, first_non_finite};
 use multiversion::multiversion;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -116,7 +116,10 @@ impl NeighborSearch {
 
 /// Points prepared for distance computations: row-major, L2-normalised for
 /// [`Metric::Cosine`], minus the column means of the reference set, with squared norms.
+/// Loading checks that there are `n x d` finite coordinates and `n` finite norms, `d` at
+/// least 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredPoints")]
 pub(crate) struct Points {
     pub data: Vec<f32>,
     pub norms: Vec<f32>,
@@ -175,6 +178,37 @@ impl Points {
     /// Point `i`.
     pub fn row(&self, i: usize) -> &[f32] {
         &self.data[i * self.d..(i + 1) * self.d]
+    }
+}
+
+/// [`Points`] as read, before the counts are checked against the arrays.
+#[derive(Deserialize)]
+struct StoredPoints {
+    data: Vec<f32>,
+    norms: Vec<f32>,
+    n: usize,
+    d: usize,
+}
+
+impl TryFrom<StoredPoints> for Points {
+    type Error = String;
+
+    fn try_from(s: StoredPoints) -> std::result::Result<Self, String> {
+        let StoredPoints { data, norms, n, d } = s;
+        if d == 0 || Some(data.len()) != n.checked_mul(d) || norms.len() != n {
+            return Err(format!(
+                "the points do not hold {n} points of {d} features and their norms ({} coordinates, {} norms)",
+                data.len(),
+                norms.len()
+            ));
+        }
+        if let Some(at) = first_non_finite(&data) {
+            return Err(format!("point {} has a non-finite coordinate", at / d));
+        }
+        if let Some(at) = first_non_finite(&norms) {
+            return Err(format!("point {at} has a non-finite norm"));
+        }
+        Ok(Self { data, norms, n, d })
     }
 }
 
