@@ -201,7 +201,8 @@ impl Umap {
     /// # Errors
     /// [`ManifoldError::InvalidParameter`] as [`Umap::check`], and for `n_components` not
     /// below the number of samples; [`ManifoldError::Input`] for empty or non-finite data;
-    /// [`ManifoldError::TooFewSamples`] for fewer than `n_neighbors + 1` samples.
+    /// [`ManifoldError::TooFewSamples`] for fewer than `n_neighbors + 1` samples;
+    /// [`ManifoldError::TooFar`] for a sample too far from the data's mean for `f32` distances.
     pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedUmap> {
         self.fit_with_progress(x, &mut |_| {})
     }
@@ -228,7 +229,7 @@ impl Umap {
         let (a, b) = find_ab_params(self.spread, self.min_dist)?;
         let n = x.nrows();
         let dim = self.n_components;
-        let (points, shift) = Points::new(x, self.metric, None);
+        let (points, shift) = Points::new(x, self.metric, None)?;
         let index = Index::new(&points, self.neighbor_search, self.seed);
         let neighbors = index.search(&points, &points, self.n_neighbors, self.metric, true);
         progress(&Progress::Neighbors);
@@ -560,14 +561,15 @@ impl FittedUmap {
     ///
     /// # Errors
     /// [`ManifoldError::Input`] for empty or non-finite data or a feature count other than the
-    /// training data's.
+    /// training data's; [`ManifoldError::TooFar`] for a point too far from the training data's
+    /// mean for `f32` distances.
     pub fn transform(&self, x_new: &DMatrix<f32>) -> Result<DMatrix<f32>> {
         check_matrix(x_new)?;
         check_features(x_new, self.n_features)?;
         let p = &self.params;
         let dim = self.n_components();
         let m = x_new.nrows();
-        let (queries, _) = Points::new(x_new, p.metric, Some(&self.shift));
+        let (queries, _) = Points::new(x_new, p.metric, Some(&self.shift))?;
         let index = self
             .index
             .0

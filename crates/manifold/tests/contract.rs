@@ -122,3 +122,33 @@ fn models_whose_counts_disagree_with_their_arrays_are_refused() {
     assert!(err.contains("n_neighbors, 40, is not between 2"), "{err}");
     assert_eq!(serde_json::from_value::<FittedUmap>(json).unwrap(), model);
 }
+
+#[test]
+fn points_too_far_for_f32_distances_are_an_error() {
+    let model = Umap::params()
+        .n_neighbors(5)
+        .n_epochs(10)
+        .fit(&groups())
+        .unwrap();
+    // Finite, but its squared distance from the centre, 3e38, overflows the expansion.
+    let mut far = groups().rows(0, 3).into_owned();
+    far[(1, 2)] = 1e19;
+    let err = model.transform(&far).unwrap_err();
+    assert!(matches!(err, ManifoldError::TooFar { row: 1, .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("row 1 lies too far from the centre of the data"),
+        "{err}"
+    );
+    let mut x = groups();
+    x[(7, 0)] = -1e19;
+    assert!(matches!(
+        Umap::params().n_neighbors(5).fit(&x),
+        Err(ManifoldError::TooFar { row: 7, .. })
+    ));
+    // A saved model whose points lie that far is refused.
+    let mut json = serde_json::to_value(&model).unwrap();
+    json["points"]["data"][4] = 1e19.into();
+    let err = serde_json::from_value::<FittedUmap>(json).unwrap_err();
+    assert!(err.to_string().starts_with("point 1 lies too far"), "{err}");
+}
