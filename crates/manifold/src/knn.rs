@@ -202,7 +202,9 @@ impl Points {
 
 /// The first of `sq_norms` above [`MAX_SQ_NORM`] or not finite.
 fn first_too_far(sq_norms: &[f32]) -> Option<usize> {
-    sq_norms.iter().position(|&norm| !(norm <= MAX_SQ_NORM))
+    sq_norms
+        .iter()
+        .position(|&norm| norm.is_nan() || norm > MAX_SQ_NORM)
 }
 
 /// [`Points`] as read, before the counts are checked against the arrays.
