@@ -39,7 +39,7 @@ const REF_BLOCK: usize = 1024;
 /// Largest squared norm of a prepared point (about 4.3e37, a distance of about 6.5e18 from
 /// the reference set's centre): below it, every `f32` squared distance of the expansion,
 /// at most four times the larger norm, stays finite, so that every candidate is comparable.
-pub(crate) const MAX_SQ_NORM: f32 = f32::MAX / 8.0;
+const MAX_SQ_NORM: f32 = f32::MAX / 8.0;
 
 /// The distance in the input space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
