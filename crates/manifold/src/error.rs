@@ -23,6 +23,19 @@ pub enum ManifoldError {
         n_neighbors: usize,
     },
 
+    /// A point lies so far from the centre of the reference data (after the shift by its
+    /// column means) that its `f32` squared distances could overflow: its squared norm is above
+    /// about 4.3e37 (a distance of about 6.5e18), or not finite.
+    #[error(
+        "row {row} lies too far from the centre of the data for f32 distances (squared distance {sq_norm:e}, at most about 4.3e37)"
+    )]
+    TooFar {
+        /// The row of the data.
+        row: usize,
+        /// Its squared distance from the centre.
+        sq_norm: f32,
+    },
+
     /// A parameter is out of its valid range; the message says which and why.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),

@@ -15,7 +15,7 @@
 
 use fmnist_core::linalg::dot_rows;
 use fmnist_core::simd::{sq_dist, sq_dist_f64, sq_norm_f64};
-use fmnist_core::validate::check_matrix;
+use fmnist_core::validate::{check_matrix, first_non_finite};
 use multiversion::multiversion;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -36,6 +36,10 @@ const SCAN: usize = 16;
 const PRUNED_FROM: usize = 4096;
 /// Reference rows per GEMM call: a 128 x 1024 `f32` distance tile (512 KB) stays in L2.
 const REF_BLOCK: usize = 1024;
+/// Largest squared norm of a prepared point (about 4.3e37, a distance of about 6.5e18 from
+/// the reference set's centre): below it, every `f32` squared distance of the expansion,
+/// at most four times the larger norm, stays finite, so that every candidate is comparable.
+const MAX_SQ_NORM: f32 = f32::MAX / 8.0;
 
 /// The distance in the input space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -116,7 +120,10 @@ impl NeighborSearch {
 
 /// Points prepared for distance computations: row-major, L2-normalised for
 /// [`Metric::Cosine`], minus the column means of the reference set, with squared norms.
+/// Loading checks that there are `n x d` finite coordinates and `n` norms, `d` at least 1,
+/// and that the stored and the actual squared norms are at most [`MAX_SQ_NORM`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredPoints")]
 pub(crate) struct Points {
     pub data: Vec<f32>,
     pub norms: Vec<f32>,
@@ -127,7 +134,15 @@ pub(crate) struct Points {
 impl Points {
     /// `x` (samples x features) prepared for `metric`, shifted by `shift` (one value per
     /// feature; `None` shifts by the column means of `x` itself).
-    pub fn new(x: &DMatrix<f32>, metric: Metric, shift: Option<&[f32]>) -> (Self, Vec<f32>) {
+    ///
+    /// # Errors
+    /// [`ManifoldError::TooFar`] for a point whose squared norm, once shifted, is above
+    /// [`MAX_SQ_NORM`] (or is not finite).
+    pub fn new(
+        x: &DMatrix<f32>,
+        metric: Metric,
+        shift: Option<&[f32]>,
+    ) -> Result<(Self, Vec<f32>)> {
         let (n, d) = x.shape();
         let mut data = vec![0f32; n * d];
         data.par_chunks_mut(d * 64)
@@ -162,7 +177,14 @@ impl Points {
                 *v -= s;
             }
         });
-        (Self::from_rows(data, d), shift)
+        let points = Self::from_rows(data, d);
+        match first_too_far(&points.norms) {
+            Some(row) => Err(ManifoldError::TooFar {
+                row,
+                sq_norm: points.norms[row],
+            }),
+            None => Ok((points, shift)),
+        }
     }
 
     /// Row-major `n x d` coordinates taken as they are (no shift).
@@ -175,6 +197,50 @@ impl Points {
     /// Point `i`.
     pub fn row(&self, i: usize) -> &[f32] {
         &self.data[i * self.d..(i + 1) * self.d]
+    }
+}
+
+/// The first of `sq_norms` above [`MAX_SQ_NORM`] or not finite.
+fn first_too_far(sq_norms: &[f32]) -> Option<usize> {
+    sq_norms
+        .iter()
+        .position(|&norm| norm.is_nan() || norm > MAX_SQ_NORM)
+}
+
+/// [`Points`] as read, before the counts are checked against the arrays.
+#[derive(Deserialize)]
+struct StoredPoints {
+    data: Vec<f32>,
+    norms: Vec<f32>,
+    n: usize,
+    d: usize,
+}
+
+impl TryFrom<StoredPoints> for Points {
+    type Error = String;
+
+    fn try_from(s: StoredPoints) -> std::result::Result<Self, String> {
+        let StoredPoints { data, norms, n, d } = s;
+        if d == 0 || Some(data.len()) != n.checked_mul(d) || norms.len() != n {
+            return Err(format!(
+                "the points do not hold {n} points of {d} features and their norms ({} coordinates, {} norms)",
+                data.len(),
+                norms.len()
+            ));
+        }
+        if let Some(at) = first_non_finite(&data) {
+            return Err(format!("point {} has a non-finite coordinate", at / d));
+        }
+        // The norms as stored and as the coordinates give them: both bound the distances.
+        let actual = Self::from_rows(data, d);
+        if let Some(row) = first_too_far(&norms).or_else(|| first_too_far(&actual.norms)) {
+            return Err(format!(
+                "point {row} lies too far from the centre (squared norm {:e} stored, {:e} \
+                 computed, at most {MAX_SQ_NORM:e})",
+                norms[row], actual.norms[row]
+            ));
+        }
+        Ok(Self { norms, ..actual })
     }
 }
 
@@ -289,7 +355,8 @@ pub fn nearest_neighbors(x: &DMatrix<f32>, k: usize, metric: Metric) -> Result<N
 ///
 /// # Errors
 /// [`ManifoldError::Input`] for empty or non-finite data; [`ManifoldError::InvalidParameter`] for `k` 0 or a bad `how`;
-/// [`ManifoldError::TooFewSamples`] unless `k <= samples`.
+/// [`ManifoldError::TooFewSamples`] unless `k <= samples`; [`ManifoldError::TooFar`] for a
+/// row too far from the data's mean for `f32` distances.
 pub fn nearest_neighbors_by(
     x: &DMatrix<f32>,
     k: usize,
@@ -310,7 +377,7 @@ pub fn nearest_neighbors_by(
             n_neighbors: k,
         });
     }
-    let (points, _) = Points::new(x, metric, None);
+    let (points, _) = Points::new(x, metric, None)?;
     Ok(search(&points, &points, k, metric, true, how, seed))
 }
 

@@ -20,7 +20,8 @@ const BLOCK: usize = 64;
 ///
 /// # Errors
 /// [`ManifoldError::Input`] for empty or non-finite data; [`ManifoldError::InvalidParameter`] when the row
-/// counts differ or unless `1 <= k < samples / 2` (scikit-learn's bound).
+/// counts differ or unless `1 <= k < samples / 2` (scikit-learn's bound);
+/// [`ManifoldError::TooFar`] for a row too far from the mean for `f32` distances.
 pub fn trustworthiness(x: &DMatrix<f32>, embedding: &DMatrix<f32>, k: usize) -> Result<f64> {
     check_matrix(x)?;
     check_matrix(embedding)?;
@@ -36,7 +37,7 @@ pub fn trustworthiness(x: &DMatrix<f32>, embedding: &DMatrix<f32>, k: usize) -> 
             "k must be at least 1 and below half the samples ({n}), got {k}"
         )));
     }
-    let (emb, _) = Points::new(embedding, Metric::Euclidean, None);
+    let (emb, _) = Points::new(embedding, Metric::Euclidean, None)?;
     let embedded = search(
         &emb,
         &emb,
@@ -46,7 +47,7 @@ pub fn trustworthiness(x: &DMatrix<f32>, embedding: &DMatrix<f32>, k: usize) -> 
         NeighborSearch::Exact,
         0,
     );
-    let (points, _) = Points::new(x, Metric::Euclidean, None);
+    let (points, _) = Points::new(x, Metric::Euclidean, None)?;
     let d = points.d;
     let penalty: f64 = embedded
         .indices()

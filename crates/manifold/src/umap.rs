@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use fmnist_core::validate::{check_features, check_matrix};
+use fmnist_core::validate::{self, check_features, check_matrix};
 use fmnist_core::{Fit, Transform};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -201,7 +201,8 @@ impl Umap {
     /// # Errors
     /// [`ManifoldError::InvalidParameter`] as [`Umap::check`], and for `n_components` not
     /// below the number of samples; [`ManifoldError::Input`] for empty or non-finite data;
-    /// [`ManifoldError::TooFewSamples`] for fewer than `n_neighbors + 1` samples.
+    /// [`ManifoldError::TooFewSamples`] for fewer than `n_neighbors + 1` samples;
+    /// [`ManifoldError::TooFar`] for a sample too far from the data's mean for `f32` distances.
     pub fn fit(&self, x: &DMatrix<f32>) -> Result<FittedUmap> {
         self.fit_with_progress(x, &mut |_| {})
     }
@@ -228,7 +229,7 @@ impl Umap {
         let (a, b) = find_ab_params(self.spread, self.min_dist)?;
         let n = x.nrows();
         let dim = self.n_components;
-        let (points, shift) = Points::new(x, self.metric, None);
+        let (points, shift) = Points::new(x, self.metric, None)?;
         let index = Index::new(&points, self.neighbor_search, self.seed);
         let neighbors = index.search(&points, &points, self.n_neighbors, self.metric, true);
         progress(&Progress::Neighbors);
@@ -377,6 +378,47 @@ struct Settings {
     b: f32,
 }
 
+impl Settings {
+    /// Whether `transform` can use these settings with `n` training points: between 2 and
+    /// `n − 1` neighbours, a valid search, and the ranges of [`Umap::check`] for the rates and
+    /// strengths, with `a` and `b` positive and finite.
+    fn check(&self, n: usize) -> std::result::Result<(), String> {
+        if self.n_neighbors < 2 || self.n_neighbors >= n {
+            return Err(format!(
+                "the UMAP's n_neighbors, {}, is not between 2 and its {n} points less one",
+                self.n_neighbors
+            ));
+        }
+        self.neighbor_search.check().map_err(|e| e.to_string())?;
+        let in_range = [
+            self.learning_rate > 0.0,
+            self.repulsion_strength >= 0.0,
+            self.local_connectivity >= 0.0,
+            self.a > 0.0,
+            self.b > 0.0,
+        ];
+        let finite = [
+            self.learning_rate,
+            self.repulsion_strength,
+            self.local_connectivity,
+            self.a,
+            self.b,
+        ];
+        if !(in_range.iter().all(|&ok| ok) && finite.iter().all(|v| v.is_finite())) {
+            return Err(format!(
+                "the UMAP's learning rate {}, repulsion strength {}, local connectivity {}, a {} \
+                 or b {} is out of range",
+                self.learning_rate,
+                self.repulsion_strength,
+                self.local_connectivity,
+                self.a,
+                self.b
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The search of models saved before [`NeighborSearch`] existed.
 fn exact() -> NeighborSearch {
     NeighborSearch::Exact
@@ -386,9 +428,12 @@ fn exact() -> NeighborSearch {
 /// [`FittedUmap::transform`] searches for the neighbours of new points.
 ///
 /// Serialisable with serde (it holds the training data, `samples x features` floats), with a
-/// [`FormatVersion`] checked on load. [`FittedUmap::transform`] (also through fmnist-core's
+/// [`FormatVersion`] checked on load. Loading also checks that the training points, their
+/// shift, the feature count and the embedding agree, that they are finite, and that the
+/// settings are in range for them. [`FittedUmap::transform`] (also through fmnist-core's
 /// [`Transform`]) embeds new points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredUmap")]
 pub struct FittedUmap {
     #[serde(default)]
     format_version: FormatVersion,
@@ -402,6 +447,62 @@ pub struct FittedUmap {
     #[serde(with = "matrix_serde")]
     embedding: DMatrix<f32>,
     init_used: Init,
+}
+
+/// [`FittedUmap`] as read, before its parts are checked against each other.
+#[derive(Deserialize)]
+struct StoredUmap {
+    #[serde(default)]
+    format_version: FormatVersion,
+    params: Settings,
+    n_features: usize,
+    shift: Vec<f32>,
+    points: Points,
+    #[serde(with = "matrix_serde")]
+    embedding: DMatrix<f32>,
+    init_used: Init,
+}
+
+impl StoredUmap {
+    /// Whether the parts agree: `n_features` shift values and point coordinates, one
+    /// embedding row of at least one dimension per point, finite values, and settings that
+    /// `transform` can use on these points.
+    fn check(&self) -> std::result::Result<(), String> {
+        let (n, d) = (self.points.n, self.points.d);
+        let (rows, dim) = self.embedding.shape();
+        if self.shift.len() != self.n_features || d != self.n_features || rows != n || dim == 0 {
+            return Err(format!(
+                "the UMAP's parts do not agree: {} features, a shift of {}, {n} points of {d} \
+                 features, an embedding of {rows} x {dim}",
+                self.n_features,
+                self.shift.len()
+            ));
+        }
+        if validate::first_non_finite(&self.shift).is_some()
+            || validate::first_non_finite(self.embedding.as_slice()).is_some()
+        {
+            return Err("the UMAP's shift or embedding has a non-finite value".into());
+        }
+        self.params.check(n)
+    }
+}
+
+impl TryFrom<StoredUmap> for FittedUmap {
+    type Error = String;
+
+    fn try_from(s: StoredUmap) -> std::result::Result<Self, String> {
+        s.check()?;
+        Ok(Self {
+            format_version: s.format_version,
+            params: s.params,
+            n_features: s.n_features,
+            shift: s.shift,
+            points: s.points,
+            index: IndexCache::default(),
+            embedding: s.embedding,
+            init_used: s.init_used,
+        })
+    }
 }
 
 /// The training points prepared for neighbour searches ([`Index`]): kept from `fit`, or built
@@ -460,14 +561,15 @@ impl FittedUmap {
     ///
     /// # Errors
     /// [`ManifoldError::Input`] for empty or non-finite data or a feature count other than the
-    /// training data's.
+    /// training data's; [`ManifoldError::TooFar`] for a point too far from the training data's
+    /// mean for `f32` distances.
     pub fn transform(&self, x_new: &DMatrix<f32>) -> Result<DMatrix<f32>> {
         check_matrix(x_new)?;
         check_features(x_new, self.n_features)?;
         let p = &self.params;
         let dim = self.n_components();
         let m = x_new.nrows();
-        let (queries, _) = Points::new(x_new, p.metric, Some(&self.shift));
+        let (queries, _) = Points::new(x_new, p.metric, Some(&self.shift))?;
         let index = self
             .index
             .0
@@ -568,12 +670,11 @@ mod matrix_serde {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DMatrix<f32>, D::Error> {
         let raw = Raw::deserialize(d)?;
-        if raw.rows * raw.cols != raw.data.len() {
+        if raw.rows.checked_mul(raw.cols) != Some(raw.data.len()) {
             return Err(serde::de::Error::custom(format!(
-                "a {} x {} matrix needs {} values, got {}",
+                "a {} x {} matrix does not hold {} values",
                 raw.rows,
                 raw.cols,
-                raw.rows * raw.cols,
                 raw.data.len()
             )));
         }

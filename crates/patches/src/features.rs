@@ -241,14 +241,15 @@ impl PatchFeatures {
     /// # Errors
     /// [`PatchError::InvalidParameter`] for an empty image shape, a patch larger than the
     /// image or of side 0, stride 0, a pooling grid of 0 or finer than the patch positions, 0
-    /// centroids, fewer samples than centroids, or an epsilon that is not positive and finite.
+    /// centroids, fewer samples than centroids, an epsilon that is not positive and finite, or
+    /// a pixel or feature count too large for a `usize`.
     pub fn check(&self) -> Result<()> {
         let ImageShape { rows, cols } = self.shape;
-        if rows == 0 || cols == 0 {
+        if rows == 0 || cols == 0 || rows.checked_mul(cols).is_none() {
             return Err(invalid(
                 "shape",
                 format!("{rows} x {cols}"),
-                "images need pixels".into(),
+                "images need pixels, and a pixel count that fits in a usize".into(),
             ));
         }
         if self.patch_size == 0 || self.patch_size > rows.min(cols) {
@@ -276,8 +277,13 @@ impl PatchFeatures {
                 format!("must be between 1 and the patch positions along a side, {fewest}"),
             ));
         }
-        if self.n_centroids == 0 {
-            return Err(invalid("n_centroids", 0, "must be at least 1".into()));
+        let regions = self.pool_grid * self.pool_grid; // At most the pixels.
+        if self.n_centroids == 0 || self.n_centroids.checked_mul(regions).is_none() {
+            return Err(invalid(
+                "n_centroids",
+                self.n_centroids,
+                "must be at least 1, and give a feature count that fits in a usize".into(),
+            ));
         }
         if self.n_samples < self.n_centroids {
             return Err(invalid(
@@ -348,8 +354,11 @@ where
 
 /// Fitted patch features: the whitening and the dictionary. Serialisable with serde, with a
 /// format version ([`FormatVersion`], 1) that loading checks; a form without it, from before
-/// the field existed, is version 1.
+/// the field existed, is version 1. Loading also checks the parameters
+/// ([`PatchFeatures::check`]) and that the arrays have the sizes the patch size and the
+/// centroid count say.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredPatchFeatures")]
 pub struct FittedPatchFeatures {
     #[serde(default)]
     format_version: FormatVersion<1>,
@@ -427,6 +436,46 @@ impl FittedPatchFeatures {
                 encoder.encode(&rows, pixels, block);
             });
         Ok(DMatrix::from_row_slice(n, features, &out))
+    }
+}
+
+/// [`FittedPatchFeatures`] as read, before its parameters and arrays are checked.
+#[derive(Deserialize)]
+struct StoredPatchFeatures {
+    #[serde(default)]
+    format_version: FormatVersion<1>,
+    params: PatchFeatures,
+    mean: Vec<f32>,
+    whitening: Vec<f32>,
+    centroids: Vec<f32>,
+}
+
+impl TryFrom<StoredPatchFeatures> for FittedPatchFeatures {
+    type Error = String;
+
+    fn try_from(s: StoredPatchFeatures) -> std::result::Result<Self, String> {
+        s.params.check().map_err(|e| e.to_string())?;
+        let (side, k) = (s.params.patch_size, s.params.n_centroids);
+        let d = side * side; // The check bounds the side by the image's.
+        if s.mean.len() != d
+            || Some(s.whitening.len()) != d.checked_mul(d)
+            || Some(s.centroids.len()) != k.checked_mul(d)
+        {
+            return Err(format!(
+                "the patch features' arrays do not hold a whitening of {side}x{side} patches \
+                 and {k} centroids (mean {}, whitening {}, centroids {} values)",
+                s.mean.len(),
+                s.whitening.len(),
+                s.centroids.len()
+            ));
+        }
+        Ok(Self {
+            format_version: s.format_version,
+            params: s.params,
+            mean: s.mean,
+            whitening: s.whitening,
+            centroids: s.centroids,
+        })
     }
 }
 

@@ -82,6 +82,28 @@ fn a_saved_model_transforms_like_the_fitted_one() {
 }
 
 #[test]
+fn a_saved_model_whose_counts_disagree_with_its_arrays_is_refused() {
+    let text = serde_json::to_string(&fitted()).unwrap();
+    let refused = |from: &str, to: &str| {
+        let edited = text.replacen(from, to, 1);
+        assert_ne!(edited, text, "{from}");
+        serde_json::from_str::<FittedPatchFeatures>(&edited)
+            .unwrap_err()
+            .to_string()
+    };
+    // 3x3 patches and 6 centroids, stored as 4x4 patches, 7 centroids, or without a pixel.
+    let err = refused("\"patch_size\":3", "\"patch_size\":4");
+    assert!(
+        err.starts_with("the patch features' arrays do not hold a whitening of 4x4 patches and 6 centroids (mean 9, whitening 81, centroids 54 values)"),
+        "{err}"
+    );
+    let err = refused("\"n_centroids\":6", "\"n_centroids\":7");
+    assert!(err.contains("and 7 centroids"), "{err}");
+    let err = refused("\"rows\":10", "\"rows\":0");
+    assert!(err.contains("images need pixels"), "{err}");
+}
+
+#[test]
 fn the_estimator_traits_delegate_to_the_methods() {
     use fmnist_core::{Fit, Transform};
     let x = images(30, 0);
