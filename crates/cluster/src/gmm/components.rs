@@ -26,11 +26,6 @@ impl Parameters {
     pub fn k(&self) -> usize {
         self.weights.len()
     }
-
-    /// Mean of component `j`.
-    pub fn mean(&self, j: usize) -> &[f64] {
-        &self.means[j * self.d..(j + 1) * self.d]
-    }
 }
 
 /// [`Parameters`] and the Cholesky factors of the precisions: a fitted mixture's state.

@@ -71,20 +71,31 @@ impl Ordered {
     /// # Errors
     /// The first component whose covariance does not factor in either order.
     pub fn new(p: &Parameters) -> Result<Self, usize> {
-        Self::in_order(p, fisher_order(p)).or_else(|_| Self::in_order(p, (0..p.d).collect()))
+        let g = Gaussians {
+            d: p.d,
+            weights: &p.weights,
+            means: &p.means,
+            covariances: &p.covariances,
+        };
+        Self::in_order(g, fisher_order(g)).or_else(|_| Self::in_order(g, (0..g.d).collect()))
     }
 
     /// A fitted mixture's E-step: in the Fisher order where the covariances factor in it,
     /// else in the features' own order with the factors `c` holds.
     pub fn of(c: &Components) -> Self {
-        let p = c.parameters();
-        Self::in_order(&p, fisher_order(&p))
-            .unwrap_or_else(|_| Self::with(&p, (0..p.d).collect(), c.precisions_cholesky.clone()))
+        let g = Gaussians {
+            d: c.d,
+            weights: &c.weights,
+            means: &c.means,
+            covariances: &c.covariances,
+        };
+        Self::in_order(g, fisher_order(g))
+            .unwrap_or_else(|_| Self::with(g, (0..g.d).collect(), c.precisions_cholesky.clone()))
     }
 
     /// The E-step with the features in `order`, or the first component whose covariance does
     /// not factor in it.
-    fn in_order(p: &Parameters, order: Vec<usize>) -> Result<Self, usize> {
+    fn in_order(p: Gaussians<'_>, order: Vec<usize>) -> Result<Self, usize> {
         let d = p.d;
         let factors: Vec<Option<Vec<f64>>> = p
             .covariances
@@ -108,7 +119,7 @@ impl Ordered {
     }
 
     /// The E-step with the features in `order` and the `factors` for that order.
-    fn with(p: &Parameters, order: Vec<usize>, factors: Vec<f64>) -> Self {
+    fn with(p: Gaussians<'_>, order: Vec<usize>, factors: Vec<f64>) -> Self {
         let d = p.d;
         let means = (0..p.k())
             .flat_map(|j| order.iter().map(move |&t| p.mean(j)[t]))
@@ -156,9 +167,31 @@ impl Ordered {
     }
 }
 
+/// The weights, means and covariances of full-covariance components, borrowed from
+/// [`Parameters`] or [`Components`] (layouts as theirs).
+#[derive(Debug, Clone, Copy)]
+struct Gaussians<'a> {
+    d: usize,
+    weights: &'a [f64],
+    means: &'a [f64],
+    covariances: &'a [f64],
+}
+
+impl Gaussians<'_> {
+    /// Number of components.
+    fn k(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Mean of component `j`.
+    fn mean(&self, j: usize) -> &[f64] {
+        &self.means[j * self.d..(j + 1) * self.d]
+    }
+}
+
 /// Features by decreasing Fisher ratio: the weighted variance of the component means over the
 /// weighted mean of the component variances (ties in feature order).
-fn fisher_order(p: &Parameters) -> Vec<usize> {
+fn fisher_order(p: Gaussians<'_>) -> Vec<usize> {
     let (d, k) = (p.d, p.k());
     let ratio = |t: usize| {
         let centre: f64 = (0..k).map(|j| p.weights[j] * p.mean(j)[t]).sum();
