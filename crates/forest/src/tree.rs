@@ -1296,17 +1296,8 @@ mod tests {
     #[test]
     fn rows_walked_side_by_side_reach_their_own_leaves() {
         let (n_rows, n_features) = (2_000, 9);
-        let (x, rows, y) = random_data(n_rows, n_features, 2);
-        let class_weight = [1.0; 3];
-        let data = TrainingData {
-            x: &x,
-            rows: &rows,
-            n_rows,
-            n_features,
-            y: &y,
-            n_classes: 3,
-            class_weight: &class_weight,
-        };
+        let random = RandomData::new(n_rows, n_features, 2);
+        let data = random.training();
         let limits = Limits {
             criterion: Criterion::Gini,
             max_features: 3,
@@ -1330,7 +1321,7 @@ mod tests {
         );
         assert!(tree.depth() > 5);
         // 2,000 rows: 250 full groups of 8; 7 rows: one partial group.
-        for rows in [&rows[..], &rows[..7 * n_features]] {
+        for rows in [&random.rows[..], &random.rows[..7 * n_features]] {
             for (g, group) in rows.chunks(8 * n_features).enumerate() {
                 let leaves = tree.leaves::<8>(group, n_features);
                 for (k, row) in group.chunks_exact(n_features).enumerate() {
@@ -1360,44 +1351,67 @@ mod tests {
         }
     }
 
-    /// Random bins of few values (many ties and constant features) and classes.
-    fn random_data(n_rows: usize, n_features: usize, seed: u64) -> (Vec<u8>, Vec<u8>, Vec<u32>) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let x: Vec<u8> = (0..n_rows * n_features)
-            .map(|i| {
-                if i % 7 == 0 {
-                    0
-                } else {
-                    rng.random_range(0..12u8)
+    /// Random bins of few values (many ties and constant features) and three classes, in both
+    /// of the trees' layouts.
+    struct RandomData {
+        x: Vec<u8>,
+        rows: Vec<u8>,
+        y: Vec<u32>,
+        n_rows: usize,
+        n_features: usize,
+    }
+
+    impl RandomData {
+        fn new(n_rows: usize, n_features: usize, seed: u64) -> Self {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let x: Vec<u8> = (0..n_rows * n_features)
+                .map(|i| {
+                    if i % 7 == 0 {
+                        0
+                    } else {
+                        rng.random_range(0..12u8)
+                    }
+                })
+                .collect();
+            let mut rows = vec![0u8; x.len()];
+            for r in 0..n_rows {
+                for j in 0..n_features {
+                    rows[r * n_features + j] = x[j * n_rows + r];
                 }
-            })
-            .collect();
-        let mut rows = vec![0u8; x.len()];
-        for r in 0..n_rows {
-            for j in 0..n_features {
-                rows[r * n_features + j] = x[j * n_rows + r];
+            }
+            let y = (0..n_rows)
+                .map(|r| {
+                    (u32::from(x[r]) + u32::from(x[n_rows + r]) + rng.random_range(0..2u32)) % 3
+                })
+                .collect();
+            Self {
+                x,
+                rows,
+                y,
+                n_rows,
+                n_features,
             }
         }
-        let y = (0..n_rows)
-            .map(|r| (u32::from(x[r]) + u32::from(x[n_rows + r]) + rng.random_range(0..2u32)) % 3)
-            .collect();
-        (x, rows, y)
+
+        /// The data as the trees see it, every class of weight 1.
+        fn training(&self) -> TrainingData<'_> {
+            TrainingData {
+                x: &self.x,
+                rows: &self.rows,
+                n_rows: self.n_rows,
+                n_features: self.n_features,
+                y: &self.y,
+                n_classes: 3,
+                class_weight: &[1.0; 3],
+            }
+        }
     }
 
     #[test]
     fn the_row_major_copy_and_the_sorted_sweep_of_small_nodes_change_nothing() {
         let (n_rows, n_features) = (3_000, 9);
-        let (x, rows, y) = random_data(n_rows, n_features, 1);
-        let class_weight = [1.0; 3];
-        let data = TrainingData {
-            x: &x,
-            rows: &rows,
-            n_rows,
-            n_features,
-            y: &y,
-            n_classes: 3,
-            class_weight: &class_weight,
-        };
+        let random = RandomData::new(n_rows, n_features, 1);
+        let data = random.training();
         let weights: Vec<u32> = (0..n_rows as u32).map(|i| i % 3).collect();
         let grow_with = |local_max, sorted_max| {
             let limits = Limits {
