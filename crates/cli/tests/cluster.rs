@@ -8,6 +8,13 @@ use common::{
 };
 use fmnist_io::IdxTensor;
 
+/// `fmnist cluster` on the fixture subset.
+fn cluster() -> Command {
+    let mut command = fmnist();
+    command.args(["cluster", "--data-dir", FIXTURES, "--offline"]);
+    command
+}
+
 /// `fmnist embed` on the fixture subset.
 fn embed() -> Command {
     let mut command = fmnist();
@@ -29,17 +36,8 @@ fn json_stdout(out: &std::process::Output) -> serde_json::Value {
 fn cluster_prints_scores_for_every_split_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("pca-kmeans.model");
-    let out = fmnist()
-        .args([
-            "cluster",
-            "--data-dir",
-            FIXTURES,
-            "--offline",
-            "--features",
-            "pca",
-            "--pca-components",
-            "10",
-        ])
+    let out = cluster()
+        .args(["--features", "pca", "--pca-components", "10"])
         .args([
             "--method", "kmeans", "--k", "10", "--seed", "0", "--n-init", "2", "--json", "--save",
         ])
@@ -75,15 +73,8 @@ fn every_kmeans_algorithm_gives_the_same_clusters() {
         .iter()
         .map(|algorithm| {
             let path = dir.path().join(format!("{algorithm}.txt"));
-            fmnist()
-                .args([
-                    "cluster",
-                    "--data-dir",
-                    FIXTURES,
-                    "--offline",
-                    "--features",
-                    "raw",
-                ])
+            cluster()
+                .args(["--features", "raw"])
                 .args([
                     "--k",
                     "10",
@@ -104,22 +95,12 @@ fn every_kmeans_algorithm_gives_the_same_clusters() {
 
 #[test]
 fn cluster_reports_bad_parameters_as_errors() {
-    fmnist()
-        .args(["cluster", "--data-dir", FIXTURES, "--offline", "--k", "0"])
+    cluster()
+        .args(["--k", "0"])
         .assert()
         .code(1)
         .stderr(predicates::str::contains("k must be at least 1"));
-    fmnist()
-        .args([
-            "cluster",
-            "--data-dir",
-            FIXTURES,
-            "--offline",
-            "--features",
-            "cnn",
-        ])
-        .assert()
-        .code(2);
+    cluster().args(["--features", "cnn"]).assert().code(2);
 }
 
 #[test]
@@ -167,8 +148,7 @@ fn pca_prints_the_variance_table_and_draws_the_figures() {
 
 #[test]
 fn a_gaussian_mixture_reports_likelihood_and_bic() {
-    let out = fmnist()
-        .args(["cluster", "--data-dir", FIXTURES, "--offline"])
+    let out = cluster()
         .args(["--features", "pca", "--pca-components", "8"])
         .args(["--method", "gmm", "--covariance", "diag", "--json"])
         .output()
@@ -186,8 +166,7 @@ fn a_gaussian_mixture_reports_likelihood_and_bic() {
 #[test]
 fn a_gaussian_mixture_takes_free_or_equal_component_sizes() {
     let run = |extra: &[&str]| {
-        fmnist()
-            .args(["cluster", "--data-dir", FIXTURES, "--offline"])
+        cluster()
             .args([
                 "--features",
                 "pca",
@@ -211,26 +190,9 @@ fn a_gaussian_mixture_takes_free_or_equal_component_sizes() {
 
 #[test]
 fn autoencoder_features_need_a_model() {
-    fmnist()
-        .args([
-            "cluster",
-            "--data-dir",
-            FIXTURES,
-            "--offline",
-            "--features",
-            "ae",
-        ])
-        .assert()
-        .code(2);
-    fmnist()
-        .args([
-            "cluster",
-            "--data-dir",
-            FIXTURES,
-            "--offline",
-            "--features",
-            "ae",
-        ])
+    cluster().args(["--features", "ae"]).assert().code(2);
+    cluster()
+        .args(["--features", "ae"])
         .args(["--model", "/nonexistent/model.safetensors"])
         .assert()
         .code(1)
@@ -241,15 +203,8 @@ fn autoencoder_features_need_a_model() {
 fn cluster_labels_feed_the_forest() {
     let dir = tempfile::tempdir().unwrap();
     let labels = dir.path().join("clusters.txt");
-    fmnist()
-        .args([
-            "cluster",
-            "--data-dir",
-            FIXTURES,
-            "--offline",
-            "--n-init",
-            "2",
-        ])
+    cluster()
+        .args(["--n-init", "2"])
         .arg("--labels-out")
         .arg(&labels)
         .assert()
@@ -281,8 +236,8 @@ fn umap_features_cluster_better_than_raw_pixels_and_save_the_embedding() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("umap-gmm.model");
     let run = |features: &str| -> serde_json::Value {
-        let out = fmnist()
-            .args(["cluster", "--data-dir", FIXTURES, "--offline", "--features"])
+        let out = cluster()
+            .args(["--features"])
             .arg(features)
             .args(["--neighbors", "10", "--method", "gmm", "--json", "--save"])
             .arg(&model)
@@ -408,8 +363,8 @@ fn k_defaults_to_the_number_of_classes() {
     let report = json_stdout(&out);
     assert_eq!(report["n_clusters"], 3);
     // an explicit --k wins
-    let out = fmnist()
-        .args(["cluster", "--data-dir", FIXTURES, "--offline", "--json"])
+    let out = cluster()
+        .args(["--json"])
         .args(["--n-init", "1", "--k", "4"])
         .output()
         .unwrap();
