@@ -4,7 +4,7 @@
 //!
 //! cargo bench -p fmnist-eval --bench clustering
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/integration/common.rs"]
 mod common;
 
 use std::hint::black_box;

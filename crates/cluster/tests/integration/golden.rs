@@ -1,7 +1,7 @@
 //! K-Means against scikit-learn 1.9 on the real fixture subset (golden values in
 //! fixtures/cluster/kmeans_golden.json, made by fixtures/cluster/make_golden.py).
 
-mod common;
+use crate::common;
 
 use common::{fixture_data, floats, golden, indices};
 use fmnist_cluster::{Algorithm, Init, KMeans};

@@ -1,7 +1,7 @@
 //! `fmnist completions` and `fmnist man`: the shell scripts and the manual pages come from the
 //! same clap definition as the parser, so they name every subcommand.
 
-mod common;
+use crate::common;
 
 use common::fmnist;
 use predicates::prelude::*;

@@ -1,6 +1,5 @@
-//! What the CLI's test binaries share: the fixture subset, the command, and rewritten copies of
+//! What the CLI's tests share: the fixture subset, the command, and rewritten copies of
 //! the fixtures.
-#![allow(dead_code)] // each test binary uses part of it
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! `fmnist cluster` labelled them, from IDX, `.npy` and PNG folders alike; broken models and
 //! images of the wrong size are one-line errors that write nothing.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

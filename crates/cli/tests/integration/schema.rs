@@ -4,7 +4,7 @@
 //! (cluster.rs, classify.rs), `metrics`, `data info`, `train-ae`, `encode` and
 //! `reproduce` (results.json and its `--json`).
 
-mod common;
+use crate::common;
 
 use common::{FIXTURES, SCHEMA_FILE, assert_follows_schema, fmnist};
 use serde_json::Value;

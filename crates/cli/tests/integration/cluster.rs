@@ -1,6 +1,6 @@
 //! `fmnist cluster` and `fmnist pca` on the fixture subset.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::{

@@ -1,7 +1,7 @@
 //! Invariants of K-Means on random data (proptest), determinism across thread counts, and
 //! errors for bad input.
 
-mod common;
+use crate::common;
 
 use fmnist_cluster::{ClusterError, Init, KMeans};
 use fmnist_core::InputError;

@@ -1,7 +1,7 @@
 //! A command's outputs appear together or not at all: a step that fails after the work leaves
 //! every earlier file as it was, and no temporary files behind.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

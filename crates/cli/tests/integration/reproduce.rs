@@ -2,7 +2,7 @@
 //! the schema, a second run with the same seed gives the same numbers, and `fmnist report`
 //! renders the report again from results.json.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

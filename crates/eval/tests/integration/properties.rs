@@ -1,7 +1,7 @@
 //! Invariants of the metrics on random labelings (proptest) and their expectations under the
 //! permutation model.
 
-mod common;
+use crate::common;
 
 use fmnist_eval::*;
 use proptest::prelude::*;

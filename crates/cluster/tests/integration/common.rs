@@ -1,7 +1,5 @@
 //! Shared by the integration tests: the fixture subset and its golden values.
 
-#![allow(dead_code)]
-
 use fmnist_io::fixtures;
 use nalgebra::DMatrix;
 

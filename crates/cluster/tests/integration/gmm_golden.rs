@@ -6,7 +6,7 @@
 //! densities and M-step. The `pca128` case (full covariance, 128 features) takes the
 //! `float32` E-step products and is held to the same 1e-5.
 
-mod common;
+use crate::common;
 
 use common::floats;
 use fmnist_cluster::{ComponentSizes, Covariance, GaussianMixture, GmmInit};

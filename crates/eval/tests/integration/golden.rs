@@ -1,6 +1,6 @@
 //! Every metric against scikit-learn's values in fixtures/eval/golden.json, to 1e-9.
 
-mod common;
+use crate::common;
 
 use common::{generate, golden};
 use fmnist_eval::*;

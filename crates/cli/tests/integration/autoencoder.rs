@@ -1,6 +1,6 @@
 //! `fmnist train-ae` and `fmnist encode` on the fixture subset.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-mod common;
+use crate::common;
 
 use common::{FIXTURES, assert_follows_schema, fmnist};
 use fmnist_io::{DataFile, IdxTensor};

@@ -1,6 +1,6 @@
 //! `fmnist classify` on the fixture subset.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::assert_follows_schema;

@@ -4,7 +4,7 @@
 //! Lloyd's does, and the cluster sums change only with the labels). On generated data
 //! (proptest) and on the real fixture subset.
 
-mod common;
+use crate::common;
 
 use fmnist_cluster::{Algorithm, FittedKMeans, Init, KMeans};
 use nalgebra::DMatrix;

@@ -1,0 +1,5 @@
+//! The integration tests of `fmnist-decomp`, one module per concern, in one
+//! test binary: each binary links the whole stack, so one per crate keeps clean builds short.
+
+mod golden;
+mod properties;

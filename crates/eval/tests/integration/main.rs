@@ -1,0 +1,6 @@
+//! The integration tests of `fmnist-eval`, one module per concern, in one
+//! test binary: each binary links the whole stack, so one per crate keeps clean builds short.
+
+mod common;
+mod golden;
+mod properties;

@@ -1,0 +1,6 @@
+//! The integration tests of `fmnist-forest`, one module per concern, in one
+//! test binary: each binary links the whole stack, so one per crate keeps clean builds short.
+
+mod golden;
+mod properties;
+mod recorded;
