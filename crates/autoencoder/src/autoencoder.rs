@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Architecture;
 use crate::cpu::Engine;
 use crate::error::{AutoencoderError, Result};
-use crate::kernels::Kernels;
+use crate::kernels::{Kernels, Precision};
 use crate::model::{Mode, Network};
 use crate::train::{History, TrainParams};
 
@@ -264,13 +264,15 @@ impl Autoencoder {
         }
     }
 
-    /// The CPU engine over this model's weights, when it runs on the CPU engine.
+    /// The CPU engine over this model's weights, when it runs on the CPU engine (for the
+    /// forward pass only: the weight gradients' precision does not matter).
     fn engine(&self) -> Result<Option<Engine>> {
         if self.network.kernels() != Kernels::Custom {
             return Ok(None);
         }
         let (params, running) = self.network.flat()?;
-        Ok(Some(Engine::new(self.architecture(), params, running)))
+        let arch = self.architecture();
+        Ok(Some(Engine::new(arch, params, running, Precision::F32)))
     }
 
     /// Runs batches of `x` through the CPU engine (`fast`) or candle's network (`reference`).

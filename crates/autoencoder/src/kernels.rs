@@ -24,3 +24,39 @@ impl Kernels {
         }
     }
 }
+
+/// The arithmetic of the CPU engine's weight gradients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// `f32` products and sums throughout.
+    F32,
+    /// The weight gradients' products in bf16 (8 significant bits) with `f32` sums: twice the
+    /// multiply-adds per instruction, on CPUs with AVX-512 BF16. The forward pass, the input
+    /// gradients, BatchNorm and Adam stay in `f32`; the training loss stays within a fraction
+    /// of a percent of [`Precision::F32`]'s (a test trains both).
+    Bf16,
+}
+
+impl Precision {
+    /// [`Precision::Bf16`] where this CPU has AVX-512 BF16, else [`Precision::F32`].
+    pub fn for_cpu() -> Self {
+        if crate::cpu::bf16_available() {
+            Self::Bf16
+        } else {
+            Self::F32
+        }
+    }
+
+    /// Whether this CPU runs it.
+    pub fn is_available(self) -> bool {
+        self == Self::F32 || crate::cpu::bf16_available()
+    }
+
+    /// `"f32"` or `"bf16"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::Bf16 => "bf16",
+        }
+    }
+}

@@ -49,7 +49,7 @@ pub use autoencoder::{Autoencoder, AutoencoderState};
 pub use candle_core::Device;
 pub use config::{ActivationOrder, Architecture, Layer, LayerKind, MAX_VALUES};
 pub use error::{AutoencoderError, Result};
-pub use kernels::Kernels;
+pub use kernels::{Kernels, Precision};
 pub use train::{History, Progress, TrainParams};
 
 /// The instruction set the CPU engine's kernels run on, chosen at run time for this CPU:

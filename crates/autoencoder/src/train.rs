@@ -16,7 +16,7 @@ use crate::config::Architecture;
 use crate::cpu::Engine;
 use crate::dropout::InputMasking;
 use crate::error::{AutoencoderError, Result};
-use crate::kernels::Kernels;
+use crate::kernels::{Kernels, Precision};
 use crate::model::{Mode, Network};
 
 /// Losses per epoch, as Keras's `History`.
@@ -76,6 +76,7 @@ pub struct TrainParams {
     masking: f32,
     device: Device,
     kernels: Option<Kernels>,
+    precision: Option<Precision>,
 }
 
 impl TrainParams {
@@ -90,6 +91,7 @@ impl TrainParams {
             masking: 0.0,
             device: Device::Cpu,
             kernels: None,
+            precision: None,
         }
     }
 
@@ -147,6 +149,13 @@ impl TrainParams {
         self
     }
 
+    /// The arithmetic of the CPU engine's weight gradients. Default: [`Precision::for_cpu`]
+    /// (bf16 products where the CPU has AVX-512 BF16).
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = Some(precision);
+        self
+    }
+
     /// The architecture being trained.
     pub fn architecture(&self) -> &Architecture {
         &self.architecture
@@ -154,8 +163,8 @@ impl TrainParams {
 
     /// Checks the parameters alone, before any data is touched: a valid architecture, at
     /// least one epoch and one image per batch, a positive finite learning rate, a masking
-    /// rate in `[0, 1)`, and the custom kernels only on the CPU. [`TrainParams::fit`] runs it
-    /// first.
+    /// rate in `[0, 1)`, the custom kernels only on the CPU, and a precision this CPU runs.
+    /// [`TrainParams::fit`] runs it first.
     ///
     /// # Errors
     /// [`AutoencoderError::Architecture`] or [`AutoencoderError::Parameter`] naming the value.
@@ -183,6 +192,12 @@ impl TrainParams {
             return Err(AutoencoderError::Parameter(
                 "the custom kernels run on the CPU only".into(),
             ));
+        }
+        if let Some(precision) = self.precision.filter(|p| !p.is_available()) {
+            return Err(AutoencoderError::Parameter(format!(
+                "{} weight gradients need a CPU with AVX-512 BF16",
+                precision.name()
+            )));
         }
         Ok(())
     }
@@ -293,7 +308,9 @@ impl<'a> Run<'a> {
         let backend = match kernels {
             Kernels::Custom => {
                 let (weights, running) = network.flat()?;
-                Backend::Engine(Box::new(Engine::new(arch, weights, running)))
+                let precision = params.precision.unwrap_or_else(Precision::for_cpu);
+                let engine = Engine::new(arch, weights, running, precision);
+                Backend::Engine(Box::new(engine))
             }
             Kernels::Reference => Backend::Candle(AdamW::new(
                 network.trainable_vars(),

@@ -15,9 +15,14 @@ pub fn long_version() -> String {
          kernels (chosen at run time):\n  \
          distances, K-Means, UMAP, patches: {shared}\n  \
          autoencoder convolutions: {autoencoder}\n  \
+         autoencoder weight gradients: {precision}\n  \
          matrix products (faer): its own dispatch, widest of {shared}",
         version = env!("CARGO_PKG_VERSION"),
         shared = fmnist_core::simd::best_instruction_set(),
         autoencoder = fmnist_autoencoder::instruction_set(),
+        precision = match fmnist_autoencoder::Precision::for_cpu() {
+            fmnist_autoencoder::Precision::Bf16 => "bf16 products, f32 sums (avx512bf16)",
+            fmnist_autoencoder::Precision::F32 => "f32",
+        },
     )
 }

@@ -8,6 +8,7 @@ use super::kernel::{self, Forward, GradImage, Isa, PIXEL_STEP};
 use super::rows::Spread;
 use super::simd::Fold;
 use super::sized;
+use crate::kernels::Precision;
 
 /// One convolution: `c` input channels, `o` output channels, `h x w` images, `k x k` kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,13 +172,15 @@ impl Conv {
         layout.gather(out, y, bias, floor);
     }
 
-    /// Adds the weight and bias gradients of the images: `dw += Σ dy · colsᵀ`, `db += Σ row
-    /// sums of dy`, with `taps` from [`Conv::taps`]. The images are summed in order, in one
-    /// pass of the kernel (its horizontal sums shared by all of them).
+    /// Adds the weight and bias gradients of the images: `dw += Σ dy · colsᵀ` (its products
+    /// in `precision`), `db += Σ row sums of dy`, with `taps` from [`Conv::taps`]. The images
+    /// are summed in order, in one pass of the kernel (its horizontal sums shared by all of
+    /// them).
     pub fn weight_grad(
         &self,
         taps: &[usize],
         images: &[GradOperands<'_>],
+        precision: Precision,
         dw: &mut [f32],
         db: &mut [f32],
         scratch: &mut Vec<f32>,
@@ -207,7 +210,11 @@ impl Conv {
             })
             .collect();
         let n = self.out_len();
-        kernel::weight_grad(Isa::detect(), &operands, self.o, taps, n, dw);
+        match precision {
+            #[cfg(target_arch = "x86_64")]
+            Precision::Bf16 => super::bf16::weight_grad(&operands, self.o, taps, n, dw),
+            _ => kernel::weight_grad(Isa::detect(), &operands, self.o, taps, n, dw),
+        }
     }
 }
 
@@ -325,7 +332,8 @@ mod tests {
                 dy: &g,
                 dy_padded: &g_padded,
             };
-            conv.weight_grad(&conv.taps(), &[image], &mut dw, &mut db, &mut scratch);
+            let f32 = Precision::F32;
+            conv.weight_grad(&conv.taps(), &[image], f32, &mut dw, &mut db, &mut scratch);
             let dw: Vec<f32> = dw.iter().map(|v| v - 0.5).collect();
             let db: Vec<f32> = db.iter().map(|v| v - 0.5).collect();
             assert_close(conv, &dw, &reference.dw, "weight gradient");

@@ -8,6 +8,8 @@
 //! gradient sums, weight gradients) is summed in image or chunk order, so the result does not
 //! depend on the number of threads.
 
+#[cfg(target_arch = "x86_64")]
+mod bf16;
 mod conv;
 mod kernel;
 mod layers;
@@ -23,10 +25,20 @@ use rayon::prelude::*;
 
 use crate::config::{ActivationOrder, Architecture};
 use crate::dropout::InputMasking;
+use crate::kernels::Precision;
 use conv::Conv;
 pub(crate) use kernel::Isa;
 use layers::{Norm, Resample, Shape};
 use pass::{BackwardConv, BackwardNorm, BackwardResample, ForwardConv, ForwardResample};
+
+/// Whether this CPU runs the bf16 weight gradients ([`Precision::Bf16`]).
+pub(crate) fn bf16_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    let available = bf16::available();
+    #[cfg(not(target_arch = "x86_64"))]
+    let available = false;
+    available
+}
 
 /// Images per parallel task; also the fixed grouping of weight-gradient partial sums.
 const CHUNK: usize = 8;
@@ -251,6 +263,7 @@ pub(crate) struct Engine {
     adam_m: Vec<f32>,
     adam_v: Vec<f32>,
     adam_t: i32,
+    precision: Precision,
     norms: Vec<Norm>,
     /// Per image and channel: moments `[mean, m2]` in the forward pass, `[Σg, Σg·x̂]` backward.
     sums: Vec<f64>,
@@ -265,8 +278,13 @@ pub(crate) struct Engine {
 
 impl Engine {
     /// An engine for `arch` with the given parameters and running statistics (layouts of
-    /// [`Plan`]).
-    pub fn new(arch: &Architecture, params: Vec<f32>, running: Vec<f32>) -> Self {
+    /// [`Plan`]), computing the weight gradients in `precision` (which this CPU runs).
+    pub fn new(
+        arch: &Architecture,
+        params: Vec<f32>,
+        running: Vec<f32>,
+        precision: Precision,
+    ) -> Self {
         let plan = Plan::new(arch);
         assert_eq!(params.len(), plan.params_len(), "parameter vector length");
         assert_eq!(
@@ -284,6 +302,7 @@ impl Engine {
             adam_m: vec![0.0; params.len()],
             adam_v: vec![0.0; params.len()],
             adam_t: 0,
+            precision,
             norms: vec![Norm::default(); plan.stages.len()],
             sums: Vec::new(),
             x: Vec::new(),
@@ -568,7 +587,7 @@ impl Engine {
             BackwardResample::new(plan, &self.norms[s - 1], s - 1, step_seed, b, &mut new_sums)
         });
         let (x, y) = (&self.x[..], &self.y[..]);
-        let backward = BackwardConv::new(plan, s, &flipped, norm, resample, x, y);
+        let backward = BackwardConv::new(plan, s, &flipped, norm, resample, x, y, self.precision);
         let partials: Vec<Vec<f32>> = chunks(n).map(|range| backward.chunk(range)).collect();
         self.store_conv_grads(&partials, weight_range, bias_range);
         self.sums = new_sums;

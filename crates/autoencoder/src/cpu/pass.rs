@@ -8,6 +8,7 @@ use super::conv::{Conv, GradOperands};
 use super::layers::{Norm, batch_norm_backward, plane_moments};
 use super::{Disjoint, Mode, Plan, Stage, StageBuffers, sized, with_scratch};
 use crate::dropout::Dropout;
+use crate::kernels::Precision;
 
 /// Forward: block `s − 1`'s BatchNorm (+ ReLU), resampling and dropout, the input of
 /// convolution `s`.
@@ -229,9 +230,11 @@ pub(super) struct BackwardConv<'a> {
     /// The network's input and output gradient (used for `s` = 0 and the output convolution).
     x: &'a [f32],
     y: &'a [f32],
+    precision: Precision,
 }
 
 impl<'a> BackwardConv<'a> {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         plan: &Plan,
         s: usize,
@@ -240,6 +243,7 @@ impl<'a> BackwardConv<'a> {
         resample: Option<BackwardResample<'a>>,
         x: &'a [f32],
         y: &'a [f32],
+        precision: Precision,
     ) -> Self {
         let conv = plan.conv(s).0;
         let transposed = conv.transposed();
@@ -253,6 +257,7 @@ impl<'a> BackwardConv<'a> {
             resample,
             x,
             y,
+            precision,
         }
     }
 
@@ -296,7 +301,7 @@ impl<'a> BackwardConv<'a> {
                     dy_padded,
                 })
                 .collect();
-            conv.weight_grad(&self.taps, &images, dw, db, scratch);
+            conv.weight_grad(&self.taps, &images, self.precision, dw, db, scratch);
             let Some(resample) = &self.resample else {
                 return;
             };

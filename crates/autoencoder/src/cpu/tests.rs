@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use super::Engine;
 use crate::config::{ActivationOrder, Architecture};
 use crate::dropout::InputMasking;
-use crate::kernels::Kernels;
+use crate::kernels::{Kernels, Precision};
 use crate::model::{Mode, Network};
 
 /// Small networks covering one and two image channels (single-output direct kernel and GEMM
@@ -73,7 +73,7 @@ fn network(arch: &Architecture, seed: u64) -> Network {
 /// The CPU engine over `net`'s weights.
 fn engine_of(net: &Network, arch: &Architecture) -> Engine {
     let (params, running) = net.flat().unwrap();
-    Engine::new(arch, params, running)
+    Engine::new(arch, params, running, Precision::F32)
 }
 
 fn assert_close(a: &[f32], b: &[f32], tol: f32, what: &str) {
@@ -168,7 +168,7 @@ fn gradients_match_finite_differences() {
         let x = images(arch, 6, 10 + a as u64);
         let net = network(arch, 20 + a as u64);
         let (params, running) = net.flat().unwrap();
-        let mut engine = Engine::new(arch, params.clone(), running.clone());
+        let mut engine = Engine::new(arch, params.clone(), running.clone(), Precision::F32);
         engine.gradients(engine_images(arch, &x), 5, None);
         let analytic = engine.grad().to_vec();
         let (mut checked, mut kinks) = (0, 0);
@@ -176,7 +176,7 @@ fn gradients_match_finite_differences() {
             let loss_at = |delta: f32| {
                 let mut p = params.clone();
                 p[j] += delta;
-                Engine::new(arch, p, running.clone()).gradients(engine_images(arch, &x), 5, None)
+                Engine::new(arch, p, running.clone(), Precision::F32).gradients(engine_images(arch, &x), 5, None)
                     as f64
             };
             let numeric = |step: f32| (loss_at(step) - loss_at(-step)) / (2.0 * step as f64);

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use fmnist_autoencoder::{
-    ActivationOrder, Architecture, Autoencoder, Device, Progress, TrainParams,
+    ActivationOrder, Architecture, Autoencoder, Device, Precision, Progress, TrainParams,
 };
 use fmnist_io::{FashionMnist, StratifiedSplit};
 use fmnist_pipeline::schema::SchemaTag;
@@ -70,6 +70,10 @@ pub struct TrainAeArgs {
     /// Where to train.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     device: DeviceArg,
+    /// The arithmetic of the CPU engine's weight gradients [default: bf16 where the CPU has
+    /// AVX-512 BF16, else f32].
+    #[arg(long, value_enum)]
+    precision: Option<PrecisionArg>,
     /// Print the network's Keras-like summary for 28 x 28 images and exit (training sizes the
     /// network to the data set's images).
     #[arg(long)]
@@ -112,6 +116,25 @@ enum Order {
     ReluThenBatchNorm,
     /// Conv2D + BatchNormalization + ReLU.
     BatchNormThenRelu,
+}
+
+/// [`Precision`] on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PrecisionArg {
+    /// f32 products and sums throughout.
+    F32,
+    /// bf16 products with f32 sums: twice the multiply-adds per instruction (the forward pass,
+    /// BatchNorm and Adam stay in f32).
+    Bf16,
+}
+
+impl From<PrecisionArg> for Precision {
+    fn from(precision: PrecisionArg) -> Self {
+        match precision {
+            PrecisionArg::F32 => Self::F32,
+            PrecisionArg::Bf16 => Self::Bf16,
+        }
+    }
 }
 
 impl From<Order> for ActivationOrder {
@@ -189,7 +212,12 @@ fn architecture(args: &TrainAeArgs) -> Result<Architecture> {
 
 /// The training parameters the arguments describe.
 fn params(args: &TrainAeArgs, arch: Architecture, device: Device) -> TrainParams {
-    Autoencoder::params(arch)
+    let params = Autoencoder::params(arch);
+    let params = match args.precision {
+        Some(precision) => params.precision(precision.into()),
+        None => params,
+    };
+    params
         .epochs(args.epochs)
         .batch_size(args.batch)
         .learning_rate(args.learning_rate)
