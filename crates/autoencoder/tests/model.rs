@@ -112,7 +112,10 @@ fn bf16_weight_gradients_train_as_f32_does() {
     let (f32, bf16) = (fit(Precision::F32), fit(Precision::Bf16));
     assert!(f32[5] < 0.6 * f32[0], "f32 learns: {f32:?}");
     for (a, b) in f32.iter().zip(&bf16) {
-        assert!((a - b).abs() < 0.01 * a, "f32 {f32:?} against bf16 {bf16:?}");
+        assert!(
+            (a - b).abs() < 0.01 * a,
+            "f32 {f32:?} against bf16 {bf16:?}"
+        );
     }
 }
 

@@ -37,7 +37,13 @@ thread_local! {
 /// # Panics
 /// When the CPU lacks AVX-512 BF16 ([`available`]) or an operand is too short for the
 /// indices above.
-pub(crate) fn weight_grad(images: &[GradImage<'_>], m: usize, offs: &[usize], n: usize, dw: &mut [f32]) {
+pub(crate) fn weight_grad(
+    images: &[GradImage<'_>],
+    m: usize,
+    offs: &[usize],
+    n: usize,
+    dw: &mut [f32],
+) {
     assert!(available(), "the CPU has no AVX-512 BF16");
     assert!(dw.len() >= m * offs.len(), "gradient too short");
     let reach = offs.iter().max().map_or(0, |&o| o + n);
@@ -52,7 +58,10 @@ pub(crate) fn weight_grad(images: &[GradImage<'_>], m: usize, offs: &[usize], n:
     let p_len = reach.next_multiple_of(STEP) + STEP;
     COPIES.with(|copies| {
         let (g16, p16) = &mut *copies.borrow_mut();
-        let (g16, p16) = (grown(g16, images.len() * m * n_pairs), grown(p16, images.len() * p_len));
+        let (g16, p16) = (
+            grown(g16, images.len() * m * n_pairs),
+            grown(p16, images.len() * p_len),
+        );
         let rows = g16.chunks_exact_mut(n_pairs);
         for (r, row) in rows.enumerate() {
             let (image, ch) = (&images[r / m.max(1)], r % m.max(1));
@@ -61,7 +70,15 @@ pub(crate) fn weight_grad(images: &[GradImage<'_>], m: usize, offs: &[usize], n:
         for (image, planes) in images.iter().zip(p16.chunks_exact_mut(p_len)) {
             to_bf16(&image.p[..reach], planes);
         }
-        let job = Job { g16, p16, images: images.len(), m, offs, n_pairs, p_len };
+        let job = Job {
+            g16,
+            p16,
+            images: images.len(),
+            m,
+            offs,
+            n_pairs,
+            p_len,
+        };
         // SAFETY: the CPU has the features (asserted above); the copies hold `n_pairs` values
         // per row and `p_len ≥ max(offs) + n_pairs` per image.
         unsafe { x86::weight_grad(&job, dw) };
@@ -104,7 +121,10 @@ mod x86 {
     /// [`super::to_bf16`].
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
     pub unsafe fn to_bf16(src: &[f32], dst: &mut [u16]) {
-        assert!(dst.len() >= src.len().next_multiple_of(STEP), "bf16 copy too short");
+        assert!(
+            dst.len() >= src.len().next_multiple_of(STEP),
+            "bf16 copy too short"
+        );
         let (head, tail) = dst.split_at_mut(src.len().next_multiple_of(STEP));
         tail.fill(0);
         for (i, out) in head.chunks_exact_mut(STEP).enumerate() {
@@ -116,7 +136,8 @@ mod x86 {
             // SAFETY: the masks keep the loads inside `src`; `out` holds 32 values.
             unsafe {
                 let lo = _mm512_maskz_loadu_ps(lanes(start), src.as_ptr().wrapping_add(start));
-                let hi = _mm512_maskz_loadu_ps(lanes(start + 16), src.as_ptr().wrapping_add(start + 16));
+                let hi =
+                    _mm512_maskz_loadu_ps(lanes(start + 16), src.as_ptr().wrapping_add(start + 16));
                 let pairs: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(hi, lo));
                 _mm512_storeu_si512(out.as_mut_ptr().cast(), pairs);
             }
@@ -152,7 +173,12 @@ mod x86 {
     /// Kernels `m0..m0 + MR` times taps `k0..k0 + KR`, summed over the images in order.
     #[inline(always)]
     #[allow(clippy::needless_range_loop)]
-    unsafe fn tile<const MR: usize, const KR: usize>(job: &Job<'_>, m0: usize, k0: usize, dw: &mut [f32]) {
+    unsafe fn tile<const MR: usize, const KR: usize>(
+        job: &Job<'_>,
+        m0: usize,
+        k0: usize,
+        dw: &mut [f32],
+    ) {
         unsafe {
             let mut acc = [[_mm512_setzero_ps(); KR]; MR];
             for image in 0..job.images {
@@ -220,7 +246,11 @@ mod tests {
         let offs: Vec<usize> = (0..13).map(|k| (k * 37) % 50).collect();
         let p = values(50 + n, 1);
         let g = values(m * stride, 3);
-        let image = GradImage { g: &g, g_stride: stride, p: &p };
+        let image = GradImage {
+            g: &g,
+            g_stride: stride,
+            p: &p,
+        };
         let mut dw = vec![0.5; m * offs.len()];
         weight_grad(&[image, image], m, &offs, n, &mut dw);
         for r in 0..m {
@@ -244,7 +274,11 @@ mod tests {
         let offs: Vec<usize> = (0..7).collect();
         let p: Vec<f32> = (0..n + 8).map(|i| (i % 9) as f32 * 0.25).collect();
         let g: Vec<f32> = (0..m * n).map(|i| (i % 5) as f32 - 2.0).collect();
-        let image = GradImage { g: &g, g_stride: n, p: &p };
+        let image = GradImage {
+            g: &g,
+            g_stride: n,
+            p: &p,
+        };
         let mut dw = vec![0.0; m * offs.len()];
         weight_grad(&[image], m, &offs, n, &mut dw);
         for r in 0..m {

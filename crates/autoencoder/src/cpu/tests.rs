@@ -176,8 +176,11 @@ fn gradients_match_finite_differences() {
             let loss_at = |delta: f32| {
                 let mut p = params.clone();
                 p[j] += delta;
-                Engine::new(arch, p, running.clone(), Precision::F32).gradients(engine_images(arch, &x), 5, None)
-                    as f64
+                Engine::new(arch, p, running.clone(), Precision::F32).gradients(
+                    engine_images(arch, &x),
+                    5,
+                    None,
+                ) as f64
             };
             let numeric = |step: f32| (loss_at(step) - loss_at(-step)) / (2.0 * step as f64);
             let (coarse, fine) = (numeric(2e-3), numeric(5e-4));
