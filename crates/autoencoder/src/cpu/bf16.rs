@@ -227,12 +227,7 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f32 / 500.0) - 1.0)
-            .collect()
-    }
+    use crate::cpu::test_values as values;
 
     /// Against plain loops in f64, for edge tiles in both directions and a pixel count that is
     /// not a multiple of 32: each product's operands are rounded to 8 significant bits, so the

@@ -230,13 +230,8 @@ pub(crate) struct GradOperands<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::test_values as values;
     use candle_core::{Device, Tensor, Var};
-
-    fn values(n: usize, seed: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f32 / 500.0) - 1.0)
-            .collect()
-    }
 
     /// The shapes tested: generic, one input channel, one output channel (the direct kernel),
     /// and kernels larger than the image.

@@ -463,12 +463,7 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f32 / 500.0) - 1.0)
-            .collect()
-    }
+    use crate::cpu::test_values as values;
 
     fn isas() -> Vec<Isa> {
         let mut all = vec![Isa::Portable];

@@ -630,5 +630,13 @@ impl Engine {
     }
 }
 
+/// Deterministic values in `[−1, 1)` for the kernels' tests (`seed` shifts the pattern).
+#[cfg(test)]
+fn test_values(n: usize, seed: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f32 / 500.0) - 1.0)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests;
