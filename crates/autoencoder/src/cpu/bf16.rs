@@ -11,7 +11,7 @@
 
 use std::cell::RefCell;
 
-use super::kernel::GradImage;
+use super::kernel::{GradImage, check_grad_operands};
 
 /// Bf16 values per register: the pixel step of the products.
 const STEP: usize = 32;
@@ -45,15 +45,7 @@ pub(crate) fn weight_grad(
     dw: &mut [f32],
 ) {
     assert!(available(), "the CPU has no AVX-512 BF16");
-    assert!(dw.len() >= m * offs.len(), "gradient too short");
-    let reach = offs.iter().max().map_or(0, |&o| o + n);
-    for image in images {
-        assert!(image.p.len() >= reach, "padded input too short");
-        assert!(
-            m == 0 || image.g.len() >= (m - 1) * image.g_stride + n,
-            "output gradient too short"
-        );
-    }
+    let reach = check_grad_operands(images, m, offs, n, dw);
     let n_pairs = n.next_multiple_of(STEP);
     let p_len = reach.next_multiple_of(STEP) + STEP;
     COPIES.with(|copies| {

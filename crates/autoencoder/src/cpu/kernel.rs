@@ -127,20 +127,7 @@ pub(crate) fn weight_grad(
     n: usize,
     dw: &mut [f32],
 ) {
-    assert_eq!(
-        n % PIXEL_STEP,
-        0,
-        "output length not a multiple of the step"
-    );
-    assert!(dw.len() >= m * offs.len(), "gradient too short");
-    let reach = offs.iter().max().map_or(0, |&o| o + n);
-    for image in images {
-        assert!(image.p.len() >= reach, "padded input too short");
-        assert!(
-            m == 0 || image.g.len() >= (m - 1) * image.g_stride + n,
-            "output gradient too short"
-        );
-    }
+    check_grad_operands(images, m, offs, n, dw);
     let job = Grad {
         images,
         m,
@@ -158,6 +145,35 @@ pub(crate) fn weight_grad(
             _ => weight_grad_portable(&job),
         }
     }
+}
+
+/// Checks the operands of a weight gradient (as [`weight_grad`] states them) and returns how
+/// far into each padded input its taps read.
+///
+/// # Panics
+/// When `n` is not a multiple of [`PIXEL_STEP`] or an operand is too short.
+pub(crate) fn check_grad_operands(
+    images: &[GradImage<'_>],
+    m: usize,
+    offs: &[usize],
+    n: usize,
+    dw: &[f32],
+) -> usize {
+    assert_eq!(
+        n % PIXEL_STEP,
+        0,
+        "output length not a multiple of the step"
+    );
+    assert!(dw.len() >= m * offs.len(), "gradient too short");
+    let reach = offs.iter().max().map_or(0, |&o| o + n);
+    for image in images {
+        assert!(image.p.len() >= reach, "padded input too short");
+        assert!(
+            m == 0 || image.g.len() >= (m - 1) * image.g_stride + n,
+            "output gradient too short"
+        );
+    }
+    reach
 }
 
 /// The checked operands of a forward product.
