@@ -265,7 +265,7 @@ impl Autoencoder {
     }
 
     /// The CPU engine over this model's weights, when it runs on the CPU engine (for the
-    /// forward pass only: the weight gradients' precision does not matter).
+    /// evaluation in `f32`).
     fn engine(&self) -> Result<Option<Engine>> {
         if self.network.kernels() != Kernels::Custom {
             return Ok(None);

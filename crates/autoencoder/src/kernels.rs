@@ -25,15 +25,16 @@ impl Kernels {
     }
 }
 
-/// The arithmetic of the CPU engine's weight gradients.
+/// The arithmetic of the CPU engine's convolution products in a training step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
     /// `f32` products and sums throughout.
     F32,
-    /// The weight gradients' products in bf16 (8 significant bits) with `f32` sums: twice the
-    /// multiply-adds per instruction, on CPUs with AVX-512 BF16. The forward pass, the input
-    /// gradients, BatchNorm and Adam stay in `f32`; the training loss stays within a fraction
-    /// of a percent of [`Precision::F32`]'s (a test trains both).
+    /// The training step's convolution products (forward, input gradients, weight gradients)
+    /// in bf16 (8 significant bits) with `f32` sums, as mixed-precision training does on
+    /// GPUs: twice the multiply-adds per instruction, on CPUs with AVX-512 BF16. BatchNorm,
+    /// the loss, Adam and evaluation (validation loss, `encode`, `reconstruct`) stay in `f32`;
+    /// the training loss stays within a percent of [`Precision::F32`]'s (a test trains both).
     Bf16,
 }
 

@@ -15,8 +15,8 @@
 //! On the CPU the network trains and runs on this crate's engine ([`Kernels::Custom`]): the
 //! forward and backward passes written out by hand over preallocated buffers (register-tiled
 //! convolution kernels reading the padded planes directly, for AVX-512, AVX2 + FMA or portable
-//! code as [`instruction_set`] says; the weight gradients' products in bf16 with `f32` sums
-//! where the CPU has AVX-512 BF16, see [`Precision`]; BatchNorm + ReLU fused with pooling or
+//! code as [`instruction_set`] says; in training, the convolutions' products in bf16 with `f32`
+//! sums where the CPU has AVX-512 BF16, see [`Precision`]; BatchNorm + ReLU fused with pooling or
 //! upsampling and dropout; Adam in place), parallel over the images of a batch. On GPUs
 //! (`cuda` / `metal` features) candle's stock ops and autograd run ([`Kernels::Reference`]); both
 //! use the same weight layout and dropout masks. Results are identical on any number of threads

@@ -149,7 +149,8 @@ impl TrainParams {
         self
     }
 
-    /// The arithmetic of the CPU engine's weight gradients. Default: [`Precision::for_cpu`]
+    /// The arithmetic of the CPU engine's convolution products in training. Default:
+    /// [`Precision::for_cpu`]
     /// (bf16 products where the CPU has AVX-512 BF16).
     pub fn precision(mut self, precision: Precision) -> Self {
         self.precision = Some(precision);
@@ -195,7 +196,7 @@ impl TrainParams {
         }
         if let Some(precision) = self.precision.filter(|p| !p.is_available()) {
             return Err(AutoencoderError::Parameter(format!(
-                "{} weight gradients need a CPU with AVX-512 BF16",
+                "{} convolution products need a CPU with AVX-512 BF16",
                 precision.name()
             )));
         }

@@ -91,10 +91,10 @@ fn denoising_trains_alike_with_either_implementation() {
     );
 }
 
-/// The bf16 weight gradients train as the f32 ones do: over 6 epochs on 256 fixture images,
+/// Training with bf16 products follows f32 training: over 6 epochs on 256 fixture images,
 /// every epoch's training loss within 1 % of f32's (skipped on CPUs without AVX-512 BF16).
 #[test]
-fn bf16_weight_gradients_train_as_f32_does() {
+fn bf16_training_follows_f32_training() {
     if !Precision::Bf16.is_available() {
         eprintln!("this CPU has no AVX-512 BF16: nothing to compare");
         return;

@@ -15,7 +15,7 @@ pub fn long_version() -> String {
          kernels (chosen at run time):\n  \
          distances, K-Means, UMAP, patches: {shared}\n  \
          autoencoder convolutions: {autoencoder}\n  \
-         autoencoder weight gradients: {precision}\n  \
+         autoencoder training products: {precision}\n  \
          matrix products (faer): its own dispatch, widest of {shared}",
         version = env!("CARGO_PKG_VERSION"),
         shared = fmnist_core::simd::best_instruction_set(),

@@ -1,22 +1,29 @@
-//! The weight gradient's products in bf16 with `f32` sums (AVX-512 BF16's `vdpbf16ps`, which
-//! does twice the multiply-adds of an `f32` FMA per instruction): the same sums as
-//! [`super::kernel::weight_grad`], `dw[m][k] += Σ_images Σ_j g[m][j] · p[offs[k] + j]`, with
-//! `g` and `p` rounded to bf16 (8 significant bits) first.
+//! The convolutions' products in bf16 with `f32` sums, on AVX-512 BF16: `vdpbf16ps` multiplies
+//! 32 pairs of bf16 values (8 significant bits) per instruction and adds each pair's two
+//! products to one of 16 `f32` sums, twice the multiply-adds of an `f32` FMA. The sums are
+//! those of [`super::kernel`], run by its generic tiles with the operands rounded to bf16:
+//! - [`forward`] (the convolution and its input gradient), `out[m][j] = Σ_k w[m][k] ·
+//!   p[offs[k] + j]`, pairs along the reduction: the planes of input channels `2q` and
+//!   `2q + 1` interleaved into one 32-bit word per pixel ([`with_pairs`]), and the kernels'
+//!   weights likewise ([`pack_kernels`]);
+//! - [`weight_grad`], `dw[m][k] += Σ_images Σ_j g[m][j] · p[offs[k] + j]`, pairs of
+//!   neighbouring pixels: each image's output-gradient rows and padded planes converted once
+//!   into per-thread copies.
 //!
-//! Each image's output-gradient rows and padded input planes are converted once into
-//! per-thread bf16 copies; a tile of `MR` kernels times `KR` taps then takes 32 products per
-//! instruction, pairs of neighbouring pixels. Only the weight gradient runs here: its sums have
-//! thousands of terms whose rounding errors average out, and Adam rescales each weight's step.
-//! The forward pass and the input gradient stay in `f32`.
+//! Every sum has tens to thousands of terms whose rounding errors partly cancel; BatchNorm, the
+//! loss and Adam stay in `f32`.
 
+use std::arch::x86_64::*;
 use std::cell::RefCell;
 
-use super::kernel::{GradImage, check_grad_operands};
+use super::kernel::{Conv, Forward, Grad, GradImage, Lanes, check_grad_operands};
+use super::kernel::{forward_tiles, grad_tiles};
+use super::sized;
 
-/// Bf16 values per register: the pixel step of the products.
+/// Bf16 values per register: the pixel step of the weight gradient.
 const STEP: usize = 32;
 
-/// Whether this CPU runs [`weight_grad`] (AVX-512 F, BW, VL and BF16; detected once and
+/// Whether this CPU runs the products here (AVX-512 F, BW, VL and BF16; detected once and
 /// cached by the standard library).
 pub(crate) fn available() -> bool {
     std::arch::is_x86_feature_detected!("avx512f")
@@ -25,10 +32,85 @@ pub(crate) fn available() -> bool {
         && std::arch::is_x86_feature_detected!("avx512bf16")
 }
 
+/// Per-thread bf16 copies of the operands (kept between calls: no allocation per step).
+#[derive(Default)]
+struct Copies {
+    /// The weight gradient's output-gradient rows.
+    rows: Vec<u16>,
+    /// The weight gradient's padded planes.
+    planes: Vec<u16>,
+    /// The forward product's input planes in channel pairs.
+    pairs: Vec<u32>,
+}
+
 thread_local! {
-    /// Per-thread bf16 copies of the output gradients and the padded inputs (kept between
-    /// calls: no allocation per step).
-    static COPIES: RefCell<(Vec<u16>, Vec<u16>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static COPIES: RefCell<Copies> = RefCell::new(Copies::default());
+}
+
+/// The kernels `w` (`m` rows of `c` channels of `k2` taps) in channel pairs, for [`forward`]:
+/// row `r` holds `c.div_ceil(2) · k2` words, word `q · k2 + t` the bf16 weights of channels
+/// `2q` (low half) and `2q + 1` (high half) at tap `t`, 0 for the channel after an odd last.
+///
+/// # Panics
+/// When the CPU lacks AVX-512 BF16 or `w` is shorter than `m · c · k2`.
+pub(crate) fn pack_kernels(w: &[f32], m: usize, c: usize, k2: usize) -> Vec<u32> {
+    assert!(available(), "the CPU has no AVX-512 BF16");
+    let w = &w[..m * c * k2];
+    let mut halves = vec![0u16; w.len().next_multiple_of(STEP)];
+    // SAFETY: the CPU has the features (asserted above).
+    unsafe { x86::to_bf16(w, &mut halves) };
+    let pairs = c.div_ceil(2);
+    let mut packed = vec![0u32; m * pairs * k2];
+    for (r, row) in packed.chunks_exact_mut(pairs * k2).enumerate() {
+        for (i, word) in row.iter_mut().enumerate() {
+            let (ch, t) = (2 * (i / k2), i % k2);
+            let half = |ch: usize| match ch < c {
+                true => u32::from(halves[(r * c + ch) * k2 + t]),
+                false => 0,
+            };
+            *word = half(ch) | half(ch + 1) << 16;
+        }
+    }
+    packed
+}
+
+/// Runs `f` on `planes` (`c` planes of `plane` values) rounded to bf16 and interleaved in
+/// channel pairs: `c.div_ceil(2)` planes of `plane` words, word `i` of pair plane `q` holding
+/// value `i` of planes `2q` (low half) and `2q + 1` (high half, 0 after an odd last plane).
+///
+/// # Panics
+/// When the CPU lacks AVX-512 BF16 or `planes` is shorter than `c · plane`.
+pub(crate) fn with_pairs<R>(
+    planes: &[f32],
+    c: usize,
+    plane: usize,
+    f: impl FnOnce(&[u32]) -> R,
+) -> R {
+    assert!(available(), "the CPU has no AVX-512 BF16");
+    let planes = &planes[..c * plane];
+    COPIES.with(|copies| {
+        let mut copies = copies.borrow_mut();
+        let pairs = sized(&mut copies.pairs, c.div_ceil(2) * plane);
+        for (q, out) in pairs.chunks_exact_mut(plane).enumerate() {
+            let low = &planes[2 * q * plane..][..plane];
+            let high = planes.get((2 * q + 1) * plane..(2 * q + 2) * plane);
+            // SAFETY: the CPU has the features (asserted above).
+            unsafe { x86::interleave(low, high, out) };
+        }
+        f(pairs)
+    })
+}
+
+/// [`super::kernel::forward`] on bf16 channel pairs: `f.w` from [`pack_kernels`], `f.p` from
+/// [`with_pairs`] and `f.offs` the taps of the convolution with `c.div_ceil(2)` channels.
+///
+/// # Panics
+/// When the CPU lacks AVX-512 BF16 or an operand is too short for the indices above.
+pub(crate) fn forward(f: Forward<'_, u32>) {
+    assert!(available(), "the CPU has no AVX-512 BF16");
+    let job = Conv::checked(f);
+    // SAFETY: the CPU has the features (asserted above); `Conv::checked` bounds the indices.
+    unsafe { x86::forward(&job) };
 }
 
 /// `dw[m][k] += Σ_images Σ_{j < n} g[m][j] · p[offs[k] + j]` as [`super::kernel::weight_grad`],
@@ -49,68 +131,109 @@ pub(crate) fn weight_grad(
     let n_pairs = n.next_multiple_of(STEP);
     let p_len = reach.next_multiple_of(STEP) + STEP;
     COPIES.with(|copies| {
-        let (g16, p16) = &mut *copies.borrow_mut();
-        let (g16, p16) = (
-            grown(g16, images.len() * m * n_pairs),
-            grown(p16, images.len() * p_len),
-        );
-        let rows = g16.chunks_exact_mut(n_pairs);
-        for (r, row) in rows.enumerate() {
+        let copies = &mut *copies.borrow_mut();
+        let rows = sized(&mut copies.rows, images.len() * m * n_pairs);
+        let planes = sized(&mut copies.planes, images.len() * p_len);
+        for (r, row) in rows.chunks_exact_mut(n_pairs).enumerate() {
             let (image, ch) = (&images[r / m.max(1)], r % m.max(1));
-            to_bf16(&image.g[ch * image.g_stride..][..n], row);
+            // SAFETY (both conversions): the CPU has the features (asserted above).
+            unsafe { x86::to_bf16(&image.g[ch * image.g_stride..][..n], row) };
         }
-        for (image, planes) in images.iter().zip(p16.chunks_exact_mut(p_len)) {
-            to_bf16(&image.p[..reach], planes);
+        for (image, planes) in images.iter().zip(planes.chunks_exact_mut(p_len)) {
+            unsafe { x86::to_bf16(&image.p[..reach], planes) };
         }
-        let job = Job {
-            g16,
-            p16,
-            images: images.len(),
+        let converted: Vec<GradImage<'_, u16>> = (rows.chunks(m.max(1) * n_pairs))
+            .zip(planes.chunks_exact(p_len))
+            .map(|(g, p)| GradImage {
+                g,
+                g_stride: n_pairs,
+                p,
+            })
+            .collect();
+        let job = Grad {
+            images: &converted,
             m,
             offs,
-            n_pairs,
-            p_len,
+            n: n_pairs,
+            dw: dw.as_mut_ptr(),
         };
-        // SAFETY: the CPU has the features (asserted above); the copies hold `n_pairs` values
-        // per row and `p_len ≥ max(offs) + n_pairs` per image.
-        unsafe { x86::weight_grad(&job, dw) };
+        // SAFETY: the CPU has the features; each copy holds `n_pairs` values per row (zeros
+        // after the `n` products) and `p_len ≥ max(offs) + n_pairs` per image.
+        unsafe { x86::weight_grad(&job) };
     });
 }
 
-/// The first `len` values of a per-thread copy, grown (never shrunk) as needed.
-fn grown(v: &mut Vec<u16>, len: usize) -> &mut [u16] {
-    if v.len() < len {
-        v.resize(len, 0);
-    }
-    &mut v[..len]
-}
-
-/// `src` rounded to bf16 (to nearest, ties to even) into the start of `dst`, zeros after it.
-fn to_bf16(src: &[f32], dst: &mut [u16]) {
-    // SAFETY: only called by `weight_grad`, on a CPU with AVX-512 BF16.
-    unsafe { x86::to_bf16(src, dst) }
-}
-
-/// The converted operands: per image `m` gradient rows of `n_pairs` values (zeros after the
-/// `n` products), and its planes in `p_len` values.
-struct Job<'a> {
-    g16: &'a [u16],
-    p16: &'a [u16],
-    images: usize,
-    m: usize,
-    offs: &'a [usize],
-    n_pairs: usize,
-    p_len: usize,
-}
-
 mod x86 {
-    //! The conversions and the tiles, compiled for AVX-512 BF16.
+    //! The lanes, conversions and kernels, compiled for AVX-512 BF16 (with BW and VL, without
+    //! which LLVM allocates only 20 `zmm` registers and spills accumulators in the tiles).
 
-    use std::arch::x86_64::*;
+    use super::*;
 
-    use super::{Job, STEP};
+    /// Operands of the weight gradient: 32 bf16 values of neighbouring pixels per register.
+    struct Pixels;
 
-    /// [`super::to_bf16`].
+    /// Operands of the forward product: 16 pixels per register, each a word of two bf16
+    /// values (a channel pair).
+    struct Pairs;
+
+    /// The lanes shared by both: bf16 operands, `f32` sums.
+    macro_rules! bf16_lanes {
+        ($lanes:ty, $n:expr, $e:ty, $splat:expr) => {
+            impl Lanes for $lanes {
+                const N: usize = $n;
+                type E = $e;
+                type V = __m512i;
+                type S = __m512;
+                #[inline(always)]
+                unsafe fn zero() -> Self::S {
+                    unsafe { _mm512_setzero_ps() }
+                }
+                #[inline(always)]
+                unsafe fn splat(v: Self::E) -> Self::V {
+                    unsafe { $splat(v) }
+                }
+                #[inline(always)]
+                unsafe fn load(p: *const Self::E) -> Self::V {
+                    unsafe { _mm512_loadu_si512(p.cast()) }
+                }
+                #[inline(always)]
+                unsafe fn store(p: *mut f32, v: Self::S) {
+                    unsafe { _mm512_storeu_ps(p, v) }
+                }
+                #[inline(always)]
+                unsafe fn fma(a: Self::V, b: Self::V, c: Self::S) -> Self::S {
+                    // SAFETY: both are 64 plain bytes.
+                    let bh = |v: __m512i| unsafe { std::mem::transmute::<__m512i, __m512bh>(v) };
+                    unsafe { _mm512_dpbf16_ps(c, bh(a), bh(b)) }
+                }
+                #[inline(always)]
+                unsafe fn sum(v: Self::S) -> f32 {
+                    unsafe { _mm512_reduce_add_ps(v) }
+                }
+            }
+        };
+    }
+    bf16_lanes!(Pixels, STEP, u16, |v: u16| _mm512_set1_epi16(v as i16));
+    bf16_lanes!(Pairs, 16, u32, |v: u32| _mm512_set1_epi32(v as i32));
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
+    pub unsafe fn forward(job: &Conv<'_, u32>) {
+        unsafe { forward_tiles::<Pairs, 8, 3>(job) }
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
+    pub unsafe fn weight_grad(job: &Grad<'_, '_, u16>) {
+        unsafe { grad_tiles::<Pixels, 4, 4>(job) }
+    }
+
+    /// The mask of the lanes from `from` that hold values of a slice of `len`.
+    fn lanes(len: usize, from: usize) -> __mmask16 {
+        let n = len.saturating_sub(from).min(16);
+        ((1u32 << n) - 1) as __mmask16
+    }
+
+    /// `src` rounded to bf16 (to nearest, ties to even) into the start of `dst`, zeros after
+    /// it.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
     pub unsafe fn to_bf16(src: &[f32], dst: &mut [u16]) {
         assert!(
@@ -121,101 +244,44 @@ mod x86 {
         tail.fill(0);
         for (i, out) in head.chunks_exact_mut(STEP).enumerate() {
             let start = i * STEP;
-            let lanes = |from: usize| {
-                let n = src.len().saturating_sub(from).min(16);
-                ((1u32 << n) - 1) as __mmask16
-            };
+            let s = src.as_ptr();
             // SAFETY: the masks keep the loads inside `src`; `out` holds 32 values.
             unsafe {
-                let lo = _mm512_maskz_loadu_ps(lanes(start), src.as_ptr().wrapping_add(start));
+                let lo = _mm512_maskz_loadu_ps(lanes(src.len(), start), s.wrapping_add(start));
                 let hi =
-                    _mm512_maskz_loadu_ps(lanes(start + 16), src.as_ptr().wrapping_add(start + 16));
+                    _mm512_maskz_loadu_ps(lanes(src.len(), start + 16), s.wrapping_add(start + 16));
                 let pairs: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(hi, lo));
                 _mm512_storeu_si512(out.as_mut_ptr().cast(), pairs);
             }
         }
     }
 
-    /// Every tile of the gradient, `MR x KR` where they fit and `1 x 1` at the edges.
+    /// `out[i]` = the bf16 roundings of `low[i]` (low half) and `high[i]` (high half, 0 when
+    /// `None`).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
-    pub unsafe fn weight_grad(job: &Job<'_>, dw: &mut [f32]) {
-        const MR: usize = 4;
-        const KR: usize = 4;
-        let k_len = job.offs.len();
-        let mut m0 = 0;
-        while m0 < job.m {
-            let wide = job.m - m0 >= MR;
-            let mut k0 = 0;
-            while k0 < k_len {
-                // SAFETY (all tiles): the caller's contract on `job`.
-                unsafe {
-                    match (wide, k_len - k0 >= KR) {
-                        (true, true) => tile::<MR, KR>(job, m0, k0, dw),
-                        (true, false) => tile::<MR, 1>(job, m0, k0, dw),
-                        (false, true) => tile::<1, KR>(job, m0, k0, dw),
-                        (false, false) => tile::<1, 1>(job, m0, k0, dw),
-                    }
-                }
-                k0 += if k_len - k0 >= KR { KR } else { 1 };
-            }
-            m0 += if wide { MR } else { 1 };
-        }
-    }
-
-    /// Kernels `m0..m0 + MR` times taps `k0..k0 + KR`, summed over the images in order.
-    #[inline(always)]
-    #[allow(clippy::needless_range_loop)]
-    unsafe fn tile<const MR: usize, const KR: usize>(
-        job: &Job<'_>,
-        m0: usize,
-        k0: usize,
-        dw: &mut [f32],
-    ) {
-        unsafe {
-            let mut acc = [[_mm512_setzero_ps(); KR]; MR];
-            for image in 0..job.images {
-                let g = job.g16.as_ptr().add((image * job.m + m0) * job.n_pairs);
-                let p = job.p16.as_ptr().add(image * job.p_len);
-                let mut taps = [p; KR];
-                for t in 0..KR {
-                    taps[t] = p.add(job.offs[k0 + t]);
-                }
-                let mut rows = [g; MR];
-                for r in 0..MR {
-                    rows[r] = g.add(r * job.n_pairs);
-                }
-                let mut j = 0;
-                while j < job.n_pairs {
-                    let mut b = [_mm512_setzero_si512(); KR];
-                    for t in 0..KR {
-                        b[t] = _mm512_loadu_si512(taps[t].add(j).cast());
-                    }
-                    for r in 0..MR {
-                        let a = _mm512_loadu_si512(rows[r].add(j).cast());
-                        for t in 0..KR {
-                            acc[r][t] = _mm512_dpbf16_ps(acc[r][t], bh(a), bh(b[t]));
-                        }
-                    }
-                    j += STEP;
-                }
-            }
-            let k_len = job.offs.len();
-            for r in 0..MR {
-                for t in 0..KR {
-                    dw[(m0 + r) * k_len + k0 + t] += _mm512_reduce_add_ps(acc[r][t]);
-                }
+    pub unsafe fn interleave(low: &[f32], high: Option<&[f32]>, out: &mut [u32]) {
+        assert!(low.len() == out.len() && high.is_none_or(|h| h.len() == out.len()));
+        // Word `i` of the result takes 16-bit value `i` (low) and `16 + i` (high) of the
+        // rounded pair `[low 0..16, high 0..16]`.
+        let order: [i16; 32] = std::array::from_fn(|l| (l / 2 + l % 2 * 16) as i16);
+        // SAFETY: plain bytes.
+        let order: __m512i = unsafe { std::mem::transmute(order) };
+        for start in (0..out.len()).step_by(16) {
+            let mask = lanes(out.len(), start);
+            // SAFETY: the mask keeps every access inside the three slices.
+            unsafe {
+                let lo = _mm512_maskz_loadu_ps(mask, low.as_ptr().add(start));
+                let hi = match high {
+                    Some(high) => _mm512_maskz_loadu_ps(mask, high.as_ptr().add(start)),
+                    None => _mm512_setzero_ps(),
+                };
+                let rounded: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(hi, lo));
+                let words = _mm512_permutexvar_epi16(order, rounded);
+                _mm512_mask_storeu_epi32(out.as_mut_ptr().add(start).cast(), mask, words);
             }
         }
-    }
-
-    /// 32 bf16 values of an integer register.
-    #[inline(always)]
-    fn bh(v: __m512i) -> __m512bh {
-        // SAFETY: both are 64 plain bytes.
-        unsafe { std::mem::transmute(v) }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,11 +4,23 @@
 //! im2col). Forward, weight gradient, and the input gradient as the forward convolution with
 //! transposed, flipped kernels.
 
+#[cfg(target_arch = "x86_64")]
+use super::bf16;
 use super::kernel::{self, Forward, GradImage, Isa, PIXEL_STEP};
 use super::rows::Spread;
 use super::simd::Fold;
 use super::sized;
 use crate::kernels::Precision;
+
+/// A convolution's kernels prepared for its forward product ([`Conv::weights`]).
+pub(crate) enum Weights<'a> {
+    /// `f32` kernels and the taps of [`Conv::taps`].
+    F32 { taps: Vec<usize>, weight: &'a [f32] },
+    /// Kernels in bf16 channel pairs ([`bf16::pack_kernels`]) and the taps of the convolution
+    /// with half the channels (rounded up).
+    #[cfg(target_arch = "x86_64")]
+    Bf16 { taps: Vec<usize>, pairs: Vec<u32> },
+}
 
 /// One convolution: `c` input channels, `o` output channels, `h x w` images, `k x k` kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +95,26 @@ impl Conv {
             .collect()
     }
 
+    /// The kernels `weight` (`o x c x k x k`) prepared for [`Conv::forward`] in `precision`
+    /// (which this CPU runs).
+    pub fn weights<'a>(&self, weight: &'a [f32], precision: Precision) -> Weights<'a> {
+        match precision {
+            #[cfg(target_arch = "x86_64")]
+            Precision::Bf16 => Weights::Bf16 {
+                taps: Self {
+                    c: self.c.div_ceil(2),
+                    ..*self
+                }
+                .taps(),
+                pairs: bf16::pack_kernels(weight, self.o, self.c, self.k * self.k),
+            },
+            _ => Weights::F32 {
+                taps: self.taps(),
+                weight,
+            },
+        }
+    }
+
     /// Length of one image's zero-padded planes ([`Conv::pad`]).
     pub fn padded_len(&self) -> usize {
         self.c * self.padded().1
@@ -102,13 +134,11 @@ impl Conv {
         layout.run(image, out);
     }
 
-    /// `y (o x h x w) = max(conv(x) [+ bias], floor)`, with `taps` from [`Conv::taps`]
+    /// `y (o x h x w) = max(conv(x) [+ bias], floor)`, with `weights` from [`Conv::weights`]
     /// (`floor` 0 for a ReLU, −∞ for none). `scratch` is resized as needed.
-    #[allow(clippy::too_many_arguments)]
     pub fn forward(
         &self,
-        taps: &[usize],
-        weight: &[f32],
+        weights: &Weights<'_>,
         bias: Option<&[f32]>,
         floor: f32,
         x: &[f32],
@@ -119,15 +149,13 @@ impl Conv {
         let scratch = sized(scratch, p_len + self.o * self.out_len());
         let (padded, out) = scratch.split_at_mut(p_len);
         self.pad(x, padded);
-        self.product(taps, weight, bias, floor, padded, y, out);
+        self.product(weights, bias, floor, padded, y, out);
     }
 
     /// [`Conv::forward`] of an input already padded by [`Conv::pad`].
-    #[allow(clippy::too_many_arguments)]
     pub fn forward_padded(
         &self,
-        taps: &[usize],
-        weight: &[f32],
+        weights: &Weights<'_>,
         bias: Option<&[f32]>,
         floor: f32,
         padded: &[f32],
@@ -135,33 +163,53 @@ impl Conv {
         scratch: &mut Vec<f32>,
     ) {
         let out = sized(scratch, self.o * self.out_len());
-        self.product(taps, weight, bias, floor, padded, y, out);
+        self.product(weights, bias, floor, padded, y, out);
     }
 
     /// [`Conv::forward`] after the padding, with `out` for the padded-width products.
-    #[allow(clippy::too_many_arguments)]
     fn product(
         &self,
-        taps: &[usize],
-        weight: &[f32],
+        weights: &Weights<'_>,
         bias: Option<&[f32]>,
         floor: f32,
         padded: &[f32],
         y: &mut [f32],
         out: &mut [f32],
     ) {
-        let (wp, _) = self.padded();
+        let (wp, plane) = self.padded();
         let n = self.out_len();
-        let product = Forward {
-            w: weight,
-            m: self.o,
-            offs: taps,
-            p: padded,
-            n,
-            out,
-            out_stride: n,
-        };
-        kernel::forward(Isa::detect(), product);
+        let m = self.o;
+        match weights {
+            Weights::F32 { taps, weight } => {
+                let (w, offs, p) = (*weight, &taps[..], padded);
+                let out_stride = n;
+                kernel::forward(
+                    Isa::detect(),
+                    Forward {
+                        w,
+                        m,
+                        offs,
+                        p,
+                        n,
+                        out,
+                        out_stride,
+                    },
+                );
+            }
+            #[cfg(target_arch = "x86_64")]
+            Weights::Bf16 { taps, pairs } => bf16::with_pairs(padded, self.c, plane, |p| {
+                let (w, offs, out_stride) = (&pairs[..], &taps[..], n);
+                bf16::forward(Forward {
+                    w,
+                    m,
+                    offs,
+                    p,
+                    n,
+                    out,
+                    out_stride,
+                });
+            }),
+        }
         let layout = Spread {
             w: self.w,
             plane_in: self.hw(),
@@ -212,7 +260,7 @@ impl Conv {
         let n = self.out_len();
         match precision {
             #[cfg(target_arch = "x86_64")]
-            Precision::Bf16 => super::bf16::weight_grad(&operands, self.o, taps, n, dw),
+            Precision::Bf16 => bf16::weight_grad(&operands, self.o, taps, n, dw),
             _ => kernel::weight_grad(Isa::detect(), &operands, self.o, taps, n, dw),
         }
     }
@@ -301,20 +349,13 @@ mod tests {
             let mut scratch = Vec::new();
             let mut y = vec![0.0; o * hw];
             let none = f32::NEG_INFINITY;
-            conv.forward(&conv.taps(), &wt, Some(&b), none, &x, &mut y, &mut scratch);
+            let weights = conv.weights(&wt, Precision::F32);
+            conv.forward(&weights, Some(&b), none, &x, &mut y, &mut scratch);
             assert_close(conv, &y, &reference.y, "forward");
 
             let mut relu = vec![0.0; o * hw];
             let floor = 0.0;
-            conv.forward(
-                &conv.taps(),
-                &wt,
-                Some(&b),
-                floor,
-                &x,
-                &mut relu,
-                &mut scratch,
-            );
+            conv.forward(&weights, Some(&b), floor, &x, &mut relu, &mut scratch);
             let rectified = reference.y.iter().map(|v| v.max(0.0));
             assert_close(conv, &relu, &rectified.collect::<Vec<_>>(), "ReLU");
 
@@ -338,22 +379,50 @@ mod tests {
             let mut flipped = Vec::new();
             conv.transpose_flip(&wt, &mut flipped);
             let mut dx = vec![0.0; c * hw];
-            let taps = transposed.taps();
+            let weights = transposed.weights(&flipped, Precision::F32);
             let none = f32::NEG_INFINITY;
-            transposed.forward(&taps, &flipped, None, none, &g, &mut dx, &mut scratch);
+            transposed.forward(&weights, None, none, &g, &mut dx, &mut scratch);
             assert_close(conv, &dx, &reference.dx, "input gradient");
             let mut again = vec![0.0; c * hw];
             let padded = &g_padded;
-            transposed.forward_padded(
-                &taps,
-                &flipped,
-                None,
-                none,
-                padded,
-                &mut again,
-                &mut scratch,
-            );
+            transposed.forward_padded(&weights, None, none, padded, &mut again, &mut scratch);
             assert_eq!(again, dx, "{conv:?} input gradient from padded planes");
+        }
+    }
+
+    /// The forward product in bf16 (where the CPU has it), odd channel counts included, stays
+    /// within the rounding of its operands (8 significant bits each: 2⁻⁷ of the sum of the
+    /// products' magnitudes) of the `f32` product, and reads padded planes as it reads images.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn bf16_forward_within_rounding_of_f32() {
+        if !Precision::Bf16.is_available() {
+            return;
+        }
+        let mut scratch = Vec::new();
+        for conv in shapes() {
+            let (x, wt) = (values(conv.c * conv.hw(), 5), values(conv.weight_len(), 6));
+            let run = |x: &[f32], wt: &[f32], precision, scratch: &mut Vec<f32>| {
+                let mut y = vec![0.0; conv.o * conv.hw()];
+                let weights = conv.weights(wt, precision);
+                conv.forward(&weights, None, f32::NEG_INFINITY, x, &mut y, scratch);
+                y
+            };
+            let exact = run(&x, &wt, Precision::F32, &mut scratch);
+            let rounded = run(&x, &wt, Precision::Bf16, &mut scratch);
+            let abs = |v: &[f32]| v.iter().map(|v| v.abs()).collect::<Vec<_>>();
+            let scale = run(&abs(&x), &abs(&wt), Precision::F32, &mut scratch);
+            for ((e, r), s) in exact.iter().zip(&rounded).zip(&scale) {
+                assert!((e - r).abs() <= s / 128.0 + 1e-6, "{conv:?}: {e} vs {r}");
+            }
+            assert_ne!(exact, rounded, "{conv:?}: rounded to bf16");
+            let mut padded = vec![f32::NAN; conv.padded_len()];
+            conv.pad(&x, &mut padded);
+            let mut again = vec![0.0; exact.len()];
+            let weights = conv.weights(&wt, Precision::Bf16);
+            let none = f32::NEG_INFINITY;
+            conv.forward_padded(&weights, None, none, &padded, &mut again, &mut scratch);
+            assert_eq!(again, rounded, "{conv:?}: from padded planes");
         }
     }
 }

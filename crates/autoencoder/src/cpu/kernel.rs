@@ -11,6 +11,9 @@
 //! - [`weight_grad`]: `dw[m][k] += Σ_images Σ_n g[m][n] · p[offs[k] + n]`.
 //!
 //! Each output value is one fixed-order sum (lanes, then images), whatever the thread.
+//!
+//! The tiles are generic over [`Lanes`]: the `f32` registers here, and the bf16 operands of
+//! [`super::bf16`], which run the same tiles.
 
 /// The instruction set the kernels run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,24 +57,25 @@ impl Isa {
 pub(crate) const PIXEL_STEP: usize = 16;
 
 /// The operands of [`forward`]: `m` kernels of `offs.len()` taps each (row-major `w`), the
-/// padded input `p`, and `out` with rows `out_stride` apart, `n` values each.
-pub(crate) struct Forward<'a> {
-    pub w: &'a [f32],
+/// padded input `p`, and `out` with rows `out_stride` apart, `n` values each. The operands are
+/// `f32` values, or for [`super::bf16`] bf16 channel pairs (`E` = `u32`).
+pub(crate) struct Forward<'a, E = f32> {
+    pub w: &'a [E],
     pub m: usize,
     pub offs: &'a [usize],
-    pub p: &'a [f32],
+    pub p: &'a [E],
     pub n: usize,
     pub out: &'a mut [f32],
     pub out_stride: usize,
 }
 
 /// One image's operands of [`weight_grad`]: `g` (`m` rows, `g_stride` apart, `n` values each)
-/// and the padded input `p`.
+/// and the padded input `p` (`f32` values, or for [`super::bf16`] bf16 values, `E` = `u16`).
 #[derive(Clone, Copy)]
-pub(crate) struct GradImage<'a> {
-    pub g: &'a [f32],
+pub(crate) struct GradImage<'a, E = f32> {
+    pub g: &'a [E],
     pub g_stride: usize,
-    pub p: &'a [f32],
+    pub p: &'a [E],
 }
 
 /// `out[m][j] = Σ_k w[m][k] · p[offs[k] + j]` for `j < n` (`n` a multiple of [`PIXEL_STEP`]).
@@ -79,29 +83,8 @@ pub(crate) struct GradImage<'a> {
 /// # Panics
 /// When an operand is too short for the indices above.
 pub(crate) fn forward(isa: Isa, f: Forward<'_>) {
-    let k = f.offs.len();
-    assert_eq!(
-        f.n % PIXEL_STEP,
-        0,
-        "output length not a multiple of the step"
-    );
-    assert!(f.w.len() >= f.m * k, "kernels too short");
-    let reach = f.offs.iter().max().map_or(0, |&o| o + f.n);
-    assert!(f.p.len() >= reach, "padded input too short");
-    assert!(
-        f.m == 0 || f.out.len() >= (f.m - 1) * f.out_stride + f.n,
-        "output too short"
-    );
-    let job = Conv {
-        w: f.w.as_ptr(),
-        m: f.m,
-        offs: f.offs,
-        p: f.p.as_ptr(),
-        n: f.n,
-        out: f.out.as_mut_ptr(),
-        out_stride: f.out_stride,
-    };
-    // SAFETY: the asserts above bound every index the kernels touch; the instruction set was
+    let job = Conv::checked(f);
+    // SAFETY: `Conv::checked` bounds every index the kernels touch; the instruction set was
     // detected on this CPU.
     unsafe {
         match isa {
@@ -152,8 +135,8 @@ pub(crate) fn weight_grad(
 ///
 /// # Panics
 /// When `n` is not a multiple of [`PIXEL_STEP`] or an operand is too short.
-pub(crate) fn check_grad_operands(
-    images: &[GradImage<'_>],
+pub(crate) fn check_grad_operands<E>(
+    images: &[GradImage<'_, E>],
     m: usize,
     offs: &[usize],
     n: usize,
@@ -177,43 +160,80 @@ pub(crate) fn check_grad_operands(
 }
 
 /// The checked operands of a forward product.
-struct Conv<'a> {
-    w: *const f32,
+pub(crate) struct Conv<'a, E> {
+    w: *const E,
     m: usize,
     offs: &'a [usize],
-    p: *const f32,
+    p: *const E,
     n: usize,
     out: *mut f32,
     out_stride: usize,
 }
 
-/// The checked operands of a weight gradient.
-struct Grad<'a, 'b> {
-    images: &'a [GradImage<'b>],
-    m: usize,
-    offs: &'a [usize],
-    n: usize,
-    dw: *mut f32,
+impl<'a, E> Conv<'a, E> {
+    /// The operands of `f`, checked against every index [`forward_tiles`] touches.
+    ///
+    /// # Panics
+    /// When `n` is not a multiple of [`PIXEL_STEP`] or an operand is too short.
+    pub fn checked(f: Forward<'a, E>) -> Self {
+        let k = f.offs.len();
+        assert_eq!(
+            f.n % PIXEL_STEP,
+            0,
+            "output length not a multiple of the step"
+        );
+        assert!(f.w.len() >= f.m * k, "kernels too short");
+        let reach = f.offs.iter().max().map_or(0, |&o| o + f.n);
+        assert!(f.p.len() >= reach, "padded input too short");
+        assert!(
+            f.m == 0 || f.out.len() >= (f.m - 1) * f.out_stride + f.n,
+            "output too short"
+        );
+        Self {
+            w: f.w.as_ptr(),
+            m: f.m,
+            offs: f.offs,
+            p: f.p.as_ptr(),
+            n: f.n,
+            out: f.out.as_mut_ptr(),
+            out_stride: f.out_stride,
+        }
+    }
 }
 
-/// One register's worth of lanes and the operations the kernels need.
-trait Lanes {
+/// The checked operands of a weight gradient.
+pub(crate) struct Grad<'a, 'b, E> {
+    pub images: &'a [GradImage<'b, E>],
+    pub m: usize,
+    pub offs: &'a [usize],
+    pub n: usize,
+    pub dw: *mut f32,
+}
+
+/// One register's worth of operands and `f32` sums, and the operations the kernels need.
+pub(crate) trait Lanes {
+    /// Output pixels per register (the step of the products' loops).
     const N: usize;
+    /// An operand as stored: an `f32`, or packed bf16 values.
+    type E: Copy;
+    /// A register of operands.
     type V: Copy;
-    unsafe fn zero() -> Self::V;
-    unsafe fn splat(v: f32) -> Self::V;
-    unsafe fn load(p: *const f32) -> Self::V;
-    unsafe fn store(p: *mut f32, v: Self::V);
-    /// `a · b + c`.
-    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
-    unsafe fn sum(v: Self::V) -> f32;
+    /// A register of `f32` sums.
+    type S: Copy;
+    unsafe fn zero() -> Self::S;
+    unsafe fn splat(v: Self::E) -> Self::V;
+    unsafe fn load(p: *const Self::E) -> Self::V;
+    unsafe fn store(p: *mut f32, v: Self::S);
+    /// `c + a · b` (for packed operands, each sum lane gets the products of its pair).
+    unsafe fn fma(a: Self::V, b: Self::V, c: Self::S) -> Self::S;
+    unsafe fn sum(v: Self::S) -> f32;
 }
 
 /// One tile of [`forward`] (indexed loops: fully unrolled, the accumulators in registers): `MR` kernels times `NV` registers of outputs from `j0`.
 #[inline(always)]
 #[allow(clippy::needless_range_loop)]
 unsafe fn forward_tile<L: Lanes, const MR: usize, const NV: usize>(
-    f: &Conv<'_>,
+    f: &Conv<'_, L::E>,
     m0: usize,
     j0: usize,
 ) {
@@ -222,10 +242,7 @@ unsafe fn forward_tile<L: Lanes, const MR: usize, const NV: usize>(
         let (w, p) = (f.w.add(m0 * k_len), f.p.add(j0));
         let mut acc = [[L::zero(); NV]; MR];
         for (k, &off) in f.offs.iter().enumerate() {
-            let mut b = [L::zero(); NV];
-            for v in 0..NV {
-                b[v] = L::load(p.add(off + v * L::N));
-            }
+            let b: [L::V; NV] = std::array::from_fn(|v| L::load(p.add(off + v * L::N)));
             for r in 0..MR {
                 let a = L::splat(*w.add(r * k_len + k));
                 for v in 0..NV {
@@ -243,8 +260,11 @@ unsafe fn forward_tile<L: Lanes, const MR: usize, const NV: usize>(
 }
 
 /// All of [`forward`] in tiles of `MR x NV` registers, the edges in smaller tiles.
+///
+/// # Safety
+/// The CPU runs `L`'s instructions.
 #[inline(always)]
-unsafe fn forward_tiles<L: Lanes, const MR: usize, const NV: usize>(f: &Conv<'_>) {
+pub(crate) unsafe fn forward_tiles<L: Lanes, const MR: usize, const NV: usize>(f: &Conv<'_, L::E>) {
     unsafe {
         let step = NV * L::N;
         let full_n = f.n / step * step;
@@ -274,7 +294,7 @@ unsafe fn forward_tiles<L: Lanes, const MR: usize, const NV: usize>(f: &Conv<'_>
 #[inline(always)]
 #[allow(clippy::needless_range_loop)]
 unsafe fn grad_tile<L: Lanes, const MR: usize, const KR: usize>(
-    job: &Grad<'_, '_>,
+    job: &Grad<'_, '_, L::E>,
     m0: usize,
     k0: usize,
 ) {
@@ -289,10 +309,7 @@ unsafe fn grad_tile<L: Lanes, const MR: usize, const KR: usize>(
             }
             let mut j = 0;
             while j < job.n {
-                let mut b = [L::zero(); KR];
-                for t in 0..KR {
-                    b[t] = L::load(taps[t].add(j));
-                }
+                let b: [L::V; KR] = std::array::from_fn(|t| L::load(taps[t].add(j)));
                 for r in 0..MR {
                     let a = L::load(g.add(r * image.g_stride + j));
                     for t in 0..KR {
@@ -312,8 +329,14 @@ unsafe fn grad_tile<L: Lanes, const MR: usize, const KR: usize>(
 }
 
 /// All of [`weight_grad`] in tiles of `MR x KR`, the edges in smaller tiles.
+///
+/// # Safety
+/// The CPU runs `L`'s instructions; `job` satisfies [`check_grad_operands`] with `n` a
+/// multiple of `L::N`.
 #[inline(always)]
-unsafe fn grad_tiles<L: Lanes, const MR: usize, const KR: usize>(job: &Grad<'_, '_>) {
+pub(crate) unsafe fn grad_tiles<L: Lanes, const MR: usize, const KR: usize>(
+    job: &Grad<'_, '_, L::E>,
+) {
     unsafe {
         let k_len = job.offs.len();
         let full_k = k_len / KR * KR;
@@ -344,9 +367,11 @@ struct Portable;
 
 impl Lanes for Portable {
     const N: usize = 8;
+    type E = f32;
     type V = [f32; 8];
+    type S = [f32; 8];
     #[inline(always)]
-    unsafe fn zero() -> Self::V {
+    unsafe fn zero() -> Self::S {
         [0.0; 8]
     }
     #[inline(always)]
@@ -371,11 +396,11 @@ impl Lanes for Portable {
     }
 }
 
-unsafe fn forward_portable(f: &Conv<'_>) {
+unsafe fn forward_portable(f: &Conv<'_, f32>) {
     unsafe { forward_tiles::<Portable, 4, 2>(f) }
 }
 
-unsafe fn weight_grad_portable(job: &Grad<'_, '_>) {
+unsafe fn weight_grad_portable(job: &Grad<'_, '_, f32>) {
     unsafe { grad_tiles::<Portable, 4, 3>(job) }
 }
 
@@ -392,9 +417,11 @@ mod x86 {
 
     impl Lanes for Avx512 {
         const N: usize = 16;
+        type E = f32;
         type V = __m512;
+        type S = __m512;
         #[inline(always)]
-        unsafe fn zero() -> Self::V {
+        unsafe fn zero() -> Self::S {
             unsafe { _mm512_setzero_ps() }
         }
         #[inline(always)]
@@ -424,9 +451,11 @@ mod x86 {
 
     impl Lanes for Avx2 {
         const N: usize = 8;
+        type E = f32;
         type V = __m256;
+        type S = __m256;
         #[inline(always)]
-        unsafe fn zero() -> Self::V {
+        unsafe fn zero() -> Self::S {
             unsafe { _mm256_setzero_ps() }
         }
         #[inline(always)]
@@ -456,22 +485,22 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn forward_avx512(f: &Conv<'_>) {
+    pub unsafe fn forward_avx512(f: &Conv<'_, f32>) {
         unsafe { forward_tiles::<Avx512, 8, 3>(f) }
     }
 
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn weight_grad_avx512(job: &Grad<'_, '_>) {
+    pub unsafe fn weight_grad_avx512(job: &Grad<'_, '_, f32>) {
         unsafe { grad_tiles::<Avx512, 4, 4>(job) }
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn forward_avx2(f: &Conv<'_>) {
+    pub unsafe fn forward_avx2(f: &Conv<'_, f32>) {
         unsafe { forward_tiles::<Avx2, 4, 3>(f) }
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn weight_grad_avx2(job: &Grad<'_, '_>) {
+    pub unsafe fn weight_grad_avx2(job: &Grad<'_, '_, f32>) {
         unsafe { grad_tiles::<Avx2, 4, 3>(job) }
     }
 }

@@ -31,7 +31,7 @@ pub(crate) use kernel::Isa;
 use layers::{Norm, Resample, Shape};
 use pass::{BackwardConv, BackwardNorm, BackwardResample, ForwardConv, ForwardResample};
 
-/// Whether this CPU runs the bf16 weight gradients ([`Precision::Bf16`]).
+/// Whether this CPU runs the bf16 convolution products ([`Precision::Bf16`]).
 pub(crate) fn bf16_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     let available = bf16::available();
@@ -218,9 +218,9 @@ fn with_scratch<R>(f: impl FnOnce(&mut [Vec<f32>; 4]) -> R) -> R {
 /// The first `len` values of a scratch vector, grown (never shrunk) as needed: the kernels
 /// overwrite every value they use, and scratch shared by kernels of different sizes would
 /// otherwise be zeroed again at every growth.
-fn sized(scratch: &mut Vec<f32>, len: usize) -> &mut [f32] {
+fn sized<T: Copy + Default>(scratch: &mut Vec<T>, len: usize) -> &mut [T] {
     if scratch.len() < len {
-        scratch.resize(len, 0.0);
+        scratch.resize(len, T::default());
     }
     &mut scratch[..len]
 }
@@ -278,7 +278,8 @@ pub(crate) struct Engine {
 
 impl Engine {
     /// An engine for `arch` with the given parameters and running statistics (layouts of
-    /// [`Plan`]), computing the weight gradients in `precision` (which this CPU runs).
+    /// [`Plan`]), the training steps' convolution products in `precision` (which this CPU runs;
+    /// evaluation runs in `f32`).
     pub fn new(
         arch: &Architecture,
         params: Vec<f32>,
@@ -463,8 +464,13 @@ impl Engine {
             Some(b) => &mut b.z[..],
             None => &mut self.y[..],
         };
-        let train = matches!(mode, Mode::Train { .. }) && !last;
-        let convolution = ForwardConv::new(plan, s, &self.params, target, &mut self.sums, train, n);
+        let (train, precision) = match mode {
+            Mode::Train { .. } => (!last, self.precision),
+            Mode::Eval => (false, Precision::F32),
+        };
+        let params = &self.params;
+        let convolution =
+            ForwardConv::new(plan, s, params, precision, target, &mut self.sums, train, n);
         let (x, in_len) = (&self.x, plan.input_len(s));
         chunks(n).for_each(|range| {
             with_scratch(|[scratch, ..]| {

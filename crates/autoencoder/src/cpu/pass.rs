@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::conv::{Conv, GradOperands};
+use super::conv::{Conv, GradOperands, Weights};
 use super::layers::{Norm, batch_norm_backward, plane_moments};
 use super::{Disjoint, Mode, Plan, Stage, StageBuffers, sized, with_scratch};
 use crate::dropout::Dropout;
@@ -67,8 +67,7 @@ impl<'a> ForwardResample<'a> {
 /// convolution), with the per-image BatchNorm moments of its output in training mode.
 pub(super) struct ForwardConv<'a> {
     conv: Conv,
-    taps: Vec<usize>,
-    weight: &'a [f32],
+    weights: Weights<'a>,
     bias: &'a [f32],
     target: Disjoint<'a, f32>,
     moments: Disjoint<'a, f64>,
@@ -78,12 +77,14 @@ pub(super) struct ForwardConv<'a> {
 }
 
 impl<'a> ForwardConv<'a> {
-    /// Convolution `s` of `n` images into `target`; `sums` is sized for the moments when
-    /// `train` (and emptied otherwise).
+    /// Convolution `s` of `n` images into `target`, its products in `precision`; `sums` is
+    /// sized for the moments when `train` (and emptied otherwise).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         plan: &'a Plan,
         s: usize,
         params: &'a [f32],
+        precision: Precision,
         target: &'a mut [f32],
         sums: &'a mut Vec<f64>,
         train: bool,
@@ -95,8 +96,7 @@ impl<'a> ForwardConv<'a> {
         sums.resize(n * moments_len, 0.0);
         Self {
             conv,
-            taps: conv.taps(),
-            weight: &params[weight],
+            weights: conv.weights(&params[weight], precision),
             bias: &params[bias],
             target: Disjoint::new(target, conv.o * conv.hw()),
             moments: Disjoint::new(&mut sums[..], moments_len),
@@ -114,9 +114,9 @@ impl<'a> ForwardConv<'a> {
         // SAFETY: the caller's contract.
         let y = unsafe { self.target.piece(i) };
         let floor = if self.rectify { 0.0 } else { f32::NEG_INFINITY };
-        let (taps, bias) = (&self.taps, Some(self.bias));
+        let bias = Some(self.bias);
         self.conv
-            .forward(taps, self.weight, bias, floor, input, y, scratch);
+            .forward(&self.weights, bias, floor, input, y, scratch);
         if self.sigmoid {
             y.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
         }
@@ -223,8 +223,8 @@ pub(super) struct BackwardConv<'a> {
     conv: Conv,
     taps: Vec<usize>,
     transposed: Conv,
-    transposed_taps: Vec<usize>,
-    flipped: &'a [f32],
+    /// The transposed, flipped kernels (when the input gradient is carried back).
+    flipped: Option<Weights<'a>>,
     norm: Option<BackwardNorm<'a>>,
     resample: Option<BackwardResample<'a>>,
     /// The network's input and output gradient (used for `s` = 0 and the output convolution).
@@ -247,11 +247,13 @@ impl<'a> BackwardConv<'a> {
     ) -> Self {
         let conv = plan.conv(s).0;
         let transposed = conv.transposed();
+        let flipped = resample
+            .is_some()
+            .then(|| transposed.weights(flipped, precision));
         Self {
             conv,
             taps: conv.taps(),
             transposed,
-            transposed_taps: transposed.taps(),
             flipped,
             norm,
             resample,
@@ -302,13 +304,13 @@ impl<'a> BackwardConv<'a> {
                 })
                 .collect();
             conv.weight_grad(&self.taps, &images, self.precision, dw, db, scratch);
-            let Some(resample) = &self.resample else {
+            let (Some(resample), Some(flipped)) = (&self.resample, &self.flipped) else {
                 return;
             };
             let d_input = sized(d_input, in_len);
             for (i, padded) in range.zip(dz_padded.chunks_exact(pad_len)) {
-                let (taps, none) = (&self.transposed_taps, f32::NEG_INFINITY);
-                t.forward_padded(taps, self.flipped, None, none, padded, d_input, scratch);
+                let none = f32::NEG_INFINITY;
+                t.forward_padded(flipped, None, none, padded, d_input, scratch);
                 // SAFETY: image `i` belongs to this task only.
                 unsafe { resample.image(i, d_input) };
             }

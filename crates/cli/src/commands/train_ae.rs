@@ -70,8 +70,8 @@ pub struct TrainAeArgs {
     /// Where to train.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     device: DeviceArg,
-    /// The arithmetic of the CPU engine's weight gradients [default: bf16 where the CPU has
-    /// AVX-512 BF16, else f32].
+    /// The arithmetic of the CPU engine's convolution products in training [default: bf16
+    /// where the CPU has AVX-512 BF16, else f32].
     #[arg(long, value_enum)]
     precision: Option<PrecisionArg>,
     /// Print the network's Keras-like summary for 28 x 28 images and exit (training sizes the
@@ -123,8 +123,8 @@ enum Order {
 enum PrecisionArg {
     /// f32 products and sums throughout.
     F32,
-    /// bf16 products with f32 sums: twice the multiply-adds per instruction (the forward pass,
-    /// BatchNorm and Adam stay in f32).
+    /// bf16 products with f32 sums in the training step's convolutions: twice the
+    /// multiply-adds per instruction (BatchNorm, the loss, Adam and evaluation stay in f32).
     Bf16,
 }
 
