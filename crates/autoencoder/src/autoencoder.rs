@@ -38,7 +38,7 @@ impl Images {
         validate::check_features(x, pixels)?;
         validate::check_finite(x)?;
         Ok(Self {
-            data: x.transpose().as_slice().to_vec(),
+            data: fmnist_core::to_row_major(x, &vec![0.0; pixels]),
             pixels,
             shape: (arch.channels, arch.height, arch.width),
         })

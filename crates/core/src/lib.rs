@@ -94,6 +94,6 @@ pub mod validate;
 pub use estimator::{Fit, InverseTransform, Predict, PredictProba, Transform};
 pub use format::FormatVersion;
 pub use fs::{FileError, temp_file_in, write_atomically, write_bytes_atomically};
-pub use matrix::{RowMajor, to_row_major};
+pub use matrix::{RowMajor, from_rows, to_row_major};
 pub use staging::Staging;
 pub use validate::InputError;

@@ -105,10 +105,48 @@ impl<'a> RowMajor<'a, f32> {
 impl<'a> RowMajor<'a, u8> {
     /// The images as a `DMatrix<f32>` scaled to [0, 1] (`pixel / 255`), one row per image.
     pub fn to_unit_floats(&self) -> DMatrix<f32> {
-        DMatrix::from_fn(self.rows, self.cols, |i, j| {
-            f32::from(self.data[i * self.cols + j]) / 255.0
-        })
+        let row = |i: usize| &self.data[i * self.cols..(i + 1) * self.cols];
+        from_rows(self.rows, self.cols, row, |p| f32::from(p) / 255.0)
     }
+}
+
+/// The `n x d` matrix (samples as rows, column-major) whose row `i` is `map` of each value of
+/// `row(i)` (`d` values). Blocked and parallel over columns: each task writes its own columns,
+/// reading a block of rows at a time, so reads and writes both stay in cache.
+///
+/// # Panics
+/// When a row is shorter than `d`.
+pub fn from_rows<'a, S, T>(
+    n: usize,
+    d: usize,
+    row: impl Fn(usize) -> &'a [S] + Sync,
+    map: impl Fn(S) -> T + Sync,
+) -> DMatrix<T>
+where
+    S: Copy + Sync + 'a,
+    T: nalgebra::Scalar + Copy + Default + Send + Sync,
+{
+    /// Rows per block and columns per task.
+    const BLOCK: usize = 64;
+    const COLUMNS: usize = 16;
+    let mut data = vec![T::default(); n * d];
+    if n > 0 {
+        data.par_chunks_mut(COLUMNS * n)
+            .enumerate()
+            .for_each(|(task, out)| {
+                let j0 = task * COLUMNS;
+                let columns = out.len() / n;
+                for r0 in (0..n).step_by(BLOCK) {
+                    for r in r0..(r0 + BLOCK).min(n) {
+                        let values = &row(r)[j0..j0 + columns];
+                        for (c, &v) in values.iter().enumerate() {
+                            out[c * n + r] = map(v);
+                        }
+                    }
+                }
+            });
+    }
+    DMatrix::from_vec(n, d, data)
 }
 
 /// The rows of `x` (samples x features, column-major) minus `shift` (one value per feature),
@@ -165,5 +203,19 @@ mod tests {
         assert_eq!(view.rows_range(2, 4).row(1), &[30.0, 31.0, 32.0]);
         let shifted = to_row_major::<f64>(&x, &[1.0, 2.0, 3.0]);
         assert_eq!(&shifted[..3], &[-1.0, -1.0, -1.0]);
+    }
+
+    /// Row counts and widths around the block and task sizes, none included.
+    #[test]
+    fn rows_map_into_the_matrix_they_describe() {
+        for (n, d) in [(0, 5), (1, 1), (63, 15), (65, 17), (130, 33), (7, 784)] {
+            let data: Vec<u8> = (0..n * d).map(|v| (v * 31 % 256) as u8).collect();
+            let row = |i: usize| &data[i * d..(i + 1) * d];
+            let x = from_rows(n, d, row, |p| f32::from(p) * 0.5);
+            let want = DMatrix::from_fn(n, d, |i, j| f32::from(data[i * d + j]) * 0.5);
+            assert_eq!(x, want, "{n} x {d}");
+        }
+        let image = RowMajor::new(&[0u8, 255, 51, 102, 3, 9], 3, 2).unwrap();
+        assert_eq!(image.to_unit_floats()[(2, 1)], 9.0 / 255.0);
     }
 }

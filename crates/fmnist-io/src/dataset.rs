@@ -235,29 +235,16 @@ impl Dataset {
         self.gather(indices, |pixel| pixel)
     }
 
-    /// One row per index, one column per pixel, each pixel mapped by `map`.
-    fn gather<T: nalgebra::Scalar + Copy>(
+    /// One row per index, one column per pixel, each pixel mapped by `map` (in parallel).
+    fn gather<T: nalgebra::Scalar + Copy + Default + Send + Sync>(
         &self,
         indices: &[usize],
-        map: impl Fn(u8) -> T,
+        map: impl Fn(u8) -> T + Sync,
     ) -> Result<DMatrix<T>> {
         self.check_indices(indices)?;
-        let n = indices.len();
         let d = self.pixels_per_image();
-        // nalgebra is column-major: fill blocks of rows so that reads (one image) and writes
-        // (one column run per block) both stay in cache.
-        const BLOCK: usize = 64;
-        let mut data = vec![map(0); n * d];
-        for (block_index, block) in indices.chunks(BLOCK).enumerate() {
-            let first_row = block_index * BLOCK;
-            for (offset, &i) in block.iter().enumerate() {
-                let image = &self.images[i * d..(i + 1) * d];
-                for (j, &pixel) in image.iter().enumerate() {
-                    data[j * n + first_row + offset] = map(pixel);
-                }
-            }
-        }
-        Ok(DMatrix::from_vec(n, d, data))
+        let image = |r: usize| &self.images[indices[r] * d..(indices[r] + 1) * d];
+        Ok(fmnist_core::from_rows(indices.len(), d, image, map))
     }
 
     fn check_indices(&self, indices: &[usize]) -> Result<()> {
