@@ -128,7 +128,7 @@ where
 {
     /// Rows per block and columns per task.
     const BLOCK: usize = 64;
-    const COLUMNS: usize = 16;
+    const COLUMNS: usize = 64;
     let mut data = vec![T::default(); n * d];
     if n > 0 {
         data.par_chunks_mut(COLUMNS * n)
