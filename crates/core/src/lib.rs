@@ -11,7 +11,8 @@
 //!   that saves as a number, defaults to the current version for models saved before the field
 //!   existed, and refuses any other version when a model is loaded.
 //! - **The matrix view** that crosses crate boundaries: [`RowMajor`], a shape and a row-major
-//!   slice, with conversions from and to nalgebra's `DMatrix` and from `u8` images.
+//!   slice, with conversions from and to nalgebra's `DMatrix` and from `u8` images
+//!   ([`to_row_major`], [`from_rows`]: blocked and parallel).
 //! - **Input validation** ([`validate`]): non-empty, finite, the expected width, `1 <= k <= n`,
 //!   as one [`InputError`] that every crate's error enum wraps.
 //! - **Atomic file writes** ([`write_atomically`]): nothing already written is lost.
