@@ -41,6 +41,8 @@ struct Copies {
     planes: Vec<u16>,
     /// The forward product's input planes in channel pairs.
     pairs: Vec<u32>,
+    /// The channel pairs of an image, padded.
+    padded_pairs: Vec<u32>,
 }
 
 thread_local! {
@@ -86,19 +88,58 @@ pub(crate) fn with_pairs<R>(
     plane: usize,
     f: impl FnOnce(&[u32]) -> R,
 ) -> R {
+    COPIES.with(|copies| {
+        let pairs = &mut copies.borrow_mut().pairs;
+        f(interleave_planes(planes, c, plane, pairs))
+    })
+}
+
+/// Runs `f` on the image `x` (`c` planes of `hw` values) in channel pairs ([`with_pairs`]),
+/// padded: `pad` copies the pair planes, as `f32` bit patterns, into the `padded_len` words
+/// `f` gets (a padding of `c.div_ceil(2)` planes, which moves values without reading them).
+///
+/// # Panics
+/// When the CPU lacks AVX-512 BF16 or `x` is shorter than `c · hw`.
+pub(crate) fn with_padded_pairs<R>(
+    x: &[f32],
+    (c, hw, padded_len): (usize, usize, usize),
+    pad: impl FnOnce(&[f32], &mut [f32]),
+    f: impl FnOnce(&[u32]) -> R,
+) -> R {
+    COPIES.with(|copies| {
+        let copies = &mut *copies.borrow_mut();
+        let pairs = interleave_planes(x, c, hw, &mut copies.pairs);
+        let padded = sized(&mut copies.padded_pairs, padded_len);
+        // SAFETY: `u32` and `f32` have one size and alignment, and every bit pattern is an
+        // `f32`; the padding only moves values and writes zeros.
+        let (from, to) = unsafe {
+            (
+                std::slice::from_raw_parts(pairs.as_ptr().cast::<f32>(), pairs.len()),
+                std::slice::from_raw_parts_mut(padded.as_mut_ptr().cast::<f32>(), padded.len()),
+            )
+        };
+        pad(from, to);
+        f(padded)
+    })
+}
+
+/// `planes` (`c` of `plane` values) in channel pairs, as [`with_pairs`] describes, in `out`.
+fn interleave_planes<'a>(
+    planes: &[f32],
+    c: usize,
+    plane: usize,
+    out: &'a mut Vec<u32>,
+) -> &'a [u32] {
     assert!(available(), "the CPU has no AVX-512 BF16");
     let planes = &planes[..c * plane];
-    COPIES.with(|copies| {
-        let mut copies = copies.borrow_mut();
-        let pairs = sized(&mut copies.pairs, c.div_ceil(2) * plane);
-        for (q, out) in pairs.chunks_exact_mut(plane).enumerate() {
-            let low = &planes[2 * q * plane..][..plane];
-            let high = planes.get((2 * q + 1) * plane..(2 * q + 2) * plane);
-            // SAFETY: the CPU has the features (asserted above).
-            unsafe { x86::interleave(low, high, out) };
-        }
-        f(pairs)
-    })
+    let pairs = sized(out, c.div_ceil(2) * plane);
+    for (q, out) in pairs.chunks_exact_mut(plane.max(1)).enumerate() {
+        let low = &planes[2 * q * plane..][..plane];
+        let high = planes.get((2 * q + 1) * plane..(2 * q + 2) * plane);
+        // SAFETY: the CPU has the features (asserted above).
+        unsafe { x86::interleave(low, high, out) };
+    }
+    pairs
 }
 
 /// [`super::kernel::forward`] on bf16 channel pairs: `f.w` from [`pack_kernels`], `f.p` from

@@ -22,6 +22,14 @@ pub(crate) enum Weights<'a> {
     Bf16 { taps: Vec<usize>, pairs: Vec<u32> },
 }
 
+/// The input of a forward product.
+enum Input<'a> {
+    /// An image, `c x h x w`.
+    Image(&'a [f32]),
+    /// An image's planes padded by [`Conv::pad`].
+    Padded(&'a [f32]),
+}
+
 /// One convolution: `c` input channels, `o` output channels, `h x w` images, `k x k` kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Conv {
@@ -146,11 +154,7 @@ impl Conv {
         y: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
-        let p_len = self.padded_len();
-        let scratch = sized(scratch, p_len + self.o * self.out_len());
-        let (padded, out) = scratch.split_at_mut(p_len);
-        self.pad(x, padded);
-        self.product(weights, bias, floor, padded, y, out);
+        self.product(weights, bias, floor, Input::Image(x), y, scratch);
     }
 
     /// [`Conv::forward`] of an input already padded by [`Conv::pad`].
@@ -163,44 +167,41 @@ impl Conv {
         y: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
-        let out = sized(scratch, self.o * self.out_len());
-        self.product(weights, bias, floor, padded, y, out);
+        self.product(weights, bias, floor, Input::Padded(padded), y, scratch);
     }
 
-    /// [`Conv::forward`] after the padding, with `out` for the padded-width products.
+    /// [`Conv::forward`] of either input: the products into the padded-width layout in
+    /// `scratch` (after the padded image, when `f32` products pad it there), then un-padded
+    /// into `y`. Bf16 products pair the channels of the image before padding it (half the
+    /// planes to pad), or of padded planes as they are.
     fn product(
         &self,
         weights: &Weights<'_>,
         bias: Option<&[f32]>,
         floor: f32,
-        padded: &[f32],
+        input: Input<'_>,
         y: &mut [f32],
-        out: &mut [f32],
+        scratch: &mut Vec<f32>,
     ) {
-        let (wp, plane) = self.padded();
-        let n = self.out_len();
-        let m = self.o;
+        let (n, m) = (self.out_len(), self.o);
+        let p_len = match (weights, &input) {
+            (Weights::F32 { .. }, Input::Image(_)) => self.padded_len(),
+            _ => 0,
+        };
+        let scratch = sized(scratch, p_len + m * n);
+        let (padded, out) = scratch.split_at_mut(p_len);
+        let out_stride = n;
         match weights {
             Weights::F32 { taps, weight } => {
-                let (w, offs, p) = (*weight, &taps[..], padded);
-                let out_stride = n;
-                kernel::forward(
-                    Isa::detect(),
-                    Forward {
-                        w,
-                        m,
-                        offs,
-                        p,
-                        n,
-                        out,
-                        out_stride,
-                    },
-                );
-            }
-            #[cfg(target_arch = "x86_64")]
-            Weights::Bf16 { taps, pairs } => bf16::with_pairs(padded, self.c, plane, |p| {
-                let (w, offs, out_stride) = (&pairs[..], &taps[..], n);
-                bf16::forward(Forward {
+                let p = match input {
+                    Input::Image(x) => {
+                        self.pad(x, padded);
+                        &*padded
+                    }
+                    Input::Padded(p) => p,
+                };
+                let (w, offs) = (*weight, &taps[..]);
+                let product = Forward {
                     w,
                     m,
                     offs,
@@ -208,9 +209,38 @@ impl Conv {
                     n,
                     out,
                     out_stride,
-                });
-            }),
+                };
+                kernel::forward(Isa::detect(), product);
+            }
+            #[cfg(target_arch = "x86_64")]
+            Weights::Bf16 { taps, pairs } => {
+                let (w, offs) = (&pairs[..], &taps[..]);
+                let run = |p: &[u32]| {
+                    bf16::forward(Forward {
+                        w,
+                        m,
+                        offs,
+                        p,
+                        n,
+                        out,
+                        out_stride,
+                    })
+                };
+                let halved = Self {
+                    c: self.c.div_ceil(2),
+                    ..*self
+                };
+                match input {
+                    Input::Image(x) => {
+                        let pad = |image: &[f32], out: &mut [f32]| halved.pad(image, out);
+                        let shape = (self.c, self.hw(), halved.padded_len());
+                        bf16::with_padded_pairs(x, shape, pad, run);
+                    }
+                    Input::Padded(p) => bf16::with_pairs(p, self.c, self.padded().1, run),
+                }
+            }
         }
+        let wp = self.padded().0;
         let layout = Spread {
             w: self.w,
             plane_in: self.hw(),
