@@ -11,16 +11,19 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 /// One stage measured on both sides.
-struct Workload {
+pub struct Workload {
     /// What the row says.
-    title: &'static str,
+    pub title: &'static str,
     /// `fmnist` arguments (the data set's directory is added as `--data-dir`).
     ours: &'static [&'static str],
     /// `benches/compare.py`'s workload, if a reference exists.
     reference: Option<(&'static str, &'static str)>,
+    /// The crate whose README shows the row (under `crates/`), and the name of its block
+    /// there ([`crate::bench_rows`]).
+    pub readme: (&'static str, &'static str),
 }
 
-const WORKLOADS: &[Workload] = &[
+pub const WORKLOADS: &[Workload] = &[
     Workload {
         title: "K-Means, raw pixels, k 10, n_init 10, fit → predict test",
         ours: &[
@@ -35,6 +38,7 @@ const WORKLOADS: &[Workload] = &[
             "10",
         ],
         reference: Some(("kmeans", "scikit-learn")),
+        readme: ("cluster", "kmeans"),
     },
     Workload {
         title: "GMM, full covariance, raw pixels (784-d), 2 EM iterations",
@@ -52,21 +56,25 @@ const WORKLOADS: &[Workload] = &[
             "2",
         ],
         reference: Some(("gmm", "scikit-learn")),
+        readme: ("cluster", "gmm"),
     },
     Workload {
         title: "autoencoder, one epoch (batch 128) with start-up",
         ours: &["train-ae", "--epochs", "1", "--out", "{tmp}/ae.safetensors"],
         reference: Some(("autoencoder", "Keras")),
+        readme: ("autoencoder", "epoch"),
     },
     Workload {
         title: "Random Forest, 100 trees on the pixels, fit → predict test",
         ours: &["classify", "--clusters", "none", "--trees", "100"],
         reference: Some(("forest", "scikit-learn")),
+        readme: ("forest", "fit"),
     },
     Workload {
         title: "PCA-40, fit → transform",
         ours: &["pca", "--components", "40"],
         reference: Some(("pca", "scikit-learn")),
+        readme: ("decomp", "pca"),
     },
     Workload {
         title: "UMAP of PCA-40 to 2-d (20 neighbours), fit → transform",
@@ -82,11 +90,13 @@ const WORKLOADS: &[Workload] = &[
             "0",
         ],
         reference: Some(("umap", "umap-learn")),
+        readme: ("manifold", "umap"),
     },
     Workload {
         title: "UMAP of the raw pixels (kNN graph of 48,000 x 784) to 2-d",
         ours: &["embed", "--features", "raw", "--dims", "2"],
         reference: None,
+        readme: ("manifold", "umap"),
     },
 ];
 
@@ -144,7 +154,7 @@ pub fn run(root: &Path, data_dir: &Path, python: Option<&str>, study: bool) -> R
     std::fs::create_dir_all(root.join("bench"))?;
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("wrote {}", path.display());
-    Ok(())
+    crate::bench_rows::copy(root)
 }
 
 /// The kNN graph of the raw pixels (48,000 x 784, k 15) by the exact search and by NN-descent,

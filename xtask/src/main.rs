@@ -1,6 +1,7 @@
 //! Project tasks, run as `cargo xtask <task>` (the alias is in `.cargo/config.toml`).
 
 mod bench;
+mod bench_rows;
 mod cargo;
 mod compare;
 mod fixtures;
@@ -24,7 +25,9 @@ tasks:
   bench --compare [--study] [--data-dir DIR]
                               each stage as a whole process, ours and the Python
                               reference's, one after the other; writes bench/RESULTS.md
+                              and copies each crate's rows into its README
                               (--study: the whole `fmnist reproduce` too, minutes)
+  bench --copy-rows           copy the rows of bench/RESULTS.md into the crate READMEs
   tidy                        check the code base's own rules: functions of at most 80 lines,
                               a `//!` doc on every crate (also a test of `cargo test`)
   reproduce [--test-build] [OPTIONS]
@@ -70,8 +73,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// `bench [--data-dir DIR] [NAME]`, or `bench --compare [--study] [--data-dir DIR]`.
+/// `bench [--data-dir DIR] [NAME]`, `bench --compare [--study] [--data-dir DIR]` or
+/// `bench --copy-rows`.
 fn bench_args(args: &[String]) -> anyhow::Result<()> {
+    if args.first().is_some_and(|a| a == "--copy-rows") {
+        anyhow::ensure!(
+            args.len() == 1,
+            "`bench --copy-rows` takes no arguments\n\n{USAGE}"
+        );
+        return bench_rows::copy(&cargo::root());
+    }
     if args.first().is_some_and(|a| a == "--compare") {
         let study = args.get(1).is_some_and(|a| a == "--study");
         let locator = data_dir_option(&args[1 + usize::from(study)..])?;
