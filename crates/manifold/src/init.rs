@@ -44,6 +44,7 @@ pub(crate) mod stream {
     pub const TRANSFORM: u64 = 6;
     pub const DESCENT_FILL: u64 = 7;
     pub const SKETCH: u64 = 8;
+    pub const GRAPH_SEARCH: u64 = 9;
     /// Plus the tree's number.
     pub const FOREST: u64 = 1 << 32;
     /// Plus the iteration's number.

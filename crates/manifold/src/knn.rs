@@ -15,7 +15,7 @@
 
 use fmnist_core::linalg::dot_rows;
 use fmnist_core::simd::{sq_dist, sq_dist_f64, sq_norm_f64};
-use fmnist_core::validate::{check_matrix, first_non_finite};
+use fmnist_core::validate::{check_features, check_matrix, first_non_finite};
 use multiversion::multiversion;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -25,6 +25,7 @@ use std::sync::OnceLock;
 use crate::cells::Cells;
 use crate::descent::descent;
 use crate::error::{ManifoldError, Result};
+use crate::graph_search::SearchGraph;
 use crate::projection::{principal_directions, project};
 
 /// Query rows per GEMM call and per unit of parallel work.
@@ -80,7 +81,8 @@ pub enum NeighborSearch {
     /// Approximate: NN-descent (Dong, Moses & Li 2011) as pynndescent runs it for umap-learn,
     /// started from a random projection forest, seeded by the search's seed (the
     /// [`Umap::seed`](crate::Umap::seed) of a fit), the same on any thread count. New points
-    /// ([`FittedUmap::transform`](crate::FittedUmap::transform)) are searched exactly.
+    /// ([`FittedUmap::transform`](crate::FittedUmap::transform), [`neighbors_among`]) are
+    /// searched through the references' graph (as pynndescent answers queries).
     Descent,
 }
 
@@ -364,21 +366,62 @@ pub fn nearest_neighbors_by(
     how: NeighborSearch,
     seed: u64,
 ) -> Result<Neighbors> {
-    check_matrix(x)?;
+    check_search(x, k, how)?;
+    let (points, _) = Points::new(x, metric, None)?;
+    Ok(search(&points, &points, k, metric, true, how, seed))
+}
+
+/// The `k` nearest rows of `refs` to every row of `queries` (new points: none is its own
+/// neighbour), found by `how` among the references, by `metric`. `seed` seeds
+/// [`NeighborSearch::Descent`], which searches each query through the references' NN-descent
+/// graph (as pynndescent answers queries); the other searches ignore it.
+///
+/// ```
+/// use fmnist_manifold::{Metric, NeighborSearch, neighbors_among};
+/// use nalgebra::DMatrix;
+///
+/// let refs = DMatrix::from_row_slice(4, 2, &[0.0, 0.0, 1.0, 0.0, 5.0, 5.0, 6.0, 5.0]);
+/// let queries = DMatrix::from_row_slice(1, 2, &[5.2, 4.9]);
+/// let found = neighbors_among(&queries, &refs, 2, Metric::Euclidean, NeighborSearch::Exact, 0)?;
+/// assert_eq!(found.indices(), &[2, 3]);
+/// # Ok::<(), fmnist_manifold::ManifoldError>(())
+/// ```
+///
+/// # Errors
+/// As [`nearest_neighbors_by`], and [`ManifoldError::Input`] for queries of another width than
+/// the references.
+pub fn neighbors_among(
+    queries: &DMatrix<f32>,
+    refs: &DMatrix<f32>,
+    k: usize,
+    metric: Metric,
+    how: NeighborSearch,
+    seed: u64,
+) -> Result<Neighbors> {
+    check_matrix(queries)?;
+    check_features(queries, refs.ncols())?;
+    check_search(refs, k, how)?;
+    let (points, shift) = Points::new(refs, metric, None)?;
+    let (queries, _) = Points::new(queries, metric, Some(&shift))?;
+    Ok(search(&queries, &points, k, metric, false, how, seed))
+}
+
+/// Checks the references and the parameters of a search for `k` neighbours.
+fn check_search(refs: &DMatrix<f32>, k: usize, how: NeighborSearch) -> Result<()> {
+    check_matrix(refs)?;
     how.check()?;
     if k == 0 {
         return Err(ManifoldError::InvalidParameter(
             "k must be at least 1".into(),
         ));
     }
-    if k > x.nrows() {
+    if k > refs.nrows() {
         return Err(ManifoldError::TooFewSamples {
-            n_samples: x.nrows(),
+            n_samples: refs.nrows(),
             n_neighbors: k,
         });
     }
-    let (points, _) = Points::new(x, metric, None)?;
-    Ok(search(&points, &points, k, metric, true, how, seed))
+    Ok(())
 }
 
 /// The `k` nearest reference points of every query point: [`Index::search`] with a fresh
@@ -406,6 +449,9 @@ pub(crate) struct Index {
     cells: OnceLock<Option<Cells>>,
     /// The seed of an NN-descent search of the references among themselves.
     descent: Option<u64>,
+    /// For NN-descent, the references' neighbour graph that new points are searched through
+    /// (kept from the fit's search, or built by the first search of new points).
+    graph: OnceLock<SearchGraph>,
 }
 
 /// The candidate space of a projected search.
@@ -442,6 +488,7 @@ impl Index {
             projection,
             cells: OnceLock::new(),
             descent: (how == NeighborSearch::Descent).then_some(seed),
+            graph: OnceLock::new(),
         }
     }
 
@@ -515,8 +562,21 @@ impl Index {
             Some(p) => (projected_queries.as_ref().unwrap_or(&p.coords), &p.coords),
             None => (queries, refs),
         };
-        if let (Some(seed), true) = (self.descent, self_first) {
-            return descent(refs, kept, seed);
+        if let Some(seed) = self.descent {
+            // The graph links each reference to its `kept` nearest others when the
+            // references search themselves, and to as many when they are searched for `kept + 1`
+            // new points' neighbours: the same graph, fitted or loaded.
+            if self_first {
+                let lists = descent(refs, kept, seed);
+                let _ = self.graph.set(SearchGraph::new(&lists, refs.n, kept));
+                return lists;
+            }
+            if kept >= 2 {
+                let graph = self.graph.get_or_init(|| {
+                    SearchGraph::new(&descent(refs, kept - 1, seed), refs.n, kept - 1)
+                });
+                return graph.candidates(space_queries, refs, kept, seed);
+            }
         }
         let cells = self
             .cells

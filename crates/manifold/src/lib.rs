@@ -44,6 +44,7 @@ mod descent;
 mod error;
 mod forest;
 mod graph;
+mod graph_search;
 mod init;
 mod knn;
 mod layout;
@@ -55,7 +56,9 @@ mod umap;
 pub use ab::find_ab_params;
 pub use error::{ManifoldError, Result};
 pub use graph::{FuzzyGraph, fuzzy_simplicial_set, smooth_knn_dist};
-pub use knn::{NeighborSearch, Neighbors, nearest_neighbors, nearest_neighbors_by};
+pub use knn::{
+    NeighborSearch, Neighbors, nearest_neighbors, nearest_neighbors_by, neighbors_among,
+};
 pub use trustworthiness::trustworthiness;
 pub use umap::{FittedUmap, Init, Metric, Progress, Umap};
 

@@ -1,9 +1,12 @@
 //! The NN-descent neighbour search: recall against the exact search on real images and on
 //! generated clustered data, the same lists for a seed on any thread count, true distances,
-//! tiny and degenerate sets, and a UMAP fit and transform through it.
+//! tiny and degenerate sets, new points searched through its graph, and a UMAP fit and
+//! transform through it.
 
 use fmnist_io::fixtures;
-use fmnist_manifold::{Metric, NeighborSearch, Neighbors, Umap, nearest_neighbors_by};
+use fmnist_manifold::{
+    ManifoldError, Metric, NeighborSearch, Neighbors, Umap, nearest_neighbors_by, neighbors_among,
+};
 use nalgebra::DMatrix;
 
 /// The fixture subset's training images: 784 pixels in [0, 1].
@@ -141,9 +144,84 @@ fn umap_fits_and_transforms_through_descent() {
     let embedded = model.transform(&new).unwrap();
     assert_eq!(embedded.shape(), (50, 2));
     assert!(embedded.iter().all(|v| v.is_finite()));
-    // New points are searched exactly, so a loaded model (which rebuilds its index) gives the
-    // same embedding.
+    // New points are searched through the graph of the fit's search, which a loaded model
+    // builds again, the same: it gives the same embedding.
     let loaded: fmnist_manifold::FittedUmap =
         serde_json::from_value(serde_json::to_value(&model).unwrap()).unwrap();
     assert_eq!(loaded.transform(&new).unwrap(), embedded);
+}
+
+/// The share of the exact neighbours of new points that `found` lists.
+fn query_recall(found: &Neighbors, exact: &Neighbors) -> f64 {
+    let k = exact.k();
+    let hits: usize = (exact.indices().chunks_exact(k))
+        .zip(found.indices().chunks_exact(k))
+        .map(|(truth, found)| truth.iter().filter(|j| found.contains(j)).count())
+        .sum();
+    hits as f64 / exact.indices().len() as f64
+}
+
+#[test]
+fn new_points_find_nearly_every_neighbour_through_the_graph() {
+    let x = images();
+    let cut = x.nrows() * 4 / 5;
+    let (refs, new) = (
+        x.rows(0, cut).into_owned(),
+        x.rows(cut, x.nrows() - cut).into_owned(),
+    );
+    // Every sixth point of 12 clusters is new: the new points come from the clusters the
+    // references sample.
+    let clustered = clusters(12, 200, 32);
+    let rows = |new: bool| -> Vec<usize> { (0..2400).filter(|i| (i % 6 == 5) == new).collect() };
+    let (c_refs, c_new) = (
+        clustered.select_rows(&rows(false)),
+        clustered.select_rows(&rows(true)),
+    );
+    for (refs, new, k) in [(&refs, &new, 15), (&c_refs, &c_new, 10)] {
+        let among = |how, threads| {
+            in_pool(threads, || {
+                neighbors_among(new, refs, k, Metric::Euclidean, how, 4).unwrap()
+            })
+        };
+        let exact = among(NeighborSearch::Exact, 2);
+        let found = among(NeighborSearch::Descent, 1);
+        assert_eq!(
+            found,
+            among(NeighborSearch::Descent, 3),
+            "the same on any thread count"
+        );
+        let recall = query_recall(&found, &exact);
+        assert!(recall >= 0.95, "recall {recall}");
+        for (row, dist) in found
+            .indices()
+            .chunks_exact(k)
+            .zip(found.distances().chunks_exact(k))
+        {
+            assert!(dist.windows(2).all(|w| w[0] <= w[1]));
+            assert!(row.iter().all(|&j| (j as usize) < refs.nrows()));
+        }
+    }
+}
+
+#[test]
+fn new_points_get_complete_lists_from_a_split_graph() {
+    // Two far clusters of 6: each point's 5 graph neighbours stay in its cluster, so a query
+    // asking for 9 finds the rest one by one.
+    let mut refs = clusters(1, 6, 3);
+    refs = DMatrix::from_fn(12, 3, |i, j| {
+        refs[(i % 6, j)] + if i < 6 { 0.0 } else { 1e3 }
+    });
+    let new = refs.rows(0, 2).map(|v| v + 0.01);
+    let among = |how| neighbors_among(&new, &refs, 9, Metric::Euclidean, how, 0).unwrap();
+    assert_eq!(among(NeighborSearch::Descent), among(NeighborSearch::Exact));
+    let wrong_width = DMatrix::from_element(2, 4, 0.5f32);
+    let err = neighbors_among(
+        &wrong_width,
+        &refs,
+        3,
+        Metric::Euclidean,
+        NeighborSearch::Descent,
+        0,
+    );
+    assert!(matches!(err, Err(ManifoldError::Input(_))), "{err:?}");
 }
