@@ -53,14 +53,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<_, _>>()?;
     println!("{rows} x {} features, k {k}", x.ncols());
     let among_themselves = |how| nearest_neighbors_by(&x, k, Metric::Euclidean, how, 0);
-    report("", &searches, among_themselves, |found, exact| {
-        found.recall(exact)
-    })?;
+    report("", &searches, among_themselves, Neighbors::recall)?;
     let label = format!(", {} new points", new_points.nrows());
     let among = |how| neighbors_among(&new_points, &x, k, Metric::Euclidean, how, 0);
-    report(&label, &searches, among, |found, exact| {
-        Ok(query_recall(found, exact))
-    })?;
+    report(&label, &searches, among, Neighbors::recall_of_new_points)?;
     Ok(())
 }
 
@@ -88,14 +84,4 @@ fn report(
         println!("{how:?}{label}: {seconds:.2} s, recall {recall:.4}");
     }
     Ok(())
-}
-
-/// The share of the exact neighbours of new points that a search found.
-fn query_recall(found: &Neighbors, exact: &Neighbors) -> f64 {
-    let k = exact.k();
-    let hits: usize = (exact.indices().chunks_exact(k))
-        .zip(found.indices().chunks_exact(k))
-        .map(|(truth, found)| truth.iter().filter(|j| found.contains(j)).count())
-        .sum();
-    hits as f64 / exact.indices().len() as f64
 }

@@ -321,10 +321,25 @@ impl Neighbors {
     /// [`ManifoldError::InvalidParameter`] when the two have different numbers of points or
     /// neighbours, or fewer than 2 neighbours per point.
     pub fn recall(&self, truth: &Neighbors) -> Result<f64> {
+        self.recall_from(truth, 1)
+    }
+
+    /// [`Neighbors::recall`] for lists of new points ([`neighbors_among`]): every entry counts.
+    ///
+    /// # Errors
+    /// [`ManifoldError::InvalidParameter`] when the two have different numbers of points or
+    /// neighbours.
+    pub fn recall_of_new_points(&self, truth: &Neighbors) -> Result<f64> {
+        self.recall_from(truth, 0)
+    }
+
+    /// The recall of the entries from `first` on of each list.
+    fn recall_from(&self, truth: &Neighbors, first: usize) -> Result<f64> {
         let k = truth.k;
-        if self.k != k || self.n() != truth.n() || k < 2 {
+        if self.k != k || self.n() != truth.n() || k <= first {
             return Err(ManifoldError::InvalidParameter(format!(
-                "recall compares lists of the same shape with at least 2 neighbours ({} x {} against {} x {})",
+                "recall compares lists of the same shape with at least {} neighbours ({} x {} against {} x {})",
+                first + 1,
                 self.n(),
                 self.k,
                 truth.n(),
@@ -335,9 +350,9 @@ impl Neighbors {
             .indices
             .chunks_exact(k)
             .zip(self.indices.chunks_exact(k))
-            .map(|(t, f)| t[1..].iter().filter(|j| f[1..].contains(j)).count())
+            .map(|(t, f)| t[first..].iter().filter(|j| f[first..].contains(j)).count())
             .sum();
-        Ok(hits as f64 / (truth.n() * (k - 1)) as f64)
+        Ok(hits as f64 / (truth.n() * (k - first)) as f64)
     }
 }
 

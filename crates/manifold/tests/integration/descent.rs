@@ -151,16 +151,6 @@ fn umap_fits_and_transforms_through_descent() {
     assert_eq!(loaded.transform(&new).unwrap(), embedded);
 }
 
-/// The share of the exact neighbours of new points that `found` lists.
-fn query_recall(found: &Neighbors, exact: &Neighbors) -> f64 {
-    let k = exact.k();
-    let hits: usize = (exact.indices().chunks_exact(k))
-        .zip(found.indices().chunks_exact(k))
-        .map(|(truth, found)| truth.iter().filter(|j| found.contains(j)).count())
-        .sum();
-    hits as f64 / exact.indices().len() as f64
-}
-
 #[test]
 fn new_points_find_nearly_every_neighbour_through_the_graph() {
     let x = images();
@@ -190,7 +180,7 @@ fn new_points_find_nearly_every_neighbour_through_the_graph() {
             among(NeighborSearch::Descent, 3),
             "the same on any thread count"
         );
-        let recall = query_recall(&found, &exact);
+        let recall = found.recall_of_new_points(&exact).unwrap();
         assert!(recall >= 0.95, "recall {recall}");
         for (row, dist) in found
             .indices()
