@@ -8,7 +8,8 @@
 //!
 //! The steps: the k nearest neighbours, exact by blocked matrix products or, above 128
 //! features, approximate by NN-descent (or, when asked, by a search in 64 principal
-//! directions re-ranked exactly) ([`nearest_neighbors_by`], [`NeighborSearch`]); the fuzzy simplicial set — per-point ρ and σ
+//! directions re-ranked exactly) ([`nearest_neighbors_by`], [`NeighborSearch`]; new points
+//! among reference points: [`neighbors_among`]); the fuzzy simplicial set — per-point ρ and σ
 //! ([`smooth_knn_dist`]), memberships, fuzzy union ([`fuzzy_simplicial_set`]); the curve
 //! parameters `a`, `b` ([`find_ab_params`]); a spectral (or PCA, or random) start; the
 //! stochastic layout optimisation with negative sampling. Work runs in the current rayon
