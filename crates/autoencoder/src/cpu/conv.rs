@@ -172,8 +172,7 @@ impl Conv {
 
     /// [`Conv::forward`] of either input: the products into the padded-width layout in
     /// `scratch` (after the padded image, when `f32` products pad it there), then un-padded
-    /// into `y`. Bf16 products pair the channels of the image before padding it (half the
-    /// planes to pad), or of padded planes as they are.
+    /// into `y`.
     fn product(
         &self,
         weights: &Weights<'_>,
@@ -183,14 +182,12 @@ impl Conv {
         y: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
-        let (n, m) = (self.out_len(), self.o);
         let p_len = match (weights, &input) {
             (Weights::F32 { .. }, Input::Image(_)) => self.padded_len(),
             _ => 0,
         };
-        let scratch = sized(scratch, p_len + m * n);
+        let scratch = sized(scratch, p_len + self.o * self.out_len());
         let (padded, out) = scratch.split_at_mut(p_len);
-        let out_stride = n;
         match weights {
             Weights::F32 { taps, weight } => {
                 let p = match input {
@@ -200,55 +197,59 @@ impl Conv {
                     }
                     Input::Padded(p) => p,
                 };
-                let (w, offs) = (*weight, &taps[..]);
-                let product = Forward {
-                    w,
-                    m,
-                    offs,
-                    p,
-                    n,
-                    out,
-                    out_stride,
-                };
-                kernel::forward(Isa::detect(), product);
+                kernel::forward(Isa::detect(), self.operands(weight, taps, p, &mut *out));
             }
             #[cfg(target_arch = "x86_64")]
-            Weights::Bf16 { taps, pairs } => {
-                let (w, offs) = (&pairs[..], &taps[..]);
-                let run = |p: &[u32]| {
-                    bf16::forward(Forward {
-                        w,
-                        m,
-                        offs,
-                        p,
-                        n,
-                        out,
-                        out_stride,
-                    })
-                };
+            Weights::Bf16 { taps, pairs } => self.bf16_product(pairs, taps, input, &mut *out),
+        }
+        let layout = Spread {
+            w: self.w,
+            plane_in: self.hw(),
+            plane_out: self.out_len(),
+            stride: self.padded().0,
+            offset: 0,
+        };
+        layout.gather(out, y, bias, floor);
+    }
+
+    /// The bf16 products of [`Conv::product`] into `out`: the image's channels paired, then
+    /// padded (half the planes to pad), or padded planes paired as they are.
+    #[cfg(target_arch = "x86_64")]
+    fn bf16_product(&self, pairs: &[u32], taps: &[usize], input: Input<'_>, out: &mut [f32]) {
+        let run = |p: &[u32]| bf16::forward(self.operands(pairs, taps, p, out));
+        match input {
+            Input::Image(x) => {
                 let halved = Self {
                     c: self.c.div_ceil(2),
                     ..*self
                 };
-                match input {
-                    Input::Image(x) => {
-                        let pad = |image: &[f32], out: &mut [f32]| halved.pad(image, out);
-                        let shape = (self.c, self.hw(), halved.padded_len());
-                        bf16::with_padded_pairs(x, shape, pad, run);
-                    }
-                    Input::Padded(p) => bf16::with_pairs(p, self.c, self.padded().1, run),
-                }
+                let pad = |image: &[f32], out: &mut [f32]| halved.pad(image, out);
+                let shape = (self.c, self.hw(), halved.padded_len());
+                bf16::with_padded_pairs(x, shape, pad, run);
             }
+            Input::Padded(p) => bf16::with_pairs(p, self.c, self.padded().1, run),
         }
-        let wp = self.padded().0;
-        let layout = Spread {
-            w: self.w,
-            plane_in: self.hw(),
-            plane_out: n,
-            stride: wp,
-            offset: 0,
-        };
-        layout.gather(out, y, bias, floor);
+    }
+
+    /// The operands of this convolution's forward product: kernels `w` with taps `offs` over
+    /// the padded input `p`, into `out` in the padded-width layout.
+    fn operands<'a, E>(
+        &self,
+        w: &'a [E],
+        offs: &'a [usize],
+        p: &'a [E],
+        out: &'a mut [f32],
+    ) -> Forward<'a, E> {
+        let n = self.out_len();
+        Forward {
+            w,
+            m: self.o,
+            offs,
+            p,
+            n,
+            out,
+            out_stride: n,
+        }
     }
 
     /// Adds the weight and bias gradients of the images: `dw += Σ dy · colsᵀ` (its products
