@@ -14,6 +14,7 @@ use std::collections::BinaryHeap;
 
 use multiversion::multiversion;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use fmnist_core::linalg::dot_rows;
 use fmnist_core::simd::sq_dist;
@@ -36,18 +37,39 @@ const BLOCK: usize = 64;
 /// The references' neighbour graph, each edge both ways, as adjacency lists.
 #[derive(Debug, Clone)]
 pub(crate) struct SearchGraph {
+    /// The lists it was built from ([`SearchGraph::lists`]).
+    lists: NeighbourLists,
     /// The neighbours of reference `i` are `targets[offsets[i]..offsets[i + 1]]`.
     offsets: Vec<usize>,
     targets: Vec<u32>,
 }
 
+/// Each reference's `k` neighbours among the others (NN-descent's lists), row-major: what a
+/// fitted model saves of its [`SearchGraph`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct NeighbourLists {
+    pub k: usize,
+    pub indices: Vec<u32>,
+}
+
+impl NeighbourLists {
+    /// Whether these are lists of `k ≥ 1` neighbours of each of `n` points, every index one of
+    /// them.
+    pub fn fit(&self, n: usize) -> bool {
+        self.k >= 1
+            && Some(self.indices.len()) == n.checked_mul(self.k)
+            && self.indices.iter().all(|&j| (j as usize) < n)
+    }
+}
+
 impl SearchGraph {
-    /// The graph of `lists`: `n` rows of `k` neighbours (NN-descent's, row-major, an index of
-    /// `u32::MAX` for an empty slot), each edge added in both directions once.
-    pub fn new(lists: &[(f32, u32)], n: usize, k: usize) -> Self {
+    /// The graph of `lists` (`n` rows of `k` neighbours, indices below `n`), each edge added
+    /// in both directions once.
+    pub fn new(lists: NeighbourLists, n: usize) -> Self {
+        let k = lists.k;
         let mut edges: Vec<(u32, u32)> = Vec::with_capacity(2 * n * k);
-        for (i, row) in lists.chunks_exact(k.max(1)).enumerate() {
-            for &(_, j) in row.iter().filter(|(_, j)| (*j as usize) < n) {
+        for (i, row) in lists.indices.chunks_exact(k.max(1)).enumerate() {
+            for &j in row {
                 edges.push((i as u32, j));
                 edges.push((j, i as u32));
             }
@@ -62,9 +84,21 @@ impl SearchGraph {
             offsets[i + 1] += offsets[i];
         }
         Self {
+            lists,
             offsets,
             targets: edges.into_iter().map(|(_, to)| to).collect(),
         }
+    }
+
+    /// The graph of NN-descent's lists (`(squared distance, index)`, `n` rows of `k`).
+    pub fn from_descent(lists: &[(f32, u32)], n: usize, k: usize) -> Self {
+        let indices = lists.iter().map(|&(_, j)| j).collect();
+        Self::new(NeighbourLists { k, indices }, n)
+    }
+
+    /// The lists the graph was built from.
+    pub fn lists(&self) -> &NeighbourLists {
+        &self.lists
     }
 
     fn neighbours(&self, i: u32) -> &[u32] {

@@ -507,6 +507,19 @@ impl Index {
         }
     }
 
+    /// The graph that new points are searched through, once there is one.
+    pub fn graph(&self) -> Option<&SearchGraph> {
+        self.graph.get()
+    }
+
+    /// Uses `graph` (of these references, as a fit found it) for the searches of new points.
+    pub fn with_graph(self, graph: Option<SearchGraph>) -> Self {
+        if let Some(graph) = graph {
+            let _ = self.graph.set(graph);
+        }
+        self
+    }
+
     /// The `k` nearest points of `refs` (the points this index was built from) to every query.
     /// With `self_first`, queries and references are the same set and each point is put first
     /// as its own neighbour (distance 0), the other `k - 1` being searched among the rest.
@@ -583,12 +596,15 @@ impl Index {
             // new points' neighbours: the same graph, fitted or loaded.
             if self_first {
                 let lists = descent(refs, kept, seed);
-                let _ = self.graph.set(SearchGraph::new(&lists, refs.n, kept));
+                let _ = self
+                    .graph
+                    .set(SearchGraph::from_descent(&lists, refs.n, kept));
                 return lists;
             }
             if kept >= 2 {
                 let graph = self.graph.get_or_init(|| {
-                    SearchGraph::new(&descent(refs, kept - 1, seed), refs.n, kept - 1)
+                    let lists = descent(refs, kept - 1, seed);
+                    SearchGraph::from_descent(&lists, refs.n, kept - 1)
                 });
                 return graph.candidates(space_queries, refs, kept, seed);
             }

@@ -11,6 +11,7 @@ use crate::FormatVersion;
 use crate::ab::find_ab_params;
 use crate::error::{ManifoldError, Result};
 use crate::graph::{FuzzyGraph, fuzzy_simplicial_set, memberships, smooth_knn_dist};
+use crate::graph_search::{NeighbourLists, SearchGraph};
 pub use crate::init::Init;
 use crate::init::{initial_layout, stream};
 pub use crate::knn::Metric;
@@ -284,6 +285,7 @@ impl Umap {
             n_features: x.ncols(),
             shift,
             points,
+            neighbour_lists: index.graph().map(|g| g.lists().clone()),
             index: IndexCache(OnceLock::from(index)),
             embedding: DMatrix::from_row_slice(n, dim, &layout),
             init_used,
@@ -442,6 +444,11 @@ pub struct FittedUmap {
     /// Column means of the (prepared) training data, subtracted from every point.
     shift: Vec<f32>,
     points: Points,
+    /// After an NN-descent fit, the training points' neighbour lists that new points are
+    /// searched through (saved, so that a loaded model need not find them again). Absent
+    /// from models saved before it existed: those run NN-descent again, to the same lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    neighbour_lists: Option<NeighbourLists>,
     #[serde(skip)]
     index: IndexCache,
     #[serde(with = "matrix_serde")]
@@ -458,6 +465,8 @@ struct StoredUmap {
     n_features: usize,
     shift: Vec<f32>,
     points: Points,
+    #[serde(default)]
+    neighbour_lists: Option<NeighbourLists>,
     #[serde(with = "matrix_serde")]
     embedding: DMatrix<f32>,
     init_used: Init,
@@ -483,6 +492,11 @@ impl StoredUmap {
         {
             return Err("the UMAP's shift or embedding has a non-finite value".into());
         }
+        if self.neighbour_lists.as_ref().is_some_and(|l| !l.fit(n)) {
+            return Err(format!(
+                "the UMAP's neighbour lists are not lists of its {n} points"
+            ));
+        }
         self.params.check(n)
     }
 }
@@ -498,6 +512,7 @@ impl TryFrom<StoredUmap> for FittedUmap {
             n_features: s.n_features,
             shift: s.shift,
             points: s.points,
+            neighbour_lists: s.neighbour_lists,
             index: IndexCache::default(),
             embedding: s.embedding,
             init_used: s.init_used,
@@ -570,10 +585,10 @@ impl FittedUmap {
         let dim = self.n_components();
         let m = x_new.nrows();
         let (queries, _) = Points::new(x_new, p.metric, Some(&self.shift))?;
-        let index = self
-            .index
-            .0
-            .get_or_init(|| Index::new(&self.points, p.neighbor_search, p.seed));
+        let index = self.index.0.get_or_init(|| {
+            let graph = (self.neighbour_lists.clone()).map(|l| SearchGraph::new(l, self.points.n));
+            Index::new(&self.points, p.neighbor_search, p.seed).with_graph(graph)
+        });
         let neighbors = index.search(&queries, &self.points, p.n_neighbors, p.metric, false);
         let (sigmas, rhos) = smooth_knn_dist(&neighbors, (p.local_connectivity - 1.0).max(0.0));
         let graph = FuzzyGraph::from_rows(memberships(&neighbors, &sigmas, &rhos, true));

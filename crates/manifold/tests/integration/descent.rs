@@ -144,11 +144,33 @@ fn umap_fits_and_transforms_through_descent() {
     let embedded = model.transform(&new).unwrap();
     assert_eq!(embedded.shape(), (50, 2));
     assert!(embedded.iter().all(|v| v.is_finite()));
-    // New points are searched through the graph of the fit's search, which a loaded model
-    // builds again, the same: it gives the same embedding.
-    let loaded: fmnist_manifold::FittedUmap =
-        serde_json::from_value(serde_json::to_value(&model).unwrap()).unwrap();
-    assert_eq!(loaded.transform(&new).unwrap(), embedded);
+    // New points are searched through the graph of the fit's search, which the model saves:
+    // a loaded model gives the same embedding, and so does one saved before the lists were
+    // (it runs NN-descent again, to the same lists).
+    let saved = serde_json::to_value(&model).unwrap();
+    let load = |v: serde_json::Value| serde_json::from_value::<fmnist_manifold::FittedUmap>(v);
+    assert_eq!(
+        load(saved.clone()).unwrap().transform(&new).unwrap(),
+        embedded
+    );
+    let mut older = saved.clone();
+    older.as_object_mut().unwrap().remove("neighbour_lists");
+    assert_eq!(load(older).unwrap().transform(&new).unwrap(), embedded);
+    // Lists that are not lists of the model's points are an error on load.
+    for (field, value) in [("k", serde_json::json!(0)), ("k", serde_json::json!(7))] {
+        let mut bad = saved.clone();
+        bad["neighbour_lists"][field] = value;
+        let err = load(bad).unwrap_err().to_string();
+        assert!(err.contains("neighbour lists"), "{err}");
+    }
+    let mut bad = saved;
+    bad["neighbour_lists"]["indices"][3] = serde_json::json!(400);
+    assert!(
+        load(bad)
+            .unwrap_err()
+            .to_string()
+            .contains("neighbour lists")
+    );
 }
 
 #[test]
