@@ -1,12 +1,12 @@
 //! Approximate neighbours of new points among the references through the references' own
 //! neighbour graph, as pynndescent answers queries for umap-learn's `transform`: the graph of
-//! NN-descent ([`crate::descent`]), each edge both ways, searched best-first from a few random
-//! references (HNSW's search on one layer). A query keeps its [`BEAM`] nearest points found
-//! so far; it expands the nearest unexpanded one (computes the distances to that point's
-//! graph neighbours) until every kept point is expanded, the nearest ones being reached
-//! through the graph's short edges.
+//! NN-descent ([`crate::descent`]), each edge both ways, searched best-first (HNSW's search on
+//! one layer) from the query's nearest of [`PIVOTS`] evenly spaced references and a few random
+//! ones. A query keeps its [`BEAM`] nearest points found so far; it expands the nearest
+//! unexpanded one (computes the distances to that point's graph neighbours) until every kept
+//! point is expanded, the nearest ones being reached through the graph's short edges.
 //!
-//! Each query draws its starting points from its own stream (the seed and the query's
+//! Each query draws its random starting points from its own stream (the seed and the query's
 //! index), and queries are independent: the result does not depend on the thread count.
 
 use std::cell::RefCell;
