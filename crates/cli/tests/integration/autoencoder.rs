@@ -4,27 +4,23 @@ use crate::common;
 
 use std::path::Path;
 
-use common::{FIXTURES, assert_follows_schema, fmnist, rewritten_fixtures};
+use common::{FIXTURES, assert_follows_schema, fmnist, json_of, rewritten_fixtures};
 use fmnist_io::IdxTensor;
 use predicates::prelude::*;
 
 /// `fmnist encode --json` of the test set of `data` with `model` into `out`: its report.
 fn encode_test_set(data: &Path, model: &Path, out: &Path) -> serde_json::Value {
-    let stdout = fmnist()
-        .arg("encode")
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--offline", "--json", "--split", "test"])
-        .arg("--model")
-        .arg(model)
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report = serde_json::from_slice(&stdout).unwrap();
+    let report = json_of(
+        fmnist()
+            .arg("encode")
+            .arg("--data-dir")
+            .arg(data)
+            .args(["--offline", "--json", "--split", "test"])
+            .arg("--model")
+            .arg(model)
+            .arg("--out")
+            .arg(out),
+    );
     assert_follows_schema(&report, "EncodingResult");
     report
 }
@@ -66,26 +62,22 @@ fn widths_change_the_network_and_mismatched_ones_are_refused() {
 fn train_then_encode_writes_a_npy_matrix() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model.safetensors");
-    let out = fmnist()
-        .args(["train-ae", "--data-dir", FIXTURES, "--offline", "--json"])
-        .args([
-            "--epochs",
-            "1",
-            "--limit",
-            "128",
-            "--batch",
-            "64",
-            "--denoise",
-            "0.25",
-        ])
-        .arg("--out")
-        .arg(&model)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let report = json_of(
+        fmnist()
+            .args(["train-ae", "--data-dir", FIXTURES, "--offline", "--json"])
+            .args([
+                "--epochs",
+                "1",
+                "--limit",
+                "128",
+                "--batch",
+                "64",
+                "--denoise",
+                "0.25",
+            ])
+            .arg("--out")
+            .arg(&model),
+    );
     assert_follows_schema(&report, "TrainingResult");
     assert_eq!(report["train_loss"].as_array().unwrap().len(), 1);
     assert_eq!(

@@ -4,7 +4,8 @@ use crate::common;
 
 use assert_cmd::Command;
 use common::{
-    FIXTURES, assert_follows_schema, feature_step, fmnist, rewritten_fixtures, saved_state,
+    FIXTURES, assert_follows_schema, feature_step, fmnist, json_stdout, rewritten_fixtures,
+    saved_state,
 };
 use fmnist_io::IdxTensor;
 
@@ -20,16 +21,6 @@ fn embed() -> Command {
     let mut command = fmnist();
     command.args(["embed", "--data-dir", FIXTURES, "--offline"]);
     command
-}
-
-/// The JSON object a successful `--json` run printed (its stderr shown if it failed).
-fn json_stdout(out: &std::process::Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]

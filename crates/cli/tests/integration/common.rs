@@ -19,6 +19,21 @@ pub fn fmnist() -> Command {
     command
 }
 
+/// The JSON object a successful run printed on stdout (its stderr shown if it failed).
+pub fn json_stdout(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Runs `command` and returns the JSON object it printed ([`json_stdout`]).
+pub fn json_of(command: &mut Command) -> serde_json::Value {
+    json_stdout(&command.output().unwrap())
+}
+
 /// Writes to `dir` a copy of the fixtures in which `rewrite` has turned each split's images and
 /// labels into new ones (gzip-compressed, under the usual names).
 pub fn rewritten_fixtures(

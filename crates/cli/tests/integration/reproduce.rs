@@ -6,25 +6,18 @@ use crate::common;
 
 use std::path::Path;
 
-use assert_cmd::Command;
-use common::assert_follows_schema;
+use common::{assert_follows_schema, fmnist, json_of};
 use serde_json::Value;
 
 /// `fmnist reproduce --quick --json` into `out` with `commit` in `FMNIST_COMMIT`: its
 /// results.json, which is also what it printed.
 fn reproduce_quick(out: &Path, commit: &str) -> Value {
-    let printed = Command::cargo_bin("fmnist")
-        .unwrap()
-        .env_remove("FMNIST_DATA")
-        .env("FMNIST_COMMIT", commit)
-        .args(["reproduce", "--quick", "--quiet", "--json", "--out"])
-        .arg(out)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let printed: Value = serde_json::from_slice(&printed).unwrap();
+    let printed = json_of(
+        fmnist()
+            .env("FMNIST_COMMIT", commit)
+            .args(["reproduce", "--quick", "--quiet", "--json", "--out"])
+            .arg(out),
+    );
     let written: Value =
         serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
     assert_eq!(printed, written, "--json prints results.json");
@@ -165,8 +158,7 @@ fn quick_reproduction_writes_everything_and_is_deterministic() {
 
     // `fmnist report` renders the report again from results.json alone.
     std::fs::remove_file(first.path().join("REPORT.md")).unwrap();
-    Command::cargo_bin("fmnist")
-        .unwrap()
+    fmnist()
         .args(["report", "--results"])
         .arg(first.path().join("results.json"))
         .assert()
@@ -183,8 +175,7 @@ fn results_that_predate_the_schema_are_refused_with_a_reason() {
     // the first results.json had `"schema": 1`, later ones no such field at all
     for text in [r#"{"schema": 1, "seed": 0}"#, r#"{"seed": 0}"#] {
         std::fs::write(&old, text).unwrap();
-        Command::cargo_bin("fmnist")
-            .unwrap()
+        fmnist()
             .args(["report", "--results"])
             .arg(&old)
             .assert()
@@ -198,8 +189,7 @@ fn results_that_predate_the_schema_are_refused_with_a_reason() {
 
 #[test]
 fn a_missing_results_file_is_an_error() {
-    Command::cargo_bin("fmnist")
-        .unwrap()
+    fmnist()
         .args(["report", "--results", "/nonexistent/results.json"])
         .assert()
         .code(1)

@@ -6,19 +6,8 @@
 
 use crate::common;
 
-use common::{FIXTURES, SCHEMA_FILE, assert_follows_schema, fmnist};
+use common::{FIXTURES, SCHEMA_FILE, assert_follows_schema, fmnist, json_of};
 use serde_json::Value;
-
-/// The JSON object a successful run of `command` printed on stdout.
-fn json_of(command: &mut assert_cmd::Command) -> Value {
-    let out = command.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 #[test]
 fn the_committed_schema_is_what_the_types_generate() {
