@@ -139,46 +139,26 @@ fn classification_report_and_confusion_matrix() {
 fn malformed_lines_name_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let t = write(dir.path(), "truth.txt", &[0, 1, 1]);
+    let fails = |truth: &Path, pred: &Path, message: &str| {
+        fmnist()
+            .args(["metrics", "--truth"])
+            .arg(truth)
+            .arg("--pred")
+            .arg(pred)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(message));
+    };
     let bad = dir.path().join("pred.txt");
     std::fs::write(&bad, "0\n1\n-3\n").unwrap();
-    fmnist()
-        .args(["metrics", "--truth"])
-        .arg(&t)
-        .arg("--pred")
-        .arg(&bad)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "pred.txt:3: expected one non-negative integer per line, found \"-3\"",
-        ));
+    let negative = "pred.txt:3: expected one non-negative integer per line, found \"-3\"";
+    fails(&t, &bad, negative);
     std::fs::write(&bad, "0\n\n1\n").unwrap();
-    fmnist()
-        .args(["metrics", "--truth"])
-        .arg(&t)
-        .arg("--pred")
-        .arg(&bad)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "pred.txt:2: expected one non-negative integer per line, found an empty line",
-        ));
+    let blank = "pred.txt:2: expected one non-negative integer per line, found an empty line";
+    fails(&t, &bad, blank);
     let short = write(dir.path(), "short.txt", &[0, 1]);
-    fmnist()
-        .args(["metrics", "--truth"])
-        .arg(&t)
-        .arg("--pred")
-        .arg(&short)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("has 3 labels but"));
+    fails(&t, &short, "has 3 labels but");
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, "\n").unwrap();
-    fmnist()
-        .args(["metrics", "--truth"])
-        .arg(&empty)
-        .arg("--pred")
-        .arg(&empty)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("empty.txt: no labels"));
+    fails(&empty, &empty, "empty.txt: no labels");
 }
